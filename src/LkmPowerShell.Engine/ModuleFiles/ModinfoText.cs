@@ -1,0 +1,51 @@
+using System.Text;
+
+namespace LkmPowerShell.Engine.ModuleFiles;
+
+/// <summary>
+/// kmod's modinfo output for a module file, byte for byte: the text view of Get-KernelModule -Path
+/// and the form the tests compare against Debian's modinfo.
+/// </summary>
+public static class ModinfoText
+{
+    /// <summary>
+    /// The whole record, as "modinfo FILE" prints it (separator '\n') or "modinfo -0 FILE" ('\0').
+    /// </summary>
+    public static string Format(ModuleFileInfo module, char separator = '\n')
+    {
+        var sb = new StringBuilder();
+        sb.Append("filename:".PadRight(16)).Append(module.Path).Append(separator);
+        foreach (var e in module.ModinfoFields())
+        {
+            if (e.Key is "parm" or "parmtype")
+                continue;
+            if (separator == '\0')
+                sb.Append(e.Key).Append('=').Append(e.Value).Append(separator);
+            else
+                // printf("%s:%-*s%s") with width 15 - keylen; a negative width also pads.
+                sb.Append(e.Key).Append(':').Append(' ', Math.Abs(15 - e.Key.Length)).Append(e.Value).Append(separator);
+        }
+        foreach (var p in module.Parameters)
+        {
+            sb.Append("parm:".PadRight(16)).Append(p.Name).Append(':');
+            if (p.Description is null)
+                sb.Append(p.Type); // the full listing prints a bare type, unlike -F parm
+            else if (p.Type is null)
+                sb.Append(p.Description);
+            else
+                sb.Append(p.Description).Append(" (").Append(p.Type).Append(')');
+            sb.Append(separator);
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>What "modinfo -F field FILE" prints: each value on its own line.</summary>
+    public static IEnumerable<string> Field(ModuleFileInfo module, string field)
+    {
+        if (field == "filename")
+            return [module.Path];
+        if (field == "parm")
+            return module.Parameters.Select(p => p.ToString());
+        return module.ModinfoFields().Where(e => e.Key == field).Select(e => e.Value);
+    }
+}

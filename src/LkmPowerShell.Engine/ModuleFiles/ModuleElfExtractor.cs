@@ -1,0 +1,185 @@
+using LkmPowerShell.Engine.Elf;
+
+namespace LkmPowerShell.Engine.ModuleFiles;
+
+/// <summary>
+/// Pulls kmod's facts out of a parsed module image: the .modinfo strings, exported symbols,
+/// required symbols and __versions, with kmod's rules (libkmod-elf.c) for each.
+/// </summary>
+internal static class ModuleElfExtractor
+{
+    private const string CrcPrefix = "__crc_";
+    private const int ModversionEntrySize = 64;
+
+    /// <summary>Checks that the image is a loadable module at all, with a message that says why not.</summary>
+    public static void RequireModule(ElfImage elf)
+    {
+        if (elf.FindSection(".modinfo") is null)
+            throw new ModuleFormatException(elf.Path, -1,
+                "not a loadable kernel module: it has no .modinfo section; was it built into the kernel, or is it an ordinary object file?");
+        if (elf.FindSection(".gnu.linkonce.this_module") is null)
+            throw new ModuleFormatException(elf.Path, -1,
+                "not a loadable kernel module: it has no .gnu.linkonce.this_module section (the kernel's struct module), so the kernel would refuse it");
+    }
+
+    /// <summary>
+    /// .modinfo as kmod splits it: leading NUL padding skipped, strings separated by runs of NULs,
+    /// a final unterminated string kept; each split at its first "=" (no "=": the whole string is
+    /// the key and the value is empty).
+    /// </summary>
+    public static ModInfoEntry[] ReadModInfo(ElfImage elf)
+    {
+        var section = elf.FindSection(".modinfo");
+        if (section is null)
+            return [];
+        var list = new List<ModInfoEntry>();
+        foreach (var s in SplitStrings(elf.SectionData(section)))
+        {
+            var eq = s.IndexOf('=');
+            list.Add(eq < 0 ? new ModInfoEntry(s, "") : new ModInfoEntry(s[..eq], s[(eq + 1)..]));
+        }
+        return list.ToArray();
+    }
+
+    /// <summary>NUL-separated strings, runs of NULs (alignment padding) skipped.</summary>
+    internal static List<string> SplitStrings(ReadOnlySpan<byte> data)
+    {
+        var result = new List<string>();
+        var i = 0;
+        while (i < data.Length)
+        {
+            if (data[i] == 0) { i++; continue; }
+            var end = data[i..].IndexOf((byte)0);
+            var len = end < 0 ? data.Length - i : end;
+            result.Add(ElfImage.Latin1(data.Slice(i, len)));
+            i += len + 1;
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Exports: the "__crc_&lt;name&gt;" symbols of .symtab, each CRC the u32 at that offset of the
+    /// symbol's section (or the value itself for SHN_ABS); with no such symbols, every string of
+    /// __ksymtab_strings without a CRC (which on newer kernels also holds namespace names, as kmod
+    /// reports them too).
+    /// </summary>
+    public static ExportedSymbol[] ReadExports(ElfImage elf, ElfSymbol[]? symbols)
+    {
+        if (symbols is not null)
+        {
+            var list = new List<ExportedSymbol>();
+            for (var i = 1; i < symbols.Length; i++)
+            {
+                var s = symbols[i];
+                if (!s.Name.StartsWith(CrcPrefix, StringComparison.Ordinal))
+                    continue;
+                list.Add(new ExportedSymbol(s.Name[CrcPrefix.Length..], ResolveCrc(elf, s), ToBinding(s.Bind)));
+            }
+            if (list.Count > 0)
+                return list.ToArray();
+        }
+        var strings = elf.FindSection("__ksymtab_strings");
+        if (strings is null)
+            return [];
+        return SplitStrings(elf.SectionData(strings)).Select(n => new ExportedSymbol(n, null, SymbolBinding.Global)).ToArray();
+    }
+
+    private static ulong? ResolveCrc(ElfImage elf, ElfSymbol crcSymbol)
+    {
+        if (crcSymbol.SectionIndex is ElfSymbol.SectionAbsolute or ElfSymbol.SectionUndefined)
+            return crcSymbol.Value;
+        if (crcSymbol.SectionIndex >= elf.Sections.Count)
+            return null;
+        var section = elf.Sections[crcSymbol.SectionIndex];
+        if (section.Size < 4 || crcSymbol.Value > section.Size - 4 || section.Type == ElfSection.ShtNoBits)
+            return null;
+        return elf.ReadUnsigned((long)(section.Offset + crcSymbol.Value), 4);
+    }
+
+    private static SymbolBinding ToBinding(byte bind) => bind switch
+    {
+        ElfSymbol.BindLocal => SymbolBinding.Local,
+        ElfSymbol.BindGlobal => SymbolBinding.Global,
+        ElfSymbol.BindWeak => SymbolBinding.Weak,
+        _ => SymbolBinding.None,
+    };
+
+    /// <summary>
+    /// __versions: 64-byte entries on both word sizes, a CRC of the word size then the name
+    /// (a leading "." dropped, as on ppc64). A section that is not a whole number of entries is
+    /// ignored, as kmod does when it looks for dependencies.
+    /// </summary>
+    public static SymbolVersion[] ReadVersions(ElfImage elf)
+    {
+        var section = elf.FindSection("__versions");
+        if (section is null)
+            return [];
+        var data = elf.SectionData(section);
+        if (data.Length % ModversionEntrySize != 0)
+            return [];
+        var crcSize = elf.Is64Bit ? 8 : 4;
+        var result = new SymbolVersion[data.Length / ModversionEntrySize];
+        for (var i = 0; i < result.Length; i++)
+        {
+            var name = ElfImage.ReadCString(data.Slice(i * ModversionEntrySize + crcSize, ModversionEntrySize - crcSize), 0);
+            if (name.StartsWith('.'))
+                name = name[1..];
+            result[i] = new SymbolVersion(name, elf.ReadUnsigned((long)section.Offset + i * ModversionEntrySize, crcSize));
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// What the module needs: every named undefined .symtab symbol (weak ones marked), with the CRC
+    /// of its __versions entry; then the __versions entries no symbol named (module_layout and the
+    /// like), as kmod lists them.
+    /// </summary>
+    public static RequiredSymbol[] ReadRequiredSymbols(ElfImage elf, ElfSymbol[]? symbols, SymbolVersion[] versions)
+    {
+        if (symbols is null)
+            return [];
+        var byName = new Dictionary<string, int>(versions.Length, StringComparer.Ordinal);
+        for (var i = 0; i < versions.Length; i++)
+            byName.TryAdd(versions[i].Name, i);
+        var visited = new bool[versions.Length];
+        var sparc = elf.Machine is 2 or 43; // STT_REGISTER symbols are not really undefined there
+        var list = new List<RequiredSymbol>();
+        for (var i = 1; i < symbols.Length; i++)
+        {
+            var s = symbols[i];
+            if (!s.IsUndefined || s.Name.Length == 0 || (sparc && s.Type == 13))
+                continue;
+            ulong? crc = null;
+            if (byName.TryGetValue(s.Name, out var v))
+            {
+                visited[v] = true;
+                crc = versions[v].Crc;
+            }
+            list.Add(new RequiredSymbol(s.Name, crc, s.IsWeak));
+        }
+        for (var i = 0; i < versions.Length; i++)
+            if (!visited[i])
+                list.Add(new RequiredSymbol(versions[i].Name, versions[i].Crc, false));
+        return list.ToArray();
+    }
+
+    /// <summary>
+    /// The module name in struct module (.gnu.linkonce.this_module): after "enum module_state
+    /// state" and "struct list_head list", so at offset 24 on 64-bit and 12 on 32-bit, a
+    /// NUL-terminated string of at most 56 bytes. That layout has not changed since 2.6.
+    /// </summary>
+    public static string? ReadInternalName(ElfImage elf)
+    {
+        var section = elf.FindSection(".gnu.linkonce.this_module");
+        if (section is null || section.Type == ElfSection.ShtNoBits)
+            return null;
+        var data = elf.SectionData(section);
+        var at = elf.Is64Bit ? 24 : 12;
+        const int moduleNameLength = 56; // MODULE_NAME_LEN on 64-bit
+        if (data.Length < at + 1)
+            return null;
+        var field = data.Slice(at, Math.Min(moduleNameLength, data.Length - at));
+        var end = field.IndexOf((byte)0);
+        return end <= 0 ? null : ElfImage.Latin1(field[..end]);
+    }
+}

@@ -1,0 +1,91 @@
+namespace LkmPowerShell.Engine.ModuleFiles;
+
+/// <summary>
+/// What a module file says about itself: everything modinfo prints and depmod reads. Holds no
+/// reference to the file's bytes, so thousands of these can be kept.
+/// </summary>
+public sealed class ModuleFileInfo
+{
+    public required string Path { get; init; }
+
+    /// <summary>kmod's name for the module: its file name up to the first ".", "-" as "_".</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The name in .gnu.linkonce.this_module: what the kernel will call the module once loaded.</summary>
+    public required string? InternalName { get; init; }
+
+    public required long FileSize { get; init; }
+    public required ModuleCompression Compression { get; init; }
+    public required bool Is64Bit { get; init; }
+    public required bool IsBigEndian { get; init; }
+    public required ushort Machine { get; init; }
+
+    /// <summary>The .modinfo strings in file order (kmod's order).</summary>
+    public required IReadOnlyList<ModInfoEntry> ModInfo { get; init; }
+
+    public required IReadOnlyList<ExportedSymbol> Exports { get; init; }
+    public required IReadOnlyList<RequiredSymbol> RequiredSymbols { get; init; }
+    public required IReadOnlyList<SymbolVersion> Versions { get; init; }
+    public required ModuleSignature? Signature { get; init; }
+
+    /// <summary>Every value of a .modinfo key, in file order (what "modinfo -F key" prints, but for the signature keys).</summary>
+    public IEnumerable<string> GetValues(string key)
+    {
+        foreach (var e in ModInfo)
+            if (e.Key == key)
+                yield return e.Value;
+    }
+
+    /// <summary>The first value of a .modinfo key, or null.</summary>
+    public string? GetValue(string key)
+    {
+        foreach (var e in ModInfo)
+            if (e.Key == key)
+                return e.Value;
+        return null;
+    }
+
+    /// <summary>
+    /// Parameters merged from "parm" and "parmtype" entries, in the order kmod's modinfo prints
+    /// them (it prepends each new name to a list, so the last name first seen comes first).
+    /// </summary>
+    public IReadOnlyList<ModuleParameterInfo> Parameters
+    {
+        get
+        {
+            var order = new List<string>();
+            var description = new Dictionary<string, string>(StringComparer.Ordinal);
+            var type = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var e in ModInfo)
+            {
+                if (e.Key is not ("parm" or "parmtype"))
+                    continue;
+                var colon = e.Value.IndexOf(':');
+                if (colon < 0)
+                    continue; // kmod reports 'Found invalid "parm=..."' and skips it
+                var name = e.Value[..colon];
+                if (!description.ContainsKey(name) && !type.ContainsKey(name))
+                    order.Add(name);
+                (e.Key == "parm" ? description : type)[name] = e.Value[(colon + 1)..];
+            }
+            order.Reverse();
+            return order.Select(n => new ModuleParameterInfo(n, description.GetValueOrDefault(n), type.GetValueOrDefault(n))).ToArray();
+        }
+    }
+
+    /// <summary>
+    /// The key/value pairs kmod's modinfo lists for this file, in its order: the .modinfo strings,
+    /// then the signature fields when the module is signed. "parm"/"parmtype" stay raw here.
+    /// </summary>
+    public IEnumerable<ModInfoEntry> ModinfoFields()
+    {
+        foreach (var e in ModInfo)
+            yield return e;
+        if (Signature is null)
+            yield break;
+        foreach (var e in Signature.ModinfoFields())
+            yield return e;
+    }
+
+    public override string ToString() => Path;
+}

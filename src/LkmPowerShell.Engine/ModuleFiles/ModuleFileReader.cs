@@ -1,0 +1,90 @@
+using System.Buffers;
+using LkmPowerShell.Engine.Elf;
+
+namespace LkmPowerShell.Engine.ModuleFiles;
+
+/// <summary>
+/// Reads one module file (plain or compressed) into a <see cref="ModuleFileInfo"/>. The file is
+/// read with pread into a pooled buffer, never mapped, and nothing of the buffer outlives the call.
+/// Every way a file can be unusable ends in one exception type per cause: FileNotFoundException
+/// and UnauthorizedAccessException from the file system, <see cref="ModuleFormatException"/>
+/// for the content.
+/// </summary>
+public static class ModuleFileReader
+{
+    /// <summary>
+    /// No module comes near this (the largest in Debian's trees is about 30 MB uncompressed); a
+    /// bigger file or decompressed image is refused rather than allocated.
+    /// </summary>
+    public const long MaxModuleBytes = 512L * 1024 * 1024;
+
+    public static ModuleFileInfo Read(string path)
+    {
+        var fullPath = System.IO.Path.GetFullPath(path);
+        if (Directory.Exists(fullPath))
+            throw new ModuleFormatException(fullPath, -1, "this is a directory, not a module file");
+        using var handle = File.OpenHandle(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read);
+        var length = RandomAccess.GetLength(handle);
+        if (length > MaxModuleBytes)
+            throw new ModuleFormatException(fullPath, -1, $"the file is {length} bytes, more than the {MaxModuleBytes}-byte limit for a module");
+        if (length == 0)
+            throw new ModuleFormatException(fullPath, 0, "the file is empty");
+
+        var buffer = ArrayPool<byte>.Shared.Rent((int)length);
+        try
+        {
+            var read = ReadFully(handle, buffer.AsSpan(0, (int)length));
+            return Parse(buffer.AsMemory(0, read), fullPath, length);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Parses a module already in memory (the file's bytes, compressed or not).</summary>
+    public static ModuleFileInfo Parse(ReadOnlyMemory<byte> fileBytes, string path, long fileSize)
+    {
+        var compression = ModuleCompressionFormat.Detect(fileBytes.Span);
+        var image = compression == ModuleCompression.None
+            ? fileBytes
+            : ModuleCompressionFormat.Decompress(fileBytes.Span, compression, path, MaxModuleBytes);
+
+        var signature = ModuleSignature.TryRead(image.Span, path);
+        var elf = ElfImage.Parse(image, path);
+        ModuleElfExtractor.RequireModule(elf);
+
+        var symtab = elf.FindSection(".symtab");
+        var symbols = symtab is null ? null : elf.ReadSymbols(symtab);
+        var versions = ModuleElfExtractor.ReadVersions(elf);
+        return new ModuleFileInfo
+        {
+            Path = path,
+            Name = ModuleName.FromPath(path),
+            InternalName = ModuleElfExtractor.ReadInternalName(elf),
+            FileSize = fileSize,
+            Compression = compression,
+            Is64Bit = elf.Is64Bit,
+            IsBigEndian = elf.IsBigEndian,
+            Machine = elf.Machine,
+            ModInfo = ModuleElfExtractor.ReadModInfo(elf),
+            Exports = ModuleElfExtractor.ReadExports(elf, symbols),
+            RequiredSymbols = ModuleElfExtractor.ReadRequiredSymbols(elf, symbols, versions),
+            Versions = versions,
+            Signature = signature,
+        };
+    }
+
+    private static int ReadFully(Microsoft.Win32.SafeHandles.SafeFileHandle handle, Span<byte> into)
+    {
+        var total = 0;
+        while (total < into.Length)
+        {
+            var n = RandomAccess.Read(handle, into[total..], total);
+            if (n == 0)
+                break; // the file shrank while we read it: parse what is there; the parser reports truncation
+            total += n;
+        }
+        return total;
+    }
+}
