@@ -1,0 +1,126 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+    Builds, tests, packages and demonstrates LkmPowerShell.
+.DESCRIPTION
+    Tasks:
+      Build       compile the engine and cmdlets into ./bin and the help into ./en-US, so that
+                  'Import-Module ./LkmPowerShell.psd1' works from the repository root.
+      Fixtures    fetch Debian's kernels into the fixture cache and run kmod on them (needs root).
+      UnitTest    the engine's xunit tests (real module trees, kmod as the oracle).
+      PesterTest  the cmdlets' Pester tests, in a child pwsh.
+      KernelTest  the Pester suites tagged for a real kernel, inside Debian's kernels under QEMU.
+      Test        all of the above tests: what CI runs.
+      Package     a module folder ready to copy into a PSModulePath: ./out/LkmPowerShell/<version>.
+      Demo        the main job: the classic story, in a real kernel under QEMU.
+    Run as 'dotnet pwsh -NoProfile -File ./build.ps1 <Task>...' after 'dotnet tool restore'.
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('Build', 'Fixtures', 'UnitTest', 'PesterTest', 'KernelTest', 'Test', 'Package', 'Demo', 'Clean')]
+    [string[]] $Task = @('Build'),
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release'
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$repo = $PSScriptRoot
+$out = Join-Path $repo 'out'
+$results = Join-Path $out 'TestResults'
+$moduleVersion = (Import-PowerShellDataFile (Join-Path $repo 'LkmPowerShell.psd1')).ModuleVersion
+
+function Invoke-Native {
+    # Runs a native command and stops the build when it fails: $ErrorActionPreference does not
+    # cover native exit codes.
+    param([string] $Command, [string[]] $Arguments)
+    Write-Host "> $Command $($Arguments -join ' ')" -ForegroundColor DarkGray
+    & $Command @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "'$Command $($Arguments -join ' ')' failed with exit code $LASTEXITCODE." }
+}
+
+function Invoke-Build {
+    Invoke-Native dotnet @('build', (Join-Path $repo 'LkmPowerShell.sln'), '-c', $Configuration, '--nologo', '-v', 'q', '-clp:ErrorsOnly')
+    $bin = Join-Path $repo 'bin'
+    New-Item -ItemType Directory -Force $bin | Out-Null
+    $built = Join-Path $repo "src/LkmPowerShell/bin/$Configuration/net10.0"
+    foreach ($file in 'LkmPowerShell.dll', 'LkmPowerShell.Engine.dll', 'LkmPowerShell.pdb', 'LkmPowerShell.Engine.pdb') {
+        Copy-Item (Join-Path $built $file) $bin -Force
+    }
+    # The help is built from docs/en-US (PlatyPS markdown) by the project's own converter, in a
+    # child pwsh that imports the fresh build, so the help is checked against the real cmdlets.
+    Invoke-Native dotnet @('pwsh', '-NoProfile', '-NonInteractive', '-File', (Join-Path $repo 'build/Build-Help.ps1'))
+}
+
+function Get-FixtureCache {
+    if ($env:LKM_FIXTURES) { $env:LKM_FIXTURES } else { '/var/cache/lkmpowershell' }
+}
+
+function Invoke-Fixtures {
+    Invoke-Native bash @((Join-Path $repo 'tests/fixtures/get-debian-kernels.sh'))
+}
+
+function Restore-Pester {
+    # Pester is a chocolatey-style package on NuGet: restoring a download-only project puts it in
+    # the NuGet cache, and its tools/ folder is the PowerShell module.
+    $target = Join-Path $out 'Modules/Pester/6.2.0'
+    if (-not (Test-Path (Join-Path $target 'Pester.psd1'))) {
+        Invoke-Native dotnet @('restore', (Join-Path $repo 'build/Pester.Download.proj'), '--nologo', '-v', 'q')
+        $nugetRoot = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path $HOME '.nuget/packages' }
+        New-Item -ItemType Directory -Force $target | Out-Null
+        Copy-Item (Join-Path $nugetRoot 'pester/6.2.0/tools/*') $target -Recurse -Force
+    }
+    Join-Path $out 'Modules'
+}
+
+function Invoke-UnitTest {
+    Invoke-Native dotnet @('test', (Join-Path $repo 'tests/LkmPowerShell.Engine.Tests'), '-c', $Configuration, '--nologo',
+        '--logger', "junit;LogFilePath=$results/engine.junit.xml", '--logger', 'console;verbosity=normal')
+}
+
+function Invoke-PesterTest {
+    $modules = Restore-Pester
+    # A child pwsh: a loaded binary module cannot be unloaded, and the tests import the fresh build.
+    $env:PSModulePath = "$modules$([IO.Path]::PathSeparator)$env:PSModulePath"
+    Invoke-Native dotnet @('pwsh', '-NoProfile', '-NonInteractive', '-File', (Join-Path $repo 'tests/Invoke-PesterSuite.ps1'),
+        '-Path', (Join-Path $repo 'tests/Pester'), '-ResultFile', (Join-Path $results 'pester.xml'), '-ExcludeTag', 'RealKernel')
+}
+
+function Invoke-KernelTest {
+    $modules = Restore-Pester
+    Invoke-Native dotnet @('pwsh', '-NoProfile', '-NonInteractive', '-File', (Join-Path $repo 'tests/KernelBench/Invoke-KernelBench.ps1'),
+        '-Kernel', 'all', '-ResultsDirectory', (Join-Path $results 'kernel'), '-PesterModules', $modules)
+}
+
+function Invoke-Package {
+    $target = Join-Path $out "LkmPowerShell/$moduleVersion"
+    if (Test-Path $target) { Remove-Item $target -Recurse -Force }
+    New-Item -ItemType Directory -Force (Join-Path $target 'bin'), (Join-Path $target 'en-US') | Out-Null
+    Copy-Item (Join-Path $repo 'LkmPowerShell.psd1'), (Join-Path $repo 'LkmPowerShell.Format.ps1xml') $target
+    Copy-Item (Join-Path $repo 'bin/*.dll') (Join-Path $target 'bin')
+    Copy-Item (Join-Path $repo 'en-US/*') (Join-Path $target 'en-US')
+    Write-Host "Packaged: $target (copy the LkmPowerShell folder into a PSModulePath folder)"
+}
+
+function Invoke-Demo {
+    Invoke-Native dotnet @('pwsh', '-NoProfile', '-NonInteractive', '-File', (Join-Path $repo 'tests/KernelBench/Invoke-KernelBench.ps1'),
+        '-Kernel', 'plain', '-Demo', '-ResultsDirectory', (Join-Path $out 'demo'))
+}
+
+New-Item -ItemType Directory -Force $results | Out-Null
+foreach ($t in $Task) {
+    Write-Host "== $t" -ForegroundColor Cyan
+    switch ($t) {
+        'Clean' { Remove-Item -Recurse -Force (Join-Path $repo 'bin'), $out -ErrorAction SilentlyContinue }
+        'Build' { Invoke-Build }
+        'Fixtures' { Invoke-Fixtures }
+        'UnitTest' { Invoke-Fixtures; Invoke-UnitTest }
+        'PesterTest' { Invoke-Build; Invoke-Fixtures; Invoke-PesterTest }
+        'KernelTest' { Invoke-Build; Invoke-Fixtures; Invoke-KernelTest }
+        'Test' { Invoke-Build; Invoke-Fixtures; Invoke-UnitTest; Invoke-PesterTest; Invoke-KernelTest }
+        'Package' { Invoke-Build; Invoke-Package }
+        'Demo' { Invoke-Build; Invoke-Fixtures; Invoke-Demo }
+    }
+}

@@ -1,0 +1,44 @@
+using System.Management.Automation;
+
+namespace LkmPowerShell;
+
+/// <summary>-Path (wildcards) and -LiteralPath resolution shared by the cmdlets that read module files.</summary>
+internal static class ModuleFilePaths
+{
+    public static IEnumerable<string> Resolve(PSCmdlet cmdlet, string[]? paths, string[]? literalPaths)
+    {
+        if (literalPaths is not null)
+        {
+            foreach (var p in literalPaths)
+                yield return cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(p);
+            yield break;
+        }
+        foreach (var p in paths ?? [])
+        {
+            if (!WildcardPattern.ContainsWildcardCharacters(p))
+            {
+                // Not resolved here: the reader reports a missing file with the module-specific message.
+                yield return cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(p);
+                continue;
+            }
+            IEnumerable<string> matches;
+            try
+            {
+                matches = cmdlet.SessionState.Path.GetResolvedProviderPathFromPSPath(p, out _);
+            }
+            catch (ItemNotFoundException)
+            {
+                matches = [];
+            }
+            var any = false;
+            foreach (var m in matches)
+            {
+                any = true;
+                yield return m;
+            }
+            if (!any)
+                cmdlet.WriteError(new ErrorRecord(new FileNotFoundException($"{p}: no file matches this pattern."),
+                    "ModuleFileNotFound", ErrorCategory.ObjectNotFound, p));
+        }
+    }
+}
