@@ -24,7 +24,7 @@ Describe 'Get-KernelModule -Path on real modules' {
     }
 
     It 'prints the same text as modinfo, byte for byte' {
-        (Get-KernelModule -Path $dummy).ToModinfoText() | Should -BeExactly ((modinfo $dummy) -join "`n") + "`n"
+        (Get-KernelModule -Path $dummy).ToModinfoText() | Should -BeExactly (((modinfo $dummy) -join "`n") + "`n")
     }
 
     It 'merges parm and parmtype like modinfo -F parm' {
@@ -36,7 +36,7 @@ Describe 'Get-KernelModule -Path on real modules' {
     }
 
     It 'gives every modinfo -F field of <Count> sampled modules of the <Flavour> tree' -ForEach @(
-        @{ Flavour = 'plain'; Count = 60 }, @{ Flavour = 'xz'; Count = 60 }
+        @{ Flavour = 'plain'; Count = 25 }, @{ Flavour = 'xz'; Count = 25 }
     ) {
         $fixture = Get-KernelFixture $Flavour
         $files = Get-ChildItem -Recurse -File (Join-Path $fixture.ModulesDirectory 'kernel') | Sort-Object FullName
@@ -51,7 +51,8 @@ Describe 'Get-KernelModule -Path on real modules' {
                 $actualLines = @($actual | ForEach-Object { $_ -split "`n" })
                 if (($expected -join "`n") -cne ($actualLines -join "`n")) { "$file $field" }
             }
-            if ($m.Description -cne ((modinfo -F description $file) -join "`n") -and $m.Description) { "$file Description property" }
+            # The property is the first description; modinfo -F lists them all.
+            if ($m.Description -cne @(modinfo -F description $file)[0]) { "$file Description property" }
         }
         $problems | Should -BeNullOrEmpty
     }
@@ -70,6 +71,7 @@ Describe 'Get-KernelModule -Path on bad input' {
     BeforeAll {
         $script:work = Join-Path ([IO.Path]::GetTempPath()) "lkm-pester-$PID"
         New-Item -ItemType Directory -Force $work | Out-Null
+        New-Item -ItemType Directory -Force (Join-Path $work 'adir') | Out-Null
         [IO.File]::WriteAllText((Join-Path $work 'text.ko'), "this is not an ELF file`n")
         $bytes = [IO.File]::ReadAllBytes($msdos)
         [IO.File]::WriteAllBytes((Join-Path $work 'truncated.ko'), $bytes[0..999])
@@ -89,7 +91,7 @@ Describe 'Get-KernelModule -Path on bad input' {
 
     It '<Case> gives ErrorId <ErrorId> and the pipeline goes on' -ForEach @(
         @{ Case = 'a missing file'; File = 'missing.ko'; ErrorId = 'ModuleFileNotFound'; Message = '*no such file*' }
-        @{ Case = 'a directory'; File = '.'; ErrorId = 'InvalidModuleFile'; Message = '*directory*' }
+        @{ Case = 'a directory'; File = 'adir'; ErrorId = 'InvalidModuleFile'; Message = '*directory*' }
         @{ Case = 'a text file'; File = 'text.ko'; ErrorId = 'InvalidModuleFile'; Message = '*not an ELF file*' }
         @{ Case = 'a truncated module'; File = 'truncated.ko'; ErrorId = 'InvalidModuleFile'; Message = '*beyond the end of the file*' }
         @{ Case = 'an ELF that is not a module'; File = 'notmodule.ko'; ErrorId = 'InvalidModuleFile'; Message = '*not a loadable kernel module*built into the kernel*' }
