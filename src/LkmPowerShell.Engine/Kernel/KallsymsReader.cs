@@ -90,7 +90,14 @@ public sealed class KallsymsReader
             _ownerFilter = owner;
             _ownerLookup = _owners.GetAlternateLookup<ReadOnlySpan<char>>();
             // bufferSize 0: our own buffer is the only one; procfs reports size 0, so no length checks.
-            _stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 0);
+            try
+            {
+                _stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 0);
+            }
+            catch (DirectoryNotFoundException e)
+            {
+                throw new FileNotFoundException($"Could not find file '{path}'.", path, e);
+            }
             _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
             try
             {
@@ -147,8 +154,6 @@ public sealed class KallsymsReader
             var sp1 = line.IndexOf((byte)' ');
             if (sp1 <= 0 || sp1 + 3 > line.Length || line[sp1 + 2] != (byte)' ')
                 throw Bad(offset, "expected 'address type name'", line);
-            if (!ulong.TryParse(line[..sp1], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var address))
-                throw Bad(offset, "the address is not hexadecimal", line);
             var type = (char)line[sp1 + 1];
             var rest = line[(sp1 + 3)..];
 
@@ -165,6 +170,11 @@ public sealed class KallsymsReader
             if (nameBytes.IsEmpty || nameBytes.Length > MaxName)
                 throw Bad(offset, "the symbol name is empty or longer than the kernel allows", line);
 
+            // The cheap, common rejection first: most lines fail the name filter, and for them
+            // neither the owner nor the address needs decoding.
+            var nameLength = Encoding.UTF8.GetChars(nameBytes, chars);
+            if (_nameFilter is not null && !_nameFilter(chars[..nameLength])) return false;
+
             string? owner = null;
             if (!ownerBytes.IsEmpty)
             {
@@ -178,11 +188,10 @@ public sealed class KallsymsReader
             }
             if (_ownerFilter is not null && !_ownerFilter(owner)) return false;
 
-            var nameLength = Encoding.UTF8.GetChars(nameBytes, chars);
-            var name = chars[..nameLength];
-            if (_nameFilter is not null && !_nameFilter(name)) return false;
+            if (!ulong.TryParse(line[..sp1], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var address))
+                throw Bad(offset, "the address is not hexadecimal", line);
 
-            symbol = new KernelSymbol(name.ToString(), AddressesHidden ? null : address, type, owner);
+            symbol = new KernelSymbol(chars[..nameLength].ToString(), AddressesHidden ? null : address, type, owner);
             return true;
         }
 

@@ -33,7 +33,20 @@ public sealed class ProcModulesReader
     /// <summary>Every loaded module, in the file's order.</summary>
     /// <exception cref="FileNotFoundException">/proc/modules does not exist (see <see cref="Exists"/>).</exception>
     /// <exception cref="ModuleFormatException">A line is not in the kernel's format.</exception>
-    public IReadOnlyList<ProcModuleEntry> Read() => Parse(File.ReadAllText(Path), Path);
+    public IReadOnlyList<ProcModuleEntry> Read()
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(Path);
+        }
+        catch (DirectoryNotFoundException e)
+        {
+            // No /proc at all under the root: to callers that is the same as no /proc/modules.
+            throw new FileNotFoundException($"Could not find file '{Path}'.", Path, e);
+        }
+        return Parse(text, Path);
+    }
 
     /// <summary>The entry for one module, or null when it is not loaded. The name is normalised ("-" to "_").</summary>
     public ProcModuleEntry? Find(string name)

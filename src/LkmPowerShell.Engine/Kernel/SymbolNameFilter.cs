@@ -59,7 +59,7 @@ public static class SymbolNameFilters
             for (var i = 0; i < pattern.Length; i++)
             {
                 var c = pattern[i];
-                if (c == '`' && i + 1 < pattern.Length) tokens.Add(new Token(Kind.Literal, pattern[++i], null));
+                if (c == '`' && i + 1 < pattern.Length) tokens.Add(new Token(Kind.Literal, Fold(pattern[++i]), null));
                 else if (c == '*') { if (tokens.Count == 0 || tokens[^1].Kind != Kind.Star) tokens.Add(new Token(Kind.Star, c, null)); }
                 else if (c == '?') tokens.Add(new Token(Kind.AnyChar, c, null));
                 else if (c == '[' && pattern.IndexOf(']', i + 1) is var close && close > i + 1)
@@ -73,13 +73,51 @@ public static class SymbolNameFilters
                     tokens.Add(new Token(Kind.Set, c, ranges.ToArray()));
                     i = close;
                 }
-                else tokens.Add(new Token(Kind.Literal, c, null));
+                else tokens.Add(new Token(Kind.Literal, Fold(c), null));
             }
             _tokens = tokens.ToArray();
+            if (_tokens.All(t => t.Kind is Kind.Literal or Kind.Star))
+                _segments = SplitSegments(_tokens);
+        }
+
+        // Patterns of literals and stars only (nearly all real ones: "fat_*", "*unix2dos*") are
+        // matched segment by segment with the vectorised span searches instead of char by char.
+        private readonly string[]? _segments;
+
+        private static string[] SplitSegments(Token[] tokens)
+        {
+            var segments = new List<string>();
+            var current = new System.Text.StringBuilder();
+            foreach (var t in tokens)
+            {
+                if (t.Kind == Kind.Star) { segments.Add(current.ToString()); current.Clear(); }
+                else current.Append(t.Char);
+            }
+            segments.Add(current.ToString());
+            return segments.ToArray();   // n stars give n+1 segments; the first and last are anchored
+        }
+
+        private bool IsMatchSegments(ReadOnlySpan<char> text, string[] segments)
+        {
+            var cmp = _ignoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+            if (segments.Length == 1) return text.Equals(segments[0], cmp);
+            var first = segments[0];
+            var last = segments[^1];
+            if (text.Length < first.Length + last.Length) return false;
+            if (!text.StartsWith(first, cmp) || !text.EndsWith(last, cmp)) return false;
+            var middle = text[first.Length..^last.Length];
+            for (var i = 1; i < segments.Length - 1; i++)
+            {
+                var at = middle.IndexOf(segments[i], cmp);
+                if (at < 0) return false;
+                middle = middle[(at + segments[i].Length)..];
+            }
+            return true;
         }
 
         public bool IsMatch(ReadOnlySpan<char> text)
         {
+            if (_segments is not null) return IsMatchSegments(text, _segments);
             int t = 0, p = 0, starP = -1, starT = 0;
             while (t < text.Length)
             {
@@ -115,7 +153,10 @@ public static class SymbolNameFilters
             }
         }
 
-        private bool Same(char a, char b) =>
-            a == b || (_ignoreCase && char.ToUpperInvariant(a) == char.ToUpperInvariant(b));
+        // The pattern's literals are folded once; a name's characters are folded here, with an
+        // ASCII fast path because kernel symbol names are ASCII.
+        private bool Same(char literal, char c) => literal == c || (_ignoreCase && literal == Fold(c));
+
+        private char Fold(char c) => !_ignoreCase ? c : char.IsAscii(c) ? (char.IsAsciiLetterUpper(c) ? (char)(c | 0x20) : c) : char.ToLowerInvariant(c);
     }
 }
