@@ -89,7 +89,6 @@ public sealed class IndexFile
     private void SearchWildcard(byte[] key, List<IndexValue> results)
     {
 
-        var visited = new HashSet<int>();
         var buffer = new KeyBuffer(Path);
         var node = Node(_rootReference);
         var i = 0;
@@ -102,7 +101,7 @@ public sealed class IndexFile
                 if (IsWildcard(ch))
                 {
                     // From the first wildcard on, the rest of this subtree is patterns.
-                    MatchSubtree(node, j, buffer, key.AsSpan(i + j), visited, results);
+                    MatchSubtree(node, j, buffer, key.AsSpan(i + j), results);
                     return;
                 }
                 if (i + j >= key.Length || ch != key[i + j]) return;
@@ -114,7 +113,7 @@ public sealed class IndexFile
                 var child = node.ChildReference(wildcard);
                 if ((child & IndexNode.PositionMask) == 0) continue;
                 buffer.Push(wildcard);
-                MatchSubtree(Node(child), 0, buffer, key.AsSpan(i), visited, results);
+                MatchSubtree(Node(child), 0, buffer, key.AsSpan(i), results);
                 buffer.Pop(1);
             }
 
@@ -168,11 +167,15 @@ public sealed class IndexFile
         }
     }
 
-    /// <summary>kmod's index_searchwild__all: children first, then this node's own pattern.</summary>
-    private void MatchSubtree(IndexNode start, int skip, KeyBuffer buffer, ReadOnlySpan<byte> subkey, HashSet<int> visited, List<IndexValue> results)
+    /// <summary>
+    /// kmod's index_searchwild__all: children first, then this node's own pattern. Each walk has
+    /// its own visited set: a query that itself contains "*" descends into a subtree that was
+    /// already walked as a pattern, legitimately. There are at most three walks per query byte.
+    /// </summary>
+    private void MatchSubtree(IndexNode start, int skip, KeyBuffer buffer, ReadOnlySpan<byte> subkey, List<IndexValue> results)
     {
         var text = Encoding.UTF8.GetString(subkey);
-        foreach (var node in Walk(start, skip, buffer, visited, valuesAfterChildren: true))
+        foreach (var node in Walk(start, skip, buffer, new HashSet<int>(), valuesAfterChildren: true))
         {
             if (!FnMatch.IsMatch(buffer.ToString(), text)) continue;
             results.AddRange(ReadValues(node));
