@@ -1,4 +1,5 @@
 using Xunit;
+using Xunit.Abstractions;
 using System.Buffers.Binary;
 using System.Diagnostics;
 using LkmPowerShell.Engine.ModuleTree;
@@ -6,7 +7,7 @@ using LkmPowerShell.Engine.ModuleTree;
 namespace LkmPowerShell.Engine.Tests.ModuleTree;
 
 /// <summary>The .bin reader against the text files kmod 30's depmod wrote beside it, on Debian's trees.</summary>
-public class IndexFileTests
+public class IndexFileTests(ITestOutputHelper output)
 {
     private static string File(KernelFixture kernel, string name) => Path.Combine(kernel.ModulesDirectory, name);
 
@@ -105,11 +106,38 @@ public class IndexFileTests
         Assert.Equal(12u, BinaryPrimitives.ReadUInt32BigEndian(preBytes.AsSpan(8)) & 0x0FFFFFFF);
         var preOrder = IndexFile.Parse(name + " (pre-order)", preBytes);
         Assert.Equal(entries, preOrder.Enumerate().ToList());
-        foreach (var key in entries.Select(e => e.Key).Distinct().Where((_, i) => i % 7 == 0))
+        // Keys of alias indexes are patterns, so a key used as a query walks wildcard subtrees:
+        // a sample keeps this test quick.
+        foreach (var key in entries.Select(e => e.Key).Distinct().Where((_, i) => i % 97 == 0))
         {
             Assert.Equal(postOrder.Lookup(key), preOrder.Lookup(key));
             Assert.Equal(postOrder.SearchWildcard(key), preOrder.SearchWildcard(key));
         }
+    }
+
+    /// <summary>Opening and querying the largest index, as a cmdlet would: figures go to the test output.</summary>
+    [Fact]
+    public void LookupsAreFast()
+    {
+        var kernel = KernelFixtures.Xz;
+        var watch = Stopwatch.StartNew();
+        var aliases = IndexFile.Open(File(kernel, "modules.alias.bin"));
+        var open = watch.Elapsed;
+        var queries = ModulesAliasFile.Read(File(kernel, "modules.alias"))
+            .Where((_, i) => i % 27 == 0).Select(a => ModuleName.NormalizeAlias(a.Pattern.Replace("*", "1").Replace("?", "Z"))).ToList();
+        watch.Restart();
+        var found = queries.Count(q => aliases.SearchWildcard(q).Count > 0);
+        var search = watch.Elapsed;
+        var dep = IndexFile.Open(File(kernel, "modules.dep.bin"));
+        var names = dep.Enumerate().Select(e => e.Key).ToList();
+        watch.Restart();
+        Assert.All(names, n => Assert.NotNull(dep.Lookup(n)));
+        var lookup = watch.Elapsed;
+        output.WriteLine($"open modules.alias.bin ({aliases.Length:N0} bytes): {open.TotalMilliseconds:F1} ms; " +
+            $"{queries.Count} wildcard searches: {search.TotalMilliseconds / queries.Count:F3} ms each ({found} found); " +
+            $"{names.Count} modules.dep.bin lookups: {lookup.TotalMilliseconds * 1000 / names.Count:F1} us each");
+        Assert.True(found > queries.Count * 9 / 10);
+        Assert.True(search < TimeSpan.FromSeconds(20), $"searches took {search}");
     }
 
     [Fact]

@@ -126,7 +126,7 @@ public class ModuleDirectoryTests
         Assert.Equal(lines("modules.softdep"), tree.SoftDependencies().Count);
         Assert.Contains(tree.SoftDependencies(), s => s.Module == "ext4" && s.Pre.Contains("crypto-crc32c"));
         Assert.Equal(lines("modules.devname"), tree.DeviceNodes().Count);
-        Assert.Contains(tree.DeviceNodes(), d => d is { Module: "fuse", DeviceName: "fuse", Type: 'c', Major: 10, Minor: 229 });
+        Assert.Contains(tree.DeviceNodes(), d => d is { Module: "loop", DeviceName: "loop-control", Type: 'c', Major: 10, Minor: 237 });
         Assert.Equal(lines("modules.order"), tree.Order().Count);
     }
 

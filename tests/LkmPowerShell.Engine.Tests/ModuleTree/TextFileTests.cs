@@ -45,7 +45,9 @@ public class TextFileTests : IDisposable
         Assert.Throws<ModuleFormatException>(() => ModulesAliasFile.Read(Write("a2", "alias only-two\n")));
         Assert.Equal([new ExportedSymbol("fat_build_inode", "fat")], ModulesSymbolsFile.Read(Write("s", "# h\nalias symbol:fat_build_inode fat\n")));
         var softdep = ModulesSoftdepFile.Read(Write("sd", "softdep snd-x pre: a b post: c\n")).Single();
-        Assert.Equal(("snd_x", new[] { "a", "b" }, new[] { "c" }), (softdep.Module, softdep.Pre.ToArray(), softdep.Post.ToArray()));
+        Assert.Equal("snd_x", softdep.Module);
+        Assert.Equal(["a", "b"], softdep.Pre);
+        Assert.Equal(["c"], softdep.Post);
         Assert.Equal([new ModuleDeviceNode("loop", "loop-control", 'c', 10, 237)], ModulesDevnameFile.Read(Write("d", "# h\nloop loop-control c10:237\n")));
         Assert.Throws<ModuleFormatException>(() => ModulesDevnameFile.Read(Write("d2", "loop loop-control x10:237\n")));
         Assert.Equal([new BuiltinModule("amd_uncore", "kernel/arch/x86/events/amd/amd-uncore.ko")], ModulesBuiltinFile.Read(Write("b", "kernel/arch/x86/events/amd/amd-uncore.ko\n\n")));
