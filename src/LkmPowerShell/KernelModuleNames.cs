@@ -11,7 +11,7 @@ internal static class KernelModuleNames
     public static IEnumerable<string> Complete(string word, IDictionary bound)
     {
         var root = new SystemRoot(bound["Root"] as string ?? "/");
-        var prefix = ModuleName.Normalize(word.Trim('\\'', '"'));
+        var prefix = ModuleName.Normalize(word.Trim('\'', '"'));
         var names = new SortedSet<string>(StringComparer.Ordinal);
         var kernel = new RunningKernel(root);
         if (kernel.SupportsModules && !bound.Contains("ListAvailable"))
