@@ -1,0 +1,183 @@
+using System.Management.Automation;
+using LkmPowerShell.Engine;
+using LkmPowerShell.Engine.Kernel;
+using LkmPowerShell.Engine.ModuleFiles;
+using LkmPowerShell.Engine.Symbols;
+
+namespace LkmPowerShell.Commands;
+
+/// <summary>
+/// Finds kernel symbols: in the running kernel (/proc/kallsyms), among the symbols the installed
+/// modules export (modules.symbols), or in module files: what a file exports, or with -Undefined
+/// what it needs and who provides each.
+/// </summary>
+[Cmdlet(VerbsCommon.Find, "KernelSymbol", DefaultParameterSetName = KernelSet)]
+[OutputType(typeof(KernelSymbol))]
+public sealed class FindKernelSymbolCommand : PSCmdlet
+{
+    private const string KernelSet = "RunningKernel";
+    private const string AvailableSet = "ListAvailable";
+    private const string PathSet = "Path";
+    private const string LiteralPathSet = "LiteralPath";
+
+    [Parameter(ParameterSetName = KernelSet, Position = 0, ValueFromPipeline = true)]
+    [Parameter(ParameterSetName = AvailableSet, Position = 0, ValueFromPipeline = true)]
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Name { get; set; }
+
+    [Parameter(ParameterSetName = AvailableSet, Mandatory = true)]
+    public SwitchParameter ListAvailable { get; set; }
+
+    [Parameter(ParameterSetName = AvailableSet)]
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
+    [ValidateNotNullOrEmpty]
+    public string? KernelVersion { get; set; }
+
+    [Parameter(ParameterSetName = PathSet, Mandatory = true, Position = 0)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Path { get; set; }
+
+    [Parameter(ParameterSetName = LiteralPathSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath", "LP", "FullName")]
+    [ValidateNotNullOrEmpty]
+    public string[]? LiteralPath { get; set; }
+
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
+    public SwitchParameter Undefined { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string Root { get; set; } = "/";
+
+    private SystemRoot SystemRoot => new(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root));
+
+    protected override void ProcessRecord()
+    {
+        switch (ParameterSetName)
+        {
+            case AvailableSet:
+                WriteTreeSymbols();
+                break;
+            case PathSet:
+            case LiteralPathSet:
+                foreach (var file in ModuleFilePaths.Resolve(this, Path, LiteralPath))
+                    WriteFileSymbols(file);
+                break;
+            default:
+                WriteKernelSymbols();
+                break;
+        }
+    }
+
+    private WildcardPattern[] Patterns() =>
+        (Name ?? []).Select(n => WildcardPattern.Get(n, WildcardOptions.None)).ToArray();
+
+    private bool Matches(WildcardPattern[] patterns, string name) => patterns.Length == 0 || patterns.Any(p => p.IsMatch(name));
+
+    private void WriteKernelSymbols()
+    {
+        var kernel = new RunningKernel(SystemRoot);
+        if (!kernel.Kallsyms.Exists)
+        {
+            WriteError(new ErrorRecord(new FileNotFoundException($"{kernel.Kallsyms.Path} does not exist: this kernel (or root) publishes no symbol table. Use -ListAvailable to search the installed modules instead."),
+                "KallsymsUnavailable", ErrorCategory.ResourceUnavailable, kernel.Kallsyms.Path));
+            return;
+        }
+        var filter = Name is null ? null : SymbolNameFilters.Any(Name.Select(n => SymbolNameFilters.Wildcard(n, ignoreCase: false)).ToArray());
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var s in kernel.Kallsyms.Read(filter))
+        {
+            found.Add(s.Name);
+            WriteObject(new KernelSymbol
+            {
+                Name = s.Name,
+                Type = s.Type.ToString(),
+                Address = s.Address is { } a ? $"0x{a:x16}" : null,
+                Module = s.Module,
+                Source = "RunningKernel",
+            });
+        }
+        ReportLiteralMisses(found, "the running kernel's symbol table");
+    }
+
+    private void WriteTreeSymbols()
+    {
+        var directory = ModuleTrees.Open(this, SystemRoot, KernelVersion);
+        if (directory is null)
+            return;
+        var patterns = Patterns();
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var s in directory.ExportedSymbols())
+        {
+            if (!Matches(patterns, s.Symbol))
+                continue;
+            found.Add(s.Symbol);
+            WriteObject(new KernelSymbol
+            {
+                Name = s.Symbol,
+                Module = s.Module,
+                Source = "ModuleTree",
+                Path = directory.FindModule(s.Module)?.Path,
+            });
+        }
+        ReportLiteralMisses(found, $"the modules installed for {directory.KernelVersion} (modules.symbols)");
+    }
+
+    private void ReportLiteralMisses(HashSet<string> found, string where)
+    {
+        foreach (var n in Name ?? [])
+            if (!WildcardPattern.ContainsWildcardCharacters(n) && !found.Contains(n))
+                WriteError(new ErrorRecord(new ItemNotFoundException($"No symbol named '{n}' in {where}."),
+                    "SymbolNotFound", ErrorCategory.ObjectNotFound, n));
+    }
+
+    private void WriteFileSymbols(string path)
+    {
+        ModuleFileInfo module;
+        try
+        {
+            module = ModuleFileReader.Read(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ModuleFormatException or NativeLibraryMissingException)
+        {
+            WriteError(ErrorRecords.ForModuleFile(e, path));
+            return;
+        }
+        var patterns = Patterns();
+        if (!Undefined)
+        {
+            foreach (var s in module.Exports)
+                if (Matches(patterns, s.Name))
+                    WriteObject(new KernelSymbol { Name = s.Name, Module = module.Name, Source = "ModuleFile", Path = module.Path, Crc = FormatCrc(s.Crc) });
+            return;
+        }
+        var version = KernelVersion ?? module.GetValue("vermagic")?.Split(' ', 2)[0];
+        var resolver = new SymbolProviderResolver(SystemRoot, version);
+        foreach (var need in module.RequiredSymbols)
+        {
+            if (!Matches(patterns, need.Name))
+                continue;
+            var provider = resolver.Resolve(need.Name);
+            WriteObject(new KernelSymbol
+            {
+                Name = need.Name,
+                Module = provider.Module,
+                Source = "ModuleFile",
+                Path = module.Path,
+                Crc = FormatCrc(need.Crc),
+                RequiredBy = module.Name,
+                ProviderKind = provider.Kind.ToString(),
+                ProviderPath = provider.Path,
+                IsWeak = need.IsWeak,
+            });
+        }
+    }
+
+    private static string? FormatCrc(ulong? crc) => crc is { } c ? $"0x{c:x8}" : null;
+}

@@ -1,0 +1,42 @@
+namespace LkmPowerShell;
+
+/// <summary>
+/// A kernel symbol: one in the running kernel (kallsyms), one a module tree or a module file
+/// exports, or one a module file needs, with who provides it. Type name LkmPowerShell.KernelSymbol.
+/// </summary>
+public sealed class KernelSymbol
+{
+    public required string Name { get; init; }
+
+    /// <summary>kallsyms' type letter (T text, D data, R read-only, B bss, lower case local ...); null outside the running kernel.</summary>
+    public string? Type { get; init; }
+
+    /// <summary>Hexadecimal address in the running kernel; null when the kernel hides addresses from this user, or offline.</summary>
+    public string? Address { get; init; }
+
+    /// <summary>The owner (kallsyms), the exporting module (module tree), or the provider of a needed symbol; null for the kernel image itself.</summary>
+    public string? Module { get; init; }
+
+    /// <summary>Where the answer came from: RunningKernel, ModuleTree or ModuleFile.</summary>
+    public required string Source { get; init; }
+
+    /// <summary>The module file the answer is about, when one is.</summary>
+    public string? Path { get; init; }
+
+    /// <summary>The modversions CRC, when the module file carries one.</summary>
+    public string? Crc { get; init; }
+
+    /// <summary>For -Undefined: the module that needs the symbol.</summary>
+    public string? RequiredBy { get; init; }
+
+    /// <summary>For -Undefined: Kernel, LoadedModule, ModuleFile or None.</summary>
+    public string? ProviderKind { get; init; }
+
+    /// <summary>For -Undefined: the module file that provides it when it is not loaded.</summary>
+    public string? ProviderPath { get; init; }
+
+    /// <summary>For -Undefined: a weak reference, which loads even when nothing provides it.</summary>
+    public bool IsWeak { get; init; }
+
+    public override string ToString() => Module is null ? Name : $"{Name} [{Module}]";
+}
