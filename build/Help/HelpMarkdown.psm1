@@ -519,6 +519,8 @@ function Export-MamlHelp {
                 $w.WriteElementString('dev', 'code', $script:NsDev, $x.Code)
                 $w.WriteStartElement('dev', 'remarks', $script:NsDev)
                 foreach ($p in $x.Remarks) { $w.WriteElementString('maml', 'para', $script:NsMaml, $p) }
+                # An empty last paragraph: Get-Help prints no blank line before the next example.
+                $w.WriteElementString('maml', 'para', $script:NsMaml, '')
                 $w.WriteEndElement()
                 $w.WriteEndElement()
             }
