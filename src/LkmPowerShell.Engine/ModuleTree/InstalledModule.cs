@@ -1,0 +1,18 @@
+namespace LkmPowerShell.Engine.ModuleTree;
+
+/// <summary>
+/// A module file installed under /lib/modules/&lt;version&gt;.
+/// </summary>
+/// <param name="Name">kmod's normalised name ("fat", "snd_hda_intel").</param>
+/// <param name="Path">The file to open: relative paths from modules.dep resolved against the
+/// modules folder (under the root); absolute ones (depmod's <c>external</c> folders) kept as written.</param>
+/// <param name="IndexPath">The path as modules.dep writes it, usually relative ("kernel/fs/fat/fat.ko").</param>
+public sealed record InstalledModule(string Name, string Path, string IndexPath)
+{
+    public override string ToString() => Path;
+
+    internal static InstalledModule FromIndexPath(string indexPath, string modulesDirectory) =>
+        new(ModuleName.FromPath(indexPath),
+            indexPath.StartsWith('/') ? indexPath : System.IO.Path.Join(modulesDirectory, indexPath),
+            indexPath);
+}

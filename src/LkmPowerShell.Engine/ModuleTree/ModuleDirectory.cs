@@ -1,0 +1,276 @@
+namespace LkmPowerShell.Engine.ModuleTree;
+
+/// <summary>
+/// The installed modules of one kernel: /lib/modules/&lt;version&gt; under a <see cref="SystemRoot"/>,
+/// read through depmod's files. Each question prefers the .bin index when it exists (one lookup
+/// reads one path through the trie, as modprobe does) and falls back to the text file, and, for
+/// the list of modules only, to scanning the folder when depmod has not run at all.
+/// </summary>
+/// <remarks>
+/// Files are read lazily, once, on first use; an instance is a snapshot and is safe to share
+/// between threads. Names are normalised ("-" to "_"), as kmod does.
+/// </remarks>
+public sealed class ModuleDirectory
+{
+    private readonly Lazy<IndexFile?> _depIndex;
+    private readonly Lazy<IReadOnlyList<ModuleDependencyLine>?> _depText;
+    private readonly Lazy<Dictionary<string, ModuleDependencyLine>?> _depTextByName;
+    private readonly Lazy<IReadOnlyList<InstalledModule>> _modules;
+    private readonly Lazy<Dictionary<string, InstalledModule>> _modulesByName;
+    private readonly Lazy<IndexFile?> _aliasIndex;
+    private readonly Lazy<IReadOnlyList<ModuleAlias>?> _aliasText;
+    private readonly Lazy<IndexFile?> _symbolIndex;
+    private readonly Lazy<IReadOnlyList<ExportedSymbol>?> _symbolText;
+    private readonly Lazy<ILookup<string, string>?> _symbolTextBySymbol;
+    private readonly Lazy<IndexFile?> _builtinIndex;
+    private readonly Lazy<IReadOnlyList<BuiltinModule>?> _builtinText;
+    private readonly Lazy<IndexFile?> _builtinAliasIndex;
+    private readonly Lazy<IReadOnlyList<BuiltinModinfoField>?> _builtinModinfo;
+
+    private ModuleDirectory(SystemRoot root, string kernelVersion, string path)
+    {
+        Root = root;
+        KernelVersion = kernelVersion;
+        Path = path;
+        _depIndex = new(() => OpenIndex(ModulesDepFile.FileName + ".bin"));
+        _depText = new(() => ReadIfPresent(ModulesDepFile.FileName, p => ModulesDepFile.Read(p, Path)));
+        _depTextByName = new(() => _depText.Value is { } lines ? ByFirstName(lines, l => l.Module.Name) : null);
+        _modules = new(ListModules);
+        _modulesByName = new(() => ByFirstName(_modules.Value, m => m.Name));
+        _aliasIndex = new(() => OpenIndex(ModulesAliasFile.FileName + ".bin"));
+        _aliasText = new(() => ReadIfPresent(ModulesAliasFile.FileName, ModulesAliasFile.Read));
+        _symbolIndex = new(() => OpenIndex(ModulesSymbolsFile.FileName + ".bin"));
+        _symbolText = new(() => ReadIfPresent(ModulesSymbolsFile.FileName, ModulesSymbolsFile.Read));
+        _symbolTextBySymbol = new(() => _symbolText.Value?.ToLookup(s => s.Symbol, s => s.Module, StringComparer.Ordinal));
+        _builtinIndex = new(() => OpenIndex(ModulesBuiltinFile.FileName + ".bin"));
+        _builtinText = new(() => ReadIfPresent(ModulesBuiltinFile.FileName, ModulesBuiltinFile.Read));
+        _builtinAliasIndex = new(() => OpenIndex("modules.builtin.alias.bin"));
+        _builtinModinfo = new(() => ReadIfPresent(ModulesBuiltinModinfoFile.FileName, ModulesBuiltinModinfoFile.Read));
+    }
+
+    public SystemRoot Root { get; }
+    public string KernelVersion { get; }
+
+    /// <summary>The folder, /lib/modules/&lt;version&gt; under the root.</summary>
+    public string Path { get; }
+
+    /// <summary>Whether depmod has indexed this tree (modules.dep or modules.dep.bin exists).</summary>
+    public bool HasDependencyIndex => _depIndex.Value is not null || _depText.Value is not null;
+
+    /// <summary>Opens the modules of <paramref name="kernelVersion"/> under <paramref name="root"/>.</summary>
+    /// <exception cref="KernelNotInstalledException">The folder does not exist; the message lists the versions that do.</exception>
+    public static ModuleDirectory Open(SystemRoot root, string kernelVersion)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        ArgumentException.ThrowIfNullOrEmpty(kernelVersion);
+        if (kernelVersion.Contains('/') || kernelVersion is "." or ".." || kernelVersion.Contains('\0'))
+            throw new ArgumentException($"'{kernelVersion}' is not a kernel version (a folder name under /lib/modules).", nameof(kernelVersion));
+        var path = root.ModulesDirectory(kernelVersion);
+        if (!Directory.Exists(path))
+            throw new KernelNotInstalledException(kernelVersion, root, InstalledKernelVersions(root));
+        return new ModuleDirectory(root, kernelVersion, path);
+    }
+
+    /// <summary>The kernel versions with a folder under /lib/modules, in ordinal order; empty when there is none.</summary>
+    public static IReadOnlyList<string> InstalledKernelVersions(SystemRoot root)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        var modules = root.Resolve("/lib/modules");
+        if (!Directory.Exists(modules)) return [];
+        return [.. new DirectoryInfo(modules).EnumerateDirectories().Select(d => d.Name).Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>
+    /// Every installed module: from modules.dep(.bin) in depmod's order when depmod has run,
+    /// otherwise by scanning the folder for *.ko, *.ko.xz, *.ko.zst and *.ko.gz.
+    /// </summary>
+    public IReadOnlyList<InstalledModule> Modules() => _modules.Value;
+
+    /// <summary>The installed module of that name ("-" and "_" alike), or null.</summary>
+    public InstalledModule? FindModule(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (DependencyLine(ModuleName.Normalize(name)) is { } line) return line.Module;
+        if (HasDependencyIndex) return null;
+        return _modulesByName.Value.GetValueOrDefault(ModuleName.Normalize(name));
+    }
+
+    /// <summary>
+    /// What the module needs loaded first, the whole closure in depmod's order (modprobe loads the
+    /// last one first); null when no module of that name is installed.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">depmod has not indexed this tree.</exception>
+    public IReadOnlyList<InstalledModule>? Dependencies(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (!HasDependencyIndex)
+            throw new InvalidOperationException(
+                $"{Path} has no modules.dep or modules.dep.bin, so the dependencies of installed modules are not known. " +
+                $"Run 'depmod -b {Root} {KernelVersion}' (as root) to index it.");
+        return DependencyLine(ModuleName.Normalize(name))?.Dependencies;
+    }
+
+    /// <summary>The installed modules that export <paramref name="symbol"/> (modules.symbols); normally one or none.</summary>
+    public IReadOnlyList<string> FindSymbolProviders(string symbol)
+    {
+        ArgumentNullException.ThrowIfNull(symbol);
+        if (symbol.StartsWith(ModulesSymbolsFile.KeyPrefix, StringComparison.Ordinal)) symbol = symbol[ModulesSymbolsFile.KeyPrefix.Length..];
+        if (_symbolIndex.Value is { } index)
+            return [.. index.SearchWildcard(ModulesSymbolsFile.KeyPrefix + symbol).Select(v => v.Value)];
+        return _symbolTextBySymbol.Value is { } bySymbol ? [.. bySymbol[symbol]] : [];
+    }
+
+    /// <summary>Every symbol exported by an installed module (modules.symbols, else modules.symbols.bin).</summary>
+    public IReadOnlyList<ExportedSymbol> ExportedSymbols()
+    {
+        if (_symbolText.Value is { } symbols) return symbols;
+        if (_symbolIndex.Value is { } index)
+            return [.. index.Enumerate().Select(e => new ExportedSymbol(
+                e.Key.StartsWith(ModulesSymbolsFile.KeyPrefix, StringComparison.Ordinal) ? e.Key[ModulesSymbolsFile.KeyPrefix.Length..] : e.Key, e.Value))];
+        return [];
+    }
+
+    /// <summary>
+    /// Every alias declared by installed modules. Read from modules.alias when it exists, because
+    /// it keeps each pattern as the module wrote it; modules.alias.bin holds normalised keys.
+    /// </summary>
+    public IReadOnlyList<ModuleAlias> Aliases()
+    {
+        if (_aliasText.Value is { } aliases) return aliases;
+        if (_aliasIndex.Value is { } index)
+            return [.. index.Enumerate().OrderBy(e => e.Priority).Select(e => new ModuleAlias(e.Key, e.Value))];
+        return [];
+    }
+
+    /// <summary>
+    /// The installed modules whose alias patterns match <paramref name="alias"/> (a concrete
+    /// string such as a device's modalias), in kmod's order; duplicates are kept, as kmod keeps them.
+    /// </summary>
+    public IReadOnlyList<string> ResolveAlias(string alias)
+    {
+        ArgumentNullException.ThrowIfNull(alias);
+        var normalized = ModuleName.NormalizeAlias(alias);
+        if (_aliasIndex.Value is { } index)
+            return [.. index.SearchWildcard(normalized).Select(v => v.Value)];
+        // modules.alias is written in module order, which is the .bin's priority order.
+        return _aliasText.Value is { } aliases
+            ? [.. aliases.Where(a => FnMatch.IsMatch(ModuleName.NormalizeAlias(a.Pattern), normalized)).Select(a => a.Module)]
+            : [];
+    }
+
+    /// <summary>The modules built into this kernel (modules.builtin.bin, else modules.builtin).</summary>
+    public IReadOnlyList<string> BuiltinModules()
+    {
+        if (_builtinIndex.Value is { } index) return [.. index.Enumerate().Select(e => e.Key).Distinct()];
+        return _builtinText.Value is { } builtin ? [.. builtin.Select(b => b.Name).Distinct()] : [];
+    }
+
+    public bool IsBuiltin(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var normalized = ModuleName.Normalize(name);
+        if (_builtinIndex.Value is { } index) return index.Lookup(normalized) is not null;
+        return _builtinText.Value?.Any(b => b.Name == normalized) ?? false;
+    }
+
+    /// <summary>The modinfo fields of built-in modules (modules.builtin.modinfo); empty when the file is missing.</summary>
+    public IReadOnlyList<BuiltinModinfoField> BuiltinModinfo() => _builtinModinfo.Value ?? [];
+
+    /// <summary>Built-in modules with an alias matching <paramref name="alias"/> (modules.builtin.alias.bin, else modules.builtin.modinfo).</summary>
+    public IReadOnlyList<string> ResolveBuiltinAlias(string alias)
+    {
+        ArgumentNullException.ThrowIfNull(alias);
+        var normalized = ModuleName.NormalizeAlias(alias);
+        if (_builtinAliasIndex.Value is { } index)
+            return [.. index.SearchWildcard(normalized).Select(v => v.Value)];
+        return [.. BuiltinModinfo()
+            .Where(f => f.Key == "alias" && FnMatch.IsMatch(ModuleName.NormalizeAlias(f.Value), normalized))
+            .Select(f => f.Module)];
+    }
+
+    /// <summary>Soft dependencies declared by installed modules (modules.softdep); empty when missing.</summary>
+    public IReadOnlyList<ModuleSoftDependency> SoftDependencies() =>
+        ReadIfPresent(ModulesSoftdepFile.FileName, ModulesSoftdepFile.Read) ?? [];
+
+    /// <summary>Device nodes that load a module on first open (modules.devname); empty when missing.</summary>
+    public IReadOnlyList<ModuleDeviceNode> DeviceNodes() =>
+        ReadIfPresent(ModulesDevnameFile.FileName, ModulesDevnameFile.Read) ?? [];
+
+    /// <summary>modules.order's paths; empty when missing.</summary>
+    public IReadOnlyList<string> Order() => ReadIfPresent(ModulesOrderFile.FileName, ModulesOrderFile.Read) ?? [];
+
+    /// <summary>
+    /// Resolves a name or alias through the tree's indexes in modprobe's order, the first that
+    /// answers winning: installed module name, "symbol:" request, module aliases (wildcards),
+    /// built-in module name, built-in module aliases. modprobe.d configuration is not consulted
+    /// here (aliases, install commands and blacklists are the planner's).
+    /// </summary>
+    public ModuleLookupResult Lookup(string nameOrAlias)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(nameOrAlias);
+        var normalized = ModuleName.NormalizeAlias(nameOrAlias);
+        if (DependencyLine(normalized) is { } line)
+            return new(nameOrAlias, ModuleLookupSource.ModuleName, [line.Module.Name]);
+        if (!HasDependencyIndex && _modulesByName.Value.ContainsKey(normalized))
+            return new(nameOrAlias, ModuleLookupSource.ModuleName, [normalized]);
+        if (normalized.StartsWith(ModulesSymbolsFile.KeyPrefix, StringComparison.Ordinal)
+            && FindSymbolProviders(normalized) is { Count: > 0 } providers)
+            return new(nameOrAlias, ModuleLookupSource.Symbol, providers);
+        if (ResolveAlias(normalized) is { Count: > 0 } modules)
+            return new(nameOrAlias, ModuleLookupSource.Alias, modules);
+        if (IsBuiltin(normalized))
+            return new(nameOrAlias, ModuleLookupSource.Builtin, [normalized]);
+        if (ResolveBuiltinAlias(normalized) is { Count: > 0 } builtins)
+            return new(nameOrAlias, ModuleLookupSource.BuiltinAlias, builtins);
+        return new(nameOrAlias, ModuleLookupSource.None, []);
+    }
+
+    public override string ToString() => Path;
+
+    private ModuleDependencyLine? DependencyLine(string normalizedName)
+    {
+        if (_depIndex.Value is { } index)
+            return index.Lookup(normalizedName) is { } value
+                ? ModulesDepFile.ParseLine(value, Path, index.Path)
+                : null;
+        return _depTextByName.Value?.GetValueOrDefault(normalizedName);
+    }
+
+    private IReadOnlyList<InstalledModule> ListModules()
+    {
+        if (_depIndex.Value is { } index)
+            return [.. index.Enumerate()
+                .OrderBy(e => e.Priority)
+                .Select(e => ModulesDepFile.ParseLine(e.Value, Path, index.Path).Module)];
+        if (_depText.Value is { } lines) return [.. lines.Select(l => l.Module)];
+        return ModuleTreeScanner.Scan(Path);
+    }
+
+    /// <summary>
+    /// A .bin index, or null when it is missing or empty: depmod publishes a 0-byte
+    /// modules.builtin.bin when modules.builtin is missing, and kmod treats an index it cannot
+    /// open as absent. Any other damage is reported.
+    /// </summary>
+    private IndexFile? OpenIndex(string fileName) =>
+        ReadIfPresent(fileName, p => new FileInfo(p) is { Exists: true, Length: 0 } ? null : IndexFile.Open(p));
+
+    private T? ReadIfPresent<T>(string fileName, Func<string, T?> read) where T : class
+    {
+        var file = System.IO.Path.Join(Path, fileName);
+        try
+        {
+            return read(file);
+        }
+        catch (FileNotFoundException)
+        {
+            return null; // a missing index is normal: kmod then asks the next source
+        }
+    }
+
+    private static Dictionary<string, T> ByFirstName<T>(IEnumerable<T> items, Func<T, string> name)
+    {
+        var result = new Dictionary<string, T>(StringComparer.Ordinal);
+        foreach (var item in items) result.TryAdd(name(item), item);
+        return result;
+    }
+}

@@ -1,0 +1,44 @@
+namespace LkmPowerShell.Engine.ModuleTree;
+
+/// <summary>
+/// One line of modules.dep (also the value of each key in modules.dep.bin):
+/// <c>kernel/fs/fat/msdos.ko: kernel/fs/fat/fat.ko</c>. The dependencies are the whole
+/// transitive closure in depmod's order; modprobe loads the last one first.
+/// </summary>
+public sealed record ModuleDependencyLine(InstalledModule Module, IReadOnlyList<InstalledModule> Dependencies);
+
+/// <summary>Reads modules.dep, depmod's text list of modules and their dependencies.</summary>
+public static class ModulesDepFile
+{
+    public const string FileName = "modules.dep";
+
+    /// <param name="path">The modules.dep file.</param>
+    /// <param name="modulesDirectory">The folder relative paths are resolved against (normally the file's own).</param>
+    public static IReadOnlyList<ModuleDependencyLine> Read(string path, string modulesDirectory)
+    {
+        var lines = new List<ModuleDependencyLine>();
+        foreach (var line in BoundedFile.ReadLines(path))
+        {
+            if (line.Text.Length == 0 || line.Text[0] == '#') continue;
+            lines.Add(ParseLine(line.Text, modulesDirectory, path, line.Offset));
+        }
+        return lines;
+    }
+
+    /// <summary>Parses one "path: dep dep ..." line.</summary>
+    public static ModuleDependencyLine ParseLine(string text, string modulesDirectory, string path = FileName, long offset = -1)
+    {
+        // kmod splits at the first ':'; module paths never contain one.
+        var colon = text.IndexOf(':');
+        if (colon <= 0)
+            throw new ModuleFormatException(path, offset, $"'{Shorten(text)}' is not a modules.dep line (\"path: dependencies\")");
+        var module = InstalledModule.FromIndexPath(text[..colon].Trim(), modulesDirectory);
+        var dependencies = text[(colon + 1)..]
+            .Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)
+            .Select(p => InstalledModule.FromIndexPath(p, modulesDirectory))
+            .ToArray();
+        return new ModuleDependencyLine(module, dependencies);
+    }
+
+    private static string Shorten(string text) => text.Length <= 80 ? text : text[..77] + "...";
+}

@@ -1,0 +1,49 @@
+namespace LkmPowerShell.Engine.ModuleTree;
+
+/// <summary>
+/// A module's soft dependencies, from its <c>softdep</c> modinfo as depmod copies it into
+/// modules.softdep: <c>softdep ext4 pre: crypto-crc32c</c>. The names may be aliases.
+/// </summary>
+public sealed record ModuleSoftDependency(string Module, IReadOnlyList<string> Pre, IReadOnlyList<string> Post)
+{
+    public override string ToString() =>
+        $"{Module}{(Pre.Count > 0 ? " pre: " + string.Join(' ', Pre) : "")}{(Post.Count > 0 ? " post: " + string.Join(' ', Post) : "")}";
+}
+
+/// <summary>Reads modules.softdep.</summary>
+public static class ModulesSoftdepFile
+{
+    public const string FileName = "modules.softdep";
+
+    public static IReadOnlyList<ModuleSoftDependency> Read(string path)
+    {
+        var result = new List<ModuleSoftDependency>();
+        foreach (var line in BoundedFile.ReadLines(path))
+        {
+            var fields = line.Text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length == 0 || fields[0].StartsWith('#')) continue;
+            if (fields.Length < 2 || fields[0] != "softdep")
+                throw new ModuleFormatException(path, line.Offset, $"line {line.Number} is not \"softdep MODULE pre: ... post: ...\"");
+            result.Add(Parse(ModuleName.Normalize(fields[1]), fields.AsSpan(2)));
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Splits "pre: a b post: c" as kmod's config parser does: names before any "pre:" or
+    /// "post:" belong to neither list and are ignored.
+    /// </summary>
+    internal static ModuleSoftDependency Parse(string module, ReadOnlySpan<string> tokens)
+    {
+        var pre = new List<string>();
+        var post = new List<string>();
+        List<string>? current = null;
+        foreach (var token in tokens)
+        {
+            if (token == "pre:") current = pre;
+            else if (token == "post:") current = post;
+            else current?.Add(token);
+        }
+        return new ModuleSoftDependency(module, pre, post);
+    }
+}

@@ -1,0 +1,84 @@
+using System.Management.Automation;
+using LkmPowerShell.Engine;
+using LkmPowerShell.Engine.Kernel;
+using LkmPowerShell.Engine.ModuleFiles;
+
+namespace LkmPowerShell;
+
+/// <summary>The listing work behind Get-KernelModule's Loaded and ListAvailable sets.</summary>
+internal static class ModuleListing
+{
+    public static void WriteLoaded(PSCmdlet cmdlet, SystemRoot root, string[]? names, bool includeBuiltin)
+    {
+        var kernel = new RunningKernel(root);
+        var patterns = new ModuleNamePatterns(names);
+        if (!kernel.SupportsModules)
+        {
+            cmdlet.WriteError(new ErrorRecord(new KernelModulesUnsupportedException(kernel.Release, kernel.ProcModules.Path, kernel.ModulesUnsupportedReason),
+                "KernelModulesUnsupported", ErrorCategory.NotImplemented, kernel.Release ?? root.Path));
+            if (!includeBuiltin)
+                return;
+        }
+        else
+        {
+            foreach (var m in kernel.GetLoadedModules())
+                if (patterns.Match(m.Name))
+                    cmdlet.WriteObject(new LoadedKernelModule(m));
+        }
+        if (includeBuiltin)
+            foreach (var m in kernel.GetBuiltinModules())
+                if (patterns.Match(m.Name))
+                    cmdlet.WriteObject(new LoadedKernelModule(m));
+        if (kernel.SupportsModules || includeBuiltin)
+            foreach (var name in patterns.UnmatchedLiterals())
+                cmdlet.WriteError(new ErrorRecord(new ItemNotFoundException($"No loaded module is named '{name}'. Get-KernelModule -ListAvailable -Name '{name}' shows whether it is installed; Import-KernelModule loads it."),
+                    "ModuleNotLoaded", ErrorCategory.ObjectNotFound, name));
+    }
+
+    public static void WriteAvailable(PSCmdlet cmdlet, SystemRoot root, string? kernelVersion, string[]? names)
+    {
+        var directory = ModuleTrees.Open(cmdlet, root, kernelVersion);
+        if (directory is null)
+            return;
+        var patterns = new ModuleNamePatterns(names);
+        var selected = directory.Modules().Where(m => patterns.Match(m.Name)).ToList();
+
+        // Reading is the cost (decompression above all): two files at a time, written in order.
+        var progress = new ProgressRecord(1, "Get-KernelModule", $"Reading the modules of {directory.KernelVersion}");
+        var done = 0;
+        var results = selected.AsParallel().AsOrdered().WithDegreeOfParallelism(Math.Max(2, Environment.ProcessorCount))
+            .Select(m => ReadOne(m.Path));
+        foreach (var (file, error, path) in results)
+        {
+            if (file is not null)
+                cmdlet.WriteObject(file);
+            else
+                cmdlet.WriteError(ErrorRecords.ForModuleFile(error!, path));
+            if (selected.Count > 100 && ++done % 100 == 0)
+            {
+                progress.PercentComplete = done * 100 / selected.Count;
+                cmdlet.WriteProgress(progress);
+            }
+        }
+        if (selected.Count > 100)
+        {
+            progress.RecordType = ProgressRecordType.Completed;
+            cmdlet.WriteProgress(progress);
+        }
+        foreach (var name in patterns.UnmatchedLiterals())
+            cmdlet.WriteError(new ErrorRecord(new ItemNotFoundException($"No module named '{name}' is installed for kernel {directory.KernelVersion} under {root} ({directory.Path})."),
+                "ModuleNotInstalled", ErrorCategory.ObjectNotFound, name));
+    }
+
+    private static (KernelModuleFile? File, Exception? Error, string Path) ReadOne(string path)
+    {
+        try
+        {
+            return (new KernelModuleFile(ModuleFileReader.Read(path)), null, path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ModuleFormatException or NativeLibraryMissingException)
+        {
+            return (null, e, path);
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using System.Management.Automation;
+using LkmPowerShell.Engine;
+using LkmPowerShell.Engine.Kernel;
+using LkmPowerShell.Engine.ModuleTree;
+
+namespace LkmPowerShell;
+
+/// <summary>Opens /lib/modules/&lt;version&gt; for a cmdlet, reporting a missing kernel as one ErrorRecord.</summary>
+internal static class ModuleTrees
+{
+    /// <summary>
+    /// The kernel version to use: the one asked for; else the running kernel's (for the host root,
+    /// or an image whose /proc says); else the only one installed under the root.
+    /// </summary>
+    public static string? DefaultVersion(SystemRoot root)
+    {
+        var release = new RunningKernel(root).Release;
+        var installed = ModuleDirectory.InstalledKernelVersions(root);
+        if (release is not null && (root.IsHost || installed.Contains(release)))
+            return release;
+        return installed.Count == 1 ? installed[0] : release;
+    }
+
+    public static ModuleDirectory? Open(PSCmdlet cmdlet, SystemRoot root, string? kernelVersion)
+    {
+        var version = kernelVersion ?? DefaultVersion(root);
+        if (version is null)
+        {
+            var installed = ModuleDirectory.InstalledKernelVersions(root);
+            cmdlet.WriteError(new ErrorRecord(new ArgumentException(
+                $"Which kernel? The running kernel's release cannot be read under {root}, and {(installed.Count == 0 ? "no kernel has modules installed there" : "several are installed: " + string.Join(", ", installed))}. Give -KernelVersion."),
+                "KernelVersionUnknown", ErrorCategory.InvalidArgument, root.Path));
+            return null;
+        }
+        if (version.Contains('/') || version is "." or "..")
+        {
+            cmdlet.WriteError(new ErrorRecord(new ArgumentException($"'{version}' is not a kernel version: it must be a single folder name under /lib/modules, without '/'."),
+                "InvalidKernelVersion", ErrorCategory.InvalidArgument, version));
+            return null;
+        }
+        try
+        {
+            return ModuleDirectory.Open(root, version);
+        }
+        catch (KernelNotInstalledException e)
+        {
+            cmdlet.WriteError(new ErrorRecord(e, "KernelNotInstalled", ErrorCategory.ObjectNotFound, version));
+            return null;
+        }
+    }
+}

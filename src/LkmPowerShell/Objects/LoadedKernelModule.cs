@@ -1,0 +1,61 @@
+using LkmPowerShell.Engine.Kernel;
+
+namespace LkmPowerShell;
+
+/// <summary>A module in the running kernel, as lsmod and /sys/module describe it.</summary>
+public sealed class LoadedKernelModule
+{
+    internal LoadedKernelModule(LoadedModule m)
+    {
+        Name = m.Name;
+        Size = m.Size;
+        ReferenceCount = m.ReferenceCount;
+        UsedBy = m.UsedBy;
+        State = m.State.ToString();
+        Address = m.AddressHex;
+        Taints = m.Taints;
+        Version = m.Version;
+        SourceVersion = m.SourceVersion;
+        Parameters = new Dictionary<string, string>(m.Parameters, StringComparer.Ordinal);
+        UnreadableParameters = m.UnreadableParameters;
+        InitSize = m.InitSize;
+        TotalSize = m.TotalSize;
+        IsPermanent = m.IsPermanent;
+        IsBuiltin = m.IsBuiltin;
+    }
+
+    public string Name { get; }
+
+    /// <summary>lsmod's size: /sys/module/NAME/coresize.</summary>
+    public long? Size { get; }
+
+    /// <summary>lsmod's use count: /sys/module/NAME/refcnt (null when the kernel does not count, as for built-ins).</summary>
+    public int? ReferenceCount { get; }
+
+    /// <summary>The modules holding this one (/sys/module/NAME/holders).</summary>
+    public string[] UsedBy { get; }
+
+    /// <summary>Live, Loading, Unloading or Builtin.</summary>
+    public string State { get; }
+
+    public string? Address { get; }
+    public string Taints { get; }
+    public string? Version { get; }
+    public string? SourceVersion { get; }
+
+    /// <summary>Current parameter values from /sys/module/NAME/parameters.</summary>
+    public Dictionary<string, string> Parameters { get; }
+
+    /// <summary>Parameters whose value the kernel does not let this user read.</summary>
+    public string[] UnreadableParameters { get; }
+
+    public long? InitSize { get; }
+
+    /// <summary>/proc/modules' size: all of the module's memory on kernels 6.4 and later.</summary>
+    public long? TotalSize { get; }
+
+    public bool IsPermanent { get; }
+    public bool IsBuiltin { get; }
+
+    public override string ToString() => Name;
+}
