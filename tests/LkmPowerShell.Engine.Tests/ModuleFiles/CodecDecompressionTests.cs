@@ -114,7 +114,7 @@ public class CodecDecompressionTests
         foreach (var i in new[] { 0, 1, 2, 1, 0 })
         {
             var (file, original) = modules[i];
-            var n = ModuleDecompressor.Decompress(compressed[i], ModuleCompression.Xz, file, ref buffer); = ModuleDecompressor.Decompress(compressed, ModuleCompression.Xz, file, ref buffer);
+            var n = ModuleDecompressor.Decompress(compressed[i], ModuleCompression.Xz, file, ref buffer);
             Assert.Equal(original, buffer.AsSpan(0, n).ToArray());
         }
         var plain = modules[0].Bytes;
