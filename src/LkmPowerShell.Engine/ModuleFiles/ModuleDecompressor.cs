@@ -1,0 +1,82 @@
+namespace LkmPowerShell.Engine.ModuleFiles;
+
+/// <summary>
+/// Recognises and undoes the compression of a module file (gzip, xz, zstd), as libkmod does when
+/// it opens a module. Every call is independent, so several threads may decompress at once.
+/// Errors: <see cref="ModuleFormatException"/> for corrupt, truncated or oversized data;
+/// <see cref="NativeLibraryMissingException"/> when liblzma or libzstd is not installed.
+/// </summary>
+public static class ModuleDecompressor
+{
+    /// <summary>The default cap on a decompressed module: the largest real one (6.12, amdgpu) is about 40 MiB.</summary>
+    public const long DefaultMaxOutputBytes = 256L << 20;
+
+    /// <summary>The most bytes a header must have for <see cref="Detect"/> to see every magic.</summary>
+    public const int MagicLength = 6;
+
+    /// <summary>The compression of a file, from its first bytes (at least <see cref="MagicLength"/> of them to be sure).</summary>
+    public static ModuleCompression Detect(ReadOnlySpan<byte> head)
+    {
+        if (head.StartsWith((ReadOnlySpan<byte>)[0x28, 0xB5, 0x2F, 0xFD]))
+            return ModuleCompression.Zstd;
+        if (head.StartsWith((ReadOnlySpan<byte>)[0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]))
+            return ModuleCompression.Xz;
+        if (head.StartsWith((ReadOnlySpan<byte>)[0x1F, 0x8B]))
+            return ModuleCompression.Gzip;
+        return ModuleCompression.None;
+    }
+
+    /// <summary>
+    /// Decompresses a whole compressed module into a new array of exactly its length.
+    /// <paramref name="path"/> only names the file in errors.
+    /// </summary>
+    public static byte[] Decompress(ReadOnlySpan<byte> compressed, ModuleCompression kind, string path,
+        long maxOutputBytes = DefaultMaxOutputBytes)
+    {
+        byte[] buffer = [];
+        var length = Decompress(compressed, kind, path, ref buffer, maxOutputBytes);
+        return buffer.Length == length ? buffer : buffer.AsSpan(0, length).ToArray();
+    }
+
+    /// <summary>
+    /// Decompresses into <paramref name="buffer"/>, replacing it with a larger array when it is too
+    /// small, and returns the decompressed length. Meant for a caller that reads many modules on
+    /// one thread and keeps one buffer per thread. <see cref="ModuleCompression.None"/> copies.
+    /// </summary>
+    public static int Decompress(ReadOnlySpan<byte> compressed, ModuleCompression kind, string path,
+        ref byte[] buffer, long maxOutputBytes = DefaultMaxOutputBytes)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(buffer);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxOutputBytes);
+        // One less than the largest array, so that limit + 1 still fits in one.
+        var limit = Math.Min(maxOutputBytes, Array.MaxLength - 1);
+        var output = new DecompressionOutput(buffer, limit);
+        switch (kind)
+        {
+            case ModuleCompression.None:
+                if (compressed.Length > limit)
+                    throw new ModuleFormatException(path, -1, $"is larger than the limit of {limit:N0} bytes");
+                output.Reserve(compressed.Length);
+                compressed.CopyTo(output.Buffer);
+                output.Length = compressed.Length;
+                break;
+            case ModuleCompression.Gzip:
+                GzipDecoder.Decompress(compressed, ref output, path);
+                break;
+            case ModuleCompression.Xz:
+                // Modules compress about 5:1 with xz; a close first guess avoids regrowth.
+                output.Reserve(compressed.Length * 6L);
+                LzmaDecoder.Default(path).Decompress(compressed, ref output, path);
+                break;
+            case ModuleCompression.Zstd:
+                output.Reserve(compressed.Length * 4L);
+                ZstdDecoder.Default(path).Decompress(compressed, ref output, path);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(kind), kind, "not a compression this engine knows");
+        }
+        buffer = output.Buffer;
+        return output.Length;
+    }
+}
