@@ -28,6 +28,9 @@ public sealed class ModuleFileInfo
     public required IReadOnlyList<SymbolVersion> Versions { get; init; }
     public required ModuleSignature? Signature { get; init; }
 
+    /// <summary>Why a signature trailer that is present could not be read (the module then counts as unsigned).</summary>
+    public string? SignatureProblem { get; init; }
+
     /// <summary>Every value of a .modinfo key, in file order (what "modinfo -F key" prints, but for the signature keys).</summary>
     public IEnumerable<string> GetValues(string key)
     {
@@ -83,8 +86,16 @@ public sealed class ModuleFileInfo
             yield return e;
         if (Signature is null)
             yield break;
-        foreach (var e in Signature.ModinfoFields())
-            yield return e;
+        // kmod_module_get_info appends these after .modinfo, each only when it has a value.
+        yield return new ModInfoEntry("sig_id", Signature.SignatureId);
+        if (Signature.Signer is not null)
+            yield return new ModInfoEntry("signer", Signature.Signer);
+        if (Signature.KeyId.Length > 0)
+            yield return new ModInfoEntry("sig_key", Signature.FormatKeyId());
+        if (!string.IsNullOrEmpty(Signature.HashAlgorithm))
+            yield return new ModInfoEntry("sig_hashalgo", Signature.HashAlgorithm);
+        if (Signature.Signature.Length > 0)
+            yield return new ModInfoEntry("signature", Signature.FormatSignature());
     }
 
     public override string ToString() => Path;

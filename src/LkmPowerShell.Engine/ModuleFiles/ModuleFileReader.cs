@@ -45,12 +45,23 @@ public static class ModuleFileReader
     /// <summary>Parses a module already in memory (the file's bytes, compressed or not).</summary>
     public static ModuleFileInfo Parse(ReadOnlyMemory<byte> fileBytes, string path, long fileSize)
     {
-        var compression = ModuleCompressionFormat.Detect(fileBytes.Span);
+        var compression = ModuleDecompressor.Detect(fileBytes.Span);
         var image = compression == ModuleCompression.None
             ? fileBytes
-            : ModuleCompressionFormat.Decompress(fileBytes.Span, compression, path, MaxModuleBytes);
+            : ModuleDecompressor.Decompress(fileBytes.Span, compression, path, MaxModuleBytes);
 
-        var signature = ModuleSignature.TryRead(image.Span, path);
+        // A damaged signature does not make the module unreadable: kmod shows such a module as
+        // unsigned; we do too, and say what is wrong with the signature.
+        ModuleSignature? signature = null;
+        string? signatureProblem = null;
+        try
+        {
+            signature = ModuleSignature.TryRead(image.Span, path);
+        }
+        catch (ModuleFormatException e)
+        {
+            signatureProblem = e.Problem;
+        }
         var elf = ElfImage.Parse(image, path);
         ModuleElfExtractor.RequireModule(elf);
 
@@ -72,6 +83,7 @@ public static class ModuleFileReader
             RequiredSymbols = ModuleElfExtractor.ReadRequiredSymbols(elf, symbols, versions),
             Versions = versions,
             Signature = signature,
+            SignatureProblem = signatureProblem,
         };
     }
 

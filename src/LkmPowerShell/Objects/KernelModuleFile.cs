@@ -38,10 +38,11 @@ public sealed class KernelModuleFile
         {
             SignatureId = sig.SignatureId;
             Signer = sig.Signer;
-            KeyId = sig.KeyId;
+            KeyId = sig.KeyId.Length > 0 ? sig.FormatKeyId() : null;
             HashAlgorithm = sig.HashAlgorithm;
             Signature = sig.FormatSignature();
         }
+        SignatureProblem = info.SignatureProblem;
         ExportedSymbolCount = info.Exports.Count;
         RequiredSymbolCount = info.RequiredSymbols.Count;
         var fields = new OrderedDictionary(StringComparer.Ordinal);
@@ -77,6 +78,9 @@ public sealed class KernelModuleFile
     public string? HashAlgorithm { get; }
     public string? Signature { get; }
     public string Compression { get; }
+
+    /// <summary>Why the signature trailer could not be read, when it could not (the module then counts as unsigned).</summary>
+    public string? SignatureProblem { get; }
     public long FileSize { get; }
 
     /// <summary>The name in the module's struct module: what the kernel calls it once loaded.</summary>

@@ -22,8 +22,8 @@ public class ElfSharpOracleTests
         Parallel.ForEach(files, new ParallelOptions { MaxDegreeOfParallelism = 2 }, file =>
         {
             var raw = File.ReadAllBytes(file);
-            var kind = ModuleCompressionFormat.Detect(raw);
-            var bytes = kind == ModuleCompression.None ? raw : ModuleCompressionFormat.Decompress(raw, kind, file, ModuleFileReader.MaxModuleBytes);
+            var kind = ModuleDecompressor.Detect(raw);
+            var bytes = kind == ModuleCompression.None ? raw : ModuleDecompressor.Decompress(raw, kind, file, ModuleFileReader.MaxModuleBytes);
             var ours = ElfImage.Parse(bytes, file);
             using var theirs = ELFReader.Load<ulong>(new MemoryStream(bytes), true);
             var problem = Compare(ours, theirs);
