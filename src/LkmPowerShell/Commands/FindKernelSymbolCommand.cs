@@ -37,7 +37,7 @@ public sealed class FindKernelSymbolCommand : PSCmdlet
     [ValidateNotNullOrEmpty]
     public string? KernelVersion { get; set; }
 
-    [Parameter(ParameterSetName = PathSet, Mandatory = true, Position = 0)]
+    [Parameter(ParameterSetName = PathSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[]? Path { get; set; }

@@ -1,0 +1,136 @@
+# Find-KernelSymbol and Get-KernelModule -ListAvailable on Debian's real trees, and on this
+# build machine's kernel (which has kallsyms but no module support).
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Join-Path (Get-RepositoryRoot) 'LkmPowerShell.psd1') -Force
+    $script:plain = Get-KernelFixture plain
+    $script:xz = Get-KernelFixture xz
+    $script:msdos = Join-Path $plain.ModulesDirectory 'kernel/fs/fat/msdos.ko'
+}
+
+Describe 'Find-KernelSymbol -ListAvailable' {
+    It 'finds which module provides fat_date_unix2dos in the <Flavour> tree' -ForEach @(@{ Flavour = 'plain' }, @{ Flavour = 'xz' }) {
+        $f = Get-KernelFixture $Flavour
+        $s = Find-KernelSymbol fat_date_unix2dos -ListAvailable -Root $f.Root -KernelVersion $f.Version
+        $s.Module | Should -Be 'fat'
+        $s.Source | Should -Be 'ModuleTree'
+        $s.Path | Should -BeLike '*/kernel/fs/fat/fat.ko*'
+        $s.PSObject.TypeNames[0] | Should -Be 'LkmPowerShell.KernelSymbol'
+    }
+
+    It 'lists the same symbols as modules.symbols for a wildcard' {
+        $expected = Get-Content (Join-Path $plain.ModulesDirectory 'modules.symbols') |
+            Where-Object { $_ -like 'alias symbol:fat_* *' } | ForEach-Object { ($_ -split ' ')[1].Substring(7) } | Sort-Object
+        $actual = Find-KernelSymbol 'fat_*' -ListAvailable -Root $plain.Root -KernelVersion $plain.Version | ForEach-Object Name | Sort-Object
+        $actual | Should -Be $expected
+        @($actual).Count | Should -BeGreaterThan 10
+    }
+
+    It 'a symbol nobody exports is a SymbolNotFound error' {
+        Find-KernelSymbol no_such_symbol_at_all -ListAvailable -Root $plain.Root -KernelVersion $plain.Version -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs[0].FullyQualifiedErrorId | Should -Be 'SymbolNotFound,LkmPowerShell.Commands.FindKernelSymbolCommand'
+    }
+
+    It 'a kernel version that is not installed is a KernelNotInstalled error naming what is' {
+        Find-KernelSymbol fat_date_unix2dos -ListAvailable -Root $plain.Root -KernelVersion 9.9.9-nope -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs[0].FullyQualifiedErrorId | Should -Be 'KernelNotInstalled,LkmPowerShell.Commands.FindKernelSymbolCommand'
+        $errs[0].Exception.Message | Should -BeLike "*9.9.9-nope*$($plain.Version)*"
+    }
+
+    It 'refuses a kernel version with ../ in it' {
+        Find-KernelSymbol x -ListAvailable -Root $plain.Root -KernelVersion '../../etc' -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'InvalidKernelVersion,*'
+    }
+}
+
+Describe 'Find-KernelSymbol -Path -Undefined' {
+    It 'names the fat symbols msdos needs and fat.ko as their provider' {
+        $needs = Get-KernelModule -Path $msdos | Find-KernelSymbol -Undefined -Root $plain.Root
+        $fat = @($needs | Where-Object Module -EQ 'fat')
+        $fat.Name | Should -Contain 'fat_date_unix2dos'
+        $fat.Count | Should -BeGreaterThan 10
+        $fat[0].ProviderKind | Should -Be 'ModuleFile'
+        $fat[0].ProviderPath | Should -BeLike '*/fat.ko'
+        $fat[0].RequiredBy | Should -Be 'msdos'
+        # Everything modinfo says msdos depends on is a provider here, and nothing else is.
+        ($needs | Where-Object ProviderKind -EQ 'ModuleFile' | ForEach-Object Module | Sort-Object -Unique) | Should -Be @(modinfo -F depends $msdos)
+        # The kernel's own symbols cannot be checked offline, and are said to be unverified.
+        ($needs | Where-Object Name -EQ 'kfree').ProviderKind | Should -Be 'KernelUnverified'
+    }
+
+    It 'matches the dependencies depmod computed, for a sample of modules' {
+        $dep = @{}
+        foreach ($line in Get-Content (Join-Path $plain.ModulesDirectory 'modules.dep')) {
+            $parts = $line -split ':\s*', 2
+            $dep[$parts[0]] = $parts[1]
+        }
+        $sample = $dep.Keys | Sort-Object | Select-Object -First 400 | Where-Object { $dep[$_] } | Select-Object -First 25
+        foreach ($rel in $sample) {
+            $direct = Find-KernelSymbol -Undefined -LiteralPath (Join-Path $plain.ModulesDirectory $rel) -Root $plain.Root |
+                Where-Object ProviderKind -EQ 'ModuleFile' | ForEach-Object ProviderPath | Sort-Object -Unique
+            # Every direct provider is in depmod's transitive closure for that module.
+            $closure = $dep[$rel] -split ' ' | ForEach-Object { Join-Path $plain.ModulesDirectory $_ }
+            foreach ($p in $direct) { $closure | Should -Contain $p -Because "$rel needs symbols from $p" }
+        }
+    }
+
+    It 'without -Undefined lists what the file exports' {
+        $fat = Join-Path $plain.ModulesDirectory 'kernel/fs/fat/fat.ko'
+        (Find-KernelSymbol -Path $fat -Name 'fat_date_*').Name | Should -Contain 'fat_date_unix2dos'
+    }
+}
+
+Describe 'Get-KernelModule -ListAvailable' {
+    It 'lists every module of the <Flavour> tree, as modules.dep does' -ForEach @(@{ Flavour = 'plain' }, @{ Flavour = 'xz' }) {
+        $f = Get-KernelFixture $Flavour
+        $expected = (Get-Content (Join-Path $f.ModulesDirectory 'modules.dep')).Count
+        $all = Get-KernelModule -ListAvailable -Root $f.Root -KernelVersion $f.Version
+        @($all).Count | Should -Be $expected
+        ($all | Where-Object Name -EQ 'msdos').Depends | Should -Be @('fat')
+    }
+
+    It 'treats - and _ alike in names, with wildcards' {
+        $m = Get-KernelModule -ListAvailable -Root $plain.Root -KernelVersion $plain.Version -Name 'snd-hda-intel'
+        $m.Name | Should -Be 'snd_hda_intel'
+        @(Get-KernelModule -ListAvailable -Root $plain.Root -KernelVersion $plain.Version -Name 'snd-hda-codec-*').Count | Should -BeGreaterThan 5
+    }
+
+    It 'defaults to the only kernel installed under -Root' {
+        (Get-KernelModule -ListAvailable -Root $plain.Root -Name msdos).Path | Should -BeLike "*$($plain.Version)*msdos.ko"
+    }
+
+    It 'a name that is not installed is a ModuleNotInstalled error' {
+        Get-KernelModule -ListAvailable -Root $plain.Root -Name no_such_module -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs[0].FullyQualifiedErrorId | Should -Be 'ModuleNotInstalled,LkmPowerShell.Commands.GetKernelModuleCommand'
+    }
+}
+
+Describe 'On this build machine, whose kernel has no module support' -Tag 'HostKernel' {
+    BeforeAll { $script:hostHasModules = Test-Path /proc/modules }
+
+    It 'Get-KernelModule says plainly that the kernel has no loadable-module support' {
+        if ($hostHasModules) { throw 'This test describes a build machine without /proc/modules; this one has it. Run it where the facts file says.' }
+        Get-KernelModule -ErrorVariable errs -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -Be 'KernelModulesUnsupported,LkmPowerShell.Commands.GetKernelModuleCommand'
+        $errs[0].Exception.Message | Should -BeLike '*no loadable-module support*/proc/modules does not exist*'
+    }
+
+    It 'Find-KernelSymbol reads the running kernel''s kallsyms' {
+        $s = Find-KernelSymbol schedule
+        $s.Name | Should -Be 'schedule'
+        $s.Type | Should -BeIn @('T', 't')
+        $s.Module | Should -BeNullOrEmpty
+        $s.Source | Should -Be 'RunningKernel'
+    }
+}
+
+Describe 'The module manifest' {
+    It 'passes Test-ModuleManifest and exports exactly the cmdlets' {
+        $m = Test-ModuleManifest (Join-Path (Get-RepositoryRoot) 'LkmPowerShell.psd1')
+        $m.ExportedCmdlets.Keys | Sort-Object | Should -Be @('Find-KernelSymbol', 'Get-KernelModule')
+        $m.CompatiblePSEditions | Should -Be @('Core')
+        $m.PrivateData.PSData.Tags | Should -Contain 'kmod'
+        (Get-Command -Module LkmPowerShell).Name | Sort-Object | Should -Be @('Find-KernelSymbol', 'Get-KernelModule')
+    }
+}
