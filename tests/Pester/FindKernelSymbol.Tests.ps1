@@ -9,9 +9,9 @@ BeforeAll {
 }
 
 Describe 'Find-KernelSymbol -ListAvailable' {
-    It 'finds which module provides fat_date_unix2dos in the <Flavour> tree' -ForEach @(@{ Flavour = 'plain' }, @{ Flavour = 'xz' }) {
+    It 'finds which module provides fat_time_unix2fat in the <Flavour> tree' -ForEach @(@{ Flavour = 'plain' }, @{ Flavour = 'xz' }) {
         $f = Get-KernelFixture $Flavour
-        $s = Find-KernelSymbol fat_date_unix2dos -ListAvailable -Root $f.Root -KernelVersion $f.Version
+        $s = Find-KernelSymbol fat_time_unix2fat -ListAvailable -Root $f.Root -KernelVersion $f.Version
         $s.Module | Should -Be 'fat'
         $s.Source | Should -Be 'ModuleTree'
         $s.Path | Should -BeLike '*/kernel/fs/fat/fat.ko*'
@@ -32,7 +32,7 @@ Describe 'Find-KernelSymbol -ListAvailable' {
     }
 
     It 'a kernel version that is not installed is a KernelNotInstalled error naming what is' {
-        Find-KernelSymbol fat_date_unix2dos -ListAvailable -Root $plain.Root -KernelVersion 9.9.9-nope -ErrorVariable errs -ErrorAction SilentlyContinue
+        Find-KernelSymbol fat_time_unix2fat -ListAvailable -Root $plain.Root -KernelVersion 9.9.9-nope -ErrorVariable errs -ErrorAction SilentlyContinue
         $errs[0].FullyQualifiedErrorId | Should -Be 'KernelNotInstalled,LkmPowerShell.Commands.FindKernelSymbolCommand'
         $errs[0].Exception.Message | Should -BeLike "*9.9.9-nope*$($plain.Version)*"
     }
@@ -47,7 +47,7 @@ Describe 'Find-KernelSymbol -Path -Undefined' {
     It 'names the fat symbols msdos needs and fat.ko as their provider' {
         $needs = Get-KernelModule -Path $msdos | Find-KernelSymbol -Undefined -Root $plain.Root
         $fat = @($needs | Where-Object Module -EQ 'fat')
-        $fat.Name | Should -Contain 'fat_date_unix2dos'
+        $fat.Name | Should -Contain 'fat_time_unix2fat'
         $fat.Count | Should -BeGreaterThan 10
         $fat[0].ProviderKind | Should -Be 'ModuleFile'
         $fat[0].ProviderPath | Should -BeLike '*/fat.ko'
@@ -55,7 +55,7 @@ Describe 'Find-KernelSymbol -Path -Undefined' {
         # Everything modinfo says msdos depends on is a provider here, and nothing else is.
         ($needs | Where-Object ProviderKind -EQ 'ModuleFile' | ForEach-Object Module | Sort-Object -Unique) | Should -Be @(modinfo -F depends $msdos)
         # The kernel's own symbols cannot be checked offline, and are said to be unverified.
-        ($needs | Where-Object Name -EQ 'kfree').ProviderKind | Should -Be 'KernelUnverified'
+        ($needs | Where-Object Name -EQ 'register_filesystem').ProviderKind | Should -Be 'KernelUnverified'
     }
 
     It 'matches the dependencies depmod computed, for a sample of modules' {
@@ -76,7 +76,7 @@ Describe 'Find-KernelSymbol -Path -Undefined' {
 
     It 'without -Undefined lists what the file exports' {
         $fat = Join-Path $plain.ModulesDirectory 'kernel/fs/fat/fat.ko'
-        (Find-KernelSymbol -Path $fat -Name 'fat_date_*').Name | Should -Contain 'fat_date_unix2dos'
+        (Find-KernelSymbol -Path $fat -Name 'fat_time_*').Name | Should -Contain 'fat_time_unix2fat'
     }
 }
 

@@ -13,24 +13,24 @@ public sealed class KernelModuleFile
     {
         Name = info.Name;
         Path = info.Path;
-        var vermagic = info.GetValue("vermagic");
+        var vermagic = Text(info.GetValue("vermagic"));
         VersionMagic = vermagic;
         KernelVersion = vermagic?.Split(' ', 2)[0];
-        Description = info.GetValue("description");
-        Author = info.GetValues("author").ToArray();
-        License = info.GetValue("license");
-        Version = info.GetValue("version");
-        SourceVersion = info.GetValue("srcversion");
-        Aliases = info.GetValues("alias").ToArray();
-        var depends = info.GetValue("depends");
+        Description = Text(info.GetValue("description"));
+        Author = Texts(info.GetValues("author"));
+        License = Text(info.GetValue("license"));
+        Version = Text(info.GetValue("version"));
+        SourceVersion = Text(info.GetValue("srcversion"));
+        Aliases = Texts(info.GetValues("alias"));
+        var depends = Text(info.GetValue("depends"));
         Depends = string.IsNullOrEmpty(depends) ? [] : depends.Split(',', StringSplitOptions.RemoveEmptyEntries);
-        SoftDependencies = info.GetValues("softdep").ToArray();
-        WeakDependencies = info.GetValues("weakdep").ToArray();
-        Firmware = info.GetValues("firmware").ToArray();
-        ImportNamespaces = info.GetValues("import_ns").ToArray();
-        Parameters = info.Parameters.Select(p => new KernelModuleParameterInfo(p.Name, p.Type, p.Description)).ToArray();
-        InTree = info.GetValue("intree") == "Y";
-        Retpoline = info.GetValue("retpoline") == "Y";
+        SoftDependencies = Texts(info.GetValues("softdep"));
+        WeakDependencies = Texts(info.GetValues("weakdep"));
+        Firmware = Texts(info.GetValues("firmware"));
+        ImportNamespaces = Texts(info.GetValues("import_ns"));
+        Parameters = info.Parameters.Select(p => new KernelModuleParameterInfo(p.Name, Text(p.Type), Text(p.Description))).ToArray();
+        InTree = Text(info.GetValue("intree")) == "Y";
+        Retpoline = Text(info.GetValue("retpoline")) == "Y";
         Compression = info.Compression.ToString();
         FileSize = info.FileSize;
         InternalName = info.InternalName;
@@ -47,7 +47,7 @@ public sealed class KernelModuleFile
         RequiredSymbolCount = info.RequiredSymbols.Count;
         var fields = new OrderedDictionary(StringComparer.Ordinal);
         foreach (var key in info.ModinfoFields().Select(e => e.Key).Distinct())
-            fields[key] = ModinfoText.Field(info, key).ToArray();
+            fields[key] = Texts(ModinfoText.Field(info, key));
         Fields = fields;
         _info = info;
     }
@@ -93,12 +93,33 @@ public sealed class KernelModuleFile
     public OrderedDictionary Fields { get; }
 
     /// <summary>The values "modinfo -F field" prints for this file.</summary>
-    public string[] GetField(string field) => ModinfoText.Field(_info, field).ToArray();
+    public string[] GetField(string field) => Texts(ModinfoText.Field(_info, field));
 
     /// <summary>The whole modinfo text for this file, byte for byte as kmod's modinfo prints it.</summary>
-    public string ToModinfoText() => ModinfoText.Format(_info);
+    public string ToModinfoText() => Text(ModinfoText.Format(_info))!;
 
     internal ModuleFileInfo Info => _info;
+
+    /// <summary>
+    /// The engine keeps module strings as Latin-1 (one char a byte, so output stays byte-exact);
+    /// shown to a PowerShell user, bytes that form UTF-8 (authors' names, mostly) read as UTF-8.
+    /// </summary>
+    private static string? Text(string? latin1)
+    {
+        if (latin1 is null || latin1.All(c => c < 0x80))
+            return latin1;
+        var bytes = System.Text.Encoding.Latin1.GetBytes(latin1);
+        try
+        {
+            return new System.Text.UTF8Encoding(false, true).GetString(bytes);
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            return latin1;
+        }
+    }
+
+    private static string[] Texts(IEnumerable<string> values) => values.Select(v => Text(v)!).ToArray();
 
     public override string ToString() => Path;
 }
