@@ -9,6 +9,7 @@
     PowerShellVersion    = '7.6'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('LkmPowerShell.Format.ps1xml')
+    TypesToProcess       = @('LkmPowerShell.Types.ps1xml')
     CmdletsToExport      = @('Get-KernelModule', 'Find-KernelSymbol')
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -98,7 +98,7 @@ function Invoke-Package {
     $target = Join-Path $out "LkmPowerShell/$moduleVersion"
     if (Test-Path $target) { Remove-Item $target -Recurse -Force }
     New-Item -ItemType Directory -Force (Join-Path $target 'bin'), (Join-Path $target 'en-US') | Out-Null
-    Copy-Item (Join-Path $repo 'LkmPowerShell.psd1'), (Join-Path $repo 'LkmPowerShell.Format.ps1xml') $target
+    Copy-Item (Join-Path $repo 'LkmPowerShell.psd1'), (Join-Path $repo 'LkmPowerShell.Format.ps1xml'), (Join-Path $repo 'LkmPowerShell.Types.ps1xml') $target
     Copy-Item (Join-Path $repo 'bin/*.dll') (Join-Path $target 'bin')
     Copy-Item (Join-Path $repo 'en-US/*') (Join-Path $target 'en-US')
     Write-Host "Packaged: $target (copy the LkmPowerShell folder into a PSModulePath folder)"
@@ -107,6 +107,33 @@ function Invoke-Package {
 function Invoke-Demo {
     Invoke-Native dotnet @('pwsh', '-NoProfile', '-NonInteractive', '-File', (Join-Path $repo 'tests/KernelBench/Invoke-KernelBench.ps1'),
         '-Kernel', 'plain', '-Demo', '-ResultsDirectory', (Join-Path $out 'demo'))
+}
+
+function Invoke-Suites {
+    # Every suite runs even when an earlier one failed, so one run reports everything; the build
+    # then fails if any did. The last line counts every test of every suite.
+    $failures = @()
+    foreach ($suite in @(
+            @{ Name = 'engine (xunit)'; Run = { Invoke-UnitTest } },
+            @{ Name = 'cmdlets (Pester)'; Run = { Invoke-PesterTest } },
+            @{ Name = 'real kernels (QEMU bench)'; Run = { Invoke-KernelTest } })) {
+        try { & $suite.Run } catch { Write-Host "FAILED: $($suite.Name): $_" -ForegroundColor Red; $failures += $suite.Name }
+    }
+    $passed = 0; $failed = 0
+    foreach ($file in Get-ChildItem $results -Recurse -Filter '*.xml') {
+        [xml] $x = Get-Content -Raw $file.FullName
+        if ($x.testsuites) {
+            foreach ($ts in $x.testsuites.testsuite) { $passed += [int]$ts.tests - [int]$ts.failures - [int]$ts.errors - [int]$ts.skipped; $failed += [int]$ts.failures + [int]$ts.errors + [int]$ts.skipped }
+        } elseif ($x.'test-results') {
+            $r = $x.'test-results'
+            $failed += [int]$r.failures + [int]$r.errors + [int]$r.skipped + [int]$r.'not-run' + [int]$r.inconclusive + [int]$r.invalid
+            $passed += [int]$r.total - [int]$r.failures - [int]$r.errors - [int]$r.'not-run' - [int]$r.inconclusive - [int]$r.skipped - [int]$r.invalid
+        }
+    }
+    if ($failures) { Write-Host "Failed suites: $($failures -join ', ')" -ForegroundColor Red; $failed = [Math]::Max($failed, 1) }
+    if ($passed -eq 0) { Write-Host 'No test ran.' -ForegroundColor Red; $failed = [Math]::Max($failed, 1) }
+    Write-Host "tests: $passed passed, $failed failed"
+    if ($failed -gt 0) { throw "$failed test(s) failed." }
 }
 
 New-Item -ItemType Directory -Force $results | Out-Null
@@ -119,7 +146,12 @@ foreach ($t in $Task) {
         'UnitTest' { Invoke-Fixtures; Invoke-UnitTest }
         'PesterTest' { Invoke-Build; Invoke-Fixtures; Invoke-PesterTest }
         'KernelTest' { Invoke-Build; Invoke-Fixtures; Invoke-KernelTest }
-        'Test' { Invoke-Build; Invoke-Fixtures; Invoke-UnitTest; Invoke-PesterTest; Invoke-KernelTest }
+        'Test' {
+            # Old results would be counted again: start clean.
+            Remove-Item -Recurse -Force $results -ErrorAction SilentlyContinue
+            New-Item -ItemType Directory -Force $results | Out-Null
+            Invoke-Build; Invoke-Fixtures; Invoke-Suites
+        }
         'Package' { Invoke-Build; Invoke-Package }
         'Demo' { Invoke-Build; Invoke-Fixtures; Invoke-Demo }
     }

@@ -134,3 +134,22 @@ Describe 'The module manifest' {
         (Get-Command -Module LkmPowerShell).Name | Sort-Object | Should -Be @('Find-KernelSymbol', 'Get-KernelModule')
     }
 }
+
+Describe 'Objects after remoting (serialised and deserialised as PowerShell remoting does)' {
+    BeforeAll {
+        function ConvertThrough-Remoting($o) { [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($o)) }
+    }
+
+    It 'a deserialised module file keeps its type name, its parameters and modinfo fields' {
+        $d = ConvertThrough-Remoting (Get-KernelModule -LiteralPath (Join-Path $plain.ModulesDirectory 'kernel/drivers/net/dummy.ko'))
+        $d.PSObject.TypeNames[0] | Should -Be 'Deserialized.LkmPowerShell.KernelModuleFile'
+        $d.Parameters[0].Name | Should -Be 'numdummies'
+        $d.Fields['alias'] | Should -Be 'rtnl-link-dummy'
+    }
+
+    It 'a deserialised module file still pipes into Find-KernelSymbol by property name' {
+        $d = ConvertThrough-Remoting (Get-KernelModule -LiteralPath $msdos)
+        $needs = $d | Find-KernelSymbol -Undefined -Root $plain.Root
+        ($needs | Where-Object Module -EQ 'fat').Count | Should -BeGreaterThan 10
+    }
+}
