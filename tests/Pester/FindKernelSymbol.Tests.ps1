@@ -153,3 +153,16 @@ Describe 'Objects after remoting (serialised and deserialised as PowerShell remo
         ($needs | Where-Object Module -EQ 'fat').Count | Should -BeGreaterThan 10
     }
 }
+
+Describe 'Tab completion of module names' {
+    It 'completes installed module names under -Root, with - and _ alike' {
+        $line = "Get-KernelModule -ListAvailable -Root '$($plain.Root)' -Name snd-hda-int"
+        $r = TabExpansion2 -inputScript $line -cursorColumn $line.Length
+        $r.CompletionMatches.CompletionText | Should -Contain 'snd_hda_intel'
+    }
+
+    It 'never throws, even for a root that does not exist' {
+        $line = "Get-KernelModule -ListAvailable -Root '/no/such/root' -Name ms"
+        { TabExpansion2 -inputScript $line -cursorColumn $line.Length } | Should -Not -Throw
+    }
+}

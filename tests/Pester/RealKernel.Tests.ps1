@@ -5,8 +5,6 @@
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-Module (Join-Path (Get-RepositoryRoot) 'LkmPowerShell.psd1') -Force
-    if (-not (Test-Path /proc/modules)) { throw 'RealKernel tests need a kernel with module support: run them through tests/KernelBench (build.ps1 KernelTest).' }
-    $script:release = (uname -r)
     function Get-ProcModules {
         foreach ($line in Get-Content /proc/modules) {
             $f = $line -split ' '
@@ -17,6 +15,8 @@ BeforeAll {
 
 Describe 'Get-KernelModule in a real kernel' -Tag 'RealKernel' {
     BeforeAll {
+        if (-not (Test-Path /proc/modules)) { throw 'RealKernel tests need a kernel with module support: run them through tests/KernelBench (build.ps1 KernelTest).' }
+        $script:release = (uname -r)
         modprobe msdos
         modprobe dummy numdummies=3
         if ($LASTEXITCODE -ne 0) { throw "kmod's modprobe failed in the guest ($LASTEXITCODE)" }
