@@ -1,0 +1,127 @@
+using LkmPowerShell.Engine.Elf;
+using LkmPowerShell.Engine.ModuleFiles;
+
+namespace LkmPowerShell.Engine.Loading;
+
+public sealed record InsertOptions
+{
+    /// <summary>The parameter string passed to the kernel ("numdummies=3 foo=\"a b\"").</summary>
+    public string Parameters { get; init; } = "";
+
+    /// <summary>kmod's --force-vermagic: load a module built for another kernel release.</summary>
+    public bool IgnoreVermagic { get; init; }
+
+    /// <summary>kmod's --force-modversion: ignore symbol version (CRC) mismatches.</summary>
+    public bool IgnoreModversions { get; init; }
+
+    /// <summary>Let the kernel decompress (finit_module with MODULE_INIT_COMPRESSED_FILE) when it can; off forces user-space decompression.</summary>
+    public bool AllowKernelDecompression { get; init; } = true;
+}
+
+public enum InsertMethod
+{
+    /// <summary>finit_module on the file itself.</summary>
+    FinitModule,
+
+    /// <summary>finit_module with MODULE_INIT_COMPRESSED_FILE: the kernel decompresses (6.4+).</summary>
+    FinitModuleCompressed,
+
+    /// <summary>init_module with an image decompressed (and, when forced, patched) here.</summary>
+    InitModule,
+}
+
+public sealed record InsertOutcome(int Errno, InsertMethod Method, IReadOnlyList<string> KernelMessages)
+{
+    public bool Succeeded => Errno == 0;
+}
+
+/// <summary>
+/// Inserts and removes modules in the running kernel, as libkmod does: finit_module first (with
+/// in-kernel decompression when /sys/module/compression names the file's format), init_module
+/// with a user-space decompressed image otherwise; the kernel's log lines written during the
+/// attempt are collected so failures can quote them. Works on the host root only: loading into
+/// "an image" has no meaning.
+/// </summary>
+public sealed class ModuleLoader
+{
+    private const int ENOSYS = 38;
+
+    public ModuleLoader(SystemRoot root)
+    {
+        if (!root.IsHost)
+            throw new InvalidOperationException($"Modules can only be loaded into or removed from the running kernel; -Root ({root}) is for reading files of another system.");
+        Root = root;
+    }
+
+    public SystemRoot Root { get; }
+
+    /// <summary>The format the running kernel can decompress in finit_module, from /sys/module/compression (kernel 6.4+), or null.</summary>
+    public string? KernelDecompression
+    {
+        get
+        {
+            try
+            {
+                var path = Root.Resolve("/sys/module/compression");
+                return File.Exists(path) ? File.ReadAllText(path).Trim() : null;
+            }
+            catch (IOException)
+            {
+                return null;
+            }
+        }
+    }
+
+    public InsertOutcome Insert(string path, InsertOptions options)
+    {
+        using var log = KernelMessageLog.OpenAtEnd(Root);
+        var (errno, method) = InsertCore(path, options);
+        return new InsertOutcome(errno, method, log?.ReadNew() ?? []);
+    }
+
+    private (int Errno, InsertMethod Method) InsertCore(string path, InsertOptions options)
+    {
+        var flags = (options.IgnoreModversions ? ModuleSyscalls.IgnoreModversions : 0) | (options.IgnoreVermagic ? ModuleSyscalls.IgnoreVermagic : 0);
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        Span<byte> head = stackalloc byte[ModuleDecompressor.MagicLength];
+        var read = RandomAccess.Read(handle, head, 0);
+        var compression = ModuleDecompressor.Detect(head[..read]);
+
+        if (compression == ModuleCompression.None)
+        {
+            var errno = ModuleSyscalls.FinitModule(handle, options.Parameters, flags);
+            if (errno != ENOSYS)
+                return (errno, InsertMethod.FinitModule);
+        }
+        else if (options.AllowKernelDecompression && KernelDecompression == CompressionName(compression))
+        {
+            var errno = ModuleSyscalls.FinitModule(handle, options.Parameters, flags | ModuleSyscalls.CompressedFile);
+            if (errno != ENOSYS)
+                return (errno, InsertMethod.FinitModuleCompressed);
+        }
+
+        // init_module: the image in memory, decompressed here; kmod's forcing on this path is a
+        // patched copy (no SHF_ALLOC on __versions, a blank vermagic), since there are no flags.
+        var bytes = File.ReadAllBytes(path);
+        var image = compression == ModuleCompression.None ? bytes : ModuleDecompressor.Decompress(bytes, compression, path, ModuleFileReader.MaxModuleBytes);
+        if (options.IgnoreModversions || options.IgnoreVermagic)
+            ModuleImagePatcher.StripForForce(image, path, options.IgnoreModversions, options.IgnoreVermagic);
+        return (ModuleSyscalls.InitModule(image, options.Parameters), InsertMethod.InitModule);
+    }
+
+    /// <summary>
+    /// delete_module(name, O_NONBLOCK | (force ? O_TRUNC : 0)): 0 or the errno (EWOULDBLOCK while
+    /// in use, EBUSY when not live, ENOENT when not loaded, EPERM without the privilege).
+    /// </summary>
+    public int Remove(string name, bool force) =>
+        ModuleSyscalls.DeleteModule(name, ModuleSyscalls.NonBlocking | (force ? ModuleSyscalls.Truncate : 0));
+
+    /// <summary>The name /sys/module/compression uses for a format.</summary>
+    public static string? CompressionName(ModuleCompression c) => c switch
+    {
+        ModuleCompression.Xz => "xz",
+        ModuleCompression.Zstd => "zstd",
+        ModuleCompression.Gzip => "gzip",
+        _ => null,
+    };
+}

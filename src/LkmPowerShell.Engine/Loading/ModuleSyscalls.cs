@@ -1,0 +1,68 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace LkmPowerShell.Engine.Loading;
+
+/// <summary>
+/// The three module syscalls, through libc's syscall(2) (glibc has no wrappers for them). Each
+/// returns 0 or the errno. Nothing here decides anything: callers check, explain and log.
+/// </summary>
+internal static partial class ModuleSyscalls
+{
+    /// <summary>finit_module flags.</summary>
+    public const int IgnoreModversions = 1, IgnoreVermagic = 2, CompressedFile = 4;
+
+    /// <summary>delete_module flags: O_NONBLOCK (do not wait for users to go) and O_TRUNC (force).</summary>
+    public const int NonBlocking = 0x800, Truncate = 0x200;
+
+    private static (long Init, long Delete, long Finit) Numbers => RuntimeInformation.ProcessArchitecture switch
+    {
+        Architecture.X64 => (175, 176, 313),
+        Architecture.Arm64 => (105, 106, 273),
+        var a => throw new PlatformNotSupportedException($"module syscalls are not mapped for {a}; x86_64 and aarch64 are"),
+    };
+
+    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    private static partial long Syscall3(long number, nint a, nint b, nint c);
+
+    public static int FinitModule(SafeFileHandle file, string parameters, int flags)
+    {
+        var p = Marshal.StringToCoTaskMemUTF8(parameters);
+        try
+        {
+            var fd = file.DangerousGetHandle();
+            return Syscall3(Numbers.Finit, fd, p, flags) == 0 ? 0 : Marshal.GetLastPInvokeError();
+        }
+        finally
+        {
+            Marshal.FreeCoTaskMem(p);
+        }
+    }
+
+    public static unsafe int InitModule(ReadOnlySpan<byte> image, string parameters)
+    {
+        var p = Marshal.StringToCoTaskMemUTF8(parameters);
+        try
+        {
+            fixed (byte* data = image)
+                return Syscall3(Numbers.Init, (nint)data, image.Length, p) == 0 ? 0 : Marshal.GetLastPInvokeError();
+        }
+        finally
+        {
+            Marshal.FreeCoTaskMem(p);
+        }
+    }
+
+    public static int DeleteModule(string name, int flags)
+    {
+        var p = Marshal.StringToCoTaskMemUTF8(name);
+        try
+        {
+            return Syscall3(Numbers.Delete, p, flags, 0) == 0 ? 0 : Marshal.GetLastPInvokeError();
+        }
+        finally
+        {
+            Marshal.FreeCoTaskMem(p);
+        }
+    }
+}
