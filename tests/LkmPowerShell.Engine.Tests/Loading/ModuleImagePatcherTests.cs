@@ -1,0 +1,33 @@
+using LkmPowerShell.Engine.Elf;
+using LkmPowerShell.Engine.Loading;
+using LkmPowerShell.Engine.ModuleFiles;
+using Xunit;
+
+namespace LkmPowerShell.Engine.Tests.Loading;
+
+/// <summary>The forced init_module image: __versions without SHF_ALLOC, vermagic blanked, nothing else touched.</summary>
+public class ModuleImagePatcherTests
+{
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void StripsOnlyWhatForceAsksFor(bool modversions, bool vermagic)
+    {
+        var path = Path.Combine(KernelFixtures.Plain.ModulesDirectory, "kernel/fs/fat/msdos.ko");
+        var original = File.ReadAllBytes(path);
+        var image = (byte[])original.Clone();
+        ModuleImagePatcher.StripForForce(image, path, modversions, vermagic);
+
+        var elf = ElfImage.Parse(image, path);
+        var versions = elf.FindSection("__versions")!;
+        Assert.Equal(!modversions, (versions.Flags & ElfSection.ShfAlloc) != 0);
+        var info = ModuleFileReader.Parse(image, path, image.Length);
+        Assert.Equal(!vermagic, info.GetValue("vermagic") is not null);
+        Assert.Equal("fat", info.GetValue("depends"));
+
+        var changed = Enumerable.Range(0, image.Length).Count(i => image[i] != original[i]);
+        var expected = (modversions ? 1 : 0) + (vermagic ? "vermagic=6.1.0-56-amd64 SMP preempt mod_unload modversions ".Length : 0);
+        Assert.Equal(expected, changed);
+    }
+}
