@@ -41,14 +41,13 @@ internal static class ModuleFactsReader
         {
             threads[w] = Task.Factory.StartNew(() =>
             {
-                byte[] file = [];
-                byte[] image = [];
+                var worker = new Worker();
                 int k;
                 while ((k = Interlocked.Increment(ref next)) < toRead.Count)
                 {
                     cancel.ThrowIfCancellationRequested();
                     var i = toRead[k];
-                    facts[i] = ReadOne(modules[i].FilePath, ref file, ref image);
+                    facts[i] = worker.Read(modules[i].FilePath);
                     var completed = Interlocked.Increment(ref done);
                     if (progress is not null && (completed & 63) == 0)
                         progress.Report(new DepmodProgress(DepmodStage.Reading, completed, modules.Count, modules[i].FilePath));
@@ -67,41 +66,55 @@ internal static class ModuleFactsReader
         return facts!;
     }
 
-    /// <summary>One module's facts; a file that cannot be read or parsed gives facts with a <see cref="ModuleFacts.Problem"/>.</summary>
-    internal static ModuleFacts ReadOne(string path, ref byte[] file, ref byte[] image)
+    /// <summary>One worker's reusable buffers: the compressed file, the decompressed image, the pieces of a plain file.</summary>
+    internal sealed class Worker
     {
-        try
+        private byte[] _file = [];
+        private byte[] _image = [];
+        private readonly FileModuleBytes _sparse = new();
+        private readonly byte[] _magic = new byte[ModuleDecompressor.MagicLength];
+
+        /// <summary>One module's facts; a file that cannot be read or parsed gives facts with a <see cref="ModuleFacts.Problem"/>.</summary>
+        public ModuleFacts Read(string path)
         {
-            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-            var length = RandomAccess.GetLength(handle);
-            if (length > ModuleFileReader.MaxModuleBytes)
-                return ModuleFacts.Unreadable($"the file is {length:N0} bytes, more than the {ModuleFileReader.MaxModuleBytes:N0}-byte limit for a module");
-            if (length == 0)
-                return ModuleFacts.Unreadable("the file is empty");
-            if (file.Length < length)
-                file = new byte[length];
-            var read = ReadFully(handle, file.AsSpan(0, (int)length));
-            var bytes = file.AsMemory(0, read);
-            var compression = ModuleDecompressor.Detect(bytes.Span);
-            if (compression != ModuleCompression.None)
+            try
             {
-                var size = ModuleDecompressor.Decompress(bytes.Span, compression, path, ref image, ModuleFileReader.MaxModuleBytes);
-                bytes = image.AsMemory(0, size);
+                using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+                var length = RandomAccess.GetLength(handle);
+                if (length > ModuleFileReader.MaxModuleBytes)
+                    return ModuleFacts.Unreadable($"the file is {length:N0} bytes, more than the {ModuleFileReader.MaxModuleBytes:N0}-byte limit for a module");
+                if (length == 0)
+                    return ModuleFacts.Unreadable("the file is empty");
+                var head = ReadFully(handle, _magic.AsSpan(0, (int)Math.Min(length, _magic.Length)), 0);
+                var compression = ModuleDecompressor.Detect(_magic.AsSpan(0, head));
+                if (compression == ModuleCompression.None)
+                {
+                    // Only the headers and the sections depmod needs are read.
+                    _sparse.Open(handle, length);
+                    try { return ModuleFactsParser.Parse(_sparse, path); }
+                    finally { _sparse.Reset(); }
+                }
+                if (_file.Length < length)
+                    _file = new byte[length];
+                var read = ReadFully(handle, _file.AsSpan(0, (int)length), 0);
+                var size = ModuleDecompressor.Decompress(_file.AsSpan(0, read), compression, path, ref _image, ModuleFileReader.MaxModuleBytes);
+                return ModuleFactsParser.Parse(new MemoryModuleBytes(_image.AsMemory(0, size)), path);
             }
-            return ModuleFacts.From(ModuleFileReader.Parse(bytes, path, length));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ModuleFormatException or NativeLibraryMissingException)
-        {
-            return ModuleFacts.Unreadable(e.Message);
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ModuleFormatException or NativeLibraryMissingException
+                // A hostile size or offset that slips past a check must cost one module, not the run.
+                or ArgumentException or IndexOutOfRangeException or OverflowException)
+            {
+                return ModuleFacts.Unreadable(e.Message);
+            }
         }
     }
 
-    private static int ReadFully(SafeFileHandle handle, Span<byte> into)
+    private static int ReadFully(SafeFileHandle handle, Span<byte> into, long offset)
     {
         var total = 0;
         while (total < into.Length)
         {
-            var n = RandomAccess.Read(handle, into[total..], total);
+            var n = RandomAccess.Read(handle, into[total..], offset + total);
             if (n == 0)
                 break; // the file shrank while being read: the parser reports what is missing
             total += n;
