@@ -1,0 +1,202 @@
+namespace LkmPowerShell.Engine.Depmod;
+
+/// <summary>
+/// The middle of depmod (depmod_load): the symbol table, each module's direct dependencies, the
+/// topological sort and the closures modules.dep prints, with kmod 30's exact order rules.
+/// Modules are given in their final order (index = kmod's mod->idx).
+/// </summary>
+internal sealed class DependencyResolver
+{
+    private const int SymbolBuckets = 2048;
+
+    private readonly IReadOnlyList<ModuleCandidate> _modules;
+    private readonly IReadOnlyList<ModuleFacts> _facts;
+    private readonly Dictionary<string, (int Owner, ulong Crc)> _symbols = new(StringComparer.Ordinal);
+
+    private DependencyResolver(IReadOnlyList<ModuleCandidate> modules, IReadOnlyList<ModuleFacts> facts)
+    {
+        _modules = modules;
+        _facts = facts;
+    }
+
+    /// <summary>For each module, its whole dependency closure (module indexes) in modules.dep's order.</summary>
+    public required int[][] Closures { get; init; }
+
+    /// <summary>modules.symbols' lines: each symbol a module exports with its owner, in kmod's hash order.</summary>
+    public required IReadOnlyList<(string Symbol, int Owner)> SymbolLines { get; init; }
+
+    // kernel: The kernel's exports (-E/-F); null: no checks, as without -e.
+    public static DependencyResolver Resolve(IReadOnlyList<ModuleCandidate> modules, IReadOnlyList<ModuleFacts> facts,
+        KernelSymbols? kernel, Action<DepmodWarning> warn, CancellationToken cancel)
+    {
+        var r = new DependencyResolver(modules, facts) { Closures = [], SymbolLines = [] };
+        return r.Run(kernel, warn, cancel);
+    }
+
+    private DependencyResolver Run(KernelSymbols? kernel, Action<DepmodWarning> warn, CancellationToken cancel)
+    {
+        // kmod's symbol table: the kernel's exports first (owner none), then the fake symbols the
+        // loader provides, then each module's exports in module order; a later add replaces.
+        if (kernel is not null)
+        {
+            foreach (var s in kernel.Symbols)
+                _symbols[s.Name] = (-1, s.Crc);
+            _symbols["__this_module"] = (-1, 0);
+            _symbols["_GLOBAL_OFFSET_TABLE_"] = (-1, 0);
+            _symbols.TryAdd("TOC.", (-1, 0));
+        }
+        for (var m = 0; m < _modules.Count; m++)
+            foreach (var e in _facts[m].Exports)
+                _symbols[e.Name] = (m, e.Crc);
+        cancel.ThrowIfCancellationRequested();
+
+        var n = _modules.Count;
+        var deps = new List<int>[n];
+        var users = new int[n];
+        var checkUnknown = kernel is not null;
+        var checkVersions = kernel is { HasCrcs: true };
+        for (var m = 0; m < n; m++)
+        {
+            var list = deps[m] = [];
+            foreach (var need in _facts[m].Needs)
+            {
+                var name = need.Name.StartsWith('.') ? need.Name[1..] : need.Name; // ppc64: .foo is foo
+                if (!_symbols.TryGetValue(name, out var sym))
+                {
+                    if (checkUnknown && !need.IsWeak)
+                        warn(new DepmodWarning(DepmodWarningKind.UnknownSymbol, _modules[m].FilePath, need.Name,
+                            $"{_modules[m].KmodPath} needs unknown symbol {need.Name}"));
+                    continue;
+                }
+                if (checkVersions && sym.Crc != need.Crc && !need.IsWeak)
+                    warn(new DepmodWarning(DepmodWarningKind.VersionMismatch, _modules[m].FilePath, need.Name,
+                        $"{_modules[m].KmodPath} disagrees about version of symbol {need.Name}"));
+                if (sym.Owner < 0 || list.Contains(sym.Owner))
+                    continue;
+                list.Add(sym.Owner);
+                users[sym.Owner]++;
+            }
+        }
+        cancel.ThrowIfCancellationRequested();
+
+        var sortIndex = TopologicalSort(deps, users);
+        cancel.ThrowIfCancellationRequested();
+
+        var closures = new int[n][];
+        var seen = new int[n];
+        Array.Fill(seen, -1);
+        var stack = new Stack<int>();
+        for (var m = 0; m < n; m++)
+        {
+            var closure = new List<int>();
+            stack.Push(m);
+            while (stack.Count > 0)
+            {
+                foreach (var d in deps[stack.Pop()])
+                {
+                    if (seen[d] == m) continue;
+                    seen[d] = m;
+                    closure.Add(d);
+                    stack.Push(d);
+                }
+            }
+            closure.Sort((a, b) => sortIndex[a].CompareTo(sortIndex[b]));
+            closures[m] = [.. closure];
+        }
+
+        var lines = KmodHash.IterationOrder(_symbols.Where(s => s.Value.Owner >= 0), s => s.Key, SymbolBuckets)
+            .ConvertAll(s => (s.Key, s.Value.Owner));
+        return new DependencyResolver(_modules, _facts) { Closures = closures, SymbolLines = lines };
+    }
+
+    /// <summary>
+    /// kmod's depmod_calculate_dependencies: modules nobody uses are the roots, taken from a stack
+    /// (last pushed first); each taken module gets the next sort index and releases its
+    /// dependencies in discovery order. Modules left over are on or behind a cycle.
+    /// </summary>
+    private int[] TopologicalSort(List<int>[] deps, int[] users)
+    {
+        var n = deps.Length;
+        var remaining = (int[])users.Clone();
+        var sortIndex = new int[n];
+        Array.Fill(sortIndex, int.MaxValue);
+        var roots = new Stack<int>();
+        for (var m = 0; m < n; m++)
+            if (remaining[m] == 0) roots.Push(m);
+        var sorted = 0;
+        while (roots.Count > 0)
+        {
+            var src = roots.Pop();
+            sortIndex[src] = sorted++;
+            foreach (var dst in deps[src])
+                if (--remaining[dst] == 0) roots.Push(dst);
+        }
+        if (sorted < n)
+            ReportCycles(deps, remaining);
+        return sortIndex;
+    }
+
+    /// <summary>
+    /// kmod's depmod_report_cycles: from each module still used by someone (in module order), a
+    /// depth-first walk that reports every path leading back to it. kmod's walk never ends when it
+    /// meets a cycle that does not pass through its start; here a module already on the current
+    /// path is not entered again, which changes nothing for every input kmod finishes on.
+    /// </summary>
+    private void ReportCycles(List<int>[] deps, int[] remaining)
+    {
+        var roots = new LinkedList<int>(Enumerable.Range(0, deps.Length).Where(m => remaining[m] > 0));
+        var visited = new bool[deps.Length];
+        var cycles = new List<IReadOnlyList<string>>();
+        var onCycles = new HashSet<string>(StringComparer.Ordinal);
+        while (roots.Count > 0)
+        {
+            var root = roots.First!.Value;
+            roots.RemoveFirst();
+            var stack = new Stack<Vertex>();
+            stack.Push(new Vertex(root, null));
+            while (stack.Count > 0)
+            {
+                var vertex = stack.Pop();
+                var m = vertex.Module;
+                // As in kmod, a start already visited from an earlier start reports a "cycle" of itself alone.
+                if (visited[m] && m == root)
+                {
+                    var path = new List<string>();
+                    for (var v = vertex.Parent; v is not null; v = v.Parent)
+                    {
+                        path.Add(_modules[v.Module].Name);
+                        onCycles.Add(_modules[v.Module].Name);
+                        roots.Remove(v.Module);
+                    }
+                    path.Reverse();
+                    path.Add(_modules[root].Name);
+                    cycles.Add(path);
+                    continue;
+                }
+                visited[m] = true;
+                if (deps[m].Count == 0)
+                {
+                    roots.Remove(m);
+                    continue;
+                }
+                foreach (var d in deps[m])
+                {
+                    if (d != root && vertex.Contains(d))
+                        continue;
+                    stack.Push(new Vertex(d, vertex));
+                }
+            }
+        }
+        throw new DependencyCycleException(cycles, onCycles.Count);
+    }
+
+    private sealed record Vertex(int Module, Vertex? Parent)
+    {
+        public bool Contains(int module)
+        {
+            for (var v = this; v is not null; v = v.Parent)
+                if (v.Module == module) return true;
+            return false;
+        }
+    }
+}

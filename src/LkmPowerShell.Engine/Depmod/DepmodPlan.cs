@@ -1,0 +1,30 @@
+namespace LkmPowerShell.Engine.Depmod;
+
+/// <summary>
+/// A computed run, not yet written: every output file in memory. What -WhatIf can show, and what
+/// <see cref="DepmodRunner.Publish"/> writes.
+/// </summary>
+public sealed class DepmodPlan
+{
+    public required string KernelVersion { get; init; }
+
+    /// <summary>The folder the files would be written to.</summary>
+    public required string OutputDirectory { get; init; }
+
+    /// <summary>The files in kmod's order of writing; empty when <see cref="Skipped"/>.</summary>
+    public required IReadOnlyList<DepmodFile> Files { get; init; }
+
+    public required int ModuleCount { get; init; }
+    public required int SymbolCount { get; init; }
+    public required int AliasCount { get; init; }
+    public required IReadOnlyList<DepmodWarning> Warnings { get; init; }
+    public required bool Skipped { get; init; }
+    public int ModulesFromCache { get; init; }
+
+    /// <summary>Time spent computing.</summary>
+    public required TimeSpan Duration { get; init; }
+
+    internal DepmodFile? Cache { get; init; }
+    internal TimeSpan LockTimeout { get; init; }
+    internal Action<string>? StepHook { get; init; }
+}

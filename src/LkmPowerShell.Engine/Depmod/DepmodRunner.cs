@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using LkmPowerShell.Engine.ModuleTree;
+
+namespace LkmPowerShell.Engine.Depmod;
+
+/// <summary>
+/// depmod: indexes the modules of one kernel and writes the files modprobe reads, byte for byte as
+/// kmod 30's depmod (Debian 12) does. <see cref="Run"/> does it all; <see cref="Compute"/> and
+/// <see cref="Publish"/> split it for callers that want to show what would be written first.
+/// </summary>
+/// <remarks>
+/// Steps: read depmod.d; find module files (readdir order, duplicates settled by depmod.d and the
+/// default "updates first"); order them (kmod's hash order, then modules.order); read each module
+/// (in parallel, or from the cache); resolve symbols and dependencies (a cycle stops the run);
+/// render every file in memory; publish them with <see cref="IndexPublisher"/>.
+/// </remarks>
+public static class DepmodRunner
+{
+    private const int ModuleBuckets = 512;
+
+    /// <summary>Computes and writes the index. Throws <see cref="DependencyCycleException"/> (nothing written), <see cref="KernelNotInstalledException"/>, <see cref="OperationCanceledException"/>.</summary>
+    public static DepmodResult Run(DepmodOptions options, CancellationToken cancel = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var plan = Compute(options, cancel);
+        return Publish(plan, cancel) with { Duration = clock.Elapsed };
+    }
+
+    /// <summary>Writes a computed plan (nothing when it was skipped).</summary>
+    public static DepmodResult Publish(DepmodPlan plan, CancellationToken cancel = default)
+    {
+        var clock = Stopwatch.StartNew();
+        List<string> written = [];
+        if (!plan.Skipped)
+        {
+            written = IndexPublisher.Publish(plan.OutputDirectory, plan.Files, plan.Cache, plan.LockTimeout, plan.StepHook, cancel);
+        }
+        return new DepmodResult
+        {
+            KernelVersion = plan.KernelVersion,
+            OutputDirectory = plan.OutputDirectory,
+            ModuleCount = plan.ModuleCount,
+            SymbolCount = plan.SymbolCount,
+            AliasCount = plan.AliasCount,
+            FilesWritten = written,
+            Warnings = plan.Warnings,
+            Duration = plan.Duration + clock.Elapsed,
+            Skipped = plan.Skipped,
+            ModulesFromCache = plan.ModulesFromCache,
+        };
+    }
+
+    /// <summary>Everything but the writing: the files in memory, the counts and the warnings.</summary>
+    public static DepmodPlan Compute(DepmodOptions options, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrEmpty(options.KernelVersion);
+        if (options.KernelVersion.Contains('/') || options.KernelVersion is "." or "..")
+            throw new ArgumentException($"'{options.KernelVersion}' is not a kernel version (it must be one folder name).", nameof(options));
+        var clock = Stopwatch.StartNew();
+        var warnings = new List<DepmodWarning>();
+        void Warn(DepmodWarning w)
+        {
+            warnings.Add(w);
+            options.Warning?.Invoke(w);
+        }
+
+        var root = options.Root;
+        var modulesDirectory = root.ModulesDirectory(options.KernelVersion);
+        if (!Directory.Exists(modulesDirectory))
+            throw new KernelNotInstalledException(options.KernelVersion, root, InstalledVersions(root));
+        var outputDirectory = options.OutputRoot is null
+            ? modulesDirectory
+            : Path.Join(Path.GetFullPath(options.OutputRoot), "lib", "modules", options.KernelVersion);
+
+        DepmodPlan Skip() => new()
+        {
+            KernelVersion = options.KernelVersion, OutputDirectory = outputDirectory, Files = [], ModuleCount = 0,
+            SymbolCount = 0, AliasCount = 0, Warnings = warnings, Skipped = true, Duration = clock.Elapsed,
+        };
+        if (options.Quick && QuickCheck.IsUpToDate(modulesDirectory, outputDirectory))
+            return Skip();
+
+        KernelSymbols? kernel = null;
+        if (options.SymVersPath is not null)
+            kernel = KernelSymbols.ReadSymVers(options.SymVersPath, Warn);
+        else if (options.SystemMapPath is not null)
+            kernel = KernelSymbols.ReadSystemMap(options.SystemMapPath, Warn);
+
+        var configPaths = options.ConfigPaths ?? DepmodOptions.DefaultConfigDirectories.Select(root.Resolve).ToList();
+        var config = DepmodConfiguration.Load(configPaths, options.KernelVersion, Warn);
+
+        options.Progress?.Report(new DepmodProgress(DepmodStage.Scanning, 0, 0, modulesDirectory));
+        var found = ModuleSearch.Find(modulesDirectory, root, config, Warn, cancel);
+        var modules = ModuleOrder.Sort(KmodHash.IterationOrder(found, m => m.Name, ModuleBuckets), modulesDirectory, Warn);
+        if (modules.Count >= ushort.MaxValue)
+            throw new InvalidOperationException($"{modules.Count:N0} modules: kmod's index numbers modules with 16 bits, so no more than {ushort.MaxValue - 1:N0} fit.");
+        cancel.ThrowIfCancellationRequested();
+
+        var cachePath = Path.Join(outputDirectory, DepmodCache.FileName);
+        DepmodCache? cache = null;
+        if (options.UseCache)
+        {
+            cache = DepmodCache.Load(cachePath, out var problem);
+            if (problem is not null)
+                Warn(new DepmodWarning(DepmodWarningKind.Cache, cachePath, null, $"{cachePath}: ignored ({problem}); every module is read again"));
+        }
+        var facts = ModuleFactsReader.ReadAll(modules, cache, Math.Max(1, options.MaxDegreeOfParallelism), options.Progress, cancel, out var fromCache);
+        for (var i = 0; i < modules.Count; i++)
+            if (facts[i].Problem is { } problem)
+                Warn(new DepmodWarning(DepmodWarningKind.UnreadableModule, modules[i].FilePath, null,
+                    $"failed to load symbols from {modules[i].KmodPath}: {problem}; it is listed with no dependencies, exports or aliases"));
+
+        options.Progress?.Report(new DepmodProgress(DepmodStage.Resolving, 0, modules.Count, null));
+        var resolved = DependencyResolver.Resolve(modules, facts, kernel, Warn, cancel);
+        var output = new DepmodOutput(modules, facts, resolved, Warn);
+        var files = output.Render(options.Layout, options.WriteWeakDependencies,
+            ReadInput(modulesDirectory, ModulesBuiltinFile.FileName, Warn),
+            ReadInput(modulesDirectory, ModulesBuiltinModinfoFile.FileName, Warn), cancel);
+        options.Progress?.Report(new DepmodProgress(DepmodStage.Writing, 0, files.Count, outputDirectory));
+
+        return new DepmodPlan
+        {
+            KernelVersion = options.KernelVersion,
+            OutputDirectory = outputDirectory,
+            Files = files,
+            ModuleCount = modules.Count,
+            SymbolCount = resolved.SymbolLines.Count,
+            AliasCount = output.AliasCount,
+            Warnings = warnings,
+            Skipped = false,
+            ModulesFromCache = fromCache,
+            Duration = clock.Elapsed,
+            Cache = options.UseCache ? new DepmodFile(DepmodCache.FileName, DepmodCache.Serialize(modules, facts)) : null,
+            LockTimeout = options.LockTimeout,
+            StepHook = options.StepHook,
+        };
+    }
+
+    /// <summary>An input file of the kernel build; missing: kmod warns and publishes an empty index for it.</summary>
+    private static byte[]? ReadInput(string directory, string name, Action<DepmodWarning> warn)
+    {
+        var path = Path.Join(directory, name);
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            warn(new DepmodWarning(DepmodWarningKind.InputFile, path, null, $"could not open {name} at {directory}: {e.Message}; {name}.bin is written empty"));
+            return null;
+        }
+    }
+
+    private static IReadOnlyList<string> InstalledVersions(SystemRoot root)
+    {
+        var folder = root.Resolve("/lib/modules");
+        return Directory.Exists(folder)
+            ? [.. Directory.EnumerateDirectories(folder).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)]
+            : [];
+    }
+}

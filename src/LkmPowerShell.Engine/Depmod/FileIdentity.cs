@@ -1,0 +1,87 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+
+namespace LkmPowerShell.Engine.Depmod;
+
+/// <summary>
+/// What identifies one version of a file without reading it: device, inode, size, mtime and ctime
+/// (nanoseconds). ctime is in the key because package managers and "cp -p" restore mtimes; any
+/// write, rename over or chmod moves ctime, and user space cannot set it back.
+/// </summary>
+internal readonly record struct FileIdentity(ulong Device, ulong Inode, long Size, long MtimeSeconds, uint MtimeNanoseconds, long CtimeSeconds, uint CtimeNanoseconds, uint Mode)
+{
+    public bool IsRegularFile => (Mode & 0xF000) == 0x8000;
+    public bool IsDirectory => (Mode & 0xF000) == 0x4000;
+}
+
+/// <summary>The few system calls .NET does not expose: statx (one layout on every architecture) and fsync of a folder.</summary>
+internal static partial class NativeFile
+{
+    private const int AtFdCwd = -100;
+    private const uint StatxBasicStats = 0x7FF;
+    private const int StatxBufferSize = 256;
+
+    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static unsafe partial int Statx(int dirfd, string path, int flags, uint mask, byte* buffer);
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
+
+    private static volatile bool _statxMissing;
+
+    /// <summary>The identity of <paramref name="path"/> (symbolic links followed), or null when it cannot be had.</summary>
+    public static unsafe FileIdentity? Stat(string path)
+    {
+        if (_statxMissing || !OperatingSystem.IsLinux())
+            return null;
+        var buffer = stackalloc byte[StatxBufferSize];
+        try
+        {
+            if (Statx(AtFdCwd, path, 0, StatxBasicStats, buffer) != 0)
+                return null;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            _statxMissing = true; // glibc before 2.28
+            return null;
+        }
+        var b = new ReadOnlySpan<byte>(buffer, StatxBufferSize);
+        return new FileIdentity(
+            Device: ((ulong)BinaryPrimitives.ReadUInt32LittleEndian(b[136..]) << 32) | BinaryPrimitives.ReadUInt32LittleEndian(b[140..]),
+            Inode: BinaryPrimitives.ReadUInt64LittleEndian(b[32..]),
+            Size: BinaryPrimitives.ReadInt64LittleEndian(b[40..]),
+            MtimeSeconds: BinaryPrimitives.ReadInt64LittleEndian(b[112..]),
+            MtimeNanoseconds: BinaryPrimitives.ReadUInt32LittleEndian(b[120..]),
+            CtimeSeconds: BinaryPrimitives.ReadInt64LittleEndian(b[96..]),
+            CtimeNanoseconds: BinaryPrimitives.ReadUInt32LittleEndian(b[104..]),
+            Mode: BinaryPrimitives.ReadUInt16LittleEndian(b[28..]));
+    }
+
+    /// <summary>
+    /// Makes the folder's entries (renames) durable. Best effort: a file system that cannot sync a
+    /// folder says so with an error that is ignored, as the renames themselves succeeded.
+    /// </summary>
+    public static void SyncDirectory(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+            return;
+        try
+        {
+            // O_RDONLY with O_DIRECTORY differs between architectures; O_RDONLY alone opens a folder too.
+            var fd = Open(path, 0);
+            if (fd < 0)
+                return;
+            Fsync(fd);
+            Close(fd);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+        }
+    }
+}

@@ -1,0 +1,124 @@
+using LkmPowerShell.Engine.ModuleFiles;
+using Microsoft.Win32.SafeHandles;
+
+namespace LkmPowerShell.Engine.Depmod;
+
+/// <summary>
+/// Reads the facts of many module files at once. Each worker keeps two buffers (the file, the
+/// decompressed image) and reuses them, so reading thousands of modules allocates little beyond
+/// the facts themselves. Larger files go first, so that one big module does not finish alone at
+/// the end while the other core idles.
+/// </summary>
+internal static class ModuleFactsReader
+{
+    public static ModuleFacts[] ReadAll(IReadOnlyList<ModuleCandidate> modules, DepmodCache? cache, int parallelism,
+        IProgress<DepmodProgress>? progress, CancellationToken cancel, out int fromCache)
+    {
+        var facts = new ModuleFacts?[modules.Count];
+        var toRead = new List<int>();
+        var cached = 0;
+        for (var i = 0; i < modules.Count; i++)
+        {
+            if (cache?.TryGet(modules[i]) is { } hit)
+            {
+                facts[i] = hit;
+                cached++;
+            }
+            else
+            {
+                toRead.Add(i);
+            }
+        }
+        fromCache = cached;
+        toRead.Sort((a, b) => (modules[b].Identity?.Size ?? 0).CompareTo(modules[a].Identity?.Size ?? 0));
+
+        var done = cached;
+        var next = -1;
+        var workers = Math.Max(1, Math.Min(parallelism, toRead.Count));
+        progress?.Report(new DepmodProgress(DepmodStage.Reading, done, modules.Count, null));
+        var threads = new Task[workers];
+        for (var w = 0; w < workers; w++)
+        {
+            threads[w] = Task.Factory.StartNew(() =>
+            {
+                var worker = new Worker();
+                int k;
+                while ((k = Interlocked.Increment(ref next)) < toRead.Count)
+                {
+                    cancel.ThrowIfCancellationRequested();
+                    var i = toRead[k];
+                    facts[i] = worker.Read(modules[i].FilePath);
+                    var completed = Interlocked.Increment(ref done);
+                    if (progress is not null && (completed & 63) == 0)
+                        progress.Report(new DepmodProgress(DepmodStage.Reading, completed, modules.Count, modules[i].FilePath));
+                }
+            }, cancel, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+        try
+        {
+            Task.WaitAll(threads);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.All(x => x is OperationCanceledException))
+        {
+            throw new OperationCanceledException(cancel);
+        }
+        progress?.Report(new DepmodProgress(DepmodStage.Reading, modules.Count, modules.Count, null));
+        return facts!;
+    }
+
+    /// <summary>One worker's reusable buffers: the compressed file, the decompressed image, the pieces of a plain file.</summary>
+    internal sealed class Worker
+    {
+        private byte[] _file = [];
+        private byte[] _image = [];
+        private readonly FileModuleBytes _sparse = new();
+        private readonly byte[] _magic = new byte[ModuleDecompressor.MagicLength];
+
+        /// <summary>One module's facts; a file that cannot be read or parsed gives facts with a <see cref="ModuleFacts.Problem"/>.</summary>
+        public ModuleFacts Read(string path)
+        {
+            try
+            {
+                using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+                var length = RandomAccess.GetLength(handle);
+                if (length > ModuleFileReader.MaxModuleBytes)
+                    return ModuleFacts.Unreadable($"the file is {length:N0} bytes, more than the {ModuleFileReader.MaxModuleBytes:N0}-byte limit for a module");
+                if (length == 0)
+                    return ModuleFacts.Unreadable("the file is empty");
+                var head = ReadFully(handle, _magic.AsSpan(0, (int)Math.Min(length, _magic.Length)), 0);
+                var compression = ModuleDecompressor.Detect(_magic.AsSpan(0, head));
+                if (compression == ModuleCompression.None)
+                {
+                    // Only the headers and the sections depmod needs are read.
+                    _sparse.Open(handle, length);
+                    try { return ModuleFactsParser.Parse(_sparse, path); }
+                    finally { _sparse.Reset(); }
+                }
+                if (_file.Length < length)
+                    _file = new byte[length];
+                var read = ReadFully(handle, _file.AsSpan(0, (int)length), 0);
+                var size = ModuleDecompressor.Decompress(_file.AsSpan(0, read), compression, path, ref _image, ModuleFileReader.MaxModuleBytes);
+                return ModuleFactsParser.Parse(new MemoryModuleBytes(_image.AsMemory(0, size)), path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ModuleFormatException or NativeLibraryMissingException
+                // A hostile size or offset that slips past a check must cost one module, not the run.
+                or ArgumentException or IndexOutOfRangeException or OverflowException)
+            {
+                return ModuleFacts.Unreadable(e.Message);
+            }
+        }
+    }
+
+    private static int ReadFully(SafeFileHandle handle, Span<byte> into, long offset)
+    {
+        var total = 0;
+        while (total < into.Length)
+        {
+            var n = RandomAccess.Read(handle, into[total..], offset + total);
+            if (n == 0)
+                break; // the file shrank while being read: the parser reports what is missing
+            total += n;
+        }
+        return total;
+    }
+}
