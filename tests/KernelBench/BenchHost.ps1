@@ -90,7 +90,7 @@ function Test-BenchWritable([string] $Path) {
     try {
         $null = New-Item -ItemType Directory -Force -Path $Path -ErrorAction Stop
         $probe = Join-Path $Path ".probe-$PID"
-        [IO.File]::WriteAllText($probe, 'x'); Remove-Item -LiteralPath $probe
+        [IO.File]::WriteAllText($probe, 'x'); [IO.File]::Delete($probe)
         $true
     } catch { $false }
 }
@@ -168,7 +168,7 @@ function Get-BenchPesterModulePath([string] $RepoRoot, [string] $CacheDirectory)
 function Get-BenchGuestModuleFile($Kernel) {
     # The modules /init loads before it can reach the host: whatever kmod says 9p, 9pnet_virtio,
     # virtio_pci and overlay need on this kernel (built-in ones are skipped), in kmod's order.
-    $modprobe = (Get-Command modprobe -CommandType Application -ErrorAction Ignore)?.Source
+    $modprobe = @(Get-Command modprobe -CommandType Application -ErrorAction Ignore)[0]?.Source
     if (-not $modprobe) { $modprobe = '/usr/sbin/modprobe' }
     $files = [Collections.Generic.List[string]]::new()
     foreach ($m in 'virtio_pci', '9pnet_virtio', '9p', 'overlay') {
@@ -268,13 +268,13 @@ function Write-BenchRunFiles($Share, $Kernel, [string] $RepoRoot, [string] $Dotn
     [IO.File]::WriteAllText((Join-Path $Share '.bench/command.sh'), $cmd + $lf)
 }
 
-function Invoke-BenchQemu($Kernel, [string] $Initrd, [string] $Share, [string] $OutDir, [int] $TimeoutSeconds, [int] $MemoryMB, [int] $Cpus) {
+function Start-BenchQemu($Kernel, [string] $Initrd, [string] $Share, [string] $OutDir, [int] $TimeoutSeconds, [int] $MemoryMB, [int] $Cpus, [string] $CpuModel = 'Nehalem') {
+    if ($Share -match ',') { throw "Bench: the results share path '$Share' contains a comma, which QEMU's -virtfs cannot take." }
     $console = Join-Path $OutDir 'console.log'
-    $qemuLog = Join-Path $OutDir 'qemu.log'
     $null = New-Item -ItemType File -Force -Path $console
-    $qemu = (Get-Command qemu-system-x86_64 -CommandType Application).Source
+    $qemu = @(Get-Command qemu-system-x86_64 -CommandType Application)[0].Source
     $qargs = @(
-        '-accel', 'tcg', '-cpu', 'max', '-m', "$MemoryMB", '-smp', "$Cpus",
+        '-accel', 'tcg', '-cpu', $CpuModel, '-m', "$MemoryMB", '-smp', "$Cpus",
         '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
         '-serial', "file:$console",
         '-kernel', $Kernel.Vmlinuz, '-initrd', $Initrd,
@@ -282,59 +282,149 @@ function Invoke-BenchQemu($Kernel, [string] $Initrd, [string] $Share, [string] $
         '-virtfs', 'local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap',
         '-virtfs', "local,path=$Share,mount_tag=results,security_model=none,multidevs=remap"
     )
-    if ($Share -match ',') { throw "Bench: the results share path '$Share' contains a comma, which QEMU's -virtfs cannot take." }
     $psi = [Diagnostics.ProcessStartInfo]::new($qemu)
     foreach ($a in $qargs) { $psi.ArgumentList.Add($a) }
     $psi.RedirectStandardInput = $true
     $psi.RedirectStandardOutput = $true
     $psi.RedirectStandardError = $true
     $psi.UseShellExecute = $false
-
     $sw = [Diagnostics.Stopwatch]::StartNew()
     $p = [Diagnostics.Process]::Start($psi)
     $p.StandardInput.Close()
-    $outTask = $p.StandardOutput.ReadToEndAsync()
-    $errTask = $p.StandardError.ReadToEndAsync()
-    $timedOut = $false; $hungAfterDone = $false
-    $exitFile = Join-Path $Share '.bench/exit-code'
-    $doneAt = $null
     $fs = [IO.FileStream]::new($console, [IO.FileMode]::Open, [IO.FileAccess]::Read, [IO.FileShare]::ReadWrite -bor [IO.FileShare]::Delete)
-    $reader = [IO.StreamReader]::new($fs, [Text.Encoding]::UTF8)
-    $pending = ''
-    $prefix = "[$($Kernel.Flavour)] "
-    try {
-        while ($true) {
-            $exited = $p.WaitForExit(500)
-            $chunk = $reader.ReadToEnd()
-            if ($chunk) {
-                $text = $pending + ($chunk -replace "`r", '')
-                $lines = $text.Split("`n")
-                $pending = $lines[-1]
-                foreach ($l in $lines[0..($lines.Count - 2)]) { Write-Host "$prefix$l" }
-            }
-            if ($exited) { break }
-            if ($sw.Elapsed.TotalSeconds -gt $TimeoutSeconds) { $timedOut = $true; break }
-            if (-not $doneAt -and (Test-Path -LiteralPath $exitFile)) { $doneAt = $sw.Elapsed.TotalSeconds }
-            if ($doneAt -and $sw.Elapsed.TotalSeconds - $doneAt -gt 30) { $hungAfterDone = $true; break }
-        }
-        if ($pending) { Write-Host "$prefix$pending" }
-    } finally {
-        if (-not $p.HasExited) {
-            try { $p.Kill($true) } catch { }
-            $null = $p.WaitForExit(10000)
-        }
-        $reader.Dispose()
-    }
-    $null = $outTask.Wait(5000); $null = $errTask.Wait(5000)
-    $qemuOut = "$($outTask.Result)$($errTask.Result)"
-    [IO.File]::WriteAllText($qemuLog, $qemuOut)
     [pscustomobject]@{
-        Seconds = [math]::Round($sw.Elapsed.TotalSeconds, 1)
-        TimedOut = $timedOut
-        HungAfterDone = $hungAfterDone
+        Kernel = $Kernel; Process = $p; Stopwatch = $sw; OutDir = $OutDir; Share = $Share
+        OutTask = $p.StandardOutput.ReadToEndAsync(); ErrTask = $p.StandardError.ReadToEndAsync()
+        Reader = [IO.StreamReader]::new($fs, [Text.Encoding]::UTF8); Pending = ''
+        Prefix = "[$($Kernel.Flavour)] "; ExitFile = (Join-Path $Share '.bench/exit-code')
+        TimeoutSeconds = $TimeoutSeconds; DoneAt = $null; TimedOut = $false; HungAfterDone = $false
+        Finished = $false; Result = $null
+    }
+}
+
+function Write-BenchConsoleChunk($Run, [switch] $Flush) {
+    $chunk = $Run.Reader.ReadToEnd()
+    if ($chunk) {
+        # The serial console writes CR LF; a bare CR (progress redraws) starts the line over.
+        $lines = ($Run.Pending + ($chunk -replace "`r`n", "`n")).Split("`n")
+        $Run.Pending = $lines[-1]
+        foreach ($l in $lines[0..($lines.Count - 2)]) { Write-Host "$($Run.Prefix)$(($l -split "`r")[-1])" }
+    }
+    if ($Flush -and $Run.Pending) { Write-Host "$($Run.Prefix)$(($Run.Pending -split "`r")[-1])"; $Run.Pending = '' }
+}
+
+function Step-BenchQemu($Run) {
+    # One look at a running guest: stream its console, enforce the timeout. True once it is over.
+    if ($Run.Finished) { return $true }
+    $p = $Run.Process
+    $exited = $p.HasExited
+    Write-BenchConsoleChunk $Run
+    $t = $Run.Stopwatch.Elapsed.TotalSeconds
+    $stop = $exited
+    if (-not $stop -and $t -gt $Run.TimeoutSeconds) { $Run.TimedOut = $true; $stop = $true }
+    if (-not $stop -and -not $Run.DoneAt -and (Test-Path -LiteralPath $Run.ExitFile)) { $Run.DoneAt = $t }
+    if (-not $stop -and $Run.DoneAt -and $t - $Run.DoneAt -gt 30) { $Run.HungAfterDone = $true; $stop = $true }
+    if (-not $stop) { return $false }
+
+    if (-not $p.HasExited) {
+        try { $p.Kill($true) } catch { }
+        $null = $p.WaitForExit(10000)
+    }
+    Write-BenchConsoleChunk $Run -Flush
+    $Run.Reader.Dispose()
+    $null = $Run.OutTask.Wait(5000); $null = $Run.ErrTask.Wait(5000)
+    $qemuOut = "$($Run.OutTask.Result)$($Run.ErrTask.Result)"
+    [IO.File]::WriteAllText((Join-Path $Run.OutDir 'qemu.log'), $qemuOut)
+    $Run.Finished = $true
+    $Run.Result = [pscustomobject]@{
+        Seconds = [math]::Round($Run.Stopwatch.Elapsed.TotalSeconds, 1)
+        TimedOut = $Run.TimedOut
+        HungAfterDone = $Run.HungAfterDone
         QemuExitCode = $(if ($p.HasExited) { $p.ExitCode } else { $null })
         QemuOutput = $qemuOut
-        TimeoutSeconds = $TimeoutSeconds
+        TimeoutSeconds = $Run.TimeoutSeconds
+    }
+    $true
+}
+
+function Wait-BenchQemu([object[]] $Runs) {
+    # Polls every running guest until all are over; each is bounded by its own timeout.
+    try {
+        while ($true) {
+            $all = $true
+            foreach ($r in $Runs) { if (-not (Step-BenchQemu $r)) { $all = $false } }
+            if ($all) { break }
+            Start-Sleep -Milliseconds 500
+        }
+    } finally {
+        # Ctrl+C or an error on the host: never leave a QEMU behind.
+        foreach ($r in $Runs) {
+            if (-not $r.Process.HasExited) { try { $r.Process.Kill($true) } catch { } }
+        }
+    }
+}
+
+function Get-BenchReadyToRunPwsh([string] $CacheDirectory) {
+    # pwsh's own assemblies (System.Management.Automation & co.) ship as IL only: under TCG every
+    # method is JIT-compiled in the guest, and pwsh takes ~60 s to start. A copy of the tool with
+    # those assemblies precompiled by crossgen2 (ReadyToRun; same IL, plus native code) starts in
+    # ~10-20 s. Built once per pwsh and runtime version, in <cache>/pwsh-r2r/. Returns the folder
+    # of its pwsh.dll, or $null (with a warning) when crossgen2 cannot be had.
+    $runtime = [Environment]::Version.ToString()
+    $psVersion = $PSVersionTable.PSVersion.ToString()
+    $target = Join-Path $CacheDirectory "pwsh-r2r/$psVersion-net$runtime"
+    if (Test-Path -LiteralPath (Join-Path $target '.complete')) { return $target }
+    try {
+        Write-Host "Bench: precompiling pwsh $psVersion (ReadyToRun, crossgen2 $runtime) into $target; once per version, about 2 min"
+        $dotnetRoot = Get-BenchDotnetRoot
+        $dotnet = Join-Path $dotnetRoot 'dotnet'
+        $tmp = Join-Path ([IO.Path]::GetTempPath()) ("lkmbench-cg-" + [Guid]::NewGuid().ToString('n').Substring(0, 8))
+        $null = New-Item -ItemType Directory -Path $tmp
+        try {
+            @"
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup><TargetFramework>net10.0</TargetFramework></PropertyGroup>
+  <ItemGroup><PackageDownload Include="Microsoft.NETCore.App.Crossgen2.linux-x64" Version="[$runtime]" /></ItemGroup>
+</Project>
+"@ | Set-Content -LiteralPath (Join-Path $tmp 'Crossgen2Download.proj')
+            & $dotnet restore (Join-Path $tmp 'Crossgen2Download.proj') --nologo -v quiet | Out-Host
+        } finally { Remove-Item -LiteralPath $tmp -Recurse -Force -ErrorAction SilentlyContinue }
+        $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else {
+            ((& $dotnet nuget locals global-packages -l) -replace '^global-packages:\s*', '').Trim()
+        }
+        $crossgen = Join-Path $packages "microsoft.netcore.app.crossgen2.linux-x64/$runtime/tools/crossgen2"
+        if (-not (Test-Path -LiteralPath $crossgen)) { throw "crossgen2 $runtime was not restored ($crossgen)" }
+        $framework = [Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory().TrimEnd('/')
+
+        $staging = "$target.tmp-$PID"
+        if (Test-Path -LiteralPath $staging) { Remove-Item -LiteralPath $staging -Recurse -Force }
+        $null = New-Item -ItemType Directory -Force -Path (Split-Path -Parent $staging)
+        Copy-Item -LiteralPath $PSHOME -Destination $staging -Recurse
+        $inputs = foreach ($f in Get-ChildItem -LiteralPath $PSHOME -Filter '*.dll' -File) {
+            try {
+                $pe = [Reflection.PortableExecutable.PEReader]::new([IO.File]::OpenRead($f.FullName))
+                try {
+                    $cor = $pe.PEHeaders.CorHeader
+                    if ($cor -and $cor.ManagedNativeHeaderDirectory.Size -eq 0 -and ($cor.Flags -band [Reflection.PortableExecutable.CorFlags]::ILOnly)) { $f }
+                } finally { $pe.Dispose() }
+            } catch { }
+        }
+        # Two crossgen2 processes at a time (2 cores); each failure just leaves that assembly IL-only.
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $inputs | ForEach-Object -ThrottleLimit 2 -Parallel {
+            $out = Join-Path $using:staging $_.Name
+            $log = & $using:crossgen -r "$using:framework/*.dll" -r "$using:PSHOME/*.dll" --targetos linux --targetarch x64 -O $_.FullName -o "$out.r2r" 2>&1
+            if ($LASTEXITCODE -eq 0 -and (Test-Path -LiteralPath "$out.r2r")) { Move-Item -LiteralPath "$out.r2r" -Destination $out -Force }
+            else { Remove-Item -LiteralPath "$out.r2r" -ErrorAction SilentlyContinue; Write-Host "Bench: crossgen2 left $($_.Name) as IL: $($log | Select-Object -Last 1)" }
+        }
+        [IO.File]::WriteAllText((Join-Path $staging '.complete'), "pwsh $psVersion, .NET $runtime, crossgen2 $runtime`n")
+        if (Test-Path -LiteralPath $target) { Remove-Item -LiteralPath $target -Recurse -Force }
+        Move-Item -LiteralPath $staging -Destination $target
+        Write-Host ("Bench: ReadyToRun pwsh ready in {0:n0} s ({1} assemblies)" -f $sw.Elapsed.TotalSeconds, @($inputs).Count)
+        $target
+    } catch {
+        Write-Warning "Bench: cannot precompile pwsh ($($_.Exception.Message)); the guest will run the IL-only tool, which starts about 3x slower."
+        $null
     }
 }
 
@@ -352,9 +442,11 @@ function Get-BenchVerdict($Run, [string] $OutDir, [bool] $IsPester, [switch] $Al
     $consolePath = Join-Path $OutDir 'console.log'
     $consoleText = if (Test-Path -LiteralPath $consolePath) { Get-Content -LiteralPath $consolePath -Raw } else { '' }
     if ($null -eq $consoleText) { $consoleText = '' }
-    $exitCode = Read-BenchNumber (Join-Path $bench 'exit-code')
+    $exitCode = Read-BenchNumber (Join-Path $bench 'exit-code'); if ($null -ne $exitCode) { $exitCode = [int]$exitCode }
     $ready = Read-BenchNumber (Join-Path $bench 't-ready')
     $cmdStart = Read-BenchNumber (Join-Path $bench 't-command')
+    $pwshReady = Read-BenchNumber (Join-Path $bench 't-pwsh')
+    $pesterReady = Read-BenchNumber (Join-Path $bench 't-pester')
     $done = Read-BenchNumber (Join-Path $bench 't-done')
     $fatal = if (Test-Path -LiteralPath (Join-Path $bench 'fatal')) { (Get-Content -LiteralPath (Join-Path $bench 'fatal') -Raw).Trim() }
 
@@ -399,7 +491,9 @@ function Get-BenchVerdict($Run, [string] $OutDir, [bool] $IsPester, [switch] $Al
         ExitCode = $exitCode
         GuestReadySeconds = $ready
         GuestCommandSeconds = $(if ($null -ne $done -and $null -ne $ready) { [math]::Round($done - $ready, 1) })
-        PwshStartSeconds = $cmdStart
+        CommandStartSeconds = $cmdStart
+        PwshReadySeconds = $pwshReady
+        PesterReadySeconds = $pesterReady
         QemuSeconds = $Run.Seconds
         Tests = $tests
         Failed = $failed

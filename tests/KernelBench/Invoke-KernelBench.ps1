@@ -80,6 +80,10 @@ param(
     [int] $MemoryMB = 3072,
     [ValidateRange(1, 8)]
     [int] $Cpus = 2,
+    [string] $CpuModel = 'Nehalem',
+
+    [switch] $Sequential,
+    [switch] $NoReadyToRun,
 
     [switch] $AllowNoResultFile
 )
@@ -129,57 +133,79 @@ try {
         if ($pesterModules -notin $guestModulePaths) { $guestModulePaths.Add($pesterModules) }
     }
 
-    $summary = [Collections.Generic.List[object]]::new()
-    foreach ($k in $kernels) {
-        Write-Host "=== kernel bench: $($k.Flavour) $($k.Version) ===" -ForegroundColor Cyan
-        $sw = [Diagnostics.Stopwatch]::StartNew()
-        $initrd = Get-BenchInitramfs -Kernel $k -CacheDirectory $cacheDir -InitScript (Join-Path $benchRoot 'initramfs/init')
-        $initrdSeconds = $sw.Elapsed.TotalSeconds
+    $guestPwshDir = if ($NoReadyToRun) { $PSHOME } else { Get-BenchReadyToRunPwsh -CacheDirectory $cacheDir }
+    if (-not $guestPwshDir) { $guestPwshDir = $PSHOME }
+    $guestPwshDll = Join-Path $guestPwshDir 'pwsh.dll'
 
-        $outDir = Join-Path $ResultsDirectory $k.Flavour
-        if (Test-Path -LiteralPath $outDir) { Remove-Item -LiteralPath $outDir -Recurse -Force }
-        $null = New-Item -ItemType Directory -Force -Path $outDir
-        $share = Join-Path ([IO.Path]::GetTempPath()) ("lkmbench-" + [Guid]::NewGuid().ToString('n').Substring(0, 12))
-        $null = New-Item -ItemType Directory -Force -Path (Join-Path $share '.bench')
-        try {
+    # ---- prepare every kernel: initramfs, results share, the files /init reads ----------------
+    $jobs = [Collections.Generic.List[object]]::new()
+    $summary = [Collections.Generic.List[object]]::new()
+    try {
+        foreach ($k in $kernels) {
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            $initrd = Get-BenchInitramfs -Kernel $k -CacheDirectory $cacheDir -InitScript (Join-Path $benchRoot 'initramfs/init')
+            $outDir = Join-Path $ResultsDirectory $k.Flavour
+            if (Test-Path -LiteralPath $outDir) { Remove-Item -LiteralPath $outDir -Recurse -Force }
+            $null = New-Item -ItemType Directory -Force -Path $outDir
+            $share = Join-Path ([IO.Path]::GetTempPath()) ("lkmbench-" + [Guid]::NewGuid().ToString('n').Substring(0, 12))
+            $null = New-Item -ItemType Directory -Force -Path (Join-Path $share '.bench')
+            $jobs.Add([pscustomobject]@{ Kernel = $k; Initrd = $initrd; OutDir = $outDir; Share = $share; Stopwatch = $sw
+                    InitramfsSeconds = [math]::Round($sw.Elapsed.TotalSeconds, 1); Run = $null })
             $guestCommand = if ($isPester) {
-                New-BenchPwshCommand -PwshDll $pwshDll -Script (Join-Path $benchRoot 'guest/Invoke-GuestPester.ps1') -Arguments (
+                New-BenchPwshCommand -PwshDll $guestPwshDll -Script (Join-Path $benchRoot 'guest/Invoke-GuestPester.ps1') -Arguments (
                     @('-Path', $GuestScript) + $(if ($Tag) { @('-Tag', ($Tag -join ',')) } else { @() }) +
                     $(if ($ExcludeTag) { @('-ExcludeTag', ($ExcludeTag -join ',')) } else { @() }))
             } elseif ($PSCmdlet.ParameterSetName -eq 'Script') {
-                New-BenchPwshCommand -PwshDll $pwshDll -Script $GuestScript -Arguments @()
+                New-BenchPwshCommand -PwshDll $guestPwshDll -Script $GuestScript -Arguments @()
             } else {
                 $Command
             }
-            Write-BenchRunFiles -Share $share -Kernel $k -RepoRoot $repoRoot -DotnetRoot $dotnetRoot -PwshDll $pwshDll `
+            Write-BenchRunFiles -Share $share -Kernel $k -RepoRoot $repoRoot -DotnetRoot $dotnetRoot -PwshDll $guestPwshDll `
                 -ModulePaths $guestModulePaths -GuestCommand $guestCommand
+        }
 
-            $run = Invoke-BenchQemu -Kernel $k -Initrd $initrd -Share $share -OutDir $outDir `
-                -TimeoutSeconds $TimeoutSeconds -MemoryMB $MemoryMB -Cpus $Cpus
-            Get-ChildItem -LiteralPath $share -Force | Copy-Item -Destination $outDir -Recurse -Force
-        } finally {
-            Remove-Item -LiteralPath $share -Recurse -Force -ErrorAction SilentlyContinue
+        # ---- boot: all kernels at once (default) or one after the other -------------------------
+        $start = {
+            param($j)
+            Write-Host "=== kernel bench: booting $($j.Kernel.Flavour) $($j.Kernel.Version) ===" -ForegroundColor Cyan
+            $j.Stopwatch.Restart()
+            $j.Run = Start-BenchQemu -Kernel $j.Kernel -Initrd $j.Initrd -Share $j.Share -OutDir $j.OutDir `
+                -TimeoutSeconds $TimeoutSeconds -MemoryMB $MemoryMB -Cpus $Cpus -CpuModel $CpuModel
         }
-        $verdict = Get-BenchVerdict -Run $run -OutDir $outDir -IsPester $isPester -AllowNoResultFile:$AllowNoResultFile
-        $verdict | Add-Member -NotePropertyMembers @{
-            Flavour = $k.Flavour; Version = $k.Version; InitramfsSeconds = [math]::Round($initrdSeconds, 1)
-            TotalSeconds = [math]::Round($sw.Elapsed.TotalSeconds, 1)
-        }
-        $summary.Add($verdict)
-        if ($verdict.Passed) {
-            Write-Host ("=== {0}: PASSED in {1:n1} s (guest ready at {2} s, command {3} s){4}" -f $k.Flavour, $verdict.TotalSeconds,
-                $verdict.GuestReadySeconds, $verdict.GuestCommandSeconds, $verdict.TestSummary) -ForegroundColor Green
+        if ($Sequential) {
+            foreach ($j in $jobs) { & $start $j; Wait-BenchQemu @($j.Run) }
         } else {
-            Write-Host ("=== {0}: FAILED: {1}" -f $k.Flavour, $verdict.Reason) -ForegroundColor Red
-            Write-Host "--- console tail ($outDir/console.log) ---"
-            Get-Content -LiteralPath (Join-Path $outDir 'console.log') -Tail 40 -ErrorAction SilentlyContinue | Write-Host
-            Write-Host '--- end of console tail ---'
+            foreach ($j in $jobs) { & $start $j }
+            Wait-BenchQemu @($jobs | ForEach-Object Run)
         }
+
+        # ---- results back, verdicts ----------------------------------------------------------
+        foreach ($j in $jobs) {
+            $k = $j.Kernel
+            Get-ChildItem -LiteralPath $j.Share -Force | Copy-Item -Destination $j.OutDir -Recurse -Force
+            $verdict = Get-BenchVerdict -Run $j.Run.Result -OutDir $j.OutDir -IsPester $isPester -AllowNoResultFile:$AllowNoResultFile
+            $verdict | Add-Member -NotePropertyMembers ([ordered]@{
+                    Flavour = $k.Flavour; Version = $k.Version; InitramfsSeconds = $j.InitramfsSeconds
+                    BootToResultSeconds = $j.Run.Result.Seconds
+                })
+            $summary.Add($verdict)
+            if ($verdict.Passed) {
+                Write-Host ("=== {0}: PASSED, boot to result {1:n1} s (guest uptime: root ready {2} s, pwsh ready {3} s, Pester ready {4} s; guest command {5} s){6}" -f $k.Flavour,
+                    $verdict.BootToResultSeconds, $verdict.GuestReadySeconds, $verdict.PwshReadySeconds, $verdict.PesterReadySeconds, $verdict.GuestCommandSeconds, $verdict.TestSummary) -ForegroundColor Green
+            } else {
+                Write-Host ("=== {0}: FAILED: {1}{2}" -f $k.Flavour, $verdict.Reason, $verdict.TestSummary) -ForegroundColor Red
+                Write-Host "--- console tail ($($j.OutDir)/console.log) ---"
+                Get-Content -LiteralPath (Join-Path $j.OutDir 'console.log') -Tail 40 -ErrorAction SilentlyContinue | Write-Host
+                Write-Host '--- end of console tail ---'
+            }
+        }
+    } finally {
+        foreach ($j in $jobs) { Remove-Item -LiteralPath $j.Share -Recurse -Force -ErrorAction SilentlyContinue }
     }
 
     $total = $startAll.Elapsed.TotalSeconds
     Write-Host ''
-    $summary | Format-Table Flavour, Version, Passed, ExitCode, InitramfsSeconds, GuestReadySeconds, GuestCommandSeconds, TotalSeconds, Tests, Failed, Reason -AutoSize | Out-String -Width 200 | Write-Host
+    $summary | Format-Table Flavour, Version, Passed, ExitCode, @{n='Ready';e={$_.GuestReadySeconds}}, @{n='Pwsh';e={$_.PwshReadySeconds}}, @{n='Pester';e={$_.PesterReadySeconds}}, @{n='BootToResult';e={$_.BootToResultSeconds}}, Tests, Failed, Reason -AutoSize | Out-String -Width 200 | Write-Host
     Write-Host ("Kernel bench total: {0:n1} s; results in {1}" -f $total, $ResultsDirectory)
     [ordered]@{ TotalSeconds = [math]::Round($total, 1); Kernels = $summary } | ConvertTo-Json -Depth 4 |
         Set-Content -LiteralPath (Join-Path $ResultsDirectory 'summary.json')

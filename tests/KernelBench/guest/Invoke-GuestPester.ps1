@@ -10,7 +10,14 @@ param(
 $ErrorActionPreference = 'Stop'
 $t0 = [Diagnostics.Stopwatch]::StartNew()
 if (-not $OutputDirectory) { throw 'Invoke-GuestPester: LKMBENCH_RESULTS is not set (this runs inside the kernel bench guest).' }
+function Write-Mark([string] $Name) {
+    # Guest uptime marks for the host's timing report (.bench/t-*).
+    $d = Join-Path $OutputDirectory '.bench'
+    if (Test-Path -LiteralPath $d) { [IO.File]::WriteAllText((Join-Path $d $Name), (Get-Content /proc/uptime -Raw).Split(' ')[0]) }
+}
+Write-Mark 't-pwsh'
 Import-Module Pester -RequiredVersion 6.2.0
+Write-Mark 't-pester'
 Write-Host ("guest: pwsh {0} ready, Pester {1} imported after {2:n1} s in pwsh; kernel {3} ({4})" -f $PSVersionTable.PSVersion,
     (Get-Module Pester).Version, $t0.Elapsed.TotalSeconds, $env:LKMBENCH_KVER, $env:LKMBENCH_KERNEL)
 

@@ -65,7 +65,19 @@ Describe 'kmod inside the guest' -Tag 'Bench' {
         $LASTEXITCODE | Should -Be 0
         foreach ($i in 0..2) { Test-Path "/sys/class/net/dummy$i" | Should -BeTrue }
         Test-Path /sys/class/net/dummy3 | Should -BeFalse
-        (Get-Content /sys/module/dummy/parameters/numdummies).Trim() | Should -Be '3'
+        (Get-ProcModule dummy).State | Should -Be 'Live'
+        # dummy declares module_param(numdummies, int, 0): permission 0, so the kernel does not
+        # publish it under /sys/module/dummy/parameters. Parameter values are read with brd below.
+        Test-Path /sys/module/dummy/parameters/numdummies | Should -BeFalse
+    }
+
+    It 'modprobe brd rd_nr=2 rd_size=1024 publishes its parameters under /sys/module' {
+        modprobe brd rd_nr=2 rd_size=1024
+        $LASTEXITCODE | Should -Be 0
+        (Get-Content /sys/module/brd/parameters/rd_nr).Trim() | Should -Be '2'
+        (Get-Content /sys/module/brd/parameters/rd_size).Trim() | Should -Be '1024'
+        Test-Path /sys/block/ram0, /sys/block/ram1 | Should -Be @($true, $true)
+        Test-Path /sys/block/ram2 | Should -BeFalse
     }
 
     It 'reports the kernel''s module compression (xz on the xz kernel)' -Skip:(-not $IsXz) {
