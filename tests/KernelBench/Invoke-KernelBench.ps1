@@ -47,6 +47,22 @@
 .PARAMETER ModulePath
     Extra folders put in front of PSModulePath inside the guest (e.g. <repo>/out/Modules).
 
+.PARAMETER MemoryMB
+    Guest memory (default 3072). The guest's writable layer is a tmpfs in that memory.
+
+.PARAMETER Cpus
+    Guest vCPUs (default 2).
+
+.PARAMETER CpuModel
+    QEMU CPU model (default Nehalem: x86-64-v2 without AVX; under TCG pwsh starts about twice as
+    fast as with -cpu max, whose AVX2 TCG must emulate).
+
+.PARAMETER Sequential
+    Boot the kernels one after the other instead of at the same time.
+
+.PARAMETER NoReadyToRun
+    Run the IL-only pwsh tool in the guest instead of the precompiled (crossgen2) copy.
+
 .PARAMETER AllowNoResultFile
     Do not fail when the guest command leaves no result file (for -Command experiments).
 
@@ -104,6 +120,9 @@ try {
         if (-not $GuestScript) { $GuestScript = Join-Path $benchRoot 'guest/Smoke.Tests.ps1' }
         if (-not (Test-Path -LiteralPath $GuestScript)) { throw "Bench: the guest script '$GuestScript' does not exist." }
         $GuestScript = (Resolve-Path -LiteralPath $GuestScript).Path
+        if ($GuestScript -match '^/(tmp|run|dev|proc|sys)(/|$)') {
+            throw "Bench: the guest script '$GuestScript' is under a folder the guest replaces with its own (/tmp, /run, /dev, /proc, /sys); put it in the repository or another host folder."
+        }
         $isPester = (Test-Path -LiteralPath $GuestScript -PathType Container) -or $GuestScript -like '*.Tests.ps1'
     } else {
         $isPester = $false
