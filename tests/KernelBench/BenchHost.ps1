@@ -235,7 +235,7 @@ function New-BenchPwshCommand([string] $PwshDll, [string] $Script, [string[]] $A
 }
 
 function Write-BenchRunFiles($Share, $Kernel, [string] $RepoRoot, [string] $DotnetRoot, [string] $PwshDll,
-    [string[]] $ModulePaths, [string] $GuestCommand) {
+    [string[]] $ModulePaths, [string] $GuestCommand, [string[]] $ExtraPaths) {
     $q = { param($s) ConvertTo-ShQuoted $s }
     $lf = "`n"
     # run.env: read by the guest's /init (busybox sh) before it builds the guest's root.
@@ -245,6 +245,8 @@ function Write-BenchRunFiles($Share, $Kernel, [string] $RepoRoot, [string] $Dotn
         "LKMBENCH_USER=$(& $q $script:BenchUser)"
         "LKMBENCH_UID=$(& $q "$script:BenchUid")"
         "LKMBENCH_REACH=$(& $q ((Split-Path -Parent $PwshDll), $DotnetRoot, $RepoRoot + @($ModulePaths) -join ' '))"
+        "LKMBENCH_BINDS=$(& $q ((@($RepoRoot, (Split-Path -Parent $PwshDll), $DotnetRoot) + @($ModulePaths) + @($ExtraPaths) |
+            Where-Object { $_ -match '^/(tmp|run)/' } | Select-Object -Unique) -join ' '))"
     ) -join $lf
     [IO.File]::WriteAllText((Join-Path $Share '.bench/run.env'), $runEnv + $lf)
 

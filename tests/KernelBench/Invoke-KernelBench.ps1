@@ -120,8 +120,8 @@ try {
         if (-not $GuestScript) { $GuestScript = Join-Path $benchRoot 'guest/Smoke.Tests.ps1' }
         if (-not (Test-Path -LiteralPath $GuestScript)) { throw "Bench: the guest script '$GuestScript' does not exist." }
         $GuestScript = (Resolve-Path -LiteralPath $GuestScript).Path
-        if ($GuestScript -match '^/(tmp|run|dev|proc|sys)(/|$)') {
-            throw "Bench: the guest script '$GuestScript' is under a folder the guest replaces with its own (/tmp, /run, /dev, /proc, /sys); put it in the repository or another host folder."
+        if ($GuestScript -match '^/(dev|proc|sys)(/|$)') {
+            throw "Bench: the guest script '$GuestScript' is under a folder the guest replaces with its own (/dev, /proc, /sys); put it in the repository or another host folder."
         }
         $isPester = (Test-Path -LiteralPath $GuestScript -PathType Container) -or $GuestScript -like '*.Tests.ps1'
     } else {
@@ -180,7 +180,8 @@ try {
                 $Command
             }
             Write-BenchRunFiles -Share $share -Kernel $k -RepoRoot $repoRoot -DotnetRoot $dotnetRoot -PwshDll $guestPwshDll `
-                -ModulePaths $guestModulePaths -GuestCommand $guestCommand
+                -ModulePaths $guestModulePaths -GuestCommand $guestCommand `
+                -ExtraPaths $(if ($PSCmdlet.ParameterSetName -eq 'Script') { Split-Path -Parent $GuestScript })
         }
 
         # ---- boot: all kernels at once (default) or one after the other -------------------------
