@@ -1,0 +1,505 @@
+# Host-side helpers of the kernel bench, dot-sourced by Invoke-KernelBench.ps1.
+# Nothing here loads, lists or unloads modules on the host: kmod is used only as
+# `modprobe -d ROOT -S VERSION --show-depends` (a read of the module tree in the fixtures cache).
+
+$script:BenchUser = 'lkmuser'
+$script:BenchUid = 4242
+$script:GuestResults = '/lkmbench/results'
+$script:GuestPath = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+
+function ConvertTo-ShQuoted([string] $Text) {
+    "'" + ($Text -replace "'", "'\''") + "'"
+}
+
+function Test-BenchStaticElf([string] $Path) {
+    # True when the ELF file has no PT_INTERP program header (a static executable).
+    $b = [IO.File]::ReadAllBytes($Path)
+    if ($b.Length -lt 64 -or $b[0] -ne 0x7F -or $b[1] -ne 0x45 -or $b[4] -ne 2) { return $false }
+    $phoff = [BitConverter]::ToUInt64($b, 0x20); $phentsize = [BitConverter]::ToUInt16($b, 0x36); $phnum = [BitConverter]::ToUInt16($b, 0x38)
+    for ($i = 0; $i -lt $phnum; $i++) {
+        $o = [int]($phoff + $i * $phentsize)
+        if ([BitConverter]::ToUInt32($b, $o) -eq 3) { return $false }
+    }
+    $true
+}
+
+function Get-BenchStaticBusybox {
+    foreach ($p in '/usr/bin/busybox', '/bin/busybox', '/usr/lib/initramfs-tools/bin/busybox') {
+        if ((Test-Path -LiteralPath $p) -and (Test-BenchStaticElf $p)) { return $p }
+    }
+    $null
+}
+
+function Assert-BenchTool {
+    # The tools the bench needs, and the Debian package that provides each.
+    $need = [ordered]@{}
+    if (-not (Get-Command qemu-system-x86_64 -CommandType Application -ErrorAction Ignore)) { $need['qemu-system-x86'] = 'qemu-system-x86_64' }
+    if (-not (Get-BenchStaticBusybox)) { $need['busybox-static'] = 'a static busybox' }
+    if (-not (Get-Command cpio -CommandType Application -ErrorAction Ignore)) { $need['cpio'] = 'cpio' }
+    if (-not (Get-Command modprobe -CommandType Application -ErrorAction Ignore) -and -not (Test-Path /usr/sbin/modprobe)) { $need['kmod'] = 'modprobe (kmod)' }
+    if (-not (Get-Command xz -CommandType Application -ErrorAction Ignore)) { $need['xz-utils'] = 'xz' }
+    if (-not (Get-Command gzip -CommandType Application -ErrorAction Ignore)) { $need['gzip'] = 'gzip' }
+    if ($need.Count -eq 0) { return }
+
+    $pkgs = @($need.Keys)
+    $what = ($need.GetEnumerator() | ForEach-Object { "$($_.Value) (package $($_.Key))" }) -join ', '
+    $isRoot = (id -u) -eq '0'
+    if (-not (Get-Command apt-get -ErrorAction Ignore)) {
+        throw "Bench: missing $what, and this machine has no apt-get to install them. Install them with the system's package manager."
+    }
+    if (-not $isRoot) {
+        throw "Bench: missing $what. Install them first: sudo apt-get update && sudo apt-get install -y $($pkgs -join ' ')"
+    }
+    Write-Host "Bench: installing $($pkgs -join ' ') (missing: $what)"
+    $env:DEBIAN_FRONTEND = 'noninteractive'
+    apt-get update -qq
+    if ($LASTEXITCODE) { throw "Bench: apt-get update failed ($LASTEXITCODE); cannot install $($pkgs -join ' ')." }
+    apt-get install -y -qq @pkgs
+    if ($LASTEXITCODE) { throw "Bench: apt-get install $($pkgs -join ' ') failed ($LASTEXITCODE)." }
+    if (-not (Get-BenchStaticBusybox)) { throw 'Bench: busybox-static is installed but no static busybox was found in /usr/bin.' }
+}
+
+function Get-BenchFixtureRoot {
+    if ($env:LKM_FIXTURES) { $env:LKM_FIXTURES } else { '/var/cache/lkmpowershell' }
+}
+
+function Get-BenchKernel([string] $FixtureRoot, [string] $Flavour) {
+    $list = Join-Path $FixtureRoot 'kernels.txt'
+    $fix = "Run the fixtures script first (as root, it uses apt-get): sudo tests/fixtures/get-debian-kernels.sh" +
+        " (set LKM_FIXTURES to use another cache than /var/cache/lkmpowershell)."
+    if (-not (Test-Path -LiteralPath $list)) { throw "Bench: no kernel fixtures: $list does not exist. $fix" }
+    $found = @{}
+    foreach ($line in Get-Content -LiteralPath $list) {
+        $f = -split $line
+        if ($f.Count -eq 2) { $found[$f[0]] = $f[1] }
+    }
+    $want = if ($Flavour -eq 'all') { 'plain', 'xz' } else { , $Flavour }
+    foreach ($w in $want) {
+        if (-not $found.ContainsKey($w)) { throw "Bench: $list names no '$w' kernel. $fix" }
+        $ver = $found[$w]
+        $root = Join-Path $FixtureRoot "$ver/root"
+        $vmlinuz = Join-Path $root "boot/vmlinuz-$ver"
+        $modDir = Join-Path $root "lib/modules/$ver"
+        if (-not (Test-Path -LiteralPath $vmlinuz)) { throw "Bench: the $w kernel $ver has no $vmlinuz. $fix" }
+        if (-not (Test-Path -LiteralPath (Join-Path $modDir 'modules.dep.bin'))) { throw "Bench: the $w kernel $ver has no modules.dep.bin in $modDir (depmod did not run). $fix" }
+        [pscustomobject]@{ Flavour = $w; Version = $ver; Root = $root; Vmlinuz = $vmlinuz; ModuleDirectory = $modDir }
+    }
+}
+
+function Test-BenchWritable([string] $Path) {
+    try {
+        $null = New-Item -ItemType Directory -Force -Path $Path -ErrorAction Stop
+        $probe = Join-Path $Path ".probe-$PID"
+        [IO.File]::WriteAllText($probe, 'x'); [IO.File]::Delete($probe)
+        $true
+    } catch { $false }
+}
+
+function Get-BenchCacheDirectory([string] $FixtureRoot) {
+    $c = Join-Path $FixtureRoot 'bench'
+    if (Test-BenchWritable $c) { return $c }
+    $base = if ($env:XDG_CACHE_HOME) { $env:XDG_CACHE_HOME } else { Join-Path $HOME '.cache' }
+    $c = Join-Path $base 'lkmpowershell-bench'
+    if (Test-BenchWritable $c) { return $c }
+    throw "Bench: cannot write the initramfs cache in $FixtureRoot/bench nor in $c."
+}
+
+function Assert-BenchSpace([string] $Path, [int] $MinimumMB, [string] $What) {
+    $p = $Path
+    while ($p -and -not (Test-Path -LiteralPath $p)) { $p = Split-Path -Parent $p }
+    $df = @(df -Pk -- $p 2>$null)
+    if ($df.Count -ge 2) {
+        $availMB = [long](-split $df[-1])[3] / 1024
+        if ($availMB -lt $MinimumMB) {
+            throw ("Bench: not enough disk space for {0} ({1}): {2:n0} MB free, at least {3} MB needed. Free some space (e.g. old {1}/* or /tmp) and retry." -f $What, $Path, $availMB, $MinimumMB)
+        }
+    }
+}
+
+function Get-BenchDotnetRoot {
+    $candidates = @()
+    if ($env:DOTNET_ROOT) { $candidates += $env:DOTNET_ROOT }
+    # <root>/shared/Microsoft.NETCore.App/<version>/ is where this pwsh's runtime lives.
+    $rt = [Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()
+    $candidates += [IO.Path]::GetFullPath((Join-Path $rt '../../..'))
+    $candidates += '/usr/share/dotnet', '/usr/lib/dotnet'
+    foreach ($c in $candidates) {
+        if (Test-Path -LiteralPath (Join-Path $c 'dotnet') -PathType Leaf) { return $c.TrimEnd('/') }
+    }
+    throw "Bench: cannot find the dotnet host (tried $($candidates -join ', ')). Set DOTNET_ROOT."
+}
+
+function Get-BenchPesterModulePath([string] $RepoRoot, [string] $CacheDirectory) {
+    $version = '6.2.0'
+    $repoModules = Join-Path $RepoRoot 'out/Modules'
+    if (Test-Path -LiteralPath (Join-Path $repoModules "Pester/$version/Pester.psd1")) { return $repoModules }
+    $cacheModules = Join-Path $CacheDirectory 'Modules'
+    $target = Join-Path $cacheModules "Pester/$version"
+    if (Test-Path -LiteralPath (Join-Path $target 'Pester.psd1')) { return $cacheModules }
+
+    Write-Host "Bench: restoring Pester $version from NuGet (the main build will provide out/Modules/Pester later)"
+    $tmp = Join-Path ([IO.Path]::GetTempPath()) ("lkmbench-pester-" + [Guid]::NewGuid().ToString('n').Substring(0, 8))
+    $null = New-Item -ItemType Directory -Path $tmp
+    try {
+        @"
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup><TargetFramework>net10.0</TargetFramework></PropertyGroup>
+  <ItemGroup><PackageDownload Include="Pester" Version="[$version]" /></ItemGroup>
+</Project>
+"@ | Set-Content -LiteralPath (Join-Path $tmp 'PesterDownload.proj')
+        $dotnet = Join-Path (Get-BenchDotnetRoot) 'dotnet'
+        & $dotnet restore (Join-Path $tmp 'PesterDownload.proj') --nologo -v quiet | Out-Host
+        $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else {
+            ((& $dotnet nuget locals global-packages -l) -replace '^global-packages:\s*', '').Trim()
+        }
+        $tools = Join-Path $packages "pester/$version/tools"
+        if (-not (Test-Path -LiteralPath (Join-Path $tools 'Pester.psd1'))) { throw "Bench: restoring Pester $version did not produce $tools/Pester.psd1." }
+        $staging = "$target.tmp-$PID"
+        $null = New-Item -ItemType Directory -Force -Path $staging
+        Copy-Item -Path (Join-Path $tools '*') -Destination $staging -Recurse -Force
+        if (Test-Path -LiteralPath $target) { Remove-Item -LiteralPath $target -Recurse -Force }
+        Move-Item -LiteralPath $staging -Destination $target
+    } finally {
+        Remove-Item -LiteralPath $tmp -Recurse -Force -ErrorAction SilentlyContinue
+    }
+    $cacheModules
+}
+
+function Get-BenchGuestModuleFile($Kernel) {
+    # The modules /init loads before it can reach the host: whatever kmod says 9p, 9pnet_virtio,
+    # virtio_pci and overlay need on this kernel (built-in ones are skipped), in kmod's order.
+    $modprobe = @(Get-Command modprobe -CommandType Application -ErrorAction Ignore)[0]?.Source
+    if (-not $modprobe) { $modprobe = '/usr/sbin/modprobe' }
+    $files = [Collections.Generic.List[string]]::new()
+    foreach ($m in 'virtio_pci', '9pnet_virtio', '9p', 'overlay') {
+        $out = & $modprobe -d (Join-Path $Kernel.Root '') -S $Kernel.Version --show-depends $m 2>&1
+        if ($LASTEXITCODE) { throw "Bench: kmod cannot resolve '$m' in $($Kernel.ModuleDirectory): $out" }
+        foreach ($line in $out) {
+            if ("$line" -match '^insmod\s+(\S+)') {
+                if (-not $files.Contains($Matches[1])) { $files.Add($Matches[1]) }
+            }
+        }
+    }
+    $files
+}
+
+function Get-BenchInitramfs($Kernel, [string] $CacheDirectory, [string] $InitScript) {
+    $busybox = Get-BenchStaticBusybox
+    $modules = Get-BenchGuestModuleFile $Kernel
+    # Cache key: the init script, busybox, and the module files (path, size, mtime).
+    $keyText = [Text.StringBuilder]::new()
+    $null = $keyText.AppendLine((Get-FileHash -LiteralPath $InitScript -Algorithm SHA256).Hash)
+    $null = $keyText.AppendLine((Get-FileHash -LiteralPath $busybox -Algorithm SHA256).Hash)
+    foreach ($m in $modules) { $i = Get-Item -LiteralPath $m; $null = $keyText.AppendLine("$m $($i.Length) $($i.LastWriteTimeUtc.Ticks)") }
+    $key = [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData([Text.Encoding]::UTF8.GetBytes($keyText.ToString()))).Substring(0, 16).ToLowerInvariant()
+    $dir = Join-Path $CacheDirectory $Kernel.Version
+    $file = Join-Path $dir "initramfs-$key.cpio.gz"
+    if (Test-Path -LiteralPath $file) { Write-Host "Bench: initramfs (cached) $file"; return $file }
+
+    $null = New-Item -ItemType Directory -Force -Path $dir
+    $tree = Join-Path $dir "tree.tmp-$PID"
+    if (Test-Path -LiteralPath $tree) { Remove-Item -LiteralPath $tree -Recurse -Force }
+    try {
+        $null = New-Item -ItemType Directory -Force -Path "$tree/bin", "$tree/modules"
+        Copy-Item -LiteralPath $busybox -Destination "$tree/bin/busybox"
+        $null = New-Item -ItemType SymbolicLink -Path "$tree/bin/sh" -Target 'busybox'
+        Copy-Item -LiteralPath $InitScript -Destination "$tree/init"
+        chmod 0755 "$tree/init" "$tree/bin/busybox"
+        $order = foreach ($m in $modules) {
+            $name = Split-Path -Leaf $m
+            switch -Regex ($name) {
+                '\.ko\.xz$' { $base = $name -replace '\.xz$'; sh -c "xz -dc $(ConvertTo-ShQuoted $m) > $(ConvertTo-ShQuoted "$tree/modules/$base")" }
+                '\.ko\.zst$' { $base = $name -replace '\.zst$'; sh -c "zstd -qdc $(ConvertTo-ShQuoted $m) > $(ConvertTo-ShQuoted "$tree/modules/$base")" }
+                '\.ko\.gz$' { $base = $name -replace '\.gz$'; sh -c "gzip -dc $(ConvertTo-ShQuoted $m) > $(ConvertTo-ShQuoted "$tree/modules/$base")" }
+                default { $base = $name; Copy-Item -LiteralPath $m -Destination "$tree/modules/$base" }
+            }
+            $base
+        }
+        Set-Content -LiteralPath "$tree/modules/order" -Value $order
+        $tmp = "$file.tmp-$PID"
+        sh -c "cd $(ConvertTo-ShQuoted $tree) && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1 > $(ConvertTo-ShQuoted $tmp)"
+        # Keep only the newest initramfs of this kernel.
+        Get-ChildItem -LiteralPath $dir -Filter 'initramfs-*.cpio.gz' | Remove-Item -Force
+        Move-Item -LiteralPath $tmp -Destination $file
+    } finally {
+        Remove-Item -LiteralPath $tree -Recurse -Force -ErrorAction SilentlyContinue
+    }
+    Write-Host ("Bench: built initramfs {0} ({1:n0} KB; modules: {2})" -f $file, ((Get-Item $file).Length / 1KB), ($order -join ' '))
+    $file
+}
+
+function New-BenchPwshCommand([string] $PwshDll, [string] $Script, [string[]] $Arguments) {
+    $parts = @('exec', '"$DOTNET_ROOT/dotnet"', (ConvertTo-ShQuoted $PwshDll), '-NoLogo', '-NoProfile', '-NonInteractive',
+        '-File', (ConvertTo-ShQuoted $Script)) + @($Arguments | ForEach-Object { ConvertTo-ShQuoted $_ })
+    $parts -join ' '
+}
+
+function Write-BenchRunFiles($Share, $Kernel, [string] $RepoRoot, [string] $DotnetRoot, [string] $PwshDll,
+    [string[]] $ModulePaths, [string] $GuestCommand, [string[]] $ExtraPaths) {
+    $q = { param($s) ConvertTo-ShQuoted $s }
+    $lf = "`n"
+    # run.env: read by the guest's /init (busybox sh) before it builds the guest's root.
+    $runEnv = @(
+        "LKMBENCH_KVER=$(& $q $Kernel.Version)"
+        "LKMBENCH_MODTREE=$(& $q $Kernel.ModuleDirectory)"
+        "LKMBENCH_USER=$(& $q $script:BenchUser)"
+        "LKMBENCH_UID=$(& $q "$script:BenchUid")"
+        "LKMBENCH_REACH=$(& $q ((Split-Path -Parent $PwshDll), $DotnetRoot, $RepoRoot + @($ModulePaths) -join ' '))"
+        "LKMBENCH_BINDS=$(& $q ((@($RepoRoot, (Split-Path -Parent $PwshDll), $DotnetRoot) + @($ModulePaths) + @($ExtraPaths) |
+            Where-Object { $_ -match '^/(tmp|run)/' } | Select-Object -Unique) -join ' '))"
+    ) -join $lf
+    [IO.File]::WriteAllText((Join-Path $Share '.bench/run.env'), $runEnv + $lf)
+
+    # command.sh: run by /bin/sh inside the guest's root (chroot), as root.
+    $psModulePath = @($ModulePaths) -join ':'
+    $cmd = @(
+        '# Generated by tests/KernelBench/Invoke-KernelBench.ps1; runs inside the guest as root.'
+        'export HOME=/root USER=root LOGNAME=root TERM=dumb LANG=C.UTF-8 LC_ALL=C.UTF-8'
+        "export PATH=$(& $q $script:GuestPath)"
+        "export DOTNET_ROOT=$(& $q $DotnetRoot)"
+        'export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_gcServer=0 DOTNET_TieredPGO=0'
+        'export POWERSHELL_TELEMETRY_OPTOUT=1 POWERSHELL_UPDATECHECK=Off NO_COLOR=1'
+        "export PSModulePath=$(& $q $psModulePath)"
+        "export LKMBENCH=1 LKMBENCH_RESULTS=$(& $q $script:GuestResults) LKMBENCH_KERNEL=$(& $q $Kernel.Flavour) LKMBENCH_KVER=$(& $q $Kernel.Version)"
+        "export LKMBENCH_USER=$(& $q $script:BenchUser) LKMBENCH_UID=$(& $q "$script:BenchUid") LKMBENCH_REPO=$(& $q $RepoRoot)"
+        "export LKMBENCH_PWSH=$(& $q $PwshDll)"
+        "cd $(& $q $RepoRoot) || exit 90"
+        'cut -d" " -f1 /proc/uptime > "$LKMBENCH_RESULTS/.bench/t-command"'
+        $GuestCommand
+    ) -join $lf
+    [IO.File]::WriteAllText((Join-Path $Share '.bench/command.sh'), $cmd + $lf)
+}
+
+function Start-BenchQemu($Kernel, [string] $Initrd, [string] $Share, [string] $OutDir, [int] $TimeoutSeconds, [int] $MemoryMB, [int] $Cpus, [string] $CpuModel = 'Nehalem') {
+    if ($Share -match ',') { throw "Bench: the results share path '$Share' contains a comma, which QEMU's -virtfs cannot take." }
+    $console = Join-Path $OutDir 'console.log'
+    $null = New-Item -ItemType File -Force -Path $console
+    $qemu = @(Get-Command qemu-system-x86_64 -CommandType Application)[0].Source
+    $qargs = @(
+        '-accel', 'tcg', '-cpu', $CpuModel, '-m', "$MemoryMB", '-smp', "$Cpus",
+        '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
+        '-serial', "file:$console",
+        '-kernel', $Kernel.Vmlinuz, '-initrd', $Initrd,
+        '-append', 'console=ttyS0 quiet panic=-1',
+        '-virtfs', 'local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap',
+        '-virtfs', "local,path=$Share,mount_tag=results,security_model=none,multidevs=remap"
+    )
+    $psi = [Diagnostics.ProcessStartInfo]::new($qemu)
+    foreach ($a in $qargs) { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardInput = $true
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $psi.UseShellExecute = $false
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    $p = [Diagnostics.Process]::Start($psi)
+    $p.StandardInput.Close()
+    $fs = [IO.FileStream]::new($console, [IO.FileMode]::Open, [IO.FileAccess]::Read, [IO.FileShare]::ReadWrite -bor [IO.FileShare]::Delete)
+    [pscustomobject]@{
+        Kernel = $Kernel; Process = $p; Stopwatch = $sw; OutDir = $OutDir; Share = $Share
+        OutTask = $p.StandardOutput.ReadToEndAsync(); ErrTask = $p.StandardError.ReadToEndAsync()
+        Reader = [IO.StreamReader]::new($fs, [Text.Encoding]::UTF8); Pending = ''
+        Prefix = "[$($Kernel.Flavour)] "; ExitFile = (Join-Path $Share '.bench/exit-code')
+        TimeoutSeconds = $TimeoutSeconds; DoneAt = $null; TimedOut = $false; HungAfterDone = $false
+        Finished = $false; Result = $null
+    }
+}
+
+function Write-BenchConsoleChunk($Run, [switch] $Flush) {
+    $chunk = $Run.Reader.ReadToEnd()
+    if ($chunk) {
+        # The serial console writes CR LF; a bare CR (progress redraws) starts the line over.
+        $lines = ($Run.Pending + ($chunk -replace "`r`n", "`n")).Split("`n")
+        $Run.Pending = $lines[-1]
+        foreach ($l in $lines[0..($lines.Count - 2)]) { Write-Host "$($Run.Prefix)$(($l -split "`r")[-1])" }
+    }
+    if ($Flush -and $Run.Pending) { Write-Host "$($Run.Prefix)$(($Run.Pending -split "`r")[-1])"; $Run.Pending = '' }
+}
+
+function Step-BenchQemu($Run) {
+    # One look at a running guest: stream its console, enforce the timeout. True once it is over.
+    if ($Run.Finished) { return $true }
+    $p = $Run.Process
+    $exited = $p.HasExited
+    Write-BenchConsoleChunk $Run
+    $t = $Run.Stopwatch.Elapsed.TotalSeconds
+    $stop = $exited
+    if (-not $stop -and $t -gt $Run.TimeoutSeconds) { $Run.TimedOut = $true; $stop = $true }
+    if (-not $stop -and -not $Run.DoneAt -and (Test-Path -LiteralPath $Run.ExitFile)) { $Run.DoneAt = $t }
+    if (-not $stop -and $Run.DoneAt -and $t - $Run.DoneAt -gt 30) { $Run.HungAfterDone = $true; $stop = $true }
+    if (-not $stop) { return $false }
+
+    if (-not $p.HasExited) {
+        try { $p.Kill($true) } catch { }
+        $null = $p.WaitForExit(10000)
+    }
+    Write-BenchConsoleChunk $Run -Flush
+    $Run.Reader.Dispose()
+    $null = $Run.OutTask.Wait(5000); $null = $Run.ErrTask.Wait(5000)
+    $qemuOut = "$($Run.OutTask.Result)$($Run.ErrTask.Result)"
+    [IO.File]::WriteAllText((Join-Path $Run.OutDir 'qemu.log'), $qemuOut)
+    $Run.Finished = $true
+    $Run.Result = [pscustomobject]@{
+        Seconds = [math]::Round($Run.Stopwatch.Elapsed.TotalSeconds, 1)
+        TimedOut = $Run.TimedOut
+        HungAfterDone = $Run.HungAfterDone
+        QemuExitCode = $(if ($p.HasExited) { $p.ExitCode } else { $null })
+        QemuOutput = $qemuOut
+        TimeoutSeconds = $Run.TimeoutSeconds
+    }
+    $true
+}
+
+function Wait-BenchQemu([object[]] $Runs) {
+    # Polls every running guest until all are over; each is bounded by its own timeout.
+    try {
+        while ($true) {
+            $all = $true
+            foreach ($r in $Runs) { if (-not (Step-BenchQemu $r)) { $all = $false } }
+            if ($all) { break }
+            Start-Sleep -Milliseconds 500
+        }
+    } finally {
+        # Ctrl+C or an error on the host: never leave a QEMU behind.
+        foreach ($r in $Runs) {
+            if (-not $r.Process.HasExited) { try { $r.Process.Kill($true) } catch { } }
+        }
+    }
+}
+
+function Get-BenchReadyToRunPwsh([string] $CacheDirectory) {
+    # pwsh's own assemblies (System.Management.Automation & co.) ship as IL only: under TCG every
+    # method is JIT-compiled in the guest, and pwsh takes ~60 s to start. A copy of the tool with
+    # those assemblies precompiled by crossgen2 (ReadyToRun; same IL, plus native code) starts in
+    # ~10-20 s. Built once per pwsh and runtime version, in <cache>/pwsh-r2r/. Returns the folder
+    # of its pwsh.dll, or $null (with a warning) when crossgen2 cannot be had.
+    $runtime = [Environment]::Version.ToString()
+    $psVersion = $PSVersionTable.PSVersion.ToString()
+    $target = Join-Path $CacheDirectory "pwsh-r2r/$psVersion-net$runtime"
+    if (Test-Path -LiteralPath (Join-Path $target '.complete')) { return $target }
+    try {
+        Write-Host "Bench: precompiling pwsh $psVersion (ReadyToRun, crossgen2 $runtime) into $target; once per version, about 2 min"
+        $dotnetRoot = Get-BenchDotnetRoot
+        $dotnet = Join-Path $dotnetRoot 'dotnet'
+        $tmp = Join-Path ([IO.Path]::GetTempPath()) ("lkmbench-cg-" + [Guid]::NewGuid().ToString('n').Substring(0, 8))
+        $null = New-Item -ItemType Directory -Path $tmp
+        try {
+            @"
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup><TargetFramework>net10.0</TargetFramework></PropertyGroup>
+  <ItemGroup><PackageDownload Include="Microsoft.NETCore.App.Crossgen2.linux-x64" Version="[$runtime]" /></ItemGroup>
+</Project>
+"@ | Set-Content -LiteralPath (Join-Path $tmp 'Crossgen2Download.proj')
+            & $dotnet restore (Join-Path $tmp 'Crossgen2Download.proj') --nologo -v quiet | Out-Host
+        } finally { Remove-Item -LiteralPath $tmp -Recurse -Force -ErrorAction SilentlyContinue }
+        $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else {
+            ((& $dotnet nuget locals global-packages -l) -replace '^global-packages:\s*', '').Trim()
+        }
+        $crossgen = Join-Path $packages "microsoft.netcore.app.crossgen2.linux-x64/$runtime/tools/crossgen2"
+        if (-not (Test-Path -LiteralPath $crossgen)) { throw "crossgen2 $runtime was not restored ($crossgen)" }
+        $framework = [Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory().TrimEnd('/')
+
+        $staging = "$target.tmp-$PID"
+        if (Test-Path -LiteralPath $staging) { Remove-Item -LiteralPath $staging -Recurse -Force }
+        $null = New-Item -ItemType Directory -Force -Path (Split-Path -Parent $staging)
+        Copy-Item -LiteralPath $PSHOME -Destination $staging -Recurse
+        $inputs = foreach ($f in Get-ChildItem -LiteralPath $PSHOME -Filter '*.dll' -File) {
+            try {
+                $pe = [Reflection.PortableExecutable.PEReader]::new([IO.File]::OpenRead($f.FullName))
+                try {
+                    $cor = $pe.PEHeaders.CorHeader
+                    if ($cor -and $cor.ManagedNativeHeaderDirectory.Size -eq 0 -and ($cor.Flags -band [Reflection.PortableExecutable.CorFlags]::ILOnly)) { $f }
+                } finally { $pe.Dispose() }
+            } catch { }
+        }
+        # Two crossgen2 processes at a time (2 cores); each failure just leaves that assembly IL-only.
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $inputs | ForEach-Object -ThrottleLimit 2 -Parallel {
+            $out = Join-Path $using:staging $_.Name
+            $log = & $using:crossgen -r "$using:framework/*.dll" -r "$using:PSHOME/*.dll" --targetos linux --targetarch x64 -O $_.FullName -o "$out.r2r" 2>&1
+            if ($LASTEXITCODE -eq 0 -and (Test-Path -LiteralPath "$out.r2r")) { Move-Item -LiteralPath "$out.r2r" -Destination $out -Force }
+            else { Remove-Item -LiteralPath "$out.r2r" -ErrorAction SilentlyContinue; Write-Host "Bench: crossgen2 left $($_.Name) as IL: $($log | Select-Object -Last 1)" }
+        }
+        [IO.File]::WriteAllText((Join-Path $staging '.complete'), "pwsh $psVersion, .NET $runtime, crossgen2 $runtime`n")
+        if (Test-Path -LiteralPath $target) { Remove-Item -LiteralPath $target -Recurse -Force }
+        Move-Item -LiteralPath $staging -Destination $target
+        Write-Host ("Bench: ReadyToRun pwsh ready in {0:n0} s ({1} assemblies)" -f $sw.Elapsed.TotalSeconds, @($inputs).Count)
+        $target
+    } catch {
+        Write-Warning "Bench: cannot precompile pwsh ($($_.Exception.Message)); the guest will run the IL-only tool, which starts about 3x slower."
+        $null
+    }
+}
+
+function Read-BenchNumber([string] $Path) {
+    if (Test-Path -LiteralPath $Path) {
+        $t = (Get-Content -LiteralPath $Path -Raw).Trim()
+        $d = 0.0
+        if ([double]::TryParse($t, [Globalization.NumberStyles]::Float, [Globalization.CultureInfo]::InvariantCulture, [ref] $d)) { return $d }
+    }
+    $null
+}
+
+function Get-BenchVerdict($Run, [string] $OutDir, [bool] $IsPester, [switch] $AllowNoResultFile) {
+    $bench = Join-Path $OutDir '.bench'
+    $consolePath = Join-Path $OutDir 'console.log'
+    $consoleText = if (Test-Path -LiteralPath $consolePath) { Get-Content -LiteralPath $consolePath -Raw } else { '' }
+    if ($null -eq $consoleText) { $consoleText = '' }
+    $exitCode = Read-BenchNumber (Join-Path $bench 'exit-code'); if ($null -ne $exitCode) { $exitCode = [int]$exitCode }
+    $ready = Read-BenchNumber (Join-Path $bench 't-ready')
+    $cmdStart = Read-BenchNumber (Join-Path $bench 't-command')
+    $pwshReady = Read-BenchNumber (Join-Path $bench 't-pwsh')
+    $pesterReady = Read-BenchNumber (Join-Path $bench 't-pester')
+    $done = Read-BenchNumber (Join-Path $bench 't-done')
+    $fatal = if (Test-Path -LiteralPath (Join-Path $bench 'fatal')) { (Get-Content -LiteralPath (Join-Path $bench 'fatal') -Raw).Trim() }
+
+    $resultFiles = @(Get-ChildItem -LiteralPath $OutDir -Recurse -File | Where-Object {
+            $_.FullName -notlike "$bench*" -and $_.Name -notin 'console.log', 'qemu.log' })
+    $xml = @($resultFiles | Where-Object Extension -eq '.xml')
+    $tests = $null; $failed = $null; $testSummary = ''
+    foreach ($x in $xml) {
+        try {
+            [xml] $doc = Get-Content -LiteralPath $x.FullName -Raw
+            $r = $doc.DocumentElement
+            if ($r.LocalName -eq 'test-results') {
+                # NUnit 2.5: total excludes not-run; failures + errors are failures.
+                $tests += [int]$r.total; $failed += [int]$r.failures + [int]$r.errors
+                $testSummary += "; $($x.Name): $($r.total) tests, $([int]$r.failures + [int]$r.errors) failed, $([int]$r.'not-run' + [int]$r.skipped + [int]$r.ignored + [int]$r.inconclusive) not run"
+            } elseif ($r.LocalName -eq 'testsuites' -or $r.LocalName -eq 'testsuite') {
+                $tests += [int]$r.tests; $failed += [int]$r.failures + [int]$r.errors
+                $testSummary += "; $($x.Name): $($r.tests) tests, $([int]$r.failures + [int]$r.errors) failed"
+            }
+        } catch {
+            $failed += 1; $testSummary += "; $($x.Name): unreadable XML ($($_.Exception.Message))"
+        }
+    }
+
+    $reason = $null
+    $panic = [regex]::Match($consoleText, 'Kernel panic - not syncing:[^\r\n]*')
+    if ($Run.TimedOut) { $reason = "timed out after $($Run.TimeoutSeconds) s (QEMU killed); raise -TimeoutSeconds if the guest was still making progress" }
+    elseif ($fatal) { $reason = "the guest's /init failed: $fatal" }
+    elseif ($panic.Success) { $reason = "the guest kernel panicked: $($panic.Value)" }
+    elseif ($null -eq $exitCode -and $Run.QemuExitCode -and $Run.QemuOutput) { $reason = "QEMU failed (exit $($Run.QemuExitCode)): $($Run.QemuOutput.Trim())" }
+    elseif ($null -eq $exitCode) { $reason = 'the guest stopped before the guest command finished (no exit code came back); see the console tail' }
+    elseif ($exitCode -ne 0) { $reason = "the guest command exited with $exitCode" }
+    elseif ($resultFiles.Count -eq 0 -and -not $AllowNoResultFile) { $reason = "the guest command wrote no result file to `$LKMBENCH_RESULTS ($script:GuestResults)" }
+    elseif ($IsPester -and $xml.Count -eq 0) { $reason = 'the Pester run wrote no NUnit XML' }
+    elseif ($IsPester -and -not $tests) { $reason = 'no tests ran (the NUnit XML counts 0 tests)' }
+    elseif ($failed) { $reason = "$failed test(s) failed" }
+    if ($Run.HungAfterDone -and -not $reason) { Write-Warning "The guest did not power off within 30 s after the guest command; QEMU was killed." }
+
+    [pscustomobject]@{
+        Passed = -not $reason
+        Reason = $reason
+        ExitCode = $exitCode
+        GuestReadySeconds = $ready
+        GuestCommandSeconds = $(if ($null -ne $done -and $null -ne $ready) { [math]::Round($done - $ready, 1) })
+        CommandStartSeconds = $cmdStart
+        PwshReadySeconds = $pwshReady
+        PesterReadySeconds = $pesterReady
+        QemuSeconds = $Run.Seconds
+        Tests = $tests
+        Failed = $failed
+        TestSummary = $testSummary
+        ResultFiles = @($resultFiles | ForEach-Object { [IO.Path]::GetRelativePath($OutDir, $_.FullName) })
+    }
+}

@@ -1,0 +1,238 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    Boots Debian's real kernels under QEMU (TCG) and runs a test script inside each guest.
+
+.DESCRIPTION
+    The real-kernel test bench of LkmPowerShell (issue 3). The build machine's kernel cannot load
+    modules, so everything about the running kernel is proven inside a guest:
+
+      * the kernels come from the fixtures cache written by tests/fixtures/get-debian-kernels.sh
+        ($env:LKM_FIXTURES, default /var/cache/lkmpowershell; kernels.txt names "plain" and "xz");
+      * a busybox initramfs (cached per kernel in <cache>/bench/<version>/) loads virtio, 9p and
+        overlay modules, mounts the host root read-only over 9p with a tmpfs overlay on top, gives
+        the guest /lib/modules/$(uname -r) from the cache, adds an unprivileged user, and runs the
+        guest command in a chroot as root with the repository root (same path as on the host) as
+        the working directory;
+      * results come back through a second, writable 9p share mounted in the guest at
+        /lkmbench/results ($env:LKMBENCH_RESULTS); the guest's exit code is written there by the
+        guest's /init, never taken from QEMU's exit status.
+
+    The host's own kernel is never touched: this script only reads module trees (modprobe -d ROOT
+    --show-depends) and starts qemu-system-x86_64.
+
+    Exit code 0 only when every selected kernel booted, its guest command exited 0 in time, and it
+    produced at least one result file (for Pester runs: an NUnit XML with tests and no failures).
+
+.PARAMETER Kernel
+    plain (6.1, uncompressed modules), xz (6.12, xz modules) or all (default).
+
+.PARAMETER GuestScript
+    A script to run inside the guest with pwsh. A *.Tests.ps1 file (or a folder of them) runs
+    through Pester (guest/Invoke-GuestPester.ps1), which writes NUnit XML to the results share.
+    Any other .ps1 runs as `pwsh -File`. Default: guest/Smoke.Tests.ps1.
+
+.PARAMETER Command
+    A /bin/sh command line to run inside the guest instead of a pwsh script.
+
+.PARAMETER ResultsDirectory
+    Where results land on the host, one folder per kernel flavour. Default: <repo>/out/KernelBench.
+
+.PARAMETER TimeoutSeconds
+    Per kernel, boot to power-off. QEMU is killed when it runs out. Default 900: a safety net against hangs, generous because a busy shared 2-core machine (load average 28 seen) stretches a ~3 min guest past 7 min.
+
+.PARAMETER Tag
+    Pester tags to run (Pester runs only). ExcludeTag likewise.
+
+.PARAMETER ModulePath
+    Extra folders put in front of PSModulePath inside the guest (e.g. <repo>/out/Modules).
+
+.PARAMETER MemoryMB
+    Guest memory (default 3072). The guest's writable layer is a tmpfs in that memory.
+
+.PARAMETER Cpus
+    Guest vCPUs (default 2).
+
+.PARAMETER CpuModel
+    QEMU CPU model (default Nehalem: x86-64-v2 without AVX; under TCG pwsh starts about twice as
+    fast as with -cpu max, whose AVX2 TCG must emulate).
+
+.PARAMETER Sequential
+    Boot the kernels one after the other instead of at the same time.
+
+.PARAMETER NoReadyToRun
+    Run the IL-only pwsh tool in the guest instead of the precompiled (crossgen2) copy.
+
+.PARAMETER AllowNoResultFile
+    Do not fail when the guest command leaves no result file (for -Command experiments).
+
+.EXAMPLE
+    dotnet pwsh -NoProfile -File tests/KernelBench/Invoke-KernelBench.ps1
+
+.EXAMPLE
+    dotnet pwsh -NoProfile -File tests/KernelBench/Invoke-KernelBench.ps1 -Kernel xz -Command 'lsmod; cat /sys/module/compression' -AllowNoResultFile
+#>
+[CmdletBinding(DefaultParameterSetName = 'Script')]
+param(
+    [ValidateSet('plain', 'xz', 'all')]
+    [string] $Kernel = 'all',
+
+    [Parameter(ParameterSetName = 'Script')]
+    [string] $GuestScript,
+
+    [Parameter(ParameterSetName = 'Command', Mandatory)]
+    [string] $Command,
+
+    [string] $ResultsDirectory,
+
+    [ValidateRange(30, 7200)]
+    [int] $TimeoutSeconds = 900,
+
+    [string[]] $Tag,
+    [string[]] $ExcludeTag,
+    [string[]] $ModulePath,
+
+    [ValidateRange(512, 16384)]
+    [int] $MemoryMB = 3072,
+    [ValidateRange(1, 8)]
+    [int] $Cpus = 2,
+    [string] $CpuModel = 'Nehalem',
+
+    [switch] $Sequential,
+    [switch] $NoReadyToRun,
+
+    [switch] $AllowNoResultFile
+)
+
+Set-StrictMode -Version 3.0
+$ErrorActionPreference = 'Stop'
+$PSNativeCommandUseErrorActionPreference = $true
+$ProgressPreference = 'SilentlyContinue'
+
+$benchRoot = $PSScriptRoot
+$repoRoot = (Resolve-Path -LiteralPath (Join-Path $PSScriptRoot '../..')).Path
+. (Join-Path $benchRoot 'BenchHost.ps1')
+
+$startAll = [Diagnostics.Stopwatch]::StartNew()
+try {
+    # ---- what to run --------------------------------------------------------------------------
+    if ($PSCmdlet.ParameterSetName -eq 'Script') {
+        if (-not $GuestScript) { $GuestScript = Join-Path $benchRoot 'guest/Smoke.Tests.ps1' }
+        if (-not (Test-Path -LiteralPath $GuestScript)) { throw "Bench: the guest script '$GuestScript' does not exist." }
+        $GuestScript = (Resolve-Path -LiteralPath $GuestScript).Path
+        if ($GuestScript -match '^/(dev|proc|sys)(/|$)') {
+            throw "Bench: the guest script '$GuestScript' is under a folder the guest replaces with its own (/dev, /proc, /sys); put it in the repository or another host folder."
+        }
+        $isPester = (Test-Path -LiteralPath $GuestScript -PathType Container) -or $GuestScript -like '*.Tests.ps1'
+    } else {
+        $isPester = $false
+    }
+    if (-not $ResultsDirectory) { $ResultsDirectory = Join-Path $repoRoot 'out/KernelBench' }
+    $ResultsDirectory = [IO.Path]::GetFullPath($ResultsDirectory, (Get-Location).Path)
+
+    # ---- the machine: tools, kernels, space -----------------------------------------------------
+    Assert-BenchTool
+    $fixtures = Get-BenchFixtureRoot
+    $kernels = @(Get-BenchKernel -FixtureRoot $fixtures -Flavour $Kernel)
+    $cacheDir = Get-BenchCacheDirectory -FixtureRoot $fixtures
+    Assert-BenchSpace -Path $cacheDir -MinimumMB 200 -What 'the initramfs cache'
+    $null = New-Item -ItemType Directory -Force -Path $ResultsDirectory
+    Assert-BenchSpace -Path $ResultsDirectory -MinimumMB 50 -What 'the results directory'
+
+    # ---- pwsh, dotnet and modules as the guest will see them (same paths: the host root is shared)
+    $pwshDll = Join-Path $PSHOME 'pwsh.dll'
+    if (-not (Test-Path -LiteralPath $pwshDll)) { throw "Bench: cannot find pwsh.dll in `$PSHOME ($PSHOME). Run the bench with the repository's pwsh: dotnet tool restore; dotnet pwsh -NoProfile -File $($MyInvocation.MyCommand.Path)" }
+    $dotnetRoot = Get-BenchDotnetRoot
+    $guestModulePaths = [Collections.Generic.List[string]]::new()
+    foreach ($p in @($ModulePath)) { if ($p) { $guestModulePaths.Add([IO.Path]::GetFullPath($p, (Get-Location).Path)) } }
+    $repoModules = Join-Path $repoRoot 'out/Modules'
+    if (Test-Path -LiteralPath $repoModules) { $guestModulePaths.Add($repoModules) }
+    if ($isPester) {
+        $pesterModules = Get-BenchPesterModulePath -RepoRoot $repoRoot -CacheDirectory $cacheDir
+        if ($pesterModules -notin $guestModulePaths) { $guestModulePaths.Add($pesterModules) }
+    }
+
+    $guestPwshDir = if ($NoReadyToRun) { $PSHOME } else { Get-BenchReadyToRunPwsh -CacheDirectory $cacheDir }
+    if (-not $guestPwshDir) { $guestPwshDir = $PSHOME }
+    $guestPwshDll = Join-Path $guestPwshDir 'pwsh.dll'
+
+    # ---- prepare every kernel: initramfs, results share, the files /init reads ----------------
+    $jobs = [Collections.Generic.List[object]]::new()
+    $summary = [Collections.Generic.List[object]]::new()
+    try {
+        foreach ($k in $kernels) {
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            $initrd = Get-BenchInitramfs -Kernel $k -CacheDirectory $cacheDir -InitScript (Join-Path $benchRoot 'initramfs/init')
+            $outDir = Join-Path $ResultsDirectory $k.Flavour
+            if (Test-Path -LiteralPath $outDir) { Remove-Item -LiteralPath $outDir -Recurse -Force }
+            $null = New-Item -ItemType Directory -Force -Path $outDir
+            $share = Join-Path ([IO.Path]::GetTempPath()) ("lkmbench-" + [Guid]::NewGuid().ToString('n').Substring(0, 12))
+            $null = New-Item -ItemType Directory -Force -Path (Join-Path $share '.bench')
+            $jobs.Add([pscustomobject]@{ Kernel = $k; Initrd = $initrd; OutDir = $outDir; Share = $share; Stopwatch = $sw
+                    InitramfsSeconds = [math]::Round($sw.Elapsed.TotalSeconds, 1); Run = $null })
+            $guestCommand = if ($isPester) {
+                New-BenchPwshCommand -PwshDll $guestPwshDll -Script (Join-Path $benchRoot 'guest/Invoke-GuestPester.ps1') -Arguments (
+                    @('-Path', $GuestScript) + $(if ($Tag) { @('-Tag', ($Tag -join ',')) } else { @() }) +
+                    $(if ($ExcludeTag) { @('-ExcludeTag', ($ExcludeTag -join ',')) } else { @() }))
+            } elseif ($PSCmdlet.ParameterSetName -eq 'Script') {
+                New-BenchPwshCommand -PwshDll $guestPwshDll -Script $GuestScript -Arguments @()
+            } else {
+                $Command
+            }
+            Write-BenchRunFiles -Share $share -Kernel $k -RepoRoot $repoRoot -DotnetRoot $dotnetRoot -PwshDll $guestPwshDll `
+                -ModulePaths $guestModulePaths -GuestCommand $guestCommand `
+                -ExtraPaths $(if ($PSCmdlet.ParameterSetName -eq 'Script') { Split-Path -Parent $GuestScript })
+        }
+
+        # ---- boot: all kernels at once (default) or one after the other -------------------------
+        $start = {
+            param($j)
+            Write-Host "=== kernel bench: booting $($j.Kernel.Flavour) $($j.Kernel.Version) ===" -ForegroundColor Cyan
+            $j.Stopwatch.Restart()
+            $j.Run = Start-BenchQemu -Kernel $j.Kernel -Initrd $j.Initrd -Share $j.Share -OutDir $j.OutDir `
+                -TimeoutSeconds $TimeoutSeconds -MemoryMB $MemoryMB -Cpus $Cpus -CpuModel $CpuModel
+        }
+        if ($Sequential) {
+            foreach ($j in $jobs) { & $start $j; Wait-BenchQemu @($j.Run) }
+        } else {
+            foreach ($j in $jobs) { & $start $j }
+            Wait-BenchQemu @($jobs | ForEach-Object Run)
+        }
+
+        # ---- results back, verdicts ----------------------------------------------------------
+        foreach ($j in $jobs) {
+            $k = $j.Kernel
+            Get-ChildItem -LiteralPath $j.Share -Force | Copy-Item -Destination $j.OutDir -Recurse -Force
+            $verdict = Get-BenchVerdict -Run $j.Run.Result -OutDir $j.OutDir -IsPester $isPester -AllowNoResultFile:$AllowNoResultFile
+            $verdict | Add-Member -NotePropertyMembers ([ordered]@{
+                    Flavour = $k.Flavour; Version = $k.Version; InitramfsSeconds = $j.InitramfsSeconds
+                    BootToResultSeconds = $j.Run.Result.Seconds
+                })
+            $summary.Add($verdict)
+            if ($verdict.Passed) {
+                Write-Host ("=== {0}: PASSED, boot to result {1:n1} s (guest uptime: root ready {2} s, pwsh ready {3} s, Pester ready {4} s; guest command {5} s){6}" -f $k.Flavour,
+                    $verdict.BootToResultSeconds, $verdict.GuestReadySeconds, $verdict.PwshReadySeconds, $verdict.PesterReadySeconds, $verdict.GuestCommandSeconds, $verdict.TestSummary) -ForegroundColor Green
+            } else {
+                Write-Host ("=== {0}: FAILED: {1}{2}" -f $k.Flavour, $verdict.Reason, $verdict.TestSummary) -ForegroundColor Red
+                Write-Host "--- console tail ($($j.OutDir)/console.log) ---"
+                Get-Content -LiteralPath (Join-Path $j.OutDir 'console.log') -Tail 40 -ErrorAction SilentlyContinue | Write-Host
+                Write-Host '--- end of console tail ---'
+            }
+        }
+    } finally {
+        foreach ($j in $jobs) { Remove-Item -LiteralPath $j.Share -Recurse -Force -ErrorAction SilentlyContinue }
+    }
+
+    $total = $startAll.Elapsed.TotalSeconds
+    Write-Host ''
+    $summary | Format-Table Flavour, Version, Passed, ExitCode, @{n='Ready';e={$_.GuestReadySeconds}}, @{n='Pwsh';e={$_.PwshReadySeconds}}, @{n='Pester';e={$_.PesterReadySeconds}}, @{n='BootToResult';e={$_.BootToResultSeconds}}, Tests, Failed, Reason -AutoSize | Out-String -Width 200 | Write-Host
+    Write-Host ("Kernel bench total: {0:n1} s; results in {1}" -f $total, $ResultsDirectory)
+    [ordered]@{ TotalSeconds = [math]::Round($total, 1); Kernels = $summary } | ConvertTo-Json -Depth 4 |
+        Set-Content -LiteralPath (Join-Path $ResultsDirectory 'summary.json')
+    if (@($summary | Where-Object { -not $_.Passed }).Count -gt 0) { exit 1 }
+    exit 0
+} catch {
+    Write-Host "Kernel bench error: $($_.Exception.Message)" -ForegroundColor Red
+    if ($VerbosePreference -ne 'SilentlyContinue') { Write-Host $_.ScriptStackTrace }
+    exit 2
+}
