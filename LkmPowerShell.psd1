@@ -10,7 +10,7 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('LkmPowerShell.Format.ps1xml')
     TypesToProcess       = @('LkmPowerShell.Types.ps1xml')
-    CmdletsToExport      = @('Get-KernelModule', 'Find-KernelSymbol')
+    CmdletsToExport      = @('Get-KernelModule', 'Find-KernelSymbol', 'Update-ModuleDependency')
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()

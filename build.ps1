@@ -91,7 +91,7 @@ function Invoke-PesterTest {
 function Invoke-KernelTest {
     $modules = Restore-Pester
     Invoke-Native dotnet @('pwsh', '-NoProfile', '-NonInteractive', '-File', (Join-Path $repo 'tests/KernelBench/Invoke-KernelBench.ps1'),
-        '-Kernel', 'all', '-ResultsDirectory', (Join-Path $results 'kernel'), '-PesterModules', $modules)
+        '-Kernel', 'all', '-GuestScript', (Join-Path $repo 'tests/KernelBench/guest'), '-ResultsDirectory', (Join-Path $results 'kernel'), '-ModulePath', $modules)
 }
 
 function Invoke-Package {
@@ -105,8 +105,9 @@ function Invoke-Package {
 }
 
 function Invoke-Demo {
+    $modules = Restore-Pester
     Invoke-Native dotnet @('pwsh', '-NoProfile', '-NonInteractive', '-File', (Join-Path $repo 'tests/KernelBench/Invoke-KernelBench.ps1'),
-        '-Kernel', 'plain', '-Demo', '-ResultsDirectory', (Join-Path $out 'demo'))
+        '-Kernel', 'plain', '-GuestScript', (Join-Path $repo 'tests/KernelBench/guest/Demo.ps1'), '-AllowNoResultFile', '-ResultsDirectory', (Join-Path $out 'demo'))
 }
 
 function Invoke-Suites {

@@ -3,7 +3,7 @@
 # RealKernel: the host run excludes them, and the bench runs only them. Run on a kernel without
 # module support, they fail loudly rather than skip.
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot '../../Pester/TestHelpers.psm1') -Force
     Import-Module (Join-Path (Get-RepositoryRoot) 'LkmPowerShell.psd1') -Force
     function Get-ProcModules {
         foreach ($line in Get-Content /proc/modules) {
@@ -73,9 +73,16 @@ Describe 'Get-KernelModule in a real kernel' -Tag 'RealKernel' {
         (Get-KernelModule msdos).State | Should -Be 'Live'
     }
 
-    It 'shows dummy loaded with numdummies=3, and three interfaces exist' {
-        (Get-KernelModule dummy).Parameters['numdummies'] | Should -Be '3'
+    It 'shows dummy loaded with numdummies=3 (three interfaces), and brd''s readable parameters' {
+        # dummy declares numdummies with permissions 0: the kernel publishes no value for it.
+        Get-KernelModule dummy | Should -Not -BeNullOrEmpty
         Test-Path /sys/class/net/dummy2 | Should -BeTrue
+        modprobe brd rd_nr=2 rd_size=1024
+        try {
+            $brd = Get-KernelModule brd
+            $brd.Parameters['rd_nr'] | Should -Be '2'
+            $brd.Parameters['rd_size'] | Should -Be '1024'
+        } finally { modprobe -r brd }
     }
 
     It 'a module that is not loaded is a ModuleNotLoaded error' {

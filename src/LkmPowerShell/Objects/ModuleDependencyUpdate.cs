@@ -1,0 +1,49 @@
+using LkmPowerShell.Engine.Depmod;
+
+namespace LkmPowerShell;
+
+/// <summary>What Update-ModuleDependency did (or, with -WhatIf, would do).</summary>
+public sealed class ModuleDependencyUpdate
+{
+    internal ModuleDependencyUpdate(string kernelVersion, string directory, int modules, int symbols, int aliases, string[] files,
+        IEnumerable<DepmodWarning> warnings, TimeSpan duration, bool skipped, int fromCache)
+    {
+        KernelVersion = kernelVersion;
+        OutputDirectory = directory;
+        Modules = modules;
+        Symbols = symbols;
+        Aliases = aliases;
+        Files = files;
+        Warnings = warnings.Select(w => new ModuleDependencyWarning(w.Kind.ToString(), w.Module, w.Symbol, w.Message)).ToArray();
+        Duration = duration;
+        Skipped = skipped;
+        ModulesFromCache = fromCache;
+    }
+
+    public string KernelVersion { get; }
+    public string OutputDirectory { get; }
+    public int Modules { get; }
+    public int Symbols { get; }
+    public int Aliases { get; }
+    public string[] Files { get; }
+    public ModuleDependencyWarning[] Warnings { get; }
+    public TimeSpan Duration { get; }
+
+    /// <summary>-Quick found nothing newer than modules.dep, so nothing was written (depmod -A).</summary>
+    public bool Skipped { get; }
+
+    /// <summary>Modules whose facts came from the cache of an earlier run instead of the file.</summary>
+    public int ModulesFromCache { get; }
+
+    public override string ToString() => $"{KernelVersion}: {Modules} modules, {Symbols} symbols, {Aliases} aliases";
+}
+
+/// <summary>One depmod warning: an unknown symbol, a version disagreement, an unreadable module, a configuration line.</summary>
+public sealed class ModuleDependencyWarning(string kind, string? module, string? symbol, string message)
+{
+    public string Kind { get; } = kind;
+    public string? Module { get; } = module;
+    public string? Symbol { get; } = symbol;
+    public string Message { get; } = message;
+    public override string ToString() => Message;
+}
