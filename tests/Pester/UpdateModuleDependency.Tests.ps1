@@ -1,0 +1,52 @@
+# Update-ModuleDependency: depmod, checked byte for byte against Debian's depmod output on the
+# real trees (the fixture script ran kmod's depmod into each tree).
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Join-Path (Get-RepositoryRoot) 'LkmPowerShell.psd1') -Force
+    $script:work = Join-Path ([IO.Path]::GetTempPath()) "lkm-depmod-$PID"
+    $script:kmodFiles = 'modules.dep', 'modules.dep.bin', 'modules.alias', 'modules.alias.bin', 'modules.softdep',
+        'modules.symbols', 'modules.symbols.bin', 'modules.builtin.bin', 'modules.builtin.alias.bin', 'modules.devname'
+}
+AfterAll { Remove-Item -Recurse -Force $work -ErrorAction SilentlyContinue }
+
+Describe 'Update-ModuleDependency on Debian''s trees' {
+    It 'writes the same bytes as kmod''s depmod for the <Flavour> tree' -ForEach @(@{ Flavour = 'plain' }, @{ Flavour = 'xz' }) {
+        $f = Get-KernelFixture $Flavour
+        $out = Join-Path $work $Flavour
+        $r = Update-ModuleDependency -Root $f.Root -KernelVersion $f.Version -OutputPath $out -PassThru
+        $r.Modules | Should -Be (Get-Content (Join-Path $f.ModulesDirectory 'modules.dep')).Count
+        $r.PSObject.TypeNames[0] | Should -Be 'LkmPowerShell.ModuleDependencyUpdate'
+        foreach ($name in $kmodFiles) {
+            $ours = Get-FileHash (Join-Path $out "lib/modules/$($f.Version)/$name")
+            $theirs = Get-FileHash (Join-Path $f.ModulesDirectory $name)
+            $ours.Hash | Should -Be $theirs.Hash -Because "$name must be byte-identical to kmod's"
+        }
+    }
+
+    It '-WhatIf computes but writes nothing' {
+        $out = Join-Path $work 'whatif'
+        Update-ModuleDependency -Root (Get-KernelFixture plain).Root -OutputPath $out -WhatIf
+        Test-Path $out | Should -BeFalse
+    }
+
+    It '-Quick does nothing when no module is newer than modules.dep' {
+        $f = Get-KernelFixture plain
+        $out = Join-Path $work 'plain'   # written by the first test
+        $before = (Get-Item (Join-Path $out "lib/modules/$($f.Version)/modules.dep")).LastWriteTimeUtc
+        $r = Update-ModuleDependency -Root $f.Root -KernelVersion $f.Version -OutputPath $out -Quick -PassThru
+        $r.Skipped | Should -BeTrue
+        (Get-Item (Join-Path $out "lib/modules/$($f.Version)/modules.dep")).LastWriteTimeUtc | Should -Be $before
+    }
+
+    It 'a kernel that is not installed is a KernelNotInstalled error, and nothing is written' {
+        $out = Join-Path $work 'missing'
+        Update-ModuleDependency -Root (Get-KernelFixture plain).Root -KernelVersion 9.9.9 -OutputPath $out -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs[0].FullyQualifiedErrorId | Should -Be 'KernelNotInstalled,LkmPowerShell.Commands.UpdateModuleDependencyCommand'
+        Test-Path $out | Should -BeFalse
+    }
+
+    It 'refuses a kernel version with ../ in it' {
+        { Update-ModuleDependency -Root (Get-KernelFixture plain).Root -KernelVersion '../x' -OutputPath (Join-Path $work 'bad') -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidKernelVersion,LkmPowerShell.Commands.UpdateModuleDependencyCommand'
+    }
+}
