@@ -24,6 +24,10 @@ public enum UnloadRole
 }
 
 /// <summary>One step of an unload plan, in execution order.</summary>
+/// <param name="Module">The module's name.</param>
+/// <param name="Action">What to do.</param>
+/// <param name="Role">Why the module is in the plan.</param>
+/// <param name="Of">The module this one is a holder, dependency or soft dependency of; null for the target.</param>
 /// <param name="Optional">kmod ignores failures of this step (unused dependencies and soft dependencies).</param>
 /// <param name="Command">The remove command as configured, for <see cref="UnloadAction.RunRemoveCommand"/>.</param>
 public sealed record UnloadStep(string Module, UnloadAction Action, bool Optional, UnloadRole Role, string? Of, string? Command)
@@ -48,20 +52,4 @@ public sealed record UnloadStep(string Module, UnloadAction Action, bool Optiona
     };
 
     public override string ToString() => $"{Action} {Module} ({Reason}{(Optional ? ", optional" : "")})";
-}
-
-/// <summary>What removing a name takes, in order.</summary>
-public sealed class UnloadPlan(string query, string kernelVersion, IReadOnlyList<UnloadStep> steps, IReadOnlyList<string> warnings)
-{
-    public string Query { get; } = query;
-    public string KernelVersion { get; } = kernelVersion;
-    public IReadOnlyList<UnloadStep> Steps { get; } = steps;
-
-    /// <summary>Soft dependencies or dependencies that will stay loaded, and why.</summary>
-    public IReadOnlyList<string> Warnings { get; } = warnings;
-
-    public bool IsNoOp => !Steps.Any(s => s.ChangesKernel);
-
-    /// <summary>The lines <c>modprobe -r -n -v</c> would print.</summary>
-    public string ToModprobeText() => string.Concat(Steps.Select(s => s.ToModprobeLine()).Where(l => l is not null).Select(l => l + "\n"));
 }
