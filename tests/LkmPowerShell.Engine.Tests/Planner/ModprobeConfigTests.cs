@@ -43,10 +43,10 @@ public class ModprobeConfigTests
         Assert.Equal(["nls-utf8", "nls_cp437"], config.WeakDependenciesFor("fat"));
         Assert.Contains(config.Options, o => o.Module == "usb[-_]storage" && o.Options == "x=1"); // "-" kept inside brackets
         Assert.Equal(4, config.Warnings.Count);
-        Assert.Contains(config.Warnings, w => w.Source.Line == 13 && w.Message.Contains("'#'"));
-        Assert.Contains(config.Warnings, w => w.Source.Line == 14 && w.Message.Contains("'alias'"));
-        Assert.Contains(config.Warnings, w => w.Source.Line == 15 && w.Message.Contains("obsolete"));
-        Assert.Contains(config.Warnings, w => w.Source.ToString() == "test.conf:17");
+        Assert.Contains(config.Warnings, w => w.Source.Line == 12 && w.Message.Contains("'#'"));
+        Assert.Contains(config.Warnings, w => w.Source.Line == 13 && w.Message.Contains("'alias'"));
+        Assert.Contains(config.Warnings, w => w.Source.Line == 14 && w.Message.Contains("obsolete"));
+        Assert.Contains(config.Warnings, w => w.Source.ToString() == "test.conf:16");
     }
 
     [Fact]
