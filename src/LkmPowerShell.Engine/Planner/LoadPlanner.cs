@@ -1,0 +1,252 @@
+using LkmPowerShell.Engine.ModuleTree;
+
+namespace LkmPowerShell.Engine.Planner;
+
+/// <summary>
+/// modprobe's load order without the syscalls (kmod's kmod_module_probe_insert_module and
+/// kmod_module_get_probe_list): for each module a name resolves to, every dependency (the last
+/// one of its modules.dep line first) wrapped as pre-softdeps → module → post-softdeps, then the
+/// module itself the same way. Soft dependencies are looked up like names, are optional, and
+/// bring their own dependencies; a module visited once through a soft dependency is not visited
+/// again. Weak dependencies are never loaded.
+/// </summary>
+public sealed class LoadPlanner
+{
+    private readonly ModuleResolver _resolver;
+    private readonly KernelSnapshot _kernel;
+    private readonly LoadPlanOptions _options;
+
+    public LoadPlanner(ModuleResolver resolver, KernelSnapshot kernel, LoadPlanOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(resolver);
+        ArgumentNullException.ThrowIfNull(kernel);
+        _resolver = resolver;
+        _kernel = kernel;
+        _options = options ?? LoadPlanOptions.Default;
+    }
+
+    private ModuleDirectory Tree => _resolver.Tree;
+    private ModprobeConfig Config => _resolver.Config;
+
+    /// <summary>Plans <c>modprobe NAME [PARAMS]</c>.</summary>
+    /// <param name="nameOrAlias">A module name, alias or "symbol:NAME"; never a path.</param>
+    /// <param name="userParameters">The caller's parameters for the module(s) the name resolves to (not for dependencies).</param>
+    /// <exception cref="InvalidModuleNameException">A path or otherwise unusable name.</exception>
+    /// <exception cref="ModuleNotFoundException">Nothing of that name, or a config alias to a module that is not installed.</exception>
+    /// <exception cref="ModuleBlacklistedException">With <see cref="BlacklistScope.Everywhere"/>: the target or a required dependency is blacklisted.</exception>
+    public LoadPlan PlanLoad(string nameOrAlias, IEnumerable<ModuleParameter>? userParameters = null)
+    {
+        var resolution = _resolver.ResolveOrThrow(nameOrAlias);
+        var user = ModuleParameters.Format(userParameters);
+        var run = new PlanRun(this);
+        foreach (var target in resolution.Modules)
+            run.PlanTarget(target, user);
+        return new LoadPlan(nameOrAlias, Tree.KernelVersion, resolution, run.Steps, run.Skipped, run.Warnings);
+    }
+
+    /// <summary>
+    /// Plans <c>insmod PATH [PARAMS]</c>: that file only, with only the caller's parameters (insmod
+    /// reads no configuration and loads no dependency).
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    public LoadPlan PlanInsert(string path, IEnumerable<ModuleParameter>? userParameters = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var full = System.IO.Path.GetFullPath(path);
+        if (!File.Exists(full))
+            throw new FileNotFoundException($"Module file {full} does not exist; check the path, or load an installed module by name instead of -Path.", full);
+        var name = ModuleName.FromPath(full);
+        var user = ModuleParameters.Format(userParameters);
+        var loaded = !_options.IgnoreLoaded && _kernel.Find(name) is not null;
+        var step = new LoadStep(name, full, loaded ? LoadAction.AlreadyLoaded : LoadAction.Insert, user, false, LoadRole.Target,
+            null, null, null, null, user, null, false);
+        var resolution = new ModuleResolution(path, ModuleSource.Path, [new ResolvedModule(name, null, ModuleSource.Path)]);
+        return new LoadPlan(path, Tree.KernelVersion, resolution, [step], [], []);
+    }
+
+    /// <summary>One planning call: the visited marks and the simulated kernel are shared by all targets of a name.</summary>
+    private sealed class PlanRun(LoadPlanner planner)
+    {
+        public List<LoadStep> Steps { get; } = [];
+        public List<SkippedModule> Skipped { get; } = [];
+        public List<string> Warnings { get; } = [];
+
+        /// <summary>Modules this plan loads, so that a later mention is already loaded (kmod gets EEXIST and ignores it).</summary>
+        private readonly HashSet<string> _planned = new(StringComparer.Ordinal);
+
+        // Per target (kmod resets these for each probe): kmod keeps one object per name and alias
+        // ("name\alias"), so marks are keyed the same way.
+        private HashSet<string> _visited = new(StringComparer.Ordinal);
+        private HashSet<string> _required = new(StringComparer.Ordinal);
+        private HashSet<string> _ignoreCommand = new(StringComparer.Ordinal);
+        private List<Entry> _list = [];
+
+        private readonly record struct Entry(ResolvedModule Module, LoadRole Role, string? Of);
+
+        private LoadPlanOptions Options => planner._options;
+
+        public void PlanTarget(ResolvedModule target, string? user)
+        {
+            var planned = _planned.Contains(target.Name);
+            if (!Options.IgnoreLoaded && (InKernel(target) ?? (planned ? LoadAction.AlreadyLoaded : null)) is { } present)
+            {
+                Steps.Add(Step(new Entry(target, LoadRole.Target, null), present, user, optional: false, repeat: planned));
+                return;
+            }
+            if (Config().BlacklistEntryFor(target.Name) is { } entry)
+            {
+                if (target.Alias is not null)
+                {
+                    Skipped.Add(new SkippedModule(target.Name, $"blacklisted ({entry.Source}); modprobe does not load a blacklisted module through an alias"));
+                    return;
+                }
+                if (Options.Blacklist == BlacklistScope.Everywhere) throw new ModuleBlacklistedException(target.Name, entry, null);
+            }
+
+            _visited = new(StringComparer.Ordinal);
+            _required = new(StringComparer.Ordinal);
+            _ignoreCommand = new(StringComparer.Ordinal);
+            _list = [];
+            ProbeList(target, required: true, LoadRole.Target, null);
+
+            foreach (var item in _list)
+            {
+                var key = Key(item.Module);
+                var optional = !_required.Contains(key);
+                var isTarget = key == Key(target); // kmod compares the module object: one per name and alias
+                if (Options.Blacklist == BlacklistScope.Everywhere && !isTarget && Config().BlacklistEntryFor(item.Module.Name) is { } bl
+                    && (Options.IgnoreLoaded || InKernel(item.Module) is null))
+                {
+                    if (!optional) throw new ModuleBlacklistedException(item.Module.Name, bl, item.Of ?? target.Name);
+                    Warnings.Add($"{item.Module.Name} ({StepReason(item)}) is blacklisted ({bl.Source}) and was left out.");
+                    continue;
+                }
+                var repeat = _planned.Contains(item.Module.Name);
+                LoadAction? already = Options.IgnoreLoaded ? null : InKernel(item.Module) ?? (repeat ? LoadAction.AlreadyLoaded : null);
+                var step = Step(item, already, isTarget ? user : null, optional, repeat);
+                if (step.Action == LoadAction.Unavailable && !optional)
+                {
+                    if (item.Module.Source == ModuleSource.ConfigAlias && item.Module.ConfigSource is { } via)
+                        throw new ModuleNotFoundException(item.Module.Alias ?? item.Module.Name, item.Module.Name, via, planner.Tree.KernelVersion, planner.Tree.Path);
+                    throw new ModuleNotFoundException(item.Module.Name, planner.Tree.KernelVersion, planner.Tree.Path);
+                }
+                if (step.Action == LoadAction.Unavailable)
+                    Warnings.Add($"{item.Module.Name} ({StepReason(item)}) is neither installed nor built in; it was left out.");
+                if (step.ChangesKernel) _planned.Add(item.Module.Name);
+                Steps.Add(step);
+            }
+        }
+
+        /// <summary>kmod's __kmod_module_get_probe_list.</summary>
+        private void ProbeList(ResolvedModule module, bool required, LoadRole role, string? of)
+        {
+            if (!_visited.Add(Key(module))) return;
+            var dependencies = Dependencies(module.Name);
+            if (required)
+            {
+                // Marked before soft dependencies are followed, so a module that is both stays required.
+                _required.Add(Key(module));
+                foreach (var d in dependencies) _required.Add(Key(d));
+            }
+            foreach (var d in dependencies) FillSoftdeps(d, LoadRole.Dependency, module.Name);
+            if (Options.IgnoreCommands)
+            {
+                _list.Add(new Entry(module, role, of));
+                _ignoreCommand.Add(Key(module));
+            }
+            else
+            {
+                FillSoftdeps(module, role, of);
+            }
+        }
+
+        /// <summary>kmod's __kmod_module_fill_softdep: pre-softdeps, the module, post-softdeps.</summary>
+        private void FillSoftdeps(ResolvedModule module, LoadRole role, string? of)
+        {
+            var (pre, post) = Options.IgnoreCommands ? ([], []) : SoftDependencies(module.Name);
+            foreach (var p in pre) ProbeList(p, required: false, LoadRole.SoftdepPre, module.Name);
+            _list.Add(new Entry(module, role, of));
+            // kmod 30 ignores the install command of a module that has soft dependencies (issue 446).
+            if (!Options.InstallCommandsWithSoftdeps && (pre.Count > 0 || post.Count > 0)) _ignoreCommand.Add(Key(module));
+            foreach (var p in post) ProbeList(p, required: false, LoadRole.SoftdepPost, module.Name);
+        }
+
+        private LoadStep Step(Entry item, LoadAction? already, string? user, bool optional, bool repeat)
+        {
+            var m = item.Module;
+            var path = planner.Tree.FindModule(m.Name)?.Path;
+            var configParameters = Config().OptionsFor(m.Name, m.Alias);
+            var parameters = configParameters is null ? user : user is null ? configParameters : configParameters + " " + user;
+            var command = Options.IgnoreCommands || _ignoreCommand.Contains(Key(m)) ? null : (m.Command ?? Config().InstallCommandFor(m.Name))?.Command;
+            var builtin = path is null && (m.IsBuiltin || planner.Tree.IsBuiltin(m.Name));
+            var action = already ?? (command is not null ? LoadAction.RunInstallCommand
+                : path is not null ? LoadAction.Insert
+                : builtin ? LoadAction.Builtin
+                : LoadAction.Unavailable);
+            if (action == LoadAction.AlreadyLoaded && path is null && command is null && builtin) action = LoadAction.Builtin;
+            return new LoadStep(m.Name, path, action, parameters, optional, item.Role, item.Of, command,
+                command?.Replace("$CMDLINE_OPTS", parameters ?? "", StringComparison.Ordinal),
+                configParameters, user, m.Alias, repeat);
+        }
+
+        /// <summary>Live (or still initialising) in the kernel, or built in: kmod's module_is_inkernel.</summary>
+        private LoadAction? InKernel(ResolvedModule m)
+        {
+            if (planner.Tree.FindModule(m.Name) is null && (m.IsBuiltin || planner.Tree.IsBuiltin(m.Name))) return LoadAction.Builtin;
+            var loaded = planner._kernel.Find(m.Name);
+            if (loaded is { IsBuiltin: true }) return LoadAction.Builtin;
+            return loaded is { State: Kernel.ModuleState.Live or Kernel.ModuleState.Loading } ? LoadAction.AlreadyLoaded : null;
+        }
+
+        /// <summary>The dependency closure in load order (modules.dep's line reversed), as name-only modules.</summary>
+        private List<ResolvedModule> Dependencies(string name)
+        {
+            var line = planner.Tree.Dependencies(name);
+            if (line is null) return [];
+            var result = new List<ResolvedModule>(line.Count);
+            for (var i = line.Count - 1; i >= 0; i--) result.Add(new ResolvedModule(line[i].Name, null, ModuleSource.ModuleName));
+            return result;
+        }
+
+        private (List<ResolvedModule> Pre, List<ResolvedModule> Post) SoftDependencies(string name)
+        {
+            var lines = Config().SoftDependenciesFor(name);
+            if (!Options.MergeAllSoftdepLines && lines.Count > 1) lines = [lines[0]];
+            var pre = new List<ResolvedModule>();
+            var post = new List<ResolvedModule>();
+            foreach (var line in lines)
+            {
+                foreach (var n in line.Pre) pre.AddRange(LookupSoftdep(n, name, line));
+                foreach (var n in line.Post) post.AddRange(LookupSoftdep(n, name, line));
+            }
+            return (pre, post);
+        }
+
+        private IReadOnlyList<ResolvedModule> LookupSoftdep(string softdep, string of, ConfigSoftDependency line)
+        {
+            try
+            {
+                var found = planner._resolver.Resolve(softdep);
+                if (!found.Found) Warnings.Add($"Soft dependency '{softdep}' of {of} ({line.Source}) matches no module; it was left out.");
+                return found.Modules;
+            }
+            catch (InvalidModuleNameException e)
+            {
+                Warnings.Add($"Soft dependency '{softdep}' of {of} ({line.Source}) was left out: {e.Problem}.");
+                return [];
+            }
+        }
+
+        private ModprobeConfig Config() => planner.Config;
+
+        private static string Key(ResolvedModule m) => m.Alias is null ? m.Name : m.Name + "\\" + m.Alias;
+
+        private static string StepReason(Entry e) => e.Role switch
+        {
+            LoadRole.Target => "target",
+            LoadRole.Dependency => $"dependency of {e.Of}",
+            LoadRole.SoftdepPre => $"softdep pre of {e.Of}",
+            _ => $"softdep post of {e.Of}",
+        };
+    }
+}

@@ -1,0 +1,159 @@
+using LkmPowerShell.Engine.ModuleTree;
+
+namespace LkmPowerShell.Engine.Planner;
+
+/// <summary>
+/// modprobe's configuration as kmod 30 builds it (libkmod-config.c): the modprobe.d files, the
+/// module tree's modules.softdep and the kernel command line, each list in the order kmod keeps it
+/// (files by base name, lines in file order, the command line last). Immutable once loaded.
+/// </summary>
+/// <remarks>
+/// Names are normalised ("-" to "_") as kmod normalises them. Malformed lines are
+/// <see cref="Warnings"/> with file and line, never exceptions: a broken file in /etc/modprobe.d
+/// must not stop a module from loading, as it does not stop modprobe.
+/// </remarks>
+public sealed class ModprobeConfig
+{
+    /// <summary>kmod 30's search path; the first directory holding a given file name wins.</summary>
+    public static IReadOnlyList<string> DefaultDirectories { get; } =
+        ["/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d", "/lib/modprobe.d"];
+
+    public static ModprobeConfig Empty { get; } = new Builder().Build();
+
+    private ModprobeConfig(Builder b)
+    {
+        Files = [.. b.Files];
+        Aliases = [.. b.Aliases];
+        Options = [.. b.Options];
+        InstallCommands = [.. b.InstallCommands];
+        RemoveCommands = [.. b.RemoveCommands];
+        Blacklist = [.. b.Blacklist];
+        SoftDependencies = [.. b.SoftDependencies];
+        WeakDependencies = [.. b.WeakDependencies];
+        Warnings = [.. b.Warnings];
+    }
+
+    /// <summary>The files read, in the order read.</summary>
+    public IReadOnlyList<string> Files { get; }
+    public IReadOnlyList<ConfigAlias> Aliases { get; }
+    public IReadOnlyList<ConfigOptions> Options { get; }
+    public IReadOnlyList<ConfigCommand> InstallCommands { get; }
+    public IReadOnlyList<ConfigCommand> RemoveCommands { get; }
+    public IReadOnlyList<ConfigBlacklist> Blacklist { get; }
+    public IReadOnlyList<ConfigSoftDependency> SoftDependencies { get; }
+    public IReadOnlyList<ConfigWeakDependency> WeakDependencies { get; }
+    public IReadOnlyList<ConfigWarning> Warnings { get; }
+
+    /// <summary>
+    /// The configuration of a system: <see cref="DefaultDirectories"/> under <paramref name="root"/>,
+    /// the modules.softdep of <paramref name="tree"/> when given, and the kernel command line
+    /// (<paramref name="kernelCommandLine"/>, or /proc/cmdline under the root when null).
+    /// </summary>
+    public static ModprobeConfig Load(SystemRoot root, ModuleDirectory? tree = null, string? kernelCommandLine = null)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        return LoadFrom(DefaultDirectories.Select(root.Resolve), tree, kernelCommandLine ?? KernelCommandLine.Read(root));
+    }
+
+    /// <summary>
+    /// Like <c>modprobe -C PATH...</c>: the given directories or files (real paths) instead of the
+    /// default search path, plus modules.softdep of <paramref name="tree"/> and the given kernel
+    /// command line (null: none).
+    /// </summary>
+    public static ModprobeConfig LoadFrom(IEnumerable<string> paths, ModuleDirectory? tree = null, string? kernelCommandLine = null)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        var builder = new Builder();
+        var softdep = tree is null ? null : Path.Join(tree.Path, ModulesSoftdepFile.FileName);
+        foreach (var file in ModprobeConfigFiles.List(paths, softdep, builder))
+        {
+            builder.Files.Add(file);
+            ModprobeConfigParser.ParseFile(file, builder);
+        }
+        if (kernelCommandLine is not null) KernelCommandLine.Parse(kernelCommandLine, builder);
+        return builder.Build();
+    }
+
+    /// <summary>Parses configuration text, for tests and for checking a file before it is written.</summary>
+    public static ModprobeConfig Parse(string text, string fileName = "modprobe.conf", string? kernelCommandLine = null)
+    {
+        var builder = new Builder();
+        builder.Files.Add(fileName);
+        ModprobeConfigParser.Parse(text, fileName, builder);
+        if (kernelCommandLine is not null) KernelCommandLine.Parse(kernelCommandLine, builder);
+        return builder.Build();
+    }
+
+    /// <summary>
+    /// The module's options as kmod's kmod_module_get_options builds them: every <c>options</c>
+    /// entry naming the module or the alias it was found through, in order, joined by spaces
+    /// (modprobe.d files first, then the kernel command line); null when there is none.
+    /// </summary>
+    public string? OptionsFor(string module, string? alias = null)
+    {
+        var name = ModuleName.Normalize(module);
+        var parts = Options.Where(o => o.Options.Length > 0 && (o.Module == name || (alias is not null && o.Module == alias)))
+            .Select(o => o.Options).ToList();
+        return parts.Count == 0 ? null : string.Join(' ', parts);
+    }
+
+    /// <summary>The entries behind <see cref="OptionsFor"/>, for explaining where a parameter came from.</summary>
+    public IReadOnlyList<ConfigOptions> OptionEntriesFor(string module, string? alias = null)
+    {
+        var name = ModuleName.Normalize(module);
+        return [.. Options.Where(o => o.Module == name || (alias is not null && o.Module == alias))];
+    }
+
+    /// <summary>The first <c>install</c> line whose pattern matches the module name (fnmatch), as kmod picks it.</summary>
+    public ConfigCommand? InstallCommandFor(string module) => FirstMatch(InstallCommands, ModuleName.Normalize(module));
+
+    /// <summary>The first <c>remove</c> line whose pattern matches the module name (fnmatch).</summary>
+    public ConfigCommand? RemoveCommandFor(string module) => FirstMatch(RemoveCommands, ModuleName.Normalize(module));
+
+    /// <summary>
+    /// Every <c>softdep</c> line whose pattern matches the module name, in order. kmod 30 uses only
+    /// the first (kmod issue 33); the planner merges all unless told to behave like kmod.
+    /// </summary>
+    public IReadOnlyList<ConfigSoftDependency> SoftDependenciesFor(string module)
+    {
+        var name = ModuleName.Normalize(module);
+        return [.. SoftDependencies.Where(s => FnMatch.IsMatch(s.ModulePattern, name))];
+    }
+
+    /// <summary>The <c>weakdep</c> names of the module (never loaded; reported only).</summary>
+    public IReadOnlyList<string> WeakDependenciesFor(string module)
+    {
+        var name = ModuleName.Normalize(module);
+        return [.. WeakDependencies.Where(w => FnMatch.IsMatch(w.ModulePattern, name)).SelectMany(w => w.Modules)];
+    }
+
+    /// <summary>The <c>blacklist</c> entry for the module (exact name, as kmod compares), or null.</summary>
+    public ConfigBlacklist? BlacklistEntryFor(string module)
+    {
+        var name = ModuleName.Normalize(module);
+        return Blacklist.FirstOrDefault(b => b.Module == name);
+    }
+
+    public bool IsBlacklisted(string module) => BlacklistEntryFor(module) is not null;
+
+    private static ConfigCommand? FirstMatch(IReadOnlyList<ConfigCommand> commands, string name) =>
+        commands.FirstOrDefault(c => FnMatch.IsMatch(c.ModulePattern, name));
+
+    /// <summary>The mutable lists the parsers fill; <see cref="Build"/> freezes them.</summary>
+    internal sealed class Builder
+    {
+        public List<string> Files { get; } = [];
+        public List<ConfigAlias> Aliases { get; } = [];
+        public List<ConfigOptions> Options { get; } = [];
+        public List<ConfigCommand> InstallCommands { get; } = [];
+        public List<ConfigCommand> RemoveCommands { get; } = [];
+        public List<ConfigBlacklist> Blacklist { get; } = [];
+        public List<ConfigSoftDependency> SoftDependencies { get; } = [];
+        public List<ConfigWeakDependency> WeakDependencies { get; } = [];
+        public List<ConfigWarning> Warnings { get; } = [];
+
+        public void Warn(ConfigLocation at, string message) => Warnings.Add(new ConfigWarning(at, message));
+
+        public ModprobeConfig Build() => new(this);
+    }
+}

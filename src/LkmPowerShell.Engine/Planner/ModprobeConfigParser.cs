@@ -1,0 +1,210 @@
+using System.Text;
+
+namespace LkmPowerShell.Engine.Planner;
+
+/// <summary>
+/// Parses one modprobe.d file the way kmod 30 does (libkmod-config.c, kmod_config_parse): a
+/// logical line joins physical lines ending in <c>\</c>; a backslash before any other character is
+/// dropped; a line starting with <c>#</c> is a comment; the first word is the command. A bad line
+/// becomes a warning naming file and line, as kmod prints "ignoring bad line" and carries on.
+/// </summary>
+internal static class ModprobeConfigParser
+{
+    /// <summary>Real configuration files are a few KiB; anything past this is not one.</summary>
+    public const int MaxFileBytes = 4 * 1024 * 1024;
+
+    /// <summary>A logical line (after joining continuations) longer than this is skipped with a warning.</summary>
+    public const int MaxLineLength = 64 * 1024;
+
+    private static readonly char[] Blank = [' ', '\t'];
+
+    public static void ParseFile(string path, ModprobeConfig.Builder into)
+    {
+        byte[] bytes;
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            if (stream.Length > MaxFileBytes)
+            {
+                into.Warn(new ConfigLocation(path, 0), $"the file is {stream.Length:N0} bytes, more than the {MaxFileBytes:N0} a modprobe.d file may have; it was skipped");
+                return;
+            }
+            bytes = new byte[stream.Length];
+            stream.ReadExactly(bytes);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            into.Warn(new ConfigLocation(path, 0), $"could not be read ({e.Message}); it was skipped");
+            return;
+        }
+        Parse(Encoding.UTF8.GetString(bytes), path, into);
+    }
+
+    public static void Parse(string text, string fileName, ModprobeConfig.Builder into)
+    {
+        foreach (var (line, number) in LogicalLines(text))
+        {
+            var location = new ConfigLocation(fileName, number);
+            if (line.Length > MaxLineLength)
+            {
+                into.Warn(location, $"the line is {line.Length:N0} characters long, more than {MaxLineLength:N0}; it was ignored");
+                continue;
+            }
+            ParseLine(line, location, into);
+        }
+    }
+
+    /// <summary>
+    /// kmod's freadline_wrapped: "\" + newline continues the line; "\" + another character keeps
+    /// only that character. The number is the first physical line of the logical one.
+    /// </summary>
+    internal static IEnumerable<(string Line, int Number)> LogicalLines(string text)
+    {
+        var current = new StringBuilder();
+        var physical = 1;
+        var start = 1;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '\n')
+            {
+                yield return (current.ToString(), start);
+                current.Clear();
+                start = ++physical;
+            }
+            else if (c == '\\' && i + 1 < text.Length)
+            {
+                var next = text[++i];
+                if (next == '\n') physical++;
+                else if (current.Length <= MaxLineLength) current.Append(next);
+            }
+            else if (current.Length <= MaxLineLength)
+            {
+                current.Append(c);
+            }
+        }
+        if (current.Length > 0) yield return (current.ToString(), start);
+    }
+
+    private static void ParseLine(string line, ConfigLocation at, ModprobeConfig.Builder into)
+    {
+        if (line.Length == 0 || line[0] == '#') return;
+        var pos = 0;
+        var command = NextToken(line, ref pos);
+        if (command is null) return;
+        switch (command)
+        {
+            case "alias":
+            {
+                var pattern = Underscores(NextToken(line, ref pos));
+                var module = Underscores(NextToken(line, ref pos));
+                if (pattern is null || module is null) break;
+                into.Aliases.Add(new ConfigAlias(pattern, module, at));
+                return;
+            }
+            case "blacklist":
+            {
+                var module = Underscores(NextToken(line, ref pos));
+                if (module is null) break;
+                into.Blacklist.Add(new ConfigBlacklist(module, at));
+                return;
+            }
+            case "options":
+            {
+                var module = Underscores(NextToken(line, ref pos));
+                var rest = Rest(line, pos);
+                if (module is null || rest is null) break;
+                // kmod turns tabs into spaces so that the kernel's parser sees one separator.
+                into.Options.Add(new ConfigOptions(module, rest.Replace('\t', ' '), at));
+                return;
+            }
+            case "install" or "remove":
+            {
+                var module = Underscores(NextToken(line, ref pos));
+                var rest = Rest(line, pos);
+                if (module is null || rest is null) break;
+                (command == "install" ? into.InstallCommands : into.RemoveCommands).Add(new ConfigCommand(module, rest, at));
+                return;
+            }
+            case "softdep":
+            {
+                var module = Underscores(NextToken(line, ref pos));
+                var rest = Rest(line, pos);
+                if (module is null || rest is null) break;
+                var (pre, post) = SplitSoftdep(rest);
+                into.SoftDependencies.Add(new ConfigSoftDependency(module, pre, post, at));
+                return;
+            }
+            case "weakdep":
+            {
+                var module = Underscores(NextToken(line, ref pos));
+                var rest = Rest(line, pos);
+                if (module is null || rest is null) break;
+                var names = rest.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+                into.WeakDependencies.Add(new ConfigWeakDependency(module, names, at));
+                return;
+            }
+            case "include" or "config":
+                into.Warn(at, $"the '{command}' command is obsolete and ignored (kmod no longer reads it); put the lines in a file of their own under modprobe.d");
+                return;
+        }
+        into.Warn(at, $"ignoring bad line starting with '{command}': expected 'alias PATTERN MODULE', 'options MODULE PARAMS', " +
+            "'install|remove MODULE COMMAND', 'blacklist MODULE', 'softdep MODULE pre: ... post: ...' or 'weakdep MODULE NAMES'");
+    }
+
+    /// <summary>strtok_r(" \t"): the next word, the position after the one separator that ended it.</summary>
+    private static string? NextToken(string line, ref int pos)
+    {
+        while (pos < line.Length && (line[pos] == ' ' || line[pos] == '\t')) pos++;
+        if (pos >= line.Length) return null;
+        var end = line.IndexOfAny(Blank, pos);
+        if (end < 0) end = line.Length;
+        var token = line[pos..end];
+        pos = Math.Min(end + 1, line.Length);
+        return token;
+    }
+
+    /// <summary>
+    /// strtok_r("\0"): everything after the separator that ended the previous word, leading and
+    /// trailing blanks included, as kmod passes it on; null when nothing is left.
+    /// </summary>
+    private static string? Rest(string line, int pos) => pos < line.Length ? line[pos..] : null;
+
+    /// <summary>
+    /// kmod's underscores(): "-" to "_" outside "[...]"; a "]" without its "[" or an unclosed "[" makes the line bad.
+    /// </summary>
+    internal static string? Underscores(string? s)
+    {
+        if (s is null) return null;
+        var chars = s.ToCharArray();
+        for (var i = 0; i < chars.Length; i++)
+        {
+            switch (chars[i])
+            {
+                case '-': chars[i] = '_'; break;
+                case ']': return null;
+                case '[':
+                    var close = s.IndexOf(']', i);
+                    if (close < 0) return null;
+                    i = close;
+                    break;
+            }
+        }
+        return new string(chars);
+    }
+
+    /// <summary>"pre: a b post: c" as kmod splits it: words before any "pre:"/"post:" belong to neither list.</summary>
+    internal static (string[] Pre, string[] Post) SplitSoftdep(string text)
+    {
+        var pre = new List<string>();
+        var post = new List<string>();
+        List<string>? current = null;
+        foreach (var word in text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (word == "pre:") current = pre;
+            else if (word == "post:") current = post;
+            else current?.Add(word);
+        }
+        return ([.. pre], [.. post]);
+    }
+}
