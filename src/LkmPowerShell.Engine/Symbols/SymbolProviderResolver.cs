@@ -64,6 +64,9 @@ public sealed class SymbolProviderResolver
     /// <summary>True when the running kernel was consulted (it is the module's kernel version).</summary>
     public bool UsesRunningKernel => _runningExports is not null;
 
+    /// <summary>How many exports the running kernel's kallsyms showed (0 when not consulted).</summary>
+    public int RunningKernelExportCount => _runningExports?.Count ?? 0;
+
     public SymbolProvider Resolve(string symbol)
     {
         if (_runningExports is not null && _runningExports.TryGetValue(symbol, out var owner))

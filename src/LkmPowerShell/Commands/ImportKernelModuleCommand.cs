@@ -1,0 +1,267 @@
+using System.Management.Automation;
+using LkmPowerShell.Engine;
+using LkmPowerShell.Engine.Kernel;
+using LkmPowerShell.Engine.Loading;
+using LkmPowerShell.Engine.ModuleFiles;
+using LkmPowerShell.Engine.Planner;
+
+namespace LkmPowerShell.Commands;
+
+/// <summary>
+/// modprobe and insmod: loads a module by name with its dependencies and softdeps in kmod's order,
+/// or one file by path; already loaded is success; a failed chain is rolled back.
+/// </summary>
+[Cmdlet(VerbsData.Import, "KernelModule", DefaultParameterSetName = NameSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(LoadedKernelModule))]
+public sealed class ImportKernelModuleCommand : PSCmdlet
+{
+    private const string NameSet = "Name";
+    private const string PathSet = "Path";
+    private const string LiteralPathSet = "LiteralPath";
+    private const string InputObjectSet = "InputObject";
+
+    [Parameter(ParameterSetName = NameSet, Mandatory = true, Position = 0)]
+    [Alias("ModuleName")]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(KernelModuleNameCompleter))]
+    public string[]? Name { get; set; }
+
+    /// <summary>
+    /// Piped input: names, or objects naming a module. A symbol from Find-KernelSymbol names its
+    /// provider in Module (its Name is the symbol's), so binding by property name alone would take
+    /// the wrong property; this reads the right one, from live or deserialised objects alike.
+    /// </summary>
+    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
+    public PSObject[]? InputObject { get; set; }
+
+    [Parameter(ParameterSetName = PathSet, Mandatory = true)]
+    [ValidateNotNullOrEmpty]
+    public string? Path { get; set; }
+
+    [Parameter(ParameterSetName = LiteralPathSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath", "FullName")]
+    [ValidateNotNullOrEmpty]
+    public string? LiteralPath { get; set; }
+
+    /// <summary>A hashtable (@{ numdummies = 3 }) or a string ("io=0x300 irq=11").</summary>
+    [Parameter]
+    [Alias("ArgumentList")]
+    public object? Parameters { get; set; }
+
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    [Parameter]
+    public SwitchParameter Persist { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    [Parameter]
+    public SwitchParameter NoKernelDecompression { get; set; }
+
+    [Parameter]
+    public SwitchParameter BlacklistEverywhere { get; set; }
+
+    /// <summary>Only with -WhatIf: plan against another tree (offline image).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string Root { get; set; } = "/";
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? KernelVersion { get; set; }
+
+    private SystemRoot? _root;
+    private ModulePlanning? _planning;
+    private bool _forceConfirmed;
+
+    protected override void BeginProcessing()
+    {
+        _root = new SystemRoot(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root));
+        var whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && ((SwitchParameter)w).IsPresent;
+        if (!_root.IsHost && !whatIf)
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-Root {_root} only plans (use it with -WhatIf): modules can only be loaded into the running kernel."),
+                "RootNeedsWhatIf", ErrorCategory.InvalidArgument, _root.Path));
+        if (!whatIf && !Privileges.CanManageModules())
+            ThrowTerminatingError(new ErrorRecord(new UnauthorizedAccessException(Privileges.Explanation), "NoPrivilege", ErrorCategory.PermissionDenied, null));
+        var kernel = new RunningKernel(_root);
+        if (_root.IsHost && !kernel.SupportsModules)
+            ThrowTerminatingError(new ErrorRecord(new KernelModulesUnsupportedException(kernel.Release, kernel.ProcModules.Path, kernel.ModulesUnsupportedReason),
+                "KernelModulesUnsupported", ErrorCategory.NotImplemented, kernel.Release));
+    }
+
+    protected override void ProcessRecord()
+    {
+        IReadOnlyList<ModuleParameter> parameters;
+        try
+        {
+            parameters = ModulePlanning.ParseParameters(Parameters);
+        }
+        catch (ArgumentException e)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "InvalidParameters", ErrorCategory.InvalidArgument, Parameters));
+            return;
+        }
+        if (Force && !_forceConfirmed)
+        {
+            var confirmOff = MyInvocation.BoundParameters.TryGetValue("Confirm", out var c) && !((SwitchParameter)c).IsPresent;
+            if (!confirmOff && !ShouldContinue("-Force loads modules built for another kernel or with other symbol versions; a mismatch can crash the kernel. Go on?", "Force loading"))
+                return;
+            _forceConfirmed = true;
+        }
+
+        _planning ??= ModulePlanning.Open(this, _root!, KernelVersion);
+        if (_planning is null)
+            return;
+
+        if (ParameterSetName is NameSet or InputObjectSet)
+        {
+            var names = ParameterSetName == NameSet ? Name! : InputObject!.Select(ModuleNameOf).Where(n => n is not null).Select(n => n!).ToArray();
+            foreach (var name in names)
+                Load(name, () => Planner().PlanLoad(name, parameters), parameters, file: null);
+        }
+        else
+        {
+            var path = ParameterSetName == PathSet ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path) : SessionState.Path.GetUnresolvedProviderPathFromPSPath(LiteralPath);
+            ModuleFileInfo file;
+            try
+            {
+                file = ModuleFileReader.Read(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ModuleFormatException or NativeLibraryMissingException)
+            {
+                WriteError(ErrorRecords.ForModuleFile(e, path));
+                return;
+            }
+            Load(file.InternalName ?? file.Name, () => Planner().PlanInsert(path, parameters), parameters, file);
+        }
+    }
+
+    private string? ModuleNameOf(PSObject o)
+    {
+        if (o.BaseObject is string s)
+            return s;
+        var props = o.Properties;
+        // A symbol (LkmPowerShell.KernelSymbol, or its deserialised bag): load its provider.
+        if (props["Source"] is not null && props["Module"] is { } module)
+        {
+            if (module.Value is string provider && provider.Length > 0)
+                return provider;
+            WriteError(new ErrorRecord(new ArgumentException($"Symbol {props["Name"]?.Value} has no providing module (the kernel image exports it, or nothing does): there is nothing to load."),
+                "NoProvidingModule", ErrorCategory.InvalidArgument, props["Name"]?.Value));
+            return null;
+        }
+        foreach (var name in new[] { "Name", "ModuleName", "Module" })
+            if (props[name]?.Value is string n && n.Length > 0)
+                return n;
+        WriteError(new ErrorRecord(new ArgumentException($"Cannot tell which module '{o}' names: give a name, or an object with a Name, ModuleName or Module property."),
+            "UnknownInputObject", ErrorCategory.InvalidArgument, o));
+        return null;
+    }
+
+    private LoadPlanner Planner() => new(_planning!.Resolver, _planning.Kernel.SupportsModules ? KernelSnapshot.Read(_planning.Kernel) : KernelSnapshot.Empty,
+        LoadPlanOptions.Default with { Blacklist = BlacklistEverywhere ? BlacklistScope.Everywhere : BlacklistScope.AliasesOnly });
+
+    private void Load(string target, Func<LoadPlan> plan, IReadOnlyList<ModuleParameter> parameters, ModuleFileInfo? file)
+    {
+        LoadPlan loadPlan;
+        try
+        {
+            loadPlan = plan();
+        }
+        catch (ModulePlanException e)
+        {
+            WriteError(ModulePlanning.PlanError(e, target));
+            return;
+        }
+        foreach (var w in loadPlan.Warnings)
+            WriteWarning(w);
+
+        if (loadPlan.IsNoOp)
+        {
+            WriteVerbose($"{target}: already loaded or built in; nothing to do.");
+            WarnAboutDifferentParameters(loadPlan, parameters);
+            PersistIfAsked(loadPlan, parameters);
+            WriteLoaded(loadPlan);
+            return;
+        }
+
+        if (file is not null && _root!.IsHost)
+        {
+            var problem = InsertPreflight.Explain(file, _planning!.Kernel, Force);
+            if (problem is not null)
+            {
+                WriteError(new ErrorRecord(new InvalidOperationException(problem), "ModuleWouldBeRefused", ErrorCategory.InvalidOperation, file.Path));
+                return;
+            }
+        }
+
+        if (!_root!.IsHost)
+        {
+            // Planning against another tree (-Root with -WhatIf): show the steps, run none.
+            foreach (var step in loadPlan.Steps.Where(s => s.ChangesKernel))
+                ShouldProcess(StepText(step), "Import-KernelModule");
+            return;
+        }
+        var options = new InsertOptions { IgnoreVermagic = Force, IgnoreModversions = Force, AllowKernelDecompression = !NoKernelDecompression };
+        var executor = new LoadExecutor(new ModuleLoader(_root), WriteVerbose, WriteWarning);
+        var result = executor.Execute(loadPlan, options, step => ShouldProcess(StepText(step), "Import-KernelModule"));
+        if (!result.Succeeded)
+        {
+            var message = result.Failure!.Message;
+            if (result.RolledBack.Count > 0)
+                message += $" Rolled back: removed {string.Join(", ", result.RolledBack)} again, which this call had loaded; the kernel is as it was.";
+            if (result.RollbackFailures.Count > 0)
+                message += $" Could not remove {string.Join(", ", result.RollbackFailures)} again: they stay loaded.";
+            WriteError(new ErrorRecord(new InvalidOperationException(message), "ModuleLoadFailed", ErrorCategory.InvalidOperation, result.Failure.Step.Module));
+            return;
+        }
+        PersistIfAsked(loadPlan, parameters);
+        WriteLoaded(loadPlan);
+    }
+
+    private static string StepText(LoadStep step) => step.Action == LoadAction.RunInstallCommand
+        ? $"install {step.CommandLine ?? step.InstallCommand} ({step.Reason})"
+        : $"insmod {step.Path} {step.Parameters?.Trim()}".TrimEnd() + $" ({step.Reason})";
+
+    private void WarnAboutDifferentParameters(LoadPlan plan, IReadOnlyList<ModuleParameter> parameters)
+    {
+        if (parameters.Count == 0 || plan.Steps.LastOrDefault(s => s.Role == LoadRole.Target) is not { } target)
+            return;
+        var loaded = _planning!.Kernel.GetLoadedModule(target.Module);
+        if (loaded is null)
+            return;
+        foreach (var p in parameters)
+        {
+            if (loaded.Parameters.TryGetValue(p.Name, out var current) && current != p.Value)
+                WriteWarning($"{target.Module} is already loaded with {p.Name}={current}, not {p.Value}; parameters only apply when a module is loaded. Remove-KernelModule {target.Module} first to change it.");
+        }
+    }
+
+    private void PersistIfAsked(LoadPlan plan, IReadOnlyList<ModuleParameter> parameters)
+    {
+        if (!Persist || plan.Steps.LastOrDefault(s => s.Role == LoadRole.Target) is not { } target)
+            return;
+        if (!ShouldProcess($"/etc/modules-load.d/{target.Module}.conf", "Persist (load at boot)"))
+            return;
+        try
+        {
+            foreach (var f in new ModulePersistence(_root!).Persist(target.Module, parameters))
+                WriteVerbose($"{f.Path}: {f.Change}{(f.Reason is null ? "" : " (" + f.Reason + ")")}");
+        }
+        catch (ModulePlanException e)
+        {
+            WriteError(ModulePlanning.PlanError(e, target.Module));
+        }
+    }
+
+    private void WriteLoaded(LoadPlan plan)
+    {
+        if (!PassThru || !_planning!.Kernel.SupportsModules)
+            return;
+        foreach (var step in plan.Steps.Where(s => s.Role == LoadRole.Target))
+            if (_planning.Kernel.GetLoadedModule(step.Module) is { } m)
+                WriteObject(new LoadedKernelModule(m));
+    }
+}
