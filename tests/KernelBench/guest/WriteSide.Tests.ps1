@@ -1,0 +1,148 @@
+# Import-KernelModule and Remove-KernelModule inside a real Debian kernel (the kernel bench), on
+# both the plain and the xz kernel, step by step beside what kmod's own tools do.
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot '../../Pester/TestHelpers.psm1') -Force
+    Import-Module (Join-Path (Get-RepositoryRoot) 'LkmPowerShell.psd1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'LkmBench.Guest.psm1') -Force
+    function Test-Loaded([string] $Name) { [bool](Select-String -Path /proc/modules -Pattern "^$Name " -Quiet) }
+    function Get-LoadedNames { (Get-Content /proc/modules | ForEach-Object { ($_ -split ' ')[0] }) | Sort-Object }
+}
+
+Describe 'The classic story: msdos and fat' -Tag 'RealKernel' {
+    BeforeAll {
+        if (-not (Test-Path /proc/modules)) { throw 'These tests need a real kernel: run them through tests/KernelBench (build.ps1 KernelTest).' }
+        modprobe -r msdos 2>$null
+        $script:msdosPath = (Get-KernelModule -ListAvailable msdos).Path
+        $script:before = Get-LoadedNames
+    }
+    AfterAll { modprobe -r msdos 2>$null }
+
+    It 'importing msdos by path without fat fails, naming fat''s symbols and fat.ko, and loads nothing (kmod''s insmod fails too)' {
+        Import-KernelModule -Path $msdosPath -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -Be 'ModuleWouldBeRefused,LkmPowerShell.Commands.ImportKernelModuleCommand'
+        $errs[0].Exception.Message | Should -BeLike '*msdos needs * symbols that no loaded module exports, e.g. fat_*exported by fat.ko (not loaded)*'
+        Get-LoadedNames | Should -Be $before
+        insmod $msdosPath 2>$null
+        $LASTEXITCODE | Should -Not -Be 0
+        Test-Loaded msdos | Should -BeFalse
+    }
+
+    It '-WhatIf shows the same plan as modprobe --show-depends and loads nothing' {
+        $plan = Import-KernelModule msdos -WhatIf 6>&1 | Out-String
+        foreach ($line in modprobe --show-depends msdos) {
+            $path = ($line -split ' ')[1]
+            $plan | Should -BeLike "*insmod $path*"
+        }
+        Test-Loaded fat | Should -BeFalse
+    }
+
+    It 'importing msdos by name loads fat, then msdos' {
+        Import-KernelModule msdos -Verbose 4>&1 | Out-String | Should -Match '(?s)fat.*msdos'
+        Test-Loaded fat | Should -BeTrue
+        Test-Loaded msdos | Should -BeTrue
+    }
+
+    It 'is idempotent: importing msdos again changes nothing' {
+        $before = Get-Content /proc/modules | ForEach-Object { ($_ -split ' ')[0..2] -join ' ' }
+        Import-KernelModule msdos -PassThru | ForEach-Object Name | Should -Be 'msdos'
+        Get-Content /proc/modules | ForEach-Object { ($_ -split ' ')[0..2] -join ' ' } | Should -Be $before
+    }
+
+    It 'Get-KernelModule fat shows it used by msdos' {
+        (Get-KernelModule fat).UsedBy | Should -Be @('msdos')
+    }
+
+    It 'removing fat is refused, naming msdos (as rmmod refuses it)' {
+        Remove-KernelModule fat -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs[0].Exception.Message | Should -BeLike '*fat*msdos*'
+        Test-Loaded fat | Should -BeTrue
+        rmmod fat 2>$null
+        $LASTEXITCODE | Should -Not -Be 0
+    }
+
+    It 'removing msdos with its unused dependencies leaves neither' {
+        Remove-KernelModule msdos -RemoveUnusedDependency
+        Test-Loaded msdos | Should -BeFalse
+        Test-Loaded fat | Should -BeFalse
+        Get-LoadedNames | Should -Be $before
+    }
+
+    It 'removing a module that is not loaded is success' {
+        { Remove-KernelModule msdos -ErrorAction Stop } | Should -Not -Throw
+    }
+}
+
+Describe 'Parameters, rollback, decompression, privileges and repetition' -Tag 'RealKernel' {
+    BeforeAll {
+        if (-not (Test-Path /proc/modules)) { throw 'These tests need a real kernel: run them through tests/KernelBench (build.ps1 KernelTest).' }
+        $script:isXz = (Test-Path /sys/module/compression)
+    }
+
+    It 'dummy with numdummies=3 gives three dummy interfaces' {
+        Import-KernelModule dummy -Parameters @{ numdummies = 3 }
+        try {
+            Test-Path /sys/class/net/dummy0, /sys/class/net/dummy1, /sys/class/net/dummy2 | Should -Be @($true, $true, $true)
+            Test-Path /sys/class/net/dummy3 | Should -BeFalse
+        } finally { Remove-KernelModule dummy }
+        Test-Loaded dummy | Should -BeFalse
+    }
+
+    It 'a parameter string reaches the kernel, and Get-KernelModule shows it' {
+        Import-KernelModule brd -Parameters 'rd_nr=2 rd_size=1024'
+        try {
+            (Get-KernelModule brd).Parameters['rd_nr'] | Should -Be '2'
+            Import-KernelModule brd -Parameters 'rd_nr=5' -WarningVariable w -WarningAction SilentlyContinue
+            "$w" | Should -BeLike '*already loaded with rd_nr=2*'
+        } finally { Remove-KernelModule brd }
+    }
+
+    It 'a chain whose last step fails is rolled back: no new module stays loaded' {
+        $before = Get-LoadedNames
+        Import-KernelModule snd-dummy -Parameters 'pcm_devs=notanumber' -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs.Count | Should -Be 1
+        $errs[0].Exception.Message | Should -BeLike '*Loading snd_dummy failed*Invalid parameters*Rolled back*'
+        Get-LoadedNames | Should -Be $before
+    }
+
+    It 'loads a compressed module through the kernel where it can, and through user space when told' {
+        $v = Import-KernelModule msdos -Verbose 4>&1 | Out-String
+        try {
+            if ($isXz) { $v | Should -Match 'FinitModuleCompressed\(msdos\) = 0' } else { $v | Should -Match 'FinitModule\(msdos\) = 0' }
+        } finally { Remove-KernelModule msdos -RemoveUnusedDependency }
+        $v = Import-KernelModule msdos -NoKernelDecompression -Verbose 4>&1 | Out-String
+        try {
+            if ($isXz) { $v | Should -Match 'InitModule\(msdos\) = 0' } else { $v | Should -Match 'FinitModule\(msdos\) = 0' }
+            Test-Loaded msdos | Should -BeTrue
+        } finally { Remove-KernelModule msdos -RemoveUnusedDependency }
+    }
+
+    It 'without CAP_SYS_MODULE gives the privilege error and changes nothing' {
+        $before = Get-LoadedNames
+        $repo = Get-RepositoryRoot
+        $file = '/tmp/lkm-unprivileged.ps1'
+        Set-Content $file "Import-Module '$repo/LkmPowerShell.psd1'; try { Import-KernelModule dummy -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId; `$_.Exception.Message }"
+        chmod 644 $file
+        $r = Invoke-LkmBenchUnprivileged "DOTNET_ROOT='$env:DOTNET_ROOT' DOTNET_CLI_TELEMETRY_OPTOUT=1 '$env:DOTNET_ROOT/dotnet' '$env:LKMBENCH_PWSH' -NoProfile -NonInteractive -File $file"
+        ($r.Output -join "`n") | Should -BeLike '*NoPrivilege*root or the CAP_SYS_MODULE capability*'
+        Get-LoadedNames | Should -Be $before
+    }
+
+    It '100 import/remove cycles leave use counts and /proc/modules as they were' {
+        $before = Get-Content /proc/modules | ForEach-Object { ($_ -split ' ')[0..3] -join ' ' }
+        for ($i = 0; $i -lt 100; $i++) {
+            Import-KernelModule msdos -ErrorAction Stop
+            Remove-KernelModule msdos -RemoveUnusedDependency -ErrorAction Stop
+        }
+        Get-Content /proc/modules | ForEach-Object { ($_ -split ' ')[0..3] -join ' ' } | Should -Be $before
+    }
+
+    It '-Persist writes the boot-time files and Remove -Persist deletes them' {
+        Import-KernelModule dummy -Parameters @{ numdummies = 2 } -Persist
+        try {
+            Get-Content /etc/modules-load.d/dummy.conf | Should -Contain 'dummy'
+            (Get-Content /etc/modprobe.d/dummy.conf) -join "`n" | Should -BeLike '*options dummy numdummies=2*'
+        } finally { Remove-KernelModule dummy -Persist }
+        Test-Path /etc/modules-load.d/dummy.conf, /etc/modprobe.d/dummy.conf | Should -Be @($false, $false)
+    }
+}
