@@ -85,7 +85,7 @@ function Invoke-PesterTest {
     # A child pwsh: a loaded binary module cannot be unloaded, and the tests import the fresh build.
     $env:PSModulePath = "$modules$([IO.Path]::PathSeparator)$env:PSModulePath"
     Invoke-Native dotnet @('pwsh', '-NoProfile', '-NonInteractive', '-File', (Join-Path $repo 'tests/Invoke-PesterSuite.ps1'),
-        '-Path', (Join-Path $repo 'tests/Pester'), '-ResultFile', (Join-Path $results 'pester.xml'), '-ExcludeTag', 'RealKernel')
+        '-Path', ((Join-Path $repo 'tests/Pester') + ',' + (Join-Path $repo 'examples')), '-ResultFile', (Join-Path $results 'pester.xml'), '-ExcludeTag', 'RealKernel')
 }
 
 function Invoke-KernelTest {

@@ -12,7 +12,8 @@ param(
 $ErrorActionPreference = 'Stop'
 Import-Module Pester -RequiredVersion 6.2.0
 $config = New-PesterConfiguration
-$config.Run.Path = $Path
+# 'pwsh -File' passes one string: a comma-separated list stands for several paths.
+$config.Run.Path = @($Path | ForEach-Object { $_ -split ',' })
 $config.Run.PassThru = $true
 $config.Output.Verbosity = 'Detailed'
 $config.TestResult.Enabled = $true
