@@ -128,7 +128,7 @@ public static class DepmodRunner
         var output = new DepmodOutput(modules, facts, resolved, Warn);
         var files = output.Render(options.Layout, options.WriteWeakDependencies,
             ReadInput(modulesDirectory, ModulesBuiltinFile.FileName, Warn),
-            ReadInput(modulesDirectory, ModulesBuiltinModinfoFile.FileName, Warn), cancel);
+            ReadInput(modulesDirectory, ModulesBuiltinModinfoFile.FileName, Warn), options.MaxDegreeOfParallelism, cancel);
         Phase("render");
         var cacheFile = options.UseCache ? new DepmodFile(DepmodCache.FileName, DepmodCache.Serialize(modules, facts)) : null;
         Phase("cache serialize");
