@@ -28,31 +28,46 @@ internal sealed class DepmodOutput
 
     // builtin: modules.builtin's bytes, or null when it is missing.
     // builtinModinfo: modules.builtin.modinfo's bytes, or null when it is missing.
-    public List<DepmodFile> Render(IndexLayout layout, bool weakdeps, byte[]? builtin, byte[]? builtinModinfo, CancellationToken cancel)
+    public List<DepmodFile> Render(IndexLayout layout, bool weakdeps, byte[]? builtin, byte[]? builtinModinfo, int parallelism, CancellationToken cancel)
     {
-        var files = new List<DepmodFile>();
         var lines = DependencyLines();
-        files.Add(new("modules.dep", Latin1(sb => { foreach (var l in lines) sb.Append(l).Append('\n'); })));
-        files.Add(new("modules.dep.bin", DepIndex(lines, layout)));
-        cancel.ThrowIfCancellationRequested();
-        files.Add(new("modules.alias", Aliases()));
-        files.Add(new("modules.alias.bin", AliasIndex(layout)));
-        cancel.ThrowIfCancellationRequested();
-        files.Add(new("modules.softdep", ModinfoLines("# Soft dependencies extracted from modules themselves.\n", "softdep", f => f.Softdeps)));
+        // Each file is independent of the others: render them side by side. Warnings are kept per
+        // file and passed on afterwards, in file order, on the caller's thread.
+        var jobs = new List<(string Name, Func<Action<DepmodWarning>, byte[]> Render)>
+        {
+            ("modules.dep", _ => Latin1(sb => { foreach (var l in lines) sb.Append(l).Append('\n'); })),
+            ("modules.dep.bin", _ => DepIndex(lines, layout)),
+            ("modules.alias", _ => Aliases()),
+            ("modules.alias.bin", warn => AliasIndex(layout, warn)),
+            ("modules.softdep", _ => ModinfoLines("# Soft dependencies extracted from modules themselves.\n", "softdep", f => f.Softdeps)),
+        };
+        // modules.weakdep (kmod 33+, output_weakdeps): the header line, then "weakdep <module> <value>"
+        // for every .modinfo weakdep= value, modules in index order, values in .modinfo order;
+        // written after modules.softdep. modprobe reads it like a depmod.d "weakdep" line.
         if (weakdeps)
-            files.Add(new("modules.weakdep", ModinfoLines("# Weak dependencies extracted from modules themselves.\n", "weakdep", f => f.Weakdeps)));
-        files.Add(new("modules.symbols", Latin1(sb =>
+            jobs.Add(("modules.weakdep", _ => ModinfoLines("# Weak dependencies extracted from modules themselves.\n", "weakdep", f => f.Weakdeps)));
+        jobs.Add(("modules.symbols", _ => Latin1(sb =>
         {
             sb.Append("# Aliases for symbols, used by symbol_request().\n");
             foreach (var (symbol, owner) in _resolved.SymbolLines)
                 sb.Append("alias symbol:").Append(symbol).Append(' ').Append(_modules[owner].Name).Append('\n');
         })));
-        files.Add(new("modules.symbols.bin", SymbolIndex(layout)));
-        cancel.ThrowIfCancellationRequested();
-        files.Add(new("modules.builtin.bin", builtin is null ? [] : BuiltinIndex(builtin, layout)));
-        files.Add(new("modules.builtin.alias.bin", builtinModinfo is null ? [] : BuiltinAliasIndex(builtinModinfo, layout)));
-        files.Add(new("modules.devname", DevnameFile()));
-        return files;
+        jobs.Add(("modules.symbols.bin", _ => SymbolIndex(layout)));
+        jobs.Add(("modules.builtin.bin", warn => builtin is null ? [] : BuiltinIndex(builtin, layout, warn)));
+        jobs.Add(("modules.builtin.alias.bin", warn => builtinModinfo is null ? [] : BuiltinAliasIndex(builtinModinfo, layout, warn)));
+        jobs.Add(("modules.devname", warn => DevnameFile(warn)));
+
+        var contents = new byte[jobs.Count][];
+        var warnings = new List<DepmodWarning>[jobs.Count];
+        Parallel.For(0, jobs.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism), CancellationToken = cancel }, i =>
+        {
+            var list = warnings[i] = [];
+            contents[i] = jobs[i].Render(list.Add);
+        });
+        foreach (var list in warnings)
+            foreach (var w in list)
+                _warn(w);
+        return [.. jobs.Select((job, i) => new DepmodFile(job.Name, contents[i]))];
     }
 
     private static byte[] Latin1(Action<StringBuilder> write)
@@ -102,7 +117,7 @@ internal sealed class DepmodOutput
         return bytes;
     }
 
-    private byte[] AliasIndex(IndexLayout layout)
+    private byte[] AliasIndex(IndexLayout layout, Action<DepmodWarning> warn)
     {
         var index = new IndexBuilder();
         for (var m = 0; m < _modules.Count; m++)
@@ -111,7 +126,7 @@ internal sealed class DepmodOutput
                 if (ByteString.NormalizeAlias(alias) is { } key)
                     index.Add(key, _modules[m].Name, (uint)m);
                 else
-                    _warn(new DepmodWarning(DepmodWarningKind.BadAlias, _modules[m].FilePath, null, $"Unmatched bracket in {alias}"));
+                    warn(new DepmodWarning(DepmodWarningKind.BadAlias, _modules[m].FilePath, null, $"Unmatched bracket in {alias}"));
             }
         return index.Build(layout);
     }
@@ -136,7 +151,7 @@ internal sealed class DepmodOutput
     /// modules.builtin.bin: each line that starts with an ASCII letter gives a key, the module name
     /// of its path (up to the first "." of the file name), with an empty value of priority 0.
     /// </summary>
-    private byte[] BuiltinIndex(byte[] builtin, IndexLayout layout)
+    private static byte[] BuiltinIndex(byte[] builtin, IndexLayout layout, Action<DepmodWarning> warn)
     {
         var index = new IndexBuilder();
         var text = Encoding.Latin1.GetString(builtin);
@@ -149,7 +164,7 @@ internal sealed class DepmodOutput
             start = end;
             if (!char.IsAsciiLetter(line[0]))
             {
-                _warn(new DepmodWarning(DepmodWarningKind.InputFile, "modules.builtin", null, $"Invalid modules.builtin line: {line}"));
+                warn(new DepmodWarning(DepmodWarningKind.InputFile, "modules.builtin", null, $"Invalid modules.builtin line: {line}"));
                 continue;
             }
             var basename = line[(line.LastIndexOf('/') + 1)..];
@@ -166,7 +181,7 @@ internal sealed class DepmodOutput
     /// modules.builtin.alias.bin from "module.key=value\0" records, parsed the way kmod's
     /// flush_stream_to reads them (a record that breaks the pattern resynchronises as kmod's does).
     /// </summary>
-    private byte[] BuiltinAliasIndex(byte[] modinfo, IndexLayout layout)
+    private static byte[] BuiltinAliasIndex(byte[] modinfo, IndexLayout layout, Action<DepmodWarning> warn)
     {
         const int PathMax = 4096;
         var index = new IndexBuilder();
@@ -208,7 +223,7 @@ internal sealed class DepmodOutput
             if (ByteString.NormalizeAlias(value) is { } alias)
                 index.Add(alias, module, 0);
             else
-                _warn(new DepmodWarning(DepmodWarningKind.BadAlias, "modules.builtin.modinfo", null, $"Unmatched bracket in {value}"));
+                warn(new DepmodWarning(DepmodWarningKind.BadAlias, "modules.builtin.modinfo", null, $"Unmatched bracket in {value}"));
         }
         return index.Build(layout);
     }
@@ -217,7 +232,7 @@ internal sealed class DepmodOutput
     /// modules.devname: for a module with a "devname:" alias and a char-major-M-m or
     /// block-major-M-m alias, "name devname cM:m"; the header only when there is a line.
     /// </summary>
-    private byte[] DevnameFile() => Latin1(sb =>
+    private byte[] DevnameFile(Action<DepmodWarning> warn) => Latin1(sb =>
     {
         var empty = true;
         for (var m = 0; m < _modules.Count; m++)
@@ -240,7 +255,7 @@ internal sealed class DepmodOutput
                 continue;
             if (type == '\0')
             {
-                _warn(new DepmodWarning(DepmodWarningKind.BadAlias, _modules[m].FilePath, null,
+                warn(new DepmodWarning(DepmodWarningKind.BadAlias, _modules[m].FilePath, null,
                     $"Module '{_modules[m].Name}' has devname ({devname}) but lacks major and minor information. Ignoring."));
                 continue;
             }

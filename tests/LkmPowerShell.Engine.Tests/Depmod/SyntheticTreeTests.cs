@@ -1,0 +1,231 @@
+using LkmPowerShell.Engine.Depmod;
+using Xunit;
+using Need = LkmPowerShell.Engine.Tests.Depmod.TinyModuleWriter.Need;
+
+namespace LkmPowerShell.Engine.Tests.Depmod;
+
+/// <summary>
+/// Small trees that exercise what the Debian trees do not: depmod.d, duplicates, missing and odd
+/// input files, weak symbols, symbol checks, cycles. Each runs kmod 30's depmod and the engine on
+/// the same files and compares every output byte.
+/// </summary>
+public class SyntheticTreeTests
+{
+    private static readonly string[] RealModules =
+    [
+        "kernel/fs/fat/fat.ko", "kernel/fs/fat/vfat.ko", "kernel/fs/fat/msdos.ko", "kernel/fs/fuse/fuse.ko",
+        "kernel/fs/fuse/cuse.ko", "kernel/drivers/net/dummy.ko", "kernel/fs/ext4/ext4.ko", "kernel/fs/jbd2/jbd2.ko",
+        "kernel/fs/mbcache.ko", "kernel/lib/crc16.ko", "kernel/drivers/block/loop.ko",
+    ];
+
+    private static DepmodTree RealTree()
+    {
+        var tree = new DepmodTree().WithBuiltins();
+        foreach (var m in RealModules) tree.Copy(m);
+        return tree;
+    }
+
+    [Fact]
+    public void RealModulesWithSoftdepsDevnamesAndModulesOrder()
+    {
+        using var tree = RealTree();
+        // A subset in a different order, a line for a missing module, and fat listed twice (v30: the last line counts).
+        tree.Write("modules.order", "kernel/fs/fat/fat.ko\nkernel/fs/fuse/cuse.ko\nkernel/fs/nothere.ko\nkernel/fs/fat/msdos.ko\nkernel/fs/ext4/ext4.ko\nkernel/fs/fat/fat.ko\n");
+        var (engine, _) = tree.AssertSameAsKmod();
+        Assert.Equal(RealModules.Length, engine.ModuleCount);
+        Assert.Contains("softdep ext4 pre: crypto-crc32c", tree.EngineFile("modules.softdep"));
+        Assert.Contains("cuse cuse c10:203", tree.EngineFile("modules.devname"));
+        Assert.StartsWith("kernel/fs/fuse/cuse.ko:", tree.EngineFile("modules.dep"));
+    }
+
+    [Fact]
+    public void ModulesOrderWithoutFinalNewlineIsIgnoredAsKmodDoes()
+    {
+        using var tree = RealTree();
+        tree.Write("modules.order", "kernel/fs/fat/msdos.ko\nkernel/fs/fat/fat.ko");
+        var (engine, stderr) = tree.AssertSameAsKmod();
+        Assert.Contains("corrupted", stderr);
+        Assert.Contains(engine.Warnings, w => w.Kind == DepmodWarningKind.InputFile && w.Message.Contains("corrupted"));
+    }
+
+    [Fact]
+    public void MissingBuiltinFilesGiveEmptyIndexes()
+    {
+        using var tree = new DepmodTree();
+        tree.Copy("kernel/fs/fat/fat.ko").Copy("kernel/fs/fat/msdos.ko");
+        var (engine, stderr) = tree.AssertSameAsKmod();
+        Assert.Contains("modules.builtin", stderr);
+        Assert.Empty(File.ReadAllBytes(Path.Combine(tree.OutputDirectory, "modules.builtin.bin")));
+        Assert.Empty(File.ReadAllBytes(Path.Combine(tree.OutputDirectory, "modules.builtin.alias.bin")));
+        Assert.Empty(File.ReadAllBytes(Path.Combine(tree.OutputDirectory, "modules.devname")));
+        Assert.Contains(engine.Warnings, w => w.Kind == DepmodWarningKind.InputFile && w.Module!.EndsWith("modules.builtin", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void DuplicatesUpdatesWinAndTiesKeepTheFirstFound()
+    {
+        using var tree = RealTree();
+        tree.Copy("kernel/fs/fat/fat.ko", "updates/fat.ko")             // updates/ beats kernel/
+            .Copy("kernel/fs/fat/msdos.ko", "extra/msdos.ko")           // extra/ ties with kernel/: readdir order decides
+            .Copy("kernel/fs/fat/vfat.ko", "updates/sub/vfat.ko")
+            .Copy("kernel/drivers/net/dummy.ko", "extra/deep/dummy.ko")
+            .Copy("kernel/lib/crc16.ko", "build/crc16.ko")              // build/ and source/ are never searched
+            .Copy("kernel/fs/mbcache.ko", "source/x/mbcache.ko");
+        tree.AssertSameAsKmod();
+        var dep = tree.EngineFile("modules.dep");
+        Assert.Contains("updates/fat.ko:", dep);
+        Assert.Contains("updates/sub/vfat.ko: updates/fat.ko", dep);
+        Assert.DoesNotContain("build/", dep);
+        Assert.DoesNotContain("source/", dep);
+    }
+
+    [Fact]
+    public void DepmodDotDSearchOverrideExcludeAndContinuation()
+    {
+        using var tree = RealTree();
+        tree.Copy("kernel/fs/fat/fat.ko", "updates/fat.ko")
+            .Copy("kernel/fs/fat/fat.ko", "extra/fat.ko")
+            .Copy("kernel/fs/fat/msdos.ko", "extra/msdos.ko")
+            .Copy("kernel/fs/fat/msdos.ko", "updates/msdos.ko")
+            .Copy("kernel/fs/fuse/fuse.ko", "vendor/fuse.ko")
+            .Copy("kernel/fs/fuse/cuse.ko", "skipme/cuse.ko")
+            .Config("10-search.conf", "# extra first, then built-in, then updates\nsearch extra \\\n  built-in updates\n")
+            .Config("20-override.conf", "override msdos * updates\noverride fuse 6\\.1\\..* vendor\noverride loop 5\\..* nowhere\n")
+            .Config("30-exclude.conf", "exclude skipme\nbogus line here\n")
+            .Config("ignored.txt", "search updates\n");
+        var (engine, stderr) = tree.AssertSameAsKmod();
+        var dep = tree.EngineFile("modules.dep");
+        Assert.Contains("extra/fat.ko:", dep);          // search extra before built-in before updates
+        Assert.Contains("updates/msdos.ko: extra/fat.ko", dep); // override beats search
+        Assert.Contains("vendor/fuse.ko:", dep);
+        Assert.DoesNotContain("skipme", dep);
+        Assert.Contains("bogus", stderr);
+        Assert.Contains(engine.Warnings, w => w.Kind == DepmodWarningKind.Configuration && w.Message.Contains("bogus"));
+    }
+
+    [Fact]
+    public void ConfigFilesByNameFirstFolderWins()
+    {
+        using var tree = RealTree();
+        tree.Copy("kernel/fs/fat/fat.ko", "updates/fat.ko").Copy("kernel/fs/fat/fat.ko", "extra/fat.ko");
+        var second = Path.Combine(tree.Root, "lib/depmod.d");
+        Directory.CreateDirectory(second);
+        File.WriteAllText(Path.Combine(second, "a.conf"), "search extra built-in\n");   // shadowed by etc's a.conf
+        File.WriteAllText(Path.Combine(second, "b.conf"), "exclude nothing\n");
+        tree.Config("a.conf", "search updates built-in\n");
+        var engine = tree.RunEngine(o => o with { ConfigPaths = [tree.ConfigDirectory, second] });
+        var (code, stderr) = tree.RunKmod("-C", second);
+        Assert.True(code == 0, stderr);
+        foreach (var name in FullTreeTests.KmodFiles)
+            FullTreeTests.AssertSameBytes(Path.Combine(tree.ModulesDirectory, name), Path.Combine(tree.OutputDirectory, name));
+        Assert.Contains("updates/fat.ko:", tree.EngineFile("modules.dep"));
+        Assert.Equal(RealModules.Length, engine.ModuleCount);
+    }
+
+    [Fact]
+    public void ExternalFolders()
+    {
+        using var tree = RealTree();
+        // kmod 30 reads external folders from the host even with -b; the engine reads them under the
+        // root. A link at ROOT/<host path> pointing to the host path makes both read the same files.
+        var external = Path.Combine(tree.Root, "..", "ext-modules");
+        external = Path.GetFullPath(external);
+        Directory.CreateDirectory(external);
+        File.Copy(Path.Combine(KernelFixtures.Plain.ModulesDirectory, "kernel/fs/fat/fat.ko"), Path.Combine(external, "fat.ko"));
+        File.Copy(Path.Combine(KernelFixtures.Plain.ModulesDirectory, "kernel/drivers/net/dummy.ko"), Path.Combine(external, "dummy.ko"));
+        var inRoot = tree.Root + external;
+        Directory.CreateDirectory(Path.GetDirectoryName(inRoot)!);
+        Directory.CreateSymbolicLink(inRoot, external);
+        tree.Config("ext.conf", $"external * {external}\nsearch external built-in\n");
+        tree.AssertSameAsKmod();
+        var dep = tree.EngineFile("modules.dep");
+        Assert.Contains($"{external}/fat.ko:", dep);
+        Assert.Contains($"kernel/fs/fat/msdos.ko: {external}/fat.ko", dep);
+    }
+
+    [Fact]
+    public void WeakSymbolsMakeDependenciesAndNoWarnings()
+    {
+        using var tree = new DepmodTree().WithBuiltins();
+        tree.Write("kernel/a.ko", TinyModuleWriter.Build("a", [("a_one", 0x1111), ("a_two", 0x2222)], [new Need("printk", Crc: 0x99)], ["alias=a-alias", "license=GPL"]))
+            .Write("kernel/b.ko", TinyModuleWriter.Build("b", [("b_one", 1)], [new Need("a_one", Weak: true)], ["alias=char-major-10-77", "alias=devname:bee"]))
+            .Write("kernel/c.ko", TinyModuleWriter.Build("c", [], [new Need("b_one"), new Need("nobody_exports_this", Weak: true), new Need("missing_strong", Crc: 5)], ["softdep=pre: a", "weakdep=b"]))
+            .Write("kernel/d-dash.ko", TinyModuleWriter.Build("d_dash", [("a_two", 7)], [], ["alias=pci:v0000[1-2]d*"]));
+        var systemMap = Path.Combine(tree.Root, "System.map");
+        File.WriteAllText(systemMap, "ffffffff81000000 T printk\nffffffff82000000 r __ksymtab_printk\n");
+        var (engine, stderr) = tree.AssertSameAsKmod(o => o with { SystemMapPath = systemMap }, "-e", "-F", systemMap);
+        var dep = tree.EngineFile("modules.dep");
+        Assert.Contains("kernel/b.ko: kernel/a.ko", dep);
+        Assert.Contains("kernel/c.ko: kernel/b.ko kernel/a.ko", dep);
+        // a_two is exported by both a and d-dash: the later module in kmod's order owns it.
+        var unknown = engine.Warnings.Where(w => w.Kind == DepmodWarningKind.UnknownSymbol).Select(w => w.Symbol).ToList();
+        Assert.Equal(["missing_strong"], unknown);
+        Assert.Contains("needs unknown symbol missing_strong", stderr);
+        Assert.DoesNotContain("nobody_exports_this", stderr);
+        Assert.Contains("weakdep c b", tree.EngineFile("modules.weakdep"));
+        Assert.Contains("b bee c10:77", tree.EngineFile("modules.devname"));
+    }
+
+    [Fact]
+    public void SymversChecksVersions()
+    {
+        using var tree = new DepmodTree();
+        tree.Write("kernel/a.ko", TinyModuleWriter.Build("a", [("a_one", 0x1111)], [new Need("printk", Crc: 0x99), new Need("kfree", Crc: 0x42)], []))
+            .Write("kernel/b.ko", TinyModuleWriter.Build("b", [], [new Need("a_one", Crc: 0x1112), new Need("kfree", Weak: true, Crc: 1)], []));
+        var symvers = Path.Combine(tree.Root, "Module.symvers");
+        File.WriteAllText(symvers, "0x00000099\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n0x00000041\tkfree\tvmlinux\tEXPORT_SYMBOL\t\n0x00000001\tother\tsomemodule\tEXPORT_SYMBOL\t\n");
+        var (engine, stderr) = tree.AssertSameAsKmod(o => o with { SymVersPath = symvers }, "-e", "-E", symvers);
+        var mismatches = engine.Warnings.Where(w => w.Kind == DepmodWarningKind.VersionMismatch).Select(w => $"{Path.GetFileName(w.Module)} {w.Symbol}").Order().ToList();
+        Assert.Equal(["a.ko kfree", "b.ko a_one"], mismatches);
+        Assert.Contains("a.ko disagrees about version of symbol kfree", stderr);
+        Assert.Contains("b.ko disagrees about version of symbol a_one", stderr);
+    }
+
+    [Fact]
+    public void CycleIsAnErrorAndNothingIsWritten()
+    {
+        using var tree = new DepmodTree();
+        tree.Write("kernel/a.ko", TinyModuleWriter.Build("a", [("a_sym", 1)], [new Need("b_sym")], []))
+            .Write("kernel/b.ko", TinyModuleWriter.Build("b", [("b_sym", 2)], [new Need("c_sym")], []))
+            .Write("kernel/c.ko", TinyModuleWriter.Build("c", [("c_sym", 3)], [new Need("a_sym")], []))
+            .Write("kernel/d.ko", TinyModuleWriter.Build("d", [], [new Need("a_sym")], []));
+        Directory.CreateDirectory(tree.OutputDirectory);
+        File.WriteAllText(Path.Combine(tree.OutputDirectory, "modules.dep"), "old\n");
+        var error = Assert.Throws<DependencyCycleException>(() => tree.RunEngine());
+        var (code, stderr) = tree.RunKmod();
+        Assert.Equal(1, code);
+        var kmodLines = stderr.Split('\n').Where(l => l.Contains("Cycle detected") || l.Contains("dependency cycles"))
+            .Select(l => l[(l.IndexOf("ERROR: ", StringComparison.Ordinal) + 7)..]).ToList();
+        Assert.Equal(2, kmodLines.Count); // one cycle, then the count
+        Assert.Equal(kmodLines, error.Message.Split('\n').Take(kmodLines.Count));
+        Assert.Equal(3, error.ModuleCount);
+        Assert.Equal("old\n", File.ReadAllText(Path.Combine(tree.OutputDirectory, "modules.dep")));
+        Assert.False(File.Exists(Path.Combine(tree.ModulesDirectory, "modules.dep")));
+        Assert.Single(Directory.GetFiles(tree.OutputDirectory));
+    }
+
+    [Fact]
+    public void DamagedModuleIsAWarningAndListedLikeKmodDoes()
+    {
+        using var tree = RealTree();
+        var good = File.ReadAllBytes(Path.Combine(KernelFixtures.Plain.ModulesDirectory, "kernel/drivers/net/dummy.ko"));
+        tree.Write("kernel/broken/truncated.ko", good[..5000])
+            .Write("kernel/broken/empty.ko", [])
+            .Write("kernel/broken/text.ko", "this is not a module\n")
+            .Write("kernel/broken/fake.ko.xz", good[..100]); // not xz at all: read as plain ELF, cut short
+        var (engine, _) = tree.AssertSameAsKmod();
+        var unreadable = engine.Warnings.Where(w => w.Kind == DepmodWarningKind.UnreadableModule).Select(w => Path.GetFileName(w.Module)).Order().ToList();
+        Assert.Equal(["empty.ko", "fake.ko.xz", "text.ko", "truncated.ko"], unreadable);
+        Assert.Contains("kernel/broken/empty.ko:\n", tree.EngineFile("modules.dep"));
+    }
+
+    [Fact]
+    public void MissingVersionFolderIsAClearError()
+    {
+        using var tree = new DepmodTree();
+        var e = Assert.Throws<LkmPowerShell.Engine.ModuleTree.KernelNotInstalledException>(() =>
+            DepmodRunner.Run(new DepmodOptions { Root = new SystemRoot(tree.Root), KernelVersion = "9.9.9-nothere" }));
+        Assert.Contains("9.9.9-nothere", e.Message);
+        Assert.Contains(tree.Version, e.Message);
+    }
+}
