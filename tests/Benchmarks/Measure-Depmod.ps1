@@ -73,8 +73,11 @@ try {
 
             # One module newer than the cache knows it: only it is read again.
             $one = Get-ChildItem -Recurse -File (Join-Path $f.ModulesDirectory 'kernel/drivers/net') -Filter 'dummy.ko*' | Select-Object -First 1
-            $one.LastWriteTimeUtc = [DateTime]::UtcNow
-            $times.'session-1new' += (Measure-Command { Update-ModuleDependency -Root $f.Root -KernelVersion $f.Version -OutputPath $oOut }).TotalSeconds
+            $original = $one.LastWriteTimeUtc
+            try {
+                $one.LastWriteTimeUtc = [DateTime]::UtcNow
+                $times.'session-1new' += (Measure-Command { Update-ModuleDependency -Root $f.Root -KernelVersion $f.Version -OutputPath $oOut }).TotalSeconds
+            } finally { $one.LastWriteTimeUtc = $original }   # the fixture tree is left as it was
 
             Remove-Item $cache -ErrorAction SilentlyContinue
             Push-Location $repo
