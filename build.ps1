@@ -122,13 +122,21 @@ function Invoke-Suites {
     }
     $passed = 0; $failed = 0
     foreach ($file in Get-ChildItem $results -Recurse -Filter '*.xml') {
-        [xml] $x = Get-Content -Raw $file.FullName
-        if ($x.testsuites) {
-            foreach ($ts in $x.testsuites.testsuite) { $passed += [int]$ts.tests - [int]$ts.failures - [int]$ts.errors - [int]$ts.skipped; $failed += [int]$ts.failures + [int]$ts.errors + [int]$ts.skipped }
-        } elseif ($x.'test-results') {
-            $r = $x.'test-results'
-            $failed += [int]$r.failures + [int]$r.errors + [int]$r.skipped + [int]$r.'not-run' + [int]$r.inconclusive + [int]$r.invalid
-            $passed += [int]$r.total - [int]$r.failures - [int]$r.errors - [int]$r.'not-run' - [int]$r.inconclusive - [int]$r.skipped - [int]$r.invalid
+        $root = ([xml](Get-Content -Raw $file.FullName)).DocumentElement
+        $count = { param($node, [string[]] $names) ($names | ForEach-Object { [int]('0' + $node.GetAttribute($_)) } | Measure-Object -Sum).Sum }
+        switch ($root.LocalName) {
+            'testsuites' {
+                # JUnit (xunit's logger): one testsuite element per assembly.
+                foreach ($ts in $root.SelectNodes('testsuite')) {
+                    $bad = & $count $ts 'failures', 'errors', 'skipped'
+                    $failed += $bad; $passed += (& $count $ts 'tests') - $bad
+                }
+            }
+            'test-results' {
+                # NUnit 2.5 (Pester): skipped, ignored and not-run tests count as failures here.
+                $bad = & $count $root 'failures', 'errors', 'not-run', 'inconclusive', 'ignored', 'skipped', 'invalid'
+                $failed += $bad; $passed += (& $count $root 'total') - (& $count $root 'failures', 'errors', 'not-run', 'inconclusive', 'skipped', 'invalid')
+            }
         }
     }
     if ($failures) { Write-Host "Failed suites: $($failures -join ', ')" -ForegroundColor Red; $failed = [Math]::Max($failed, 1) }

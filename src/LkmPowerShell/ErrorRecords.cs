@@ -10,6 +10,24 @@ namespace LkmPowerShell;
 /// </summary>
 internal static class ErrorRecords
 {
+    /// <summary>The ways reading a module file fails that are the file's fault (or the system's), not a bug.</summary>
+    public static bool IsModuleFileFailure(Exception e) =>
+        e is IOException or UnauthorizedAccessException or ModuleFormatException or NativeLibraryMissingException;
+
+    /// <summary>Reads a module file, or writes the one ErrorRecord for it and returns null.</summary>
+    public static ModuleFileInfo? TryReadModuleFile(Cmdlet cmdlet, string path)
+    {
+        try
+        {
+            return ModuleFileReader.Read(path);
+        }
+        catch (Exception e) when (IsModuleFileFailure(e))
+        {
+            cmdlet.WriteError(ForModuleFile(e, path));
+            return null;
+        }
+    }
+
     public static ErrorRecord ForModuleFile(Exception e, string path) => e switch
     {
         FileNotFoundException or DirectoryNotFoundException =>

@@ -76,7 +76,7 @@ internal static class ModuleListing
         {
             return (new KernelModuleFile(ModuleFileReader.Read(path)), null, path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ModuleFormatException or NativeLibraryMissingException)
+        catch (Exception e) when (ErrorRecords.IsModuleFileFailure(e))
         {
             return (null, e, path);
         }

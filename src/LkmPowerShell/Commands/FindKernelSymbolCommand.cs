@@ -139,16 +139,8 @@ public sealed class FindKernelSymbolCommand : PSCmdlet
 
     private void WriteFileSymbols(string path)
     {
-        ModuleFileInfo module;
-        try
-        {
-            module = ModuleFileReader.Read(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ModuleFormatException or NativeLibraryMissingException)
-        {
-            WriteError(ErrorRecords.ForModuleFile(e, path));
+        if (ErrorRecords.TryReadModuleFile(this, path) is not { } module)
             return;
-        }
         var patterns = Patterns();
         if (!Undefined)
         {

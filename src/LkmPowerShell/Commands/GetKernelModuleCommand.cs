@@ -72,13 +72,7 @@ public sealed class GetKernelModuleCommand : PSCmdlet
 
     private void WriteModuleFile(string path)
     {
-        try
-        {
-            WriteObject(new KernelModuleFile(ModuleFileReader.Read(path)));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ModuleFormatException or NativeLibraryMissingException)
-        {
-            WriteError(ErrorRecords.ForModuleFile(e, path));
-        }
+        if (ErrorRecords.TryReadModuleFile(this, path) is { } info)
+            WriteObject(new KernelModuleFile(info));
     }
 }

@@ -124,16 +124,8 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
         else
         {
             var path = ParameterSetName == PathSet ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path) : SessionState.Path.GetUnresolvedProviderPathFromPSPath(LiteralPath);
-            ModuleFileInfo file;
-            try
-            {
-                file = ModuleFileReader.Read(path);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ModuleFormatException or NativeLibraryMissingException)
-            {
-                WriteError(ErrorRecords.ForModuleFile(e, path));
+            if (ErrorRecords.TryReadModuleFile(this, path) is not { } file)
                 return;
-            }
             Load(file.InternalName ?? file.Name, () => Planner().PlanInsert(path, parameters), parameters, file);
         }
     }
