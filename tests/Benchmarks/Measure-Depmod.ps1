@@ -4,8 +4,9 @@
     the same machine, checks that the outputs are identical, and prints medians, ratios
     (ours / kmod) and peak memory.
 .DESCRIPTION
-    Both write into scratch output folders (depmod -o / -OutputPath), so the fixture trees are
-    not touched. Ours is timed three ways:
+    Both run on a scratch copy of each tree (hard links made with cp -al: Debian's kmod 30 has no
+    -o, and both tools replace their files by rename, so the fixture trees are never written).
+    Ours is timed four ways:
       session-cold   in one pwsh session (module already imported), with no cache of earlier runs
       session-warm   the same, with the per-module cache of the previous run (nothing changed)
       session-1new   the cache present and one module file newer (a package just installed one)
@@ -45,10 +46,9 @@ function Measure-Process([string[]] $Command) {
     [pscustomobject]@{ Seconds = [double]$f[1]; PeakMiB = [double]$f[2] / 1024 }
 }
 
-function Assert-SameOutput([string] $Ours, [string] $Theirs) {
+function Assert-SameOutput([string] $Directory, [hashtable] $KmodHashes) {
     foreach ($name in $kmodFiles) {
-        $a = Get-FileHash (Join-Path $Ours $name); $b = Get-FileHash (Join-Path $Theirs $name)
-        if ($a.Hash -ne $b.Hash) { throw "$name differs between Update-ModuleDependency ($Ours) and kmod's depmod ($Theirs)" }
+        if ((Get-FileHash (Join-Path $Directory $name)).Hash -ne $KmodHashes[$name]) { throw "$name written by Update-ModuleDependency differs from kmod's depmod's" }
     }
 }
 
@@ -56,37 +56,41 @@ $rows = @()
 try {
     foreach ($flavour in $Tree) {
         $f = Get-KernelFixture $flavour
-        $kOut = Join-Path $scratch "$flavour/kmod"; $oOut = Join-Path $scratch "$flavour/ours"
-        New-Item -ItemType Directory -Force $kOut, $oOut | Out-Null
-        $ourDir = Join-Path $oOut "lib/modules/$($f.Version)"
-        $cache = Join-Path $ourDir 'modules.lkmpowershell.cache'
+        $root = Join-Path $scratch "$flavour/root"
+        New-Item -ItemType Directory -Force $root | Out-Null
+        & cp -al (Join-Path $f.Root 'lib') $root
+        if ($LASTEXITCODE -ne 0) { throw "cp -al of $($f.Root)/lib failed" }
+        $dir = Join-Path $root "lib/modules/$($f.Version)"
+        $cache = Join-Path $dir 'modules.lkmpowershell.cache'
+        $kmodHashes = @{}
         $times = @{ kmod = @(); 'session-cold' = @(); 'session-warm' = @(); 'session-1new' = @(); 'process-cold' = @() }
         $kmodPeak = 0; $processPeak = 0
         Write-Host "== $flavour $($f.Version): $Runs runs each" -ForegroundColor Cyan
         for ($i = 0; $i -lt $Runs; $i++) {
-            $k = Measure-Process @('depmod', '-b', $f.Root, '-o', $kOut, $f.Version)
+            $k = Measure-Process @('depmod', '-b', $root, $f.Version)
             $times.kmod += $k.Seconds; $kmodPeak = [Math]::Max($kmodPeak, $k.PeakMiB)
+            foreach ($name in $kmodFiles) { $kmodHashes[$name] = (Get-FileHash (Join-Path $dir $name)).Hash }
 
             Remove-Item $cache -ErrorAction SilentlyContinue
-            $times.'session-cold' += (Measure-Command { Update-ModuleDependency -Root $f.Root -KernelVersion $f.Version -OutputPath $oOut }).TotalSeconds
-            $times.'session-warm' += (Measure-Command { Update-ModuleDependency -Root $f.Root -KernelVersion $f.Version -OutputPath $oOut }).TotalSeconds
+            $times.'session-cold' += (Measure-Command { Update-ModuleDependency -Root $root -KernelVersion $f.Version }).TotalSeconds
+            $times.'session-warm' += (Measure-Command { Update-ModuleDependency -Root $root -KernelVersion $f.Version }).TotalSeconds
 
             # One module newer than the cache knows it: only it is read again.
-            $one = Get-ChildItem -Recurse -File (Join-Path $f.ModulesDirectory 'kernel/drivers/net') -Filter 'dummy.ko*' | Select-Object -First 1
+            $one = Get-ChildItem -Recurse -File (Join-Path $dir 'kernel/drivers/net') -Filter 'dummy.ko*' | Select-Object -First 1
             $original = $one.LastWriteTimeUtc
             try {
                 $one.LastWriteTimeUtc = [DateTime]::UtcNow
-                $times.'session-1new' += (Measure-Command { Update-ModuleDependency -Root $f.Root -KernelVersion $f.Version -OutputPath $oOut }).TotalSeconds
-            } finally { $one.LastWriteTimeUtc = $original }   # the fixture tree is left as it was
+                $times.'session-1new' += (Measure-Command { Update-ModuleDependency -Root $root -KernelVersion $f.Version }).TotalSeconds
+            } finally { $one.LastWriteTimeUtc = $original }   # a hard link: the fixture's file is left as it was
 
             Remove-Item $cache -ErrorAction SilentlyContinue
             Push-Location $repo
             try {
                 $p = Measure-Process @('dotnet', 'pwsh', '-NoProfile', '-NonInteractive', '-Command',
-                    "Import-Module '$repo/LkmPowerShell.psd1'; Update-ModuleDependency -Root '$($f.Root)' -KernelVersion '$($f.Version)' -OutputPath '$oOut'")
+                    "Import-Module '$repo/LkmPowerShell.psd1'; Update-ModuleDependency -Root '$root' -KernelVersion '$($f.Version)'")
             } finally { Pop-Location }
             $times.'process-cold' += $p.Seconds; $processPeak = [Math]::Max($processPeak, $p.PeakMiB)
-            Assert-SameOutput $ourDir (Join-Path $kOut "lib/modules/$($f.Version)")
+            Assert-SameOutput $dir $kmodHashes
         }
         $kmodMedian = Get-Median $times.kmod
         $sessionPeak = (Get-Process -Id $PID).PeakWorkingSet64 / 1MB
