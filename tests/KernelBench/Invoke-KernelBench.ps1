@@ -39,7 +39,7 @@
     Where results land on the host, one folder per kernel flavour. Default: <repo>/out/KernelBench.
 
 .PARAMETER TimeoutSeconds
-    Per kernel, boot to power-off. QEMU is killed when it runs out. Default 900: a safety net against hangs, generous because a busy shared 2-core machine (load average 28 seen) stretches a ~3 min guest past 7 min.
+    Per kernel, boot to power-off. QEMU is killed when it runs out. Default 1500: a safety net against hangs, generous because a busy shared 2-core machine (load average 28 seen) stretches a ~3 min guest past 7 min.
 
 .PARAMETER Tag
     Pester tags to run (Pester runs only). ExcludeTag likewise.
@@ -86,7 +86,7 @@ param(
     [string] $ResultsDirectory,
 
     [ValidateRange(30, 7200)]
-    [int] $TimeoutSeconds = 900,
+    [int] $TimeoutSeconds = 1500,
 
     [string[]] $Tag,
     [string[]] $ExcludeTag,

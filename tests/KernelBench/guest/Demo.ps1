@@ -1,5 +1,6 @@
 # The main job's story, run inside Debian's kernel under QEMU by 'build.ps1 Demo'.
 $ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'   # a serial console, not a terminal
 $repo = (Resolve-Path (Join-Path $PSScriptRoot '../../..')).Path
 Import-Module (Join-Path $repo 'LkmPowerShell.psd1')
 function Step($text) { Write-Host "`n=== $text" -ForegroundColor Cyan }

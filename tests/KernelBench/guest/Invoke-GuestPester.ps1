@@ -8,6 +8,8 @@ param(
     [string] $OutputDirectory = $env:LKMBENCH_RESULTS
 )
 $ErrorActionPreference = 'Stop'
+# Progress bars redrawn on an emulated serial console cost real time and fill the log with noise.
+$ProgressPreference = 'SilentlyContinue'
 $t0 = [Diagnostics.Stopwatch]::StartNew()
 if (-not $OutputDirectory) { throw 'Invoke-GuestPester: LKMBENCH_RESULTS is not set (this runs inside the kernel bench guest).' }
 function Write-Mark([string] $Name) {
