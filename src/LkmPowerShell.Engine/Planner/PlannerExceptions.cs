@@ -56,8 +56,8 @@ public sealed class ModuleInUseException(string module, int referenceCount, IRea
     public IReadOnlyList<string> Holders { get; } = holders;
 
     private static string Format(string module, int count, IReadOnlyList<string> holders) => holders.Count > 0
-        ? $"Module {module} is in use by {string.Join(", ", holders)}. Remove {(holders.Count == 1 ? "it" : "them")} first, " +
-          "or use -RemoveHolders to remove them with it."
+        ? $"Module {module} is in use by {string.Join(", ", holders)}. Remove {(holders.Count == 1 ? "it" : "them")} first: " +
+          $"Remove-KernelModule {string.Join(", ", holders)} -RemoveUnusedDependency also removes {module} when nothing else needs it."
         : $"Module {module} is in use (reference count {count}) but no loaded module holds it: a process, a mount, " +
           "a network interface or the kernel itself is using it. Stop that user first, or wait for the count to drop (-Timeout).";
 }
