@@ -31,6 +31,7 @@ public sealed class ModprobeConfig
         SoftDependencies = [.. b.SoftDependencies];
         WeakDependencies = [.. b.WeakDependencies];
         Warnings = [.. b.Warnings];
+        MaskedFiles = [.. b.MaskedFiles];
     }
 
     /// <summary>The files read, in the order read.</summary>
@@ -43,6 +44,9 @@ public sealed class ModprobeConfig
     public IReadOnlyList<ConfigSoftDependency> SoftDependencies { get; }
     public IReadOnlyList<ConfigWeakDependency> WeakDependencies { get; }
     public IReadOnlyList<ConfigWarning> Warnings { get; }
+
+    /// <summary>Files of the search path that were not read because a file of the same base name came first.</summary>
+    public IReadOnlyList<MaskedConfigFile> MaskedFiles { get; }
 
     /// <summary>
     /// The configuration of a system: <see cref="DefaultDirectories"/> under <paramref name="root"/>,
@@ -65,7 +69,7 @@ public sealed class ModprobeConfig
         ArgumentNullException.ThrowIfNull(paths);
         var builder = new Builder();
         var softdep = tree is null ? null : Path.Join(tree.Path, ModulesSoftdepFile.FileName);
-        foreach (var file in ModprobeConfigFiles.List(paths, softdep, builder))
+        foreach (var file in ModprobeConfigFiles.List(paths, softdep, builder, builder.MaskedFiles))
         {
             builder.Files.Add(file);
             ModprobeConfigParser.ParseFile(file, builder);
@@ -151,6 +155,7 @@ public sealed class ModprobeConfig
         public List<ConfigSoftDependency> SoftDependencies { get; } = [];
         public List<ConfigWeakDependency> WeakDependencies { get; } = [];
         public List<ConfigWarning> Warnings { get; } = [];
+        public List<MaskedConfigFile> MaskedFiles { get; } = [];
 
         public void Warn(ConfigLocation at, string message) => Warnings.Add(new ConfigWarning(at, message));
 

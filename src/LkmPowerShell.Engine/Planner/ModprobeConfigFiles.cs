@@ -12,7 +12,16 @@ internal static class ModprobeConfigFiles
     /// <summary>A modprobe.d with more files than this is not a configuration directory.</summary>
     public const int MaxFiles = 10_000;
 
-    public static IReadOnlyList<string> List(IEnumerable<string> paths, string? modulesSoftdep, ModprobeConfig.Builder warnings)
+    public static IReadOnlyList<string> List(IEnumerable<string> paths, string? modulesSoftdep, ModprobeConfig.Builder warnings) =>
+        List(paths, modulesSoftdep, warnings, null);
+
+    /// <summary>
+    /// As <see cref="List(IEnumerable{string}, string?, ModprobeConfig.Builder)"/>, and collects into
+    /// <paramref name="masked"/> every file kmod skips because an earlier directory has a file of
+    /// the same base name (the file, and the one that masks it).
+    /// </summary>
+    public static IReadOnlyList<string> List(IEnumerable<string> paths, string? modulesSoftdep, ModprobeConfig.Builder warnings,
+        List<MaskedConfigFile>? masked)
     {
         var byName = new SortedDictionary<string, string>(StringComparer.Ordinal);
         if (modulesSoftdep is not null && File.Exists(modulesSoftdep))
@@ -21,7 +30,7 @@ internal static class ModprobeConfigFiles
         {
             if (File.Exists(path))
             {
-                byName.TryAdd(Path.GetFileName(path), path);
+                Add(byName, Path.GetFileName(path), path, masked);
                 continue;
             }
             if (!Directory.Exists(path)) continue; // a missing directory is normal (/run/modprobe.d)
@@ -51,9 +60,18 @@ internal static class ModprobeConfigFiles
                     warnings.Warn(new ConfigLocation(entry.FullName, 0), "directories inside modprobe.d are not read (kmod does not support them)");
                     continue;
                 }
-                byName.TryAdd(name, entry.FullName);
+                Add(byName, name, entry.FullName, masked);
             }
         }
         return [.. byName.Values];
     }
+
+    private static void Add(SortedDictionary<string, string> byName, string name, string path, List<MaskedConfigFile>? masked)
+    {
+        if (!byName.TryAdd(name, path))
+            masked?.Add(new MaskedConfigFile(path, byName[name]));
+    }
 }
+
+/// <summary>A modprobe.d file kmod does not read because <paramref name="MaskedBy"/> has the same base name and comes first.</summary>
+public sealed record MaskedConfigFile(string Path, string MaskedBy);

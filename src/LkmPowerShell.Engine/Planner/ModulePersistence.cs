@@ -77,25 +77,7 @@ public sealed class ModulePersistence(SystemRoot root)
             if (!IsOurs(path)) throw new PersistenceConflictException(module, path);
             if (File.ReadAllText(path) == content) return new PersistedFile(path, PersistChange.Unchanged);
         }
-        var folder = Path.GetDirectoryName(path)!;
-        Directory.CreateDirectory(folder);
-        var temp = Path.Join(folder, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                var bytes = Encoding.UTF8.GetBytes(content);
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: true); // the rename must not publish an empty file after a crash
-            }
-            if (!OperatingSystem.IsWindows())
-                File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        AtomicFile.Write(path, content);
         return new PersistedFile(path, PersistChange.Written);
     }
 

@@ -1,0 +1,119 @@
+using System.Text;
+using LkmPowerShell.Engine.Kernel;
+using LkmPowerShell.Engine.ModuleFiles;
+using LkmPowerShell.Engine.ModuleTree;
+
+namespace LkmPowerShell.Engine.Configuration;
+
+/// <summary>A parameter changed at run time: its value before and after, as the kernel shows them.</summary>
+public sealed record ParameterChange(string Module, string Parameter, string? Type, string? OldValue, string? NewValue, string Path, bool Changed)
+{
+    public override string ToString() => $"{Module}.{Parameter}: {OldValue} -> {NewValue}";
+}
+
+/// <summary>Why a parameter cannot be set; <see cref="Reason"/> tells the kind, the message the cause and the fix.</summary>
+public sealed class ParameterChangeException(string module, string parameter, ParameterChangeFailure reason, string message, Exception? inner = null)
+    : Exception(message, inner)
+{
+    public string Module { get; } = module;
+    public string Parameter { get; } = parameter;
+    public ParameterChangeFailure Reason { get; } = reason;
+}
+
+public enum ParameterChangeFailure { ModuleNotLoaded, UnknownParameter, ReadOnly, InvalidValue, WriteFailed }
+
+/// <summary>
+/// Changes a loaded (or built-in) module's parameter through /sys/module/NAME/parameters/PARAM,
+/// after checking what the kernel would otherwise refuse with a bare errno: that the module is
+/// there, that it declares the parameter, that the parameter's sysfs mode lets it be written, and
+/// that the value fits its type (from the module file's modinfo, or modules.builtin.modinfo).
+/// </summary>
+public sealed class ModuleParameterWriter(SystemRoot root)
+{
+    private readonly SysModuleReader _sys = new(root ?? throw new ArgumentNullException(nameof(root)));
+
+    /// <summary>The parameter's file, checked; or an exception saying what is wrong.</summary>
+    public string ParameterPath(string module, string parameter)
+    {
+        var name = ModuleName.Normalize(module);
+        var dir = _sys.ModuleDirectory(name);
+        if (!Directory.Exists(dir))
+            throw new ParameterChangeException(name, parameter, ParameterChangeFailure.ModuleNotLoaded,
+                $"{name} is not loaded and not built in ({dir} does not exist): a parameter can only be changed on a live module. Load it first, with the value as a load-time option.");
+        if (parameter.Contains('/') || parameter is "." or ".." || parameter.Length == 0)
+            throw new ParameterChangeException(name, parameter, ParameterChangeFailure.UnknownParameter, $"'{parameter}' is not a parameter name.");
+        var paramDir = System.IO.Path.Join(dir, "parameters");
+        foreach (var candidate in new[] { parameter, parameter.Replace('-', '_'), parameter.Replace('_', '-') })
+        {
+            var path = System.IO.Path.Join(paramDir, candidate);
+            if (File.Exists(path)) return path;
+        }
+        var declared = Directory.Exists(paramDir) ? Directory.EnumerateFiles(paramDir).Select(System.IO.Path.GetFileName).Order(StringComparer.Ordinal).ToList() : [];
+        throw new ParameterChangeException(name, parameter, ParameterChangeFailure.UnknownParameter,
+            declared.Count == 0
+                ? $"{name} has no parameter '{parameter}': it shows no parameters in {paramDir} (parameters declared with mode 0 are not shown and cannot be changed at run time)."
+                : $"{name} has no parameter '{parameter}'; it shows: {string.Join(", ", declared)}. (Parameters declared with mode 0 are not shown and cannot be changed at run time.)");
+    }
+
+    /// <summary>The parameter's type from modinfo (<c>int</c>, <c>charp</c>, <c>array of int</c> ...), or null when unknown.</summary>
+    public static string? TypeOf(ModuleDirectory? tree, string module, string parameter)
+    {
+        if (tree is null) return null;
+        var name = ModuleName.Normalize(module);
+        try
+        {
+            if (tree.FindModule(name) is { } installed)
+                return ModuleFileReader.Read(installed.Path).Parameters.FirstOrDefault(p => Same(p.Name, parameter))?.Type;
+            return tree.BuiltinModinfo().Where(f => f.Module == name && f.Key == "parmtype")
+                .Select(f => f.Value.Split(':', 2)).FirstOrDefault(kv => kv.Length == 2 && Same(kv[0], parameter)) is { } found ? found[1] : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ModuleFormatException)
+        {
+            return null; // the kernel still checks the value
+        }
+    }
+
+    /// <summary>Checks and writes; returns the values before and after. Writing the value it already has is not a change, and nothing is written.</summary>
+    /// <exception cref="ParameterChangeException">Every refusal and failure.</exception>
+    public ParameterChange Set(string module, string parameter, string value, string? type)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var name = ModuleName.Normalize(module);
+        var path = ParameterPath(name, parameter);
+        var param = System.IO.Path.GetFileName(path);
+        if (!OperatingSystem.IsWindows())
+        {
+            var mode = File.GetUnixFileMode(path);
+            if ((mode & (UnixFileMode.UserWrite | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) == 0)
+                throw new ParameterChangeException(name, param, ParameterChangeFailure.ReadOnly,
+                    $"{name}.{param} is read-only at run time (its sysfs mode is {Octal(mode)}): the module declared it so. Give it when the module is loaded instead (as a load-time option, or 'options {name} {param}={value}' in modprobe.d), reloading the module if it is loaded.");
+        }
+        if (ParameterValueCheck.Problem(type, value) is { } problem)
+            throw new ParameterChangeException(name, param, ParameterChangeFailure.InvalidValue,
+                $"'{value}' does not fit {name}.{param}, a parameter of type {type}: {problem}. Nothing was written.");
+        var old = SysfsAttribute.Read(path).Value;
+        if (old is not null && old == value)
+            return new ParameterChange(name, param, type, old, old, path, false);
+        try
+        {
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Write);
+            RandomAccess.Write(handle, Encoding.UTF8.GetBytes(value), 0);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new ParameterChangeException(name, param, ParameterChangeFailure.WriteFailed,
+                $"Writing {path} was refused ({e.Message}): changing module parameters needs root.", e);
+        }
+        catch (IOException e)
+        {
+            throw new ParameterChangeException(name, param, ParameterChangeFailure.WriteFailed,
+                $"The kernel refused '{value}' for {name}.{param}{(type is null ? "" : " (" + type + ")")}: {e.Message}. The module's own setter checks the value beyond its type (a range, a state that allows the change); the kernel log may say more.", e);
+        }
+        var now = SysfsAttribute.Read(path).Value;
+        return new ParameterChange(name, param, type, old, now, path, old != now);
+    }
+
+    private static bool Same(string a, string b) => a.Replace('-', '_') == b.Replace('-', '_');
+
+    private static string Octal(UnixFileMode mode) => "0" + Convert.ToString((int)mode & 0x1FF, 8);
+}
