@@ -10,7 +10,8 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('LkmPowerShell.Format.ps1xml')
     TypesToProcess       = @('LkmPowerShell.Types.ps1xml')
-    CmdletsToExport      = @('Get-KernelModule', 'Find-KernelSymbol', 'Import-KernelModule', 'Remove-KernelModule', 'Update-ModuleDependency')
+    CmdletsToExport      = @('Get-KernelModule', 'Find-KernelSymbol', 'Import-KernelModule', 'Remove-KernelModule', 'Update-ModuleDependency',
+                             'Get-KernelModuleConfiguration', 'Disable-KernelModule', 'Enable-KernelModule', 'Get-KernelModuleBootEntry', 'Set-KernelModuleParameter')
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()

@@ -1,0 +1,74 @@
+using System.Management.Automation;
+using LkmPowerShell.Engine;
+using LkmPowerShell.Engine.Configuration;
+using LkmPowerShell.Engine.Planner;
+
+namespace LkmPowerShell.Commands;
+
+/// <summary>
+/// Makes modules impossible to load by modprobe, the CIS way (install NAME /bin/false and
+/// blacklist NAME in LkmPowerShell's own file under /etc/modprobe.d); -Unload also removes a
+/// loaded one now, if nothing uses it.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Disable, "KernelModule", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(ModuleDisableStatus))]
+public sealed class DisableKernelModuleCommand : PSCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("ModuleName", "Module")]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(KernelModuleNameCompleter))]
+    public string[]? Name { get; set; }
+
+    [Parameter]
+    public SwitchParameter Unload { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string Root { get; set; } = "/";
+
+    private ModuleDisabler? _disabler;
+
+    protected override void BeginProcessing() =>
+        _disabler = new ModuleDisabler(new SystemRoot(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root)));
+
+    protected override void ProcessRecord()
+    {
+        foreach (var name in Name!)
+        {
+            var status = ModuleConfigurationErrors.Try(this, name, () =>
+            {
+                // Nothing to write when our file or another one already disables it: no prompt then.
+                var now = _disabler!.Status(name);
+                var needsWrite = !now.Compliant && !_disabler.DisabledModules().Contains(now.Module);
+                return needsWrite && !ShouldProcess($"{_disabler.FilePath}: install {now.Module} {ModuleDisabler.NoOpCommand}, blacklist {now.Module}", "Disable kernel module")
+                    ? null
+                    : _disabler.Disable(name);
+            });
+            if (status is null)
+                continue;
+            WriteVerbose($"{status.Module}: {status.Change}{(status.Note is null ? "" : "; " + status.Note)}");
+            if (status.Note is not null && !status.Disabled)
+                WriteWarning($"{status.Module}: {status.Note}");
+            if (Unload && status.Loaded == true && _disabler!.Root.IsHost)
+                status = RemoveNow(status);
+            if (PassThru)
+                WriteObject(status);
+        }
+    }
+
+    /// <summary>Runs Remove-KernelModule, so unloading has one implementation and its refusals (in use, built in) reach the user unchanged.</summary>
+    private ModuleDisableStatus RemoveNow(ModuleDisableStatus status)
+    {
+        using var ps = System.Management.Automation.PowerShell.Create(RunspaceMode.CurrentRunspace);
+        ps.AddCommand("LkmPowerShell\\Remove-KernelModule").AddParameter("Name", status.Module).AddParameter("Confirm", false);
+        if (MyInvocation.BoundParameters.ContainsKey("Verbose")) ps.AddParameter("Verbose", true);
+        ps.Invoke();
+        foreach (var e in ps.Streams.Error)
+            WriteError(e);
+        return _disabler!.Status(status.Module, status.Change, status.Note);
+    }
+}

@@ -1,0 +1,63 @@
+using System.Management.Automation;
+using LkmPowerShell.Engine;
+using LkmPowerShell.Engine.Configuration;
+using LkmPowerShell.Engine.ModuleTree;
+
+namespace LkmPowerShell.Commands;
+
+/// <summary>
+/// What will be loaded at boot: modules-load= on the kernel command line, the modules-load.d
+/// directories (systemd's override rule) and Debian's /etc/modules, each with its file and line and
+/// whether the target kernel has it.
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "KernelModuleBootEntry")]
+[OutputType(typeof(BootModuleEntry))]
+public sealed class GetKernelModuleBootEntryCommand : PSCmdlet
+{
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("ModuleName")]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(KernelModuleNameCompleter))]
+    public string[]? Name { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? KernelVersion { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string Root { get; set; } = "/";
+
+    private IReadOnlyList<BootModuleEntry>? _entries;
+
+    protected override void BeginProcessing()
+    {
+        var root = new SystemRoot(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root));
+        ModuleDirectory? tree = null;
+        if (KernelVersion is not null || ModuleTrees.DefaultVersion(root) is { } v && Directory.Exists(root.ModulesDirectory(v)))
+        {
+            tree = ModuleTrees.Open(this, root, KernelVersion);
+            if (tree is null)
+                return;
+        }
+        else
+        {
+            WriteVerbose($"No module tree for the target kernel under {root}: Installed is left empty.");
+        }
+        var warnings = new List<string>();
+        _entries = BootModuleList.Read(root, tree, null, warnings);
+        foreach (var w in warnings)
+            WriteWarning(w);
+    }
+
+    protected override void ProcessRecord()
+    {
+        if (_entries is null)
+            return;
+        var patterns = new ModuleNamePatterns(Name);
+        foreach (var e in _entries)
+            if (patterns.Match(ModuleName.Normalize(e.Name)))
+                WriteObject(e);
+    }
+}

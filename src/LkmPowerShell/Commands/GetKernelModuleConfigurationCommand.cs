@@ -1,0 +1,98 @@
+using System.Management.Automation;
+using LkmPowerShell.Engine;
+using LkmPowerShell.Engine.Configuration;
+using LkmPowerShell.Engine.ModuleTree;
+using LkmPowerShell.Engine.Planner;
+
+namespace LkmPowerShell.Commands;
+
+/// <summary>
+/// modprobe -c as objects: every entry of modprobe.d, the tree's modules.softdep and the kernel
+/// command line, with file, line and whether it is in effect; -AsText prints what modprobe -c
+/// prints; -KernelRequest shows the helper the kernel runs for its own module requests.
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "KernelModuleConfiguration", DefaultParameterSetName = EntrySet)]
+[OutputType(typeof(ConfigurationEntry), ParameterSetName = [EntrySet])]
+[OutputType(typeof(string), ParameterSetName = [TextSet])]
+[OutputType(typeof(KernelRequestSettings), ParameterSetName = [KernelRequestSet])]
+public sealed class GetKernelModuleConfigurationCommand : PSCmdlet
+{
+    private const string EntrySet = "Entry";
+    private const string TextSet = "Text";
+    private const string KernelRequestSet = "KernelRequest";
+
+    [Parameter(ParameterSetName = EntrySet, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("ModuleName")]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(KernelModuleNameCompleter))]
+    public string[]? Name { get; set; }
+
+    [Parameter(ParameterSetName = EntrySet)]
+    public ConfigurationKind[]? Kind { get; set; }
+
+    [Parameter(ParameterSetName = EntrySet)]
+    public SwitchParameter IncludeMasked { get; set; }
+
+    [Parameter(ParameterSetName = TextSet, Mandatory = true)]
+    public SwitchParameter AsText { get; set; }
+
+    [Parameter(ParameterSetName = KernelRequestSet, Mandatory = true)]
+    public SwitchParameter KernelRequest { get; set; }
+
+    [Parameter(ParameterSetName = EntrySet)]
+    [Parameter(ParameterSetName = TextSet)]
+    [ValidateNotNullOrEmpty]
+    public string? KernelVersion { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string Root { get; set; } = "/";
+
+    private IReadOnlyList<ConfigurationEntry>? _entries;
+    private ModuleDirectory? _tree;
+    private SystemRoot? _root;
+
+    protected override void BeginProcessing()
+    {
+        _root = new SystemRoot(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root));
+        if (ParameterSetName == KernelRequestSet)
+            return;
+        // The tree adds modules.softdep and the index dump; without one (an image with no
+        // modules, a kernel without module support) the modprobe.d files still count, as in kmod.
+        _tree = KernelVersion is not null || ModuleTrees.DefaultVersion(_root) is { } v && Directory.Exists(_root.ModulesDirectory(v))
+            ? ModuleTrees.Open(this, _root, KernelVersion)
+            : null;
+        if (KernelVersion is not null && _tree is null)
+            return;
+        var config = ModprobeConfig.Load(_root, _tree);
+        foreach (var w in config.Warnings)
+            WriteWarning(w.ToString());
+        _entries = EffectiveConfiguration.Entries(config, IncludeMasked);
+    }
+
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == KernelRequestSet)
+        {
+            WriteObject(KernelRequestSettings.Read(_root!));
+            return;
+        }
+        if (_entries is null)
+            return;
+        if (ParameterSetName == TextSet)
+        {
+            WriteObject(EffectiveConfiguration.ToModprobeText(_entries, _tree));
+            return;
+        }
+        var patterns = Name?.Select(n => new WildcardPattern(ModuleName.Normalize(n), WildcardOptions.IgnoreCase)).ToList();
+        foreach (var e in _entries)
+        {
+            if (Kind is { Length: > 0 } && !Kind.Contains(e.Kind))
+                continue;
+            if (patterns is not null && !Name!.Any(e.Concerns) && !patterns.Any(p => p.IsMatch(e.Module) || (e.Kind == ConfigurationKind.Alias && e.Value is not null && p.IsMatch(e.Value))))
+                continue;
+            WriteObject(e);
+        }
+    }
+}

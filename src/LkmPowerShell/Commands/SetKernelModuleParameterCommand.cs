@@ -1,0 +1,79 @@
+using System.Management.Automation;
+using LkmPowerShell.Engine;
+using LkmPowerShell.Engine.Configuration;
+using LkmPowerShell.Engine.ModuleTree;
+
+namespace LkmPowerShell.Commands;
+
+/// <summary>
+/// Changes a loaded module's parameter now, through /sys/module/NAME/parameters/PARAM, after
+/// checking that the module declares it, that it is writable, and that the value fits its type.
+/// </summary>
+[Cmdlet(VerbsCommon.Set, "KernelModuleParameter", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(ParameterChange))]
+public sealed class SetKernelModuleParameterCommand : PSCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("ModuleName", "Module")]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(KernelModuleNameCompleter))]
+    public string? Name { get; set; }
+
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(KernelModuleParameterCompleter))]
+    public string? Parameter { get; set; }
+
+    [Parameter(Mandatory = true, Position = 2, ValueFromPipelineByPropertyName = true)]
+    [AllowEmptyString]
+    public string? Value { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? KernelVersion { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string Root { get; set; } = "/";
+
+    private SystemRoot? _root;
+    private ModuleDirectory? _tree;
+    private bool _treeOpened;
+
+    protected override void BeginProcessing() =>
+        _root = new SystemRoot(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root));
+
+    protected override void ProcessRecord()
+    {
+        var writer = new ModuleParameterWriter(_root!);
+        var change = ModuleConfigurationErrors.Try(this, $"{Name}.{Parameter}", () =>
+        {
+            var path = writer.ParameterPath(Name!, Parameter!);
+            var type = ModuleParameterWriter.TypeOf(Tree(), Name!, Parameter!);
+            if (type is null)
+                WriteVerbose($"The type of {Name}.{Parameter} is unknown (no module file or modinfo for it); only the kernel checks the value.");
+            return ShouldProcess($"{path} = '{Value}'", "Set kernel module parameter")
+                ? writer.Set(Name!, Parameter!, Value!, type)
+                : null;
+        });
+        if (change is null)
+            return;
+        WriteVerbose(change.Changed ? $"{change.Module}.{change.Parameter}: '{change.OldValue}' -> '{change.NewValue}'" : $"{change.Module}.{change.Parameter} is already '{change.NewValue}'; nothing written.");
+        if (PassThru)
+            WriteObject(change);
+    }
+
+    /// <summary>The module tree, for parameter types; opened once, and quietly absent when there is none.</summary>
+    private ModuleDirectory? Tree()
+    {
+        if (_treeOpened)
+            return _tree;
+        _treeOpened = true;
+        if (KernelVersion is not null || ModuleTrees.DefaultVersion(_root!) is { } v && Directory.Exists(_root!.ModulesDirectory(v)))
+            _tree = ModuleTrees.Open(this, _root!, KernelVersion);
+        return _tree;
+    }
+}

@@ -1,0 +1,63 @@
+using System.Management.Automation;
+using LkmPowerShell.Engine.Configuration;
+using LkmPowerShell.Engine.Planner;
+
+namespace LkmPowerShell;
+
+/// <summary>The ErrorRecords of the configuration cmdlets: one a failed item, ids and categories by cause.</summary>
+internal static class ModuleConfigurationErrors
+{
+    /// <summary>Runs one item's work; a failure becomes its ErrorRecord and the result is null.</summary>
+    public static T? Try<T>(PSCmdlet cmdlet, string target, Func<T?> work) where T : class
+    {
+        try
+        {
+            return work();
+        }
+        catch (InvalidModuleNameException e)
+        {
+            cmdlet.WriteError(new ErrorRecord(e, e.ErrorId, ErrorCategory.InvalidArgument, target));
+        }
+        catch (ParameterChangeException e)
+        {
+            cmdlet.WriteError(new ErrorRecord(e, e.Reason switch
+            {
+                ParameterChangeFailure.ModuleNotLoaded => "ModuleNotLoaded",
+                ParameterChangeFailure.UnknownParameter => "ParameterNotDeclared",
+                ParameterChangeFailure.ReadOnly => "ParameterReadOnly",
+                ParameterChangeFailure.InvalidValue => "ParameterValueInvalid",
+                _ => "ParameterWriteFailed",
+            }, e.Reason switch
+            {
+                ParameterChangeFailure.ModuleNotLoaded => ErrorCategory.ObjectNotFound,
+                ParameterChangeFailure.UnknownParameter => ErrorCategory.ObjectNotFound,
+                ParameterChangeFailure.ReadOnly => ErrorCategory.PermissionDenied,
+                ParameterChangeFailure.InvalidValue => ErrorCategory.InvalidArgument,
+                _ => ErrorCategory.WriteError,
+            }, $"{e.Module}.{e.Parameter}")
+            {
+                ErrorDetails = new ErrorDetails(e.Message)
+                {
+                    RecommendedAction = e.Reason switch
+                    {
+                        ParameterChangeFailure.ReadOnly => "Give the value at load time: Import-KernelModule -Parameters, or 'options' in modprobe.d, then reload the module.",
+                        ParameterChangeFailure.ModuleNotLoaded => "Load the module first (Import-KernelModule), or give the value with -Parameters when loading it.",
+                        ParameterChangeFailure.UnknownParameter => "Get-KernelModule NAME | Select-Object -ExpandProperty Parameters lists what the module declares.",
+                        ParameterChangeFailure.InvalidValue => "Give a value of the parameter's type (Get-KernelModule -ListAvailable NAME shows the types).",
+                        _ => "Run as root; check the kernel log for the module's own message.",
+                    },
+                },
+            });
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            cmdlet.WriteError(new ErrorRecord(new UnauthorizedAccessException($"{target}: {e.Message} Changing modprobe.d needs root.", e),
+                "ConfigurationAccessDenied", ErrorCategory.PermissionDenied, target));
+        }
+        catch (IOException e)
+        {
+            cmdlet.WriteError(new ErrorRecord(e, "ConfigurationWriteFailed", ErrorCategory.WriteError, target));
+        }
+        return null;
+    }
+}
