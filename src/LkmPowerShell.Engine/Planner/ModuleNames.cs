@@ -15,7 +15,8 @@ public static class ModuleNames
     {
         if (string.IsNullOrWhiteSpace(name)) return "the name is empty";
         if (name.Length > MaxLength) return $"the name is {name.Length:N0} characters long, more than {MaxLength:N0}";
-        if (name.Contains('/')) return "it contains '/', so it is a path, not a module name; use -Path to load a module file";
+        // devname: aliases (modules.devname, requested for /dev nodes) name device paths: devname:net/tun.
+        if (name.Contains('/') && !name.StartsWith("devname:", StringComparison.Ordinal)) return "it contains '/', so it is a path, not a module name; use -Path to load a module file";
         if (name.Contains("..", StringComparison.Ordinal)) return "it contains '..'; module names and aliases never do";
         if (name.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))) return "it contains spaces or control characters";
         return null;

@@ -17,7 +17,7 @@ public sealed class DisableKernelModuleCommand : PSCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("ModuleName", "Module")]
     [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(KernelModuleNameCompleter))]
+    [ArgumentCompleter(typeof(Completion.InstalledModuleNameCompleter))]
     public string[]? Name { get; set; }
 
     [Parameter]

@@ -25,7 +25,7 @@ public sealed class GetKernelModuleConfigurationCommand : PSCmdlet
     [Alias("ModuleName")]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(KernelModuleNameCompleter))]
+    [ArgumentCompleter(typeof(Completion.InstalledModuleNameCompleter))]
     public string[]? Name { get; set; }
 
     [Parameter(ParameterSetName = EntrySet)]
@@ -43,6 +43,7 @@ public sealed class GetKernelModuleConfigurationCommand : PSCmdlet
     [Parameter(ParameterSetName = EntrySet)]
     [Parameter(ParameterSetName = TextSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.KernelVersionCompleter))]
     public string? KernelVersion { get; set; }
 
     [Parameter]

@@ -4,7 +4,7 @@ using System.Management.Automation.Language;
 using LkmPowerShell.Engine;
 using LkmPowerShell.Engine.Kernel;
 
-namespace LkmPowerShell;
+namespace LkmPowerShell.Completion;
 
 /// <summary>Tab completion for -Parameter: the parameters the module named by -Name shows in /sys/module. Never throws.</summary>
 public sealed class KernelModuleParameterCompleter : IArgumentCompleter
