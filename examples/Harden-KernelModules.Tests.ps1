@@ -11,13 +11,14 @@ Describe 'Harden-KernelModules.ps1, cmdlets mocked' {
     BeforeEach {
         Mock Disable-KernelModule { }
         Mock Remove-KernelModule { }
-        Mock Get-KernelModule { } # nothing loaded
-        Mock Get-KernelModule { [pscustomobject]@{ Name = 'squashfs' } } -ParameterFilter { $Name -eq 'squashfs' }
-        Mock Get-KernelModuleConfiguration { }
+        Mock Get-KernelModule { [pscustomobject]@{ Name = 'squashfs' }; [pscustomobject]@{ Name = 'ext4' } } # loaded
         Mock Get-KernelModuleConfiguration {
             [pscustomobject]@{ Kind = 'Install'; Module = 'cramfs'; DisablesLoading = $true; Location = '/etc/modprobe.d/x.conf:1' }
+            [pscustomobject]@{ Kind = 'Install'; Module = 'cramfs'; DisablesLoading = $false; Location = '/etc/modprobe.d/y.conf:1' }
             [pscustomobject]@{ Kind = 'Blacklist'; Module = 'cramfs'; Location = '/etc/modprobe.d/x.conf:2' }
-        } -ParameterFilter { $Name -eq 'cramfs' }
+            [pscustomobject]@{ Kind = 'Install'; Module = 'usb_*'; DisablesLoading = $false; Location = '/etc/modprobe.d/z.conf:4' }
+            [pscustomobject]@{ Kind = 'Blacklist'; Module = 'usb_storage'; Location = '/etc/modprobe.d/z.conf:5' }
+        }
     }
 
     It 'disables the whole CIS list in one call and removes only what is loaded' {
@@ -35,7 +36,9 @@ Describe 'Harden-KernelModules.ps1, cmdlets mocked' {
         $cramfs.DisabledBy | Should -Be '/etc/modprobe.d/x.conf:1'
         $squashfs = $report | Where-Object Module -EQ 'squashfs'
         ($squashfs.Loaded, $squashfs.Disabled, $squashfs.Compliant) | Should -Be @($true, $false, $false)
-        ($report | Where-Object Module -EQ 'usb_storage').Compliant | Should -BeFalse
+        $usb = $report | Where-Object Module -EQ 'usb_storage'
+        ($usb.Disabled, $usb.Blacklisted, $usb.BlacklistedBy, $usb.Compliant) | Should -Be @($false, $true, '/etc/modprobe.d/z.conf:5', $false)
+        Should -Invoke Get-KernelModuleConfiguration -Times 1 -Exactly # one read of the configuration for all twelve
     }
 
     It '-AuditOnly changes nothing' {

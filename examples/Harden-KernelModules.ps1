@@ -28,36 +28,41 @@ param(
 $ErrorActionPreference = 'Stop'
 Import-Module LkmPowerShell -ErrorAction SilentlyContinue   # when installed; tests import it from the repository
 
-function Get-ModuleCompliance([string] $Name) {
-    # The configuration kmod uses, as objects: kmod runs the first install command that matches,
-    # and any blacklist entry of the exact name counts.
-    $entries = @(Get-KernelModuleConfiguration -Name $Name -Kind Install, Blacklist -Root $Root)
-    $normalized = $Name.Replace('-', '_')
-    $install = $entries | Where-Object Kind -EQ 'Install' | Select-Object -First 1
-    $blacklist = $entries | Where-Object { $_.Kind -eq 'Blacklist' -and $_.Module -eq $normalized } | Select-Object -First 1
-    $loaded = [bool](Get-KernelModule -Name $normalized -Root $Root -ErrorAction SilentlyContinue)
-    $disabled = [bool]($install -and $install.DisablesLoading)
-    [pscustomobject]@{
-        PSTypeName    = 'LkmPowerShell.Example.ModuleCompliance'
-        Module        = $normalized
-        Disabled      = $disabled
-        DisabledBy    = if ($disabled) { $install.Location } else { $null }
-        Blacklisted   = [bool]$blacklist
-        BlacklistedBy = if ($blacklist) { $blacklist.Location } else { $null }
-        Loaded        = $loaded
-        Compliant     = $disabled -and [bool]$blacklist -and -not $loaded
+function Get-ModuleCompliance([string[]] $Names) {
+    # The configuration kmod uses, as objects, read once: kmod runs the first install command whose
+    # pattern matches a module (entries come in kmod's order), and a blacklist entry of the exact
+    # name counts. -clike is fnmatch closely enough for modprobe.d patterns.
+    $entries = @(Get-KernelModuleConfiguration -Name $Names -Kind Install, Blacklist -Root $Root)
+    $loaded = @(Get-KernelModule -Root $Root -ErrorAction SilentlyContinue).Name
+    foreach ($name in $Names) {
+        $normalized = $name.Replace('-', '_')
+        $install = $entries | Where-Object { $_.Kind -eq 'Install' -and $normalized -clike $_.Module } | Select-Object -First 1
+        $blacklist = $entries | Where-Object { $_.Kind -eq 'Blacklist' -and $_.Module -ceq $normalized } | Select-Object -First 1
+        $disabled = [bool]($install -and $install.DisablesLoading)
+        $isLoaded = $loaded -contains $normalized
+        [pscustomobject]@{
+            PSTypeName    = 'LkmPowerShell.Example.ModuleCompliance'
+            Module        = $normalized
+            Disabled      = $disabled
+            DisabledBy    = if ($disabled) { $install.Location } else { $null }
+            Blacklisted   = [bool]$blacklist
+            BlacklistedBy = if ($blacklist) { $blacklist.Location } else { $null }
+            Loaded        = $isLoaded
+            Compliant     = $disabled -and [bool]$blacklist -and -not $isLoaded
+        }
     }
 }
 
 if (-not $AuditOnly) {
     Disable-KernelModule -Name $Module -Root $Root
     if ($Root -eq '/') {
+        $loaded = @(Get-KernelModule -ErrorAction SilentlyContinue).Name
         foreach ($name in $Module) {
-            if (Get-KernelModule -Name $name.Replace('-', '_') -ErrorAction SilentlyContinue) {
+            if ($loaded -contains $name.Replace('-', '_')) {
                 # In use is an error for that module only: report it, and go on with the others.
                 Remove-KernelModule -Name $name -RemoveUnusedDependency -ErrorAction Continue
             }
         }
     }
 }
-foreach ($name in $Module) { Get-ModuleCompliance $name }
+Get-ModuleCompliance $Module

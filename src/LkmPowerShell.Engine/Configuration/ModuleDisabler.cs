@@ -118,16 +118,12 @@ public sealed class ModuleDisabler
     /// <summary>The module's state under the configuration as kmod reads it now (the kernel command line included).</summary>
     public ModuleDisableStatus Status(string module, DisableChange change = DisableChange.Unchanged, string? note = null)
     {
-        var name = ModuleName.Normalize(module);
-        var config = ModprobeConfig.Load(Root);
-        var install = config.InstallCommandFor(name);
-        var blacklist = config.BlacklistEntryFor(name);
+        var block = ModuleLoadBlock.Of(ModprobeConfig.Load(Root), module);
         bool? loaded = null;
         var kernel = new RunningKernel(Root);
-        if (kernel.SupportsModules) loaded = kernel.GetLoadedModule(name) is not null;
-        var disabled = install is not null && ConfigurationEntry.IsNoOpCommand(install.Command);
-        return new ModuleDisableStatus(name, change, disabled, disabled ? install!.Source.ToString() : null,
-            blacklist is not null, blacklist?.Source.ToString(), loaded, FilePath, note);
+        if (kernel.SupportsModules) loaded = kernel.GetLoadedModule(block.Module) is not null;
+        return new ModuleDisableStatus(block.Module, change, block.Disabled, block.DisabledBy?.ToString(),
+            block.Blacklisted, block.BlacklistedBy?.ToString(), loaded, FilePath, note);
     }
 
     /// <summary>The file's content for these modules.</summary>
@@ -143,6 +139,8 @@ public sealed class ModuleDisabler
     private List<string>? ReadOwnModules()
     {
         if (!File.Exists(FilePath)) return [];
+        // Two lines a module: even every module of a kernel fits in far less than this.
+        if (new FileInfo(FilePath).Length > ModprobeConfigParser.MaxFileBytes) return null;
         var text = File.ReadAllText(FilePath);
         if (!text.StartsWith(Header, StringComparison.Ordinal)) return null;
         var modules = new List<string>();
