@@ -131,7 +131,7 @@ Describe 'The module manifest' {
         $m.ExportedCmdlets.Keys | Sort-Object | Should -Be @('Disable-KernelModule', 'Enable-KernelModule', 'Find-KernelSymbol', 'Get-KernelModule', 'Get-KernelModuleBootEntry', 'Get-KernelModuleConfiguration', 'Import-KernelModule', 'Remove-KernelModule', 'Set-KernelModuleParameter', 'Update-ModuleDependency')
         $m.CompatiblePSEditions | Should -Be @('Core')
         $m.PrivateData.PSData.Tags | Should -Contain 'kmod'
-        (Get-Command -Module LkmPowerShell).Name | Sort-Object | Should -Be @('Find-KernelSymbol', 'Get-KernelModule', 'Import-KernelModule', 'Remove-KernelModule', 'Update-ModuleDependency')
+        (Get-Command -Module LkmPowerShell).Name | Sort-Object | Should -Be @('Disable-KernelModule', 'Enable-KernelModule', 'Find-KernelSymbol', 'Get-KernelModule', 'Get-KernelModuleBootEntry', 'Get-KernelModuleConfiguration', 'Import-KernelModule', 'Remove-KernelModule', 'Set-KernelModuleParameter', 'Update-ModuleDependency')
     }
 }
 
