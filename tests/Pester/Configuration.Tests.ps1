@@ -93,6 +93,11 @@ Describe 'Disable-KernelModule and Enable-KernelModule' {
         (Get-Item $file).LastWriteTimeUtc | Should -Be $before.LastWriteTimeUtc
     }
 
+    It 'Enable-KernelModule completes the modules LkmPowerShell disabled' {
+        $line = "Enable-KernelModule -Root '$root' -Name "
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('freevxfs', 'usb_storage')
+    }
+
     It '-WhatIf writes nothing' {
         Disable-KernelModule sctp -Root $root -WhatIf
         Get-Content (Join-Path $root 'etc/modprobe.d/00-lkmpowershell-disabled.conf') -Raw | Should -Not -Match 'sctp'

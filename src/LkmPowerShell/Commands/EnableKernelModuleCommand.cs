@@ -16,7 +16,7 @@ public sealed class EnableKernelModuleCommand : PSCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("ModuleName", "Module")]
     [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(Completion.InstalledModuleNameCompleter))]
+    [ArgumentCompleter(typeof(Completion.DisabledModuleNameCompleter))]
     public string[]? Name { get; set; }
 
     [Parameter]
