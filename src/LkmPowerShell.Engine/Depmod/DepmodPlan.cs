@@ -1,7 +1,7 @@
 namespace LkmPowerShell.Engine.Depmod;
 
 /// <summary>
-/// A computed run, not yet written: every output file in memory. What -WhatIf can show, and what
+/// A computed run, not yet written: every output file in memory. What a dry run can show, and what
 /// <see cref="DepmodRunner.Publish"/> writes.
 /// </summary>
 public sealed class DepmodPlan
