@@ -21,9 +21,6 @@ public sealed class DepmodPlan
     public required bool Skipped { get; init; }
     public int ModulesFromCache { get; init; }
 
-    /// <summary>Time spent in each step of the computation, in order (for benchmarks and -Verbose).</summary>
-    public IReadOnlyList<KeyValuePair<string, TimeSpan>> Phases { get; init; } = [];
-
     /// <summary>Time spent computing.</summary>
     public required TimeSpan Duration { get; init; }
 

@@ -98,7 +98,7 @@ internal sealed class ModuleSearch
                 FilePath = full,
                 KmodPath = kmodPath,
                 RelativePath = isExternal ? null : rel,
-                Name = ByteString.ModuleNameOf(ByteString.FromPath(name)),
+                Name = ModuleName.FromPath(ByteString.FromPath(name)),
                 Identity = identity,
             });
         }

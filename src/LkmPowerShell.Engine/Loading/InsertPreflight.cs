@@ -23,7 +23,7 @@ public static class InsertPreflight
     public static ModuleWouldBeRefusedException? Check(ModuleFileInfo module, IKernel kernel, ModuleDirectory? tree, bool ignoreVermagic)
     {
         var release = kernel.Release;
-        var built = module.GetValue("vermagic")?.Split(' ', 2)[0];
+        var built = module.KernelVersion;
         if (!ignoreVermagic && built is not null && release is not null && built != release)
             return new ModuleWouldBeRefusedException(module.Name, module.Path, RefusalReason.BuiltForOtherKernel,
                 $"{module.Name} was built for kernel {built}, but the running kernel is {release}: the kernel would refuse it (Invalid module format).")

@@ -15,7 +15,7 @@ public sealed class KernelModuleFile
         Path = info.Path;
         var vermagic = Text(info.GetValue("vermagic"));
         VersionMagic = vermagic;
-        KernelVersion = vermagic?.Split(' ', 2)[0];
+        KernelVersion = Text(info.KernelVersion);
         Description = Text(info.GetValue("description"));
         Author = Texts(info.GetValues("author"));
         License = Text(info.GetValue("license"));
