@@ -431,3 +431,29 @@ public sealed class ModprobeSessionTests : IDisposable
         Assert.All(session.Unpersist("dummy"), f => Assert.Equal(PersistChange.Deleted, f.Change));
     }
 }
+
+/// <summary>The replay scenario against the fake kernel, on both Debian trees: the transcript the real kernels give in the guest.</summary>
+public sealed class ReplayScenarioTests
+{
+    public static string ExpectedPath =>
+        Path.Combine(AppContext.BaseDirectory, "../../../../KernelBench/guest/Replay.expected.txt");
+
+    [Theory]
+    [MemberData(nameof(KernelFixtures.Both), MemberType = typeof(KernelFixtures))]
+    public void TheFakeKernelGivesTheExpectedTranscript(string flavour)
+    {
+        var fixture = KernelFixtures.Load(flavour);
+        var tree = ModuleDirectory.Open(new SystemRoot(fixture.Root), fixture.Version);
+        var scratch = Directory.CreateTempSubdirectory("lkm-replay-").FullName;
+        try
+        {
+            var kernel = new FakeKernel(new SystemRoot(scratch), tree) { Decompression = flavour == "xz" ? "xz" : null };
+            var transcript = ReplayScenario.Run(kernel, tree);
+            Assert.Equal(File.ReadAllLines(ExpectedPath), transcript);
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+    }
+}
