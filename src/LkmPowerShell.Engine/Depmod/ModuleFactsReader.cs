@@ -123,13 +123,10 @@ internal static class ModuleFactsReader
         var symbols = symtab is null ? null : elf.OpenSymbols(symtab);
         var versions = ModuleElfExtractor.ReadVersions(elf);
         var exported = ModuleElfExtractor.ReadExports(elf, symbols);
-        var required = ModuleElfExtractor.ReadRequiredSymbols(elf, symbols, versions);
+        var needs = ModuleElfExtractor.ReadRequiredSymbols(elf, symbols, versions, static (name, crc, weak) => new NeededSymbol(name, crc ?? 0, weak));
         var exports = new ProvidedSymbol[exported.Length];
         for (var i = 0; i < exports.Length; i++)
             exports[i] = new ProvidedSymbol(exported[i].Name, exported[i].Crc ?? 0);
-        var needs = new NeededSymbol[required.Length];
-        for (var i = 0; i < needs.Length; i++)
-            needs[i] = new NeededSymbol(required[i].Name, required[i].Crc ?? 0, required[i].IsWeak);
         List<string> aliases = [], softdeps = [], weakdeps = [];
         foreach (var e in ModuleElfExtractor.ReadModInfo(elf, DepmodKeys))
             (e.Key == "alias" ? aliases : e.Key == "softdep" ? softdeps : weakdeps).Add(e.Value);

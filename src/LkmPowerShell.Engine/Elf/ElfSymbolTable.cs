@@ -1,9 +1,28 @@
 namespace LkmPowerShell.Engine.Elf;
 
-/// <summary>One symbol as it sits in the table: its name still bytes (no string made for it).</summary>
-public readonly ref struct RawElfSymbol(ReadOnlySpan<byte> name, ulong value, byte info, ushort sectionIndex)
+/// <summary>
+/// One symbol as it sits in the table: its name still bytes, not even measured until asked for
+/// (most symbols of a module are never looked at by name).
+/// </summary>
+public readonly ref struct RawElfSymbol(ReadOnlySpan<byte> nameAndRest, ulong value, byte info, ushort sectionIndex)
 {
-    public ReadOnlySpan<byte> Name { get; } = name;
+    private readonly ReadOnlySpan<byte> _nameAndRest = nameAndRest; // the string table from the name on
+
+    /// <summary>The name's bytes, up to its NUL (or the end of the string table).</summary>
+    public ReadOnlySpan<byte> Name
+    {
+        get
+        {
+            var end = _nameAndRest.IndexOf((byte)0);
+            return end < 0 ? _nameAndRest : _nameAndRest[..end];
+        }
+    }
+
+    public bool HasName => _nameAndRest.Length > 0 && _nameAndRest[0] != 0;
+
+    /// <summary>Whether the name starts with <paramref name="prefix"/> (which holds no NUL), without measuring it.</summary>
+    public bool NameStartsWith(ReadOnlySpan<byte> prefix) => _nameAndRest.StartsWith(prefix);
+
     public ulong Value { get; } = value;
     public byte Info { get; } = info;
     public ushort SectionIndex { get; } = sectionIndex;
@@ -66,9 +85,7 @@ public sealed class ElfSymbolTable
                 throw new ModuleFormatException(_elf.Path, (long)_symtab.Offset + (long)index * _entrySize,
                     $"symbol {index} names string offset {nameOffset}, beyond the {strings.Length}-byte string table {_elf.Describe(_strtab)}");
             }
-            var rest = strings[(int)nameOffset..];
-            var end = rest.IndexOf((byte)0);
-            return new RawElfSymbol(end < 0 ? rest : rest[..end], value, info, shndx);
+            return new RawElfSymbol(strings[(int)nameOffset..], value, info, shndx);
         }
     }
 }

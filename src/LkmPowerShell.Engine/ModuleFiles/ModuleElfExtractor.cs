@@ -103,7 +103,7 @@ internal static class ModuleElfExtractor
             for (var i = 1; i < symbols.Count; i++)
             {
                 var s = symbols[i];
-                if (!s.Name.StartsWith("__crc_"u8))
+                if (!s.NameStartsWith("__crc_"u8))
                     continue;
                 list.Add(new ExportedSymbol(ElfImage.Latin1(s.Name[CrcPrefix.Length..]), ResolveCrc(elf, s, ref crcSections), ToBinding(s.Bind)));
             }
@@ -177,7 +177,11 @@ internal static class ModuleElfExtractor
     /// of its __versions entry; then the __versions entries no symbol named (module_layout and the
     /// like), as kmod lists them.
     /// </summary>
-    public static RequiredSymbol[] ReadRequiredSymbols(ElfImage elf, ElfSymbolTable? symbols, SymbolVersion[] versions)
+    public static RequiredSymbol[] ReadRequiredSymbols(ElfImage elf, ElfSymbolTable? symbols, SymbolVersion[] versions) =>
+        ReadRequiredSymbols(elf, symbols, versions, static (name, crc, weak) => new RequiredSymbol(name, crc, weak));
+
+    /// <summary>The same, each made by <paramref name="make"/> (depmod keeps them as small structs).</summary>
+    public static T[] ReadRequiredSymbols<T>(ElfImage elf, ElfSymbolTable? symbols, SymbolVersion[] versions, Func<string, ulong?, bool, T> make)
     {
         if (symbols is null)
             return [];
@@ -186,11 +190,11 @@ internal static class ModuleElfExtractor
             byName.TryAdd(versions[i].Name, i);
         var visited = new bool[versions.Length];
         var sparc = elf.Machine is 2 or 43; // STT_REGISTER symbols are not really undefined there
-        var list = new List<RequiredSymbol>();
+        var list = new List<T>();
         for (var i = 1; i < symbols.Count; i++)
         {
             var s = symbols[i];
-            if (!s.IsUndefined || s.Name.Length == 0 || (sparc && s.Type == 13))
+            if (!s.IsUndefined || !s.HasName || (sparc && s.Type == 13))
                 continue;
             var name = ElfImage.Latin1(s.Name);
             ulong? crc = null;
@@ -199,11 +203,11 @@ internal static class ModuleElfExtractor
                 visited[v] = true;
                 crc = versions[v].Crc;
             }
-            list.Add(new RequiredSymbol(name, crc, s.IsWeak));
+            list.Add(make(name, crc, s.IsWeak));
         }
         for (var i = 0; i < versions.Length; i++)
             if (!visited[i])
-                list.Add(new RequiredSymbol(versions[i].Name, versions[i].Crc, false));
+                list.Add(make(versions[i].Name, versions[i].Crc, false));
         return list.ToArray();
     }
 

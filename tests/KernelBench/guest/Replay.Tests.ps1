@@ -20,9 +20,9 @@ Describe 'The replay scenario on the fake and on the real kernel' -Tag 'RealKern
         $tree = [LkmPowerShell.Engine.ModuleTree.ModuleDirectory]::Open([LkmPowerShell.Engine.SystemRoot]::Host, $kernel.Release)
         $script:real = @([LkmPowerShell.Engine.Tests.Loading.ReplayScenario]::Run($kernel, $tree))
         $scratch = New-Item -ItemType Directory -Force "/tmp/lkm-replay-$PID"
-        $fake = [LkmPowerShell.Engine.Tests.Loading.FakeKernel]::new([LkmPowerShell.Engine.SystemRoot]::new($scratch.FullName), $tree)
-        $fake.Decompression = $kernel.Decompression
-        $script:fake = @([LkmPowerShell.Engine.Tests.Loading.ReplayScenario]::Run($fake, $tree))
+        $fakeKernel = [LkmPowerShell.Engine.Tests.Loading.FakeKernel]::new([LkmPowerShell.Engine.SystemRoot]::new($scratch.FullName), $tree)
+        $fakeKernel.Decompression = $kernel.Decompression
+        $script:fake = @([LkmPowerShell.Engine.Tests.Loading.ReplayScenario]::Run($fakeKernel, $tree))
         $script:real | Set-Content (Join-Path ($env:LKMBENCH_RESULTS ?? '/tmp') "replay-real-$($kernel.Release).txt")
     }
     AfterAll { foreach ($m in [LkmPowerShell.Engine.Tests.Loading.ReplayScenario]::Modules) { modprobe -r $m 2>$null } }
