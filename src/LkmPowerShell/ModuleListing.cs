@@ -42,6 +42,8 @@ internal static class ModuleListing
             return;
         var patterns = new ModuleNamePatterns(names);
         var selected = directory.Modules().Where(m => patterns.Match(m.Name)).ToList();
+        // Whether each module is disabled or blacklisted, and by which file and line: read once.
+        var config = Engine.Planner.ModprobeConfig.Load(root, directory);
 
         // Reading is the cost (decompression above all): two files at a time, written in order.
         var progress = new ProgressRecord(1, "Get-KernelModule", $"Reading the modules of {directory.KernelVersion}");
@@ -51,7 +53,7 @@ internal static class ModuleListing
         foreach (var (file, error, path) in results)
         {
             if (file is not null)
-                cmdlet.WriteObject(file);
+                cmdlet.WriteObject(file.WithLoadBlock(Engine.Configuration.ModuleLoadBlock.Of(config, file.Name)));
             else
                 cmdlet.WriteError(ErrorRecords.ForModuleFile(error!, path));
             if (selected.Count > 100 && ++done % 100 == 0)

@@ -84,6 +84,16 @@ Describe 'Disable-KernelModule and Enable-KernelModule' {
         (Get-KernelModuleConfiguration freevxfs -Kind Install -Root $root).DisablesLoading | Should -BeTrue
     }
 
+    It 'Get-KernelModule -ListAvailable shows disabled and blacklisted, with file and line' {
+        $all = Get-KernelModule -ListAvailable freevxfs, ext4 -Root $root -KernelVersion $plain.Version
+        $f = @($all | Where-Object Name -EQ 'freevxfs') + @($all | Where-Object Name -EQ 'ext4')
+        ($f[0].Disabled, $f[0].Blacklisted) | Should -Be @($true, $true)
+        $f[0].DisabledBy | Should -BeLike '*/etc/modprobe.d/00-lkmpowershell-disabled.conf:3'
+        $f[0].BlacklistedBy | Should -BeLike '*/etc/modprobe.d/00-lkmpowershell-disabled.conf:4'
+        ($f[1].Disabled, $f[1].Blacklisted, $f[1].DisabledBy) | Should -Be @($false, $false, $null)
+        (Get-KernelModule -LiteralPath $f[0].Path).Disabled | Should -BeNullOrEmpty
+    }
+
     It 'is idempotent: a second run reports Unchanged and leaves the file as it was' {
         $file = Join-Path $root 'etc/modprobe.d/00-lkmpowershell-disabled.conf'
         $before = Get-Item $file

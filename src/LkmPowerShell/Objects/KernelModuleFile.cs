@@ -98,6 +98,27 @@ public sealed class KernelModuleFile
     /// <summary>Every modinfo field, in modinfo's order, each with all its values (what "modinfo -F key" prints).</summary>
     public OrderedDictionary Fields { get; }
 
+    /// <summary>
+    /// -ListAvailable only: whether modprobe.d stops modprobe from loading it (the first install
+    /// command that matches does nothing, as Disable-KernelModule writes it), and where; null with -Path.
+    /// </summary>
+    public bool? Disabled { get; private set; }
+    public string? DisabledBy { get; private set; }
+
+    /// <summary>-ListAvailable only: whether a blacklist entry names it, and where; null with -Path.</summary>
+    public bool? Blacklisted { get; private set; }
+    public string? BlacklistedBy { get; private set; }
+
+    /// <summary>Fills <see cref="Disabled"/> and <see cref="Blacklisted"/> from the system's configuration.</summary>
+    internal KernelModuleFile WithLoadBlock(LkmPowerShell.Engine.Configuration.ModuleLoadBlock block)
+    {
+        Disabled = block.Disabled;
+        DisabledBy = block.DisabledBy?.ToString();
+        Blacklisted = block.Blacklisted;
+        BlacklistedBy = block.BlacklistedBy?.ToString();
+        return this;
+    }
+
     /// <summary>The values "modinfo -F field" prints for this file.</summary>
     public string[] GetField(string field) => [.. Texts(ModinfoText.Field(_info, field))];
 
