@@ -94,6 +94,18 @@ Describe 'Disable-KernelModule and Enable-KernelModule' {
         (Get-KernelModule -LiteralPath $f[0].Path).Disabled | Should -BeNullOrEmpty
     }
 
+    It 'Import-KernelModule refuses a disabled module naming the file and line; -IgnoreDisabled plans it without the command' {
+        Import-KernelModule freevxfs -Root $root -KernelVersion $plain.Version -WhatIf -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs[0].FullyQualifiedErrorId | Should -Be 'ModuleDisabled,LkmPowerShell.Commands.ImportKernelModuleCommand'
+        $errs[0].CategoryInfo.Category | Should -Be 'PermissionDenied'
+        $errs[0].Exception.Message | Should -BeLike '*freevxfs by */etc/modprobe.d/00-lkmpowershell-disabled.conf:3*'
+        $errs[0].ErrorDetails.RecommendedAction | Should -BeLike '*Enable-KernelModule*'
+        $repo = Get-RepositoryRoot
+        $text = dotnet pwsh -NoProfile -NonInteractive -Command "Import-Module '$repo/LkmPowerShell.psd1'; Import-KernelModule freevxfs -IgnoreDisabled -Confirm:`$false -Root '$root' -KernelVersion '$($plain.Version)' -WhatIf" 2>&1 | Out-String
+        $text | Should -BeLike '*insmod*freevxfs.ko*'
+        $text | Should -Not -BeLike '*ModuleDisabled*'
+    }
+
     It 'is idempotent: a second run reports Unchanged and leaves the file as it was' {
         $file = Join-Path $root 'etc/modprobe.d/00-lkmpowershell-disabled.conf'
         $before = Get-Item $file

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using LkmPowerShell.Engine;
+using LkmPowerShell.Engine.Configuration;
 using LkmPowerShell.Engine.Kernel;
 using LkmPowerShell.Engine.Loading;
 using LkmPowerShell.Engine.ModuleFiles;
@@ -62,6 +63,10 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
 
     [Parameter]
     public SwitchParameter BlacklistEverywhere { get; set; }
+
+    /// <summary>Load a module that modprobe.d disables (install NAME /bin/false) anyway, ignoring install commands; asks first unless -Force.</summary>
+    [Parameter]
+    public SwitchParameter IgnoreDisabled { get; set; }
 
     /// <summary>Only with -WhatIf: plan against another tree (offline image).</summary>
     [Parameter]
@@ -171,6 +176,42 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
         foreach (var w in proposal.Warnings)
             WriteWarning(ModprobeSessions.WarningText(w));
         var loadPlan = proposal.Plan;
+
+        // A module disabled the CIS way would only run /bin/false: say so, naming the file and line.
+        var disabled = loadPlan.Steps.Where(st => st.Action == LoadAction.RunInstallCommand)
+            .Select(st => ModuleLoadBlock.Of(session.Config, st.Module)).Where(b => b.Disabled).ToList();
+        if (disabled.Count > 0)
+        {
+            var which = string.Join("; ", disabled.Select(b => $"{b.Module} by {b.DisabledBy}"));
+            if (!IgnoreDisabled)
+            {
+                WriteError(new ErrorRecord(new InvalidOperationException(
+                    $"{target} is disabled in modprobe.d ({which}): its install command loads nothing, so modprobe would only run it and fail. Enable-KernelModule removes what Disable-KernelModule wrote; -IgnoreDisabled loads it anyway."),
+                    "ModuleDisabled", ErrorCategory.PermissionDenied, target)
+                {
+                    ErrorDetails = new ErrorDetails($"{target} is disabled in modprobe.d: {which}.")
+                    {
+                        RecommendedAction = "Enable-KernelModule NAME (or remove the install line from the file named), or Import-KernelModule NAME -IgnoreDisabled to load it once anyway.",
+                    },
+                });
+                return;
+            }
+            var noPrompt = Force || (MyInvocation.BoundParameters.TryGetValue("Confirm", out var confirm) && !((SwitchParameter)confirm).IsPresent);
+            if (!noPrompt && !ShouldContinue($"{target} is disabled on purpose ({which}). Load it anyway, ignoring install commands?", "Load a disabled module"))
+                return;
+            try
+            {
+                // As modprobe --ignore-install: the same plan without install commands (and softdeps).
+                if (ParameterSetName is NameSet or InputObjectSet)
+                    loadPlan = session.PlanLoad(target, parameters, LoadPlanOptions.Default with
+                        { IgnoreCommands = true, Blacklist = BlacklistEverywhere ? BlacklistScope.Everywhere : BlacklistScope.AliasesOnly }).Plan;
+            }
+            catch (ModulePlanException e)
+            {
+                WriteError(ModuleErrors.For(e, target));
+                return;
+            }
+        }
 
         if (loadPlan.IsNoOp)
         {

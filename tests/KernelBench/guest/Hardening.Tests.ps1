@@ -37,6 +37,9 @@ Describe 'examples/Harden-KernelModules.ps1 in a real kernel' -Tag 'RealKernel' 
         modprobe -n -v cramfs | Should -Be 'install /bin/false '
         modprobe squashfs 2>$null
         $LASTEXITCODE | Should -Not -Be 0
+        Import-KernelModule squashfs -ErrorVariable refused -ErrorAction SilentlyContinue
+        $refused[0].FullyQualifiedErrorId | Should -BeLike 'ModuleDisabled,*'
+        $refused[0].Exception.Message | Should -BeLike '*00-lkmpowershell-disabled.conf:13*'
         Test-Loaded squashfs | Should -BeFalse
     }
 
