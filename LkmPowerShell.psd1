@@ -10,7 +10,7 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('LkmPowerShell.Format.ps1xml')
     TypesToProcess       = @('LkmPowerShell.Types.ps1xml')
-    CmdletsToExport      = @('Get-KernelModule', 'Find-KernelSymbol', 'Import-KernelModule', 'Remove-KernelModule', 'Update-ModuleDependency')
+    CmdletsToExport      = @('Get-KernelModule', 'Find-KernelSymbol', 'Import-KernelModule', 'Remove-KernelModule', 'Update-ModuleDependency', 'Test-KernelModule')
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()
