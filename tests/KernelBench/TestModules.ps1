@@ -23,7 +23,7 @@ function Install-BenchKernelHeaders([string] $Version) {
 
 function Get-BenchTestModules($Kernel, [string] $CacheDirectory, [string] $SourceDirectory) {
     # Returns the folder holding the built .ko files for this kernel.
-    $sources = @(Get-ChildItem -LiteralPath $SourceDirectory -File | Where-Object Name -in @('Kbuild') + @(Get-ChildItem -LiteralPath $SourceDirectory -Filter *.c -File).Name | Sort-Object Name)
+    $sources = @(Get-ChildItem -LiteralPath $SourceDirectory -File | Where-Object { $_.Name -eq 'Kbuild' -or $_.Extension -eq '.c' } | Sort-Object Name)
     $sha = [Security.Cryptography.SHA256]::Create()
     $bytes = [Collections.Generic.List[byte]]::new()
     foreach ($f in $sources) { $bytes.AddRange([Text.Encoding]::UTF8.GetBytes($f.Name)); $bytes.AddRange([IO.File]::ReadAllBytes($f.FullName)) }
