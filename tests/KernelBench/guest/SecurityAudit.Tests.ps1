@@ -14,6 +14,7 @@ BeforeAll {
     $script:km = $env:LKMBENCH_TESTMODULES
     $script:report = Join-Path $env:LKMBENCH_RESULTS "audit-$env:LKMBENCH_KERNEL.txt"
     function Write-Report([string] $Title, $Value) {
+        $FormatEnumerationLimit = -1   # every evidence line, not the first four
         $text = "=== $Title`n" + ($Value | Out-String -Width 250)
         Add-Content -LiteralPath $script:report -Value $text
         Write-Host $text
