@@ -23,7 +23,7 @@ public sealed class GetKernelModuleCommand : PSCmdlet
     [Alias("ModuleName")]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(KernelModuleNameCompleter))]
+    [ArgumentCompleter(typeof(Completion.KernelModuleNameCompleter))]
     public string[]? Name { get; set; }
 
     [Parameter(ParameterSetName = LoadedSet)]
@@ -34,6 +34,7 @@ public sealed class GetKernelModuleCommand : PSCmdlet
 
     [Parameter(ParameterSetName = AvailableSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.KernelVersionCompleter))]
     public string? KernelVersion { get; set; }
 
     [Parameter(ParameterSetName = PathSet, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
