@@ -26,7 +26,7 @@ public sealed class TestKernelModuleCommand : PSCmdlet
     [Alias("ModuleName")]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(KernelModuleNameCompleter))]
+    [ArgumentCompleter(typeof(Completion.LoadedModuleNameCompleter))]
     public string[]? Name { get; set; }
 
     [Parameter(ParameterSetName = FindingSet)]
