@@ -51,6 +51,9 @@ public enum AuditCheck
     /// <summary>Kernel log lines about tainting modules that are no longer listed.</summary>
     KernelLog,
 
+    /// <summary>Module-area memory (/proc/vmallocinfo) that no listed module, BPF program or trampoline occupies.</summary>
+    ModuleMemory,
+
     /// <summary>A view the audit could not read, so the checks that need it did not run.</summary>
     Coverage,
 }

@@ -34,12 +34,28 @@ public sealed class KernelModuleViews
 
     public string? LogProblem { get; private init; }
 
+    /// <summary>Module-area allocations from /proc/vmallocinfo; null when unreadable (root only).</summary>
+    public IReadOnlyList<ModuleMemoryArea>? ModuleAreas { get; private init; }
+
+    public string? ModuleAreasProblem { get; private init; }
+
+    /// <summary>
+    /// Addresses of symbols that /proc/kallsyms attributes to a module or pseudo-owner ([bpf],
+    /// [__builtin__ftrace] ...), sorted; null when the kernel hides addresses from this reader.
+    /// </summary>
+    public ulong[]? OwnedSymbolAddresses { get; private init; }
+
+    /// <summary>Section addresses from /sys/module/&lt;name&gt;/sections/ (root only; zeros are left out), by module.</summary>
+    public IReadOnlyDictionary<string, ulong[]> SectionAddresses { get; private init; } = new Dictionary<string, ulong[]>();
+
     public static KernelModuleViews Read(RunningKernel kernel)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         var first = ReadProcModules(kernel);
         var sysfs = ReadSysfs(kernel.SysModules);
-        var (owners, kallsymsProblem) = ReadKallsymsOwners(kernel.Kallsyms);
+        var sections = sysfs.Keys.ToDictionary(n => n, n => ReadSections(kernel.SysModules, n), StringComparer.Ordinal);
+        var areas = ModuleMemoryReader.Read(kernel.Root, out var areasProblem);
+        var (owners, addresses, kallsymsProblem) = ReadKallsymsOwners(kernel.Kallsyms);
         var lines = KernelLogSource.Read(kernel.Root, out var logProblem);
         var second = ReadProcModules(kernel);
 
@@ -57,6 +73,10 @@ public sealed class KernelModuleViews
             SysfsModules = sysfs.Where(p => Directory.Exists(kernel.SysModules.ModuleDirectory(p.Key)))
                 .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal),
             KallsymsOwners = owners,
+            OwnedSymbolAddresses = addresses,
+            ModuleAreas = areas,
+            ModuleAreasProblem = areasProblem,
+            SectionAddresses = sections,
             KallsymsProblem = kallsymsProblem,
             LogEvents = lines is null ? null : KernelLogTaintParser.Parse(lines),
             LogProblem = logProblem,
@@ -88,19 +108,43 @@ public sealed class KernelModuleViews
         return result;
     }
 
-    private static (IReadOnlySet<string>?, string?) ReadKallsymsOwners(KallsymsReader reader)
+    private static (IReadOnlySet<string>?, ulong[]?, string?) ReadKallsymsOwners(KallsymsReader reader)
     {
-        if (!reader.Exists) return (null, $"{reader.Path} does not exist (a kernel without CONFIG_KALLSYMS, or /proc not mounted)");
+        if (!reader.Exists) return (null, null, $"{reader.Path} does not exist (a kernel without CONFIG_KALLSYMS, or /proc not mounted)");
         var owners = new HashSet<string>(StringComparer.Ordinal);
+        var addresses = new List<ulong>();
+        var hidden = false;
         try
         {
-            // The owner filter sees every line and keeps nothing: no symbol object is allocated.
-            foreach (var _ in reader.Read(owner: o => { if (o is not null) owners.Add(o); return false; })) { }
+            // Only owned symbols become objects: the kernel image's 100,000-odd are filtered before allocation.
+            foreach (var symbol in reader.Read(owner: o => o is not null))
+            {
+                owners.Add(symbol.Module!);
+                if (symbol.Address is { } a) addresses.Add(a);
+                else hidden = true;
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ModuleFormatException)
         {
-            return (null, $"{reader.Path} cannot be read: {e.Message}");
+            return (null, null, $"{reader.Path} cannot be read: {e.Message}");
         }
-        return (owners, null);
+        addresses.Sort();
+        return (owners, hidden ? null : [.. addresses], null);
+    }
+
+    private static ulong[] ReadSections(SysModuleReader reader, string name)
+    {
+        var dir = Path.Join(reader.ModuleDirectory(name), "sections");
+        var result = new List<ulong>();
+        try
+        {
+            foreach (var file in Directory.EnumerateFiles(dir))
+                if (SysfsAttribute.Read(file).Value?.Trim() is { } v
+                    && ulong.TryParse(v.StartsWith("0x", StringComparison.Ordinal) ? v[2..] : v, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var a)
+                    && a != 0)
+                    result.Add(a);
+        }
+        catch (Exception e) when (e is DirectoryNotFoundException or UnauthorizedAccessException or IOException) { }
+        return [.. result];
     }
 }

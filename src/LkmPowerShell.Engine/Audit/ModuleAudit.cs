@@ -40,6 +40,9 @@ public static class ModuleAudit
         hidden.AddRange(HiddenModuleChecks.SysfsWithoutList(views));
         hidden.AddRange(HiddenModuleChecks.ListWithoutSysfs(views, kernel.SysModules));
         hidden.AddRange(HiddenModuleChecks.Kallsyms(views));
+        var memory = ModuleMemoryChecks.Check(views).ToList();
+        hidden.AddRange(memory.Where(f => f.Check != AuditCheck.Coverage));
+        if (selectModule is null) findings.AddRange(memory.Where(f => f.Check == AuditCheck.Coverage));
         var logFindings = KernelLogChecks.Check(views).ToList();
         hidden.AddRange(logFindings.Where(f => f.Check != AuditCheck.Coverage));
         if (selectModule is null) findings.AddRange(logFindings.Where(f => f.Check == AuditCheck.Coverage));
@@ -67,7 +70,8 @@ public static class ModuleAudit
         }
 
         var hiddenNames = hidden
-            .Where(f => f.Severity >= AuditSeverity.High && f.Check is AuditCheck.HiddenFromModuleList or AuditCheck.KallsymsOwner or AuditCheck.KernelLog or AuditCheck.MissingFromSysfs)
+            .Where(f => f.Severity >= AuditSeverity.High && f.Check is AuditCheck.HiddenFromModuleList or AuditCheck.KallsymsOwner or AuditCheck.KernelLog or AuditCheck.MissingFromSysfs
+                && f.Subject != AuditFinding.KernelSubject)
             .Select(f => f.Subject).Where(select).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
 
         // Most severe first; within a severity the checks keep the order they ran in.

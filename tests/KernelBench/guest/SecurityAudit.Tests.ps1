@@ -39,6 +39,8 @@ Describe 'Test-KernelModule in a real kernel' -Tag 'RealKernel' {
         Write-Report 'clean guest: Test-KernelModule -Summary' (Test-KernelModule -Summary | Format-List KernelRelease, Taint, ModulesAudited, HiddenModules, HighestSeverity, IsClean)
         $all | Where-Object Severity -gt Informational | Should -BeNullOrEmpty -Because ($all | Where-Object Severity -gt Informational | Out-String)
         Test-KernelModule -Quiet | Should -BeTrue
+        # As root every view was read: kernel log, kallsyms, module memory.
+        $all | Where-Object Check -EQ Coverage | Should -BeNullOrEmpty -Because ($all | Where-Object Check -EQ Coverage | Out-String)
         # The per-module checks did run: every listed module was audited, Debian's signed ones with their signer.
         (Test-KernelModule -Summary).ModulesAudited | Should -Be @((Get-Content /proc/modules) | ForEach-Object { ($_ -split ' ')[0] })
         $all | Where-Object Check -EQ Module | Where-Object Message -Match 'signed by' | Should -Not -BeNullOrEmpty
@@ -61,6 +63,11 @@ Describe 'Test-KernelModule in a real kernel' -Tag 'RealKernel' {
         $taint = @($findings | Where-Object Check -EQ UnexplainedTaint)
         $taint | Should -HaveCount 1
         $taint[0].Message | Should -Match 'OE'
+        # Its memory is still in the module area, and no list accounts for it.
+        $memory = @($findings | Where-Object Check -EQ ModuleMemory)
+        $memory | Should -HaveCount 1
+        $memory[0].Subject | Should -Be 'kernel'
+        $memory[0].Evidence -join "`n" | Should -Match '/proc/vmallocinfo: 0x'
         (Test-KernelModule -Summary).HiddenModules | Should -Contain 'lkmaudit_ghost'
         Test-KernelModule -Quiet | Should -BeFalse
     }
@@ -99,6 +106,7 @@ Describe 'Test-KernelModule in a real kernel' -Tag 'RealKernel' {
         $hidden[0].Evidence -join "`n" | Should -Match 'taint: OE'
         $hidden[0].Evidence -join "`n" | Should -Match 'no symbol owned by \[lkmaudit_hide\]'
         $hidden[0].Techniques | Should -Be @('T1547.006', 'T1014')
+        ($findings | Where-Object Check -EQ ModuleMemory).Subject | Sort-Object | Should -Be @('kernel', 'lkmaudit_hide')
         # The per-module checks see it too, by name.
         (Test-KernelModule -Name lkmaudit_hide | Where-Object Check -EQ ModuleTaint).Message | Should -Match 'lkmaudit_hide taints the kernel'
         $summary = Test-KernelModule -Summary

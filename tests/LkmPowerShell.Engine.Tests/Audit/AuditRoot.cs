@@ -16,6 +16,8 @@ internal sealed class AuditRoot : IDisposable
     private readonly List<string> _procModules = [];
     private readonly List<string> _kallsyms = ["ffffffff81000000 T _stext", "ffffffff81001000 T do_one_initcall"];
     private readonly List<string> _log = ["6,1,0,-;Linux version 6.1.0-99-amd64", "6,2,10,-;Command line: console=ttyS0"];
+    private readonly List<string> _vmalloc = ["0xffffc90000000000-0xffffc90000005000   20480 irq_init_percpu_irqstack+0x114/0x1a0 vmap"];
+    private ulong _nextBase = 0xffffffffc0a00000UL;
 
     public AuditRoot()
     {
@@ -55,15 +57,34 @@ internal sealed class AuditRoot : IDisposable
     public static byte[] TinyModule(string name, params string[] modinfo) => TinyModuleWriter.Build(name, [], [], modinfo);
 
     /// <summary>A module as the kernel shows a normal load: /proc/modules, /sys/module with initstate, symbols in kallsyms.</summary>
+    /// <remarks>
+    /// Every module also gets its memory: a module_alloc area in /proc/vmallocinfo, which the
+    /// module has whether or not it hides; its sections in sysfs point into it.
+    /// </remarks>
     public AuditRoot Loaded(string name, string taint = "", string? srcversion = null, string[]? holders = null,
         bool inProc = true, bool inSysfs = true, bool inKallsyms = true, string state = "Live")
     {
+        var @base = _nextBase;
+        _nextBase += 0x10000;
         if (inProc)
-            _procModules.Insert(0, $"{name} 16384 {(holders?.Length ?? 0)} {(holders is { Length: > 0 } ? string.Join(",", holders) + "," : "-")} {state} 0xffffffffc0a00000{(taint.Length > 0 ? $" ({taint})" : "")}");
+            _procModules.Insert(0, $"{name} 16384 {(holders?.Length ?? 0)} {(holders is { Length: > 0 } ? string.Join(",", holders) + "," : "-")} {state} 0x{@base:x16}{(taint.Length > 0 ? $" ({taint})" : "")}");
         if (inSysfs)
+        {
             Fake.LoadedModule(name, taint: taint, srcversion: srcversion);
+            Fake.File($"/sys/module/{name}/sections/.text", $"0x{@base:x16}\n");
+            Fake.File($"/sys/module/{name}/sections/.data", $"0x{@base + 0x3000:x16}\n");
+        }
         if (inKallsyms)
-            _kallsyms.Add($"ffffffffc0a00010 t {name}_init\t[{name}]");
+            _kallsyms.Add($"{@base + 0x10:x16} t {name}_init\t[{name}]");
+        Memory(@base, 0x5000);
+        Flush();
+        return this;
+    }
+
+    /// <summary>A module_alloc area in /proc/vmallocinfo.</summary>
+    public AuditRoot Memory(ulong start, ulong size)
+    {
+        _vmalloc.Add($"0x{start:x16}-0x{start + size:x16} {size,7} module_alloc+0x2c/0x40 pages={size / 4096} vmalloc N0={size / 4096}");
         Flush();
         return this;
     }
@@ -94,6 +115,7 @@ internal sealed class AuditRoot : IDisposable
         Fake.File("/proc/modules", string.Concat(_procModules.Select(l => l + "\n")));
         Fake.File("/proc/kallsyms", string.Concat(_kallsyms.Select(l => l + "\n")));
         Fake.File("/dev/kmsg", string.Concat(_log.Select(l => l + "\n")));
+        Fake.File("/proc/vmallocinfo", string.Concat(_vmalloc.Select(l => l + "\n")));
     }
 
     public void Dispose() => Fake.Dispose();

@@ -122,7 +122,7 @@ public class ModuleAuditTests
     public void ModuleWithoutListEntryOrSysfsIsBetrayedByTaintAndLog()
     {
         using var g = new AuditRoot();
-        g.Taint(OE).Log(
+        g.Memory(0xffffffffc0f00000UL, 0x4000).Taint(OE).Log(
             "lkmaudit_ghost: loading out-of-tree module taints kernel.",
             "lkmaudit_ghost: module verification failed: signature and/or required key missing - tainting kernel");
         var r = ModuleAudit.Run(g.Root);
@@ -139,6 +139,44 @@ public class ModuleAuditTests
         Assert.StartsWith("The kernel carries module taint OE that no module in /proc/modules explains", taint.Message);
         Assert.Contains("kernel log: lkmaudit_ghost: module verification failed: signature and/or required key missing - tainting kernel", taint.Evidence);
         Assert.Equal(["lkmaudit_ghost"], r.HiddenModules);
+
+        // Its memory is still there, and no list accounts for it.
+        var memory = Assert.Single(r.Findings, f => f.Check == AuditCheck.ModuleMemory);
+        Assert.Equal((AuditSeverity.High, "kernel"), (memory.Severity, memory.Subject));
+        Assert.StartsWith("1 module-area allocation (16384 bytes) holds code that no list shows", memory.Message);
+        Assert.Contains("/proc/vmallocinfo: 0xffffffffc0f00000-0xffffffffc0f04000   16384 module_alloc+0x2c/0x40 pages=4 vmalloc N0=4", memory.Evidence);
+    }
+
+    [Fact]
+    public void ModuleMemoryOfListedModulesBpfAndHiddenOnes()
+    {
+        using var g = new AuditRoot();
+        // A BPF program's pack is explained by kallsyms' [bpf] symbols in it.
+        g.Memory(0xffffffffc1000000UL, 0x200000).Kallsyms("ffffffffc1000800 t bpf_prog_6deef7357e7b4530_sd_fw_egress\t[bpf]");
+        Assert.DoesNotContain(ModuleAudit.Run(g.Root).Findings, f => f.Check == AuditCheck.ModuleMemory);
+
+        // A module hidden from the list: its memory is named by its own sysfs sections.
+        g.Loaded("lkmaudit_hide", taint: "OE", inProc: false, inKallsyms: false).Taint(OE);
+        var r = ModuleAudit.Run(g.Root);
+        var memory = Assert.Single(r.Findings, f => f.Check == AuditCheck.ModuleMemory);
+        Assert.Equal("lkmaudit_hide", memory.Subject);
+        Assert.Contains("lkmaudit_hide, which /proc/modules does not list", memory.Message);
+        Assert.Equal(["lkmaudit_hide"], r.HiddenModules);
+    }
+
+    [Fact]
+    public void ModuleMemoryNeedsRootAndAddresses()
+    {
+        using var g = new AuditRoot();
+        File.Delete(g.Root.Resolve("/proc/vmallocinfo"));
+        var r = ModuleAudit.Run(g.Root);
+        Assert.True(r.IsClean);
+        Assert.Contains(r.Findings, f => f.Check == AuditCheck.Coverage && f.Message.StartsWith("The module memory cross-view did not run"));
+        Assert.Equal(2, ModuleMemoryReader.Parse(
+            "0xffffffffc0000000-0xffffffffc0002000    8192 module_alloc+0x2c/0x40 pages=1 vmalloc N0=1\n" +
+            "0xffffc90000000000-0xffffc90000005000   20480 irq_init_percpu_irqstack+0x114/0x1a0 vmap\n" +
+            "0xffff800080000000-0xffff800080002000    8192 execmem_alloc+0x1c/0x40 pages=1 vmalloc\n" +
+            "garbage line\n").Count);
     }
 
     [Fact]
