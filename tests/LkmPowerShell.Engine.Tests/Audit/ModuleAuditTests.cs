@@ -177,6 +177,10 @@ public class ModuleAuditTests
             "0xffffc90000000000-0xffffc90000005000   20480 irq_init_percpu_irqstack+0x114/0x1a0 vmap\n" +
             "0xffff800080000000-0xffff800080002000    8192 execmem_alloc+0x1c/0x40 pages=1 vmalloc\n" +
             "garbage line\n").Count);
+
+        // kernel.kptr_restrict=0 hashes %pK: such addresses cannot be compared, and the view says so.
+        g.Fake.File("/proc/vmallocinfo", "0x00000000a1b2c3d4-0x000000005e6f7a8b    8192 move_module+0x2c/0x40 pages=1 vmalloc N0=1\n");
+        Assert.Contains(ModuleAudit.Run(g.Root).Findings, f => f.Check == AuditCheck.Coverage && f.Message.Contains("kptr_restrict"));
     }
 
     [Fact]
