@@ -68,3 +68,43 @@ Describe 'Views and export' {
         @($d.Depends) | Should -Be @($hda.Depends)
     }
 }
+
+Describe 'What binds to what' {
+    BeforeAll {
+        $script:fatDir = Join-Path $plain.ModulesDirectory 'kernel/fs/fat'
+        # A fabricated running system where fat and msdos are loaded.
+        $script:fake = Join-Path $TestDrive 'bind'
+        New-Item -ItemType Directory (Join-Path $fake 'proc'), (Join-Path $fake 'sys/module/fat'), (Join-Path $fake 'sys/module/msdos') | Out-Null
+        Set-Content (Join-Path $fake 'proc/modules') "msdos 20480 0 - Live 0x0000000000000000`nfat 86016 1 msdos, Live 0x0000000000000000"
+    }
+
+    It 'strings from the pipeline are module names' {
+        $r = 'fat', 'msdos' | Get-KernelModule -Root $fake -ErrorAction Stop
+        $r.Name | Should -Be @('fat', 'msdos')
+        $r[0].PSObject.TypeNames[0] | Should -Be 'LkmPowerShell.LoadedKernelModule'
+    }
+
+    It 'a loaded module piped back in finds itself, also after Export/Import-Clixml' {
+        (Get-KernelModule -Root $fake -Name fat | Get-KernelModule -Root $fake -ErrorAction Stop).Name | Should -Be 'fat'
+        Get-KernelModule -Root $fake | Export-Clixml (Join-Path $TestDrive 'loaded.xml')
+        (Import-Clixml (Join-Path $TestDrive 'loaded.xml') | Get-KernelModule -Root $fake -ErrorAction Stop).Name | Should -Be @('msdos', 'fat')
+    }
+
+    It 'a FileInfo binds to -LiteralPath' {
+        (Get-Item (Join-Path $fatDir 'msdos.ko') | Get-KernelModule -ErrorAction Stop).Name | Should -Be 'msdos'
+    }
+
+    It 'a name that is plainly a file is read as a file' {
+        Push-Location $fatDir
+        try {
+            (Get-KernelModule ./msdos.ko -ErrorAction Stop).Name | Should -Be 'msdos'
+            (Get-KernelModule msdos.ko -ErrorAction Stop).Name | Should -Be 'msdos'
+            (Get-KernelModule -ListAvailable -Root $plain.Root ./fat.ko -ErrorAction Stop).Name | Should -Be 'fat'
+        }
+        finally { Pop-Location }
+    }
+
+    It 'Find-KernelSymbol takes the symbol name positionally beside -Path' {
+        (Find-KernelSymbol -Path (Join-Path $fatDir 'fat.ko') fat_time_unix2fat -ErrorAction Stop).Name | Should -Be 'fat_time_unix2fat'
+    }
+}

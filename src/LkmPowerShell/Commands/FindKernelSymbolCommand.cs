@@ -22,8 +22,8 @@ public sealed class FindKernelSymbolCommand : PSCmdlet
 
     [Parameter(ParameterSetName = KernelSet, Position = 0, ValueFromPipeline = true)]
     [Parameter(ParameterSetName = AvailableSet, Position = 0, ValueFromPipeline = true)]
-    [Parameter(ParameterSetName = PathSet)]
-    [Parameter(ParameterSetName = LiteralPathSet)]
+    [Parameter(ParameterSetName = PathSet, Position = 0)]
+    [Parameter(ParameterSetName = LiteralPathSet, Position = 0)]
     [ArgumentCompleter(typeof(Completion.KernelSymbolNameCompleter))]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
