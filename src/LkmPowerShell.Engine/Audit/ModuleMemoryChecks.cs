@@ -16,7 +16,7 @@ public static class ModuleMemoryChecks
         if (views.ModuleAreas is not { } areas || views.OwnedSymbolAddresses is not { } symbols)
         {
             yield return new AuditFinding(AuditSeverity.Informational, AuditCheck.Coverage, AuditFinding.KernelSubject,
-                $"The module memory cross-view did not run: {views.ModuleAreasProblem ?? "/proc/kallsyms hides addresses from this reader"} (run as root).", [], [], null);
+                $"The module memory cross-view did not run: {views.ModuleAreasProblem ?? "/proc/kallsyms hides addresses from this reader (run as root)"}.", [], [], null);
             yield break;
         }
 
