@@ -41,7 +41,7 @@ Step 'Security audit (Test-KernelModule, MITRE ATT&CK T1547.006): the guest as b
 $above = Test-KernelModule | Where-Object Severity -gt Informational
 Write-Host "Findings above Informational: $(if ($above) { @($above).Count } else { 'none' })"
 Show (Test-KernelModule -Summary | Select-Object KernelRelease, Taint, @{ n = 'Audited'; e = { $_.ModulesAudited.Count } }, HighestSeverity, IsClean)
-Show (Test-KernelModule -Name fat, ext4 -ErrorAction SilentlyContinue | Select-Object Subject, Message)
+Show (Test-KernelModule -Name overlay, 9p | Select-Object Subject, Message)
 
 $km = $env:LKMBENCH_TESTMODULES
 if ($km -and (Test-Path -LiteralPath (Join-Path $km 'lkmaudit_hide.ko'))) {
