@@ -32,9 +32,9 @@ internal static class ModuleTrees
                 "KernelVersionUnknown", ErrorCategory.InvalidArgument, root.Path));
             return null;
         }
-        if (version.Contains('/') || version is "." or "..")
+        if (ModuleDirectory.KernelVersionProblem(version) is { } problem)
         {
-            cmdlet.WriteError(new ErrorRecord(new ArgumentException($"'{version}' is not a kernel version: it must be a single folder name under /lib/modules, without '/'."),
+            cmdlet.WriteError(new ErrorRecord(new ArgumentException($"'{version}' is not a kernel version: {problem}."),
                 "InvalidKernelVersion", ErrorCategory.InvalidArgument, version));
             return null;
         }

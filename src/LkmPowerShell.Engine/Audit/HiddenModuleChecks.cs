@@ -89,7 +89,7 @@ public static class HiddenModuleChecks
 
     private static bool? StillListed(SystemRoot root, string name)
     {
-        try { return new ProcModulesReader(root).Find(name) is not null; }
+        try { return new ProcModulesReader(root).Read().Any(e => e.Name == name); }
         catch (Exception e) when (e is IOException or ModuleFormatException) { return null; }
     }
 

@@ -1,4 +1,4 @@
-using LkmPowerShell.Engine.Loading;
+using LkmPowerShell.Engine.Kernel;
 
 namespace LkmPowerShell.Engine.Audit;
 

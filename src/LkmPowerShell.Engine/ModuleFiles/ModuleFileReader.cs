@@ -66,7 +66,7 @@ public static class ModuleFileReader
         ModuleElfExtractor.RequireModule(elf);
 
         var symtab = elf.FindSection(".symtab");
-        var symbols = symtab is null ? null : elf.ReadSymbols(symtab);
+        var symbols = symtab is null ? null : elf.OpenSymbols(symtab);
         var versions = ModuleElfExtractor.ReadVersions(elf);
         return new ModuleFileInfo
         {
