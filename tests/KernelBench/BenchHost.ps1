@@ -235,7 +235,7 @@ function New-BenchPwshCommand([string] $PwshDll, [string] $Script, [string[]] $A
 }
 
 function Write-BenchRunFiles($Share, $Kernel, [string] $RepoRoot, [string] $DotnetRoot, [string] $PwshDll,
-    [string[]] $ModulePaths, [string] $GuestCommand, [string[]] $ExtraPaths) {
+    [string[]] $ModulePaths, [string] $GuestCommand, [string[]] $ExtraPaths, [string] $TestModules) {
     $q = { param($s) ConvertTo-ShQuoted $s }
     $lf = "`n"
     # run.env: read by the guest's /init (busybox sh) before it builds the guest's root.
@@ -263,6 +263,7 @@ function Write-BenchRunFiles($Share, $Kernel, [string] $RepoRoot, [string] $Dotn
         "export LKMBENCH=1 LKMBENCH_RESULTS=$(& $q $script:GuestResults) LKMBENCH_KERNEL=$(& $q $Kernel.Flavour) LKMBENCH_KVER=$(& $q $Kernel.Version)"
         "export LKMBENCH_USER=$(& $q $script:BenchUser) LKMBENCH_UID=$(& $q "$script:BenchUid") LKMBENCH_REPO=$(& $q $RepoRoot)"
         "export LKMBENCH_PWSH=$(& $q $PwshDll)"
+        "export LKMBENCH_TESTMODULES=$(& $q $TestModules)"
         "cd $(& $q $RepoRoot) || exit 90"
         'cut -d" " -f1 /proc/uptime > "$LKMBENCH_RESULTS/.bench/t-command"'
         $GuestCommand

@@ -112,6 +112,7 @@ $ProgressPreference = 'SilentlyContinue'
 $benchRoot = $PSScriptRoot
 $repoRoot = (Resolve-Path -LiteralPath (Join-Path $PSScriptRoot '../..')).Path
 . (Join-Path $benchRoot 'BenchHost.ps1')
+. (Join-Path $benchRoot 'TestModules.ps1')
 
 $startAll = [Diagnostics.Stopwatch]::StartNew()
 try {
@@ -163,6 +164,9 @@ try {
         foreach ($k in $kernels) {
             $sw = [Diagnostics.Stopwatch]::StartNew()
             $initrd = Get-BenchInitramfs -Kernel $k -CacheDirectory $cacheDir -InitScript (Join-Path $benchRoot 'initramfs/init')
+            # The audit suite's test modules; a failure here is reported by that suite, not fatal to the others.
+            $testModules = try { Get-BenchTestModules -Kernel $k -CacheDirectory $cacheDir -SourceDirectory (Join-Path $benchRoot 'testmodules') }
+            catch { Write-Warning $_.Exception.Message; '' }
             $outDir = Join-Path $ResultsDirectory $k.Flavour
             if (Test-Path -LiteralPath $outDir) { Remove-Item -LiteralPath $outDir -Recurse -Force }
             $null = New-Item -ItemType Directory -Force -Path $outDir
@@ -180,7 +184,7 @@ try {
                 $Command
             }
             Write-BenchRunFiles -Share $share -Kernel $k -RepoRoot $repoRoot -DotnetRoot $dotnetRoot -PwshDll $guestPwshDll `
-                -ModulePaths $guestModulePaths -GuestCommand $guestCommand `
+                -ModulePaths $guestModulePaths -GuestCommand $guestCommand -TestModules $testModules `
                 -ExtraPaths $(if ($PSCmdlet.ParameterSetName -eq 'Script') { Split-Path -Parent $GuestScript })
         }
 

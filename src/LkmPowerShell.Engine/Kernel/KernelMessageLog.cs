@@ -29,6 +29,19 @@ public sealed partial class KernelMessageLog : IKernelLog
         return new KernelMessageLog(fd);
     }
 
+    /// <summary>
+    /// Opens the log at its oldest record still in the kernel's ring buffer, to read all of it
+    /// (what dmesg shows); null when /dev/kmsg cannot be opened (no CAP_SYSLOG with
+    /// dmesg_restrict, or not the host root).
+    /// </summary>
+    public static KernelMessageLog? OpenAtStart(SystemRoot root)
+    {
+        if (!root.IsHost)
+            return null;
+        var fd = Open("/dev/kmsg", OpenReadOnly | OpenNonBlocking);
+        return fd < 0 ? null : new KernelMessageLog(fd);
+    }
+
     /// <summary>The messages logged since opening (or the last call), text only, oldest first.</summary>
     public unsafe IReadOnlyList<string> ReadNew(int max = 200)
     {

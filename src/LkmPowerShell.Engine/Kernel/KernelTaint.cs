@@ -90,5 +90,44 @@ public sealed record KernelTaint(ulong Value, KernelTaintFlags Flags, string Let
             ? FromValue(v)
             : throw new FormatException($"'{text.Trim()}' is not a taint mask: {SystemPath} holds a decimal number.");
 
+    /// <summary>
+    /// The bits a module sets on itself as well as on the kernel (add_taint_module in
+    /// kernel/module/main.c): only these can be explained by a loaded module's own taint letters.
+    /// </summary>
+    public const KernelTaintFlags ModuleFlags = KernelTaintFlags.ProprietaryModule | KernelTaintFlags.ForcedModule
+        | KernelTaintFlags.Crap | KernelTaintFlags.OutOfTreeModule | KernelTaintFlags.UnsignedModule
+        | KernelTaintFlags.Livepatch | KernelTaintFlags.Test;
+
+    /// <summary>The bit of a taint letter, or -1 for a letter the table does not know.</summary>
+    public static int BitOf(char letter)
+    {
+        foreach (var (bit, l, _) in Table)
+            if (l == letter) return bit;
+        return -1;
+    }
+
+    /// <summary>What a letter means, in the kernel documentation's words; null for an unknown letter.</summary>
+    public static string? MeaningOf(char letter)
+    {
+        foreach (var (_, l, meaning) in Table)
+            if (l == letter) return meaning;
+        return null;
+    }
+
+    /// <summary>
+    /// The flags of a module's taint letters as /proc/modules and /sys/module/&lt;name&gt;/taint
+    /// print them ("OE"); unknown letters and the +/- state marks are ignored.
+    /// </summary>
+    public static KernelTaintFlags FlagsFromLetters(string? letters)
+    {
+        var flags = KernelTaintFlags.None;
+        foreach (var c in letters ?? "")
+            if (BitOf(c) is var bit and >= 0) flags |= (KernelTaintFlags)(1UL << bit);
+        return flags;
+    }
+
+    /// <summary>The letters of some flags, in bit order ("OE").</summary>
+    public static string LettersOf(KernelTaintFlags flags) => FromValue((ulong)flags).Letters;
+
     public override string ToString() => IsTainted ? $"{Letters} ({Value})" : "Not tainted";
 }

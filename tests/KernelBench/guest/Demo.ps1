@@ -36,3 +36,26 @@ $before = (Get-KernelModule).Count
 try { Import-KernelModule snd-dummy -Parameters 'pcm_devs=oops' -ErrorAction Stop }
 catch { Write-Host "$($_.FullyQualifiedErrorId):`n  $($_.Exception.Message)" -ForegroundColor Yellow }
 Write-Host "Modules loaded before: $before, after: $((Get-KernelModule).Count)"
+
+Step 'Security audit (Test-KernelModule, MITRE ATT&CK T1547.006): the guest as booted, only Debian''s signed modules'
+$above = Test-KernelModule | Where-Object Severity -gt Informational
+Write-Host "Findings above Informational: $(if ($above) { @($above).Count } else { 'none' })"
+Show (Test-KernelModule -Summary | Select-Object KernelRelease, Taint, @{ n = 'Audited'; e = { $_.ModulesAudited.Count } }, HighestSeverity, IsClean)
+Show (Test-KernelModule -Name overlay, 9p | Select-Object Subject, Message)
+
+$km = $env:LKMBENCH_TESTMODULES
+if ($km -and (Test-Path -LiteralPath (Join-Path $km 'lkmaudit_hide.ko'))) {
+    Step 'insmod an ordinary unsigned out-of-tree module, and one that unlinks itself from the module list as rootkits do'
+    insmod (Join-Path $km 'lkmaudit_plain.ko')
+    insmod (Join-Path $km 'lkmaudit_hide.ko')
+    Write-Host "kmod's lsmod sees:"
+    lsmod | Select-String -Pattern '^Module|lkmaudit' | ForEach-Object { Write-Host "  $_" }
+    Write-Host "(no lkmaudit_hide: lsmod reads /proc/modules, which no longer lists it)"
+
+    Step 'Test-KernelModule sees both'
+    Show (Test-KernelModule | Where-Object Severity -gt Informational | Select-Object Severity, Check, Subject, Message)
+    Step 'The hidden module, with its evidence'
+    Test-KernelModule -Name lkmaudit_hide | Where-Object Check -EQ HiddenFromModuleList | Format-List | Out-String -Width 150 | Write-Host
+} else {
+    Write-Host "(the audit's test modules were not built for this kernel: LKMBENCH_TESTMODULES='$km')" -ForegroundColor Yellow
+}

@@ -1,0 +1,61 @@
+namespace LkmPowerShell.Engine.Audit;
+
+/// <summary>
+/// Module-area memory against every list: each allocation in /proc/vmallocinfo's module area
+/// should hold a listed module (its /sys/module sections, its kallsyms symbols, its
+/// /proc/modules address), or a BPF program, kprobe page or ftrace trampoline (kallsyms'
+/// pseudo-owners). One that holds none of these is code that no list shows: a module that
+/// unlinked itself, even one that also deleted its sysfs entry.
+/// </summary>
+public static class ModuleMemoryChecks
+{
+    public static IEnumerable<AuditFinding> Check(KernelModuleViews views)
+    {
+        ArgumentNullException.ThrowIfNull(views);
+        if (views.ProcModules is null) yield break;
+        if (views.ModuleAreas is not { } areas || views.OwnedSymbolAddresses is not { } symbols)
+        {
+            yield return new AuditFinding(AuditSeverity.Informational, AuditCheck.Coverage, AuditFinding.KernelSubject,
+                $"The module memory cross-view did not run: {views.ModuleAreasProblem ?? "/proc/kallsyms hides addresses from this reader (run as root)"}.", [], [], null);
+            yield break;
+        }
+
+        var known = new List<ulong>(symbols);
+        foreach (var e in views.ProcModules)
+            if (e.Address is { } a) known.Add(a);
+        foreach (var name in views.ListedNames)
+            if (views.SectionAddresses.TryGetValue(name, out var s)) known.AddRange(s);
+        known.Sort();
+
+        var unexplained = new Dictionary<string, List<ModuleMemoryArea>>(StringComparer.Ordinal);
+        foreach (var area in areas)
+        {
+            if (AnyWithin(known, area)) continue;
+            // Memory of a module that is hidden from the list but still in sysfs is named by its sections.
+            var owner = views.SectionAddresses.Where(p => !views.ListedNames.Contains(p.Key) && p.Value.Any(area.Contains))
+                .Select(p => p.Key).FirstOrDefault() ?? AuditFinding.KernelSubject;
+            if (!unexplained.TryGetValue(owner, out var list)) unexplained[owner] = list = [];
+            list.Add(area);
+        }
+
+        foreach (var (owner, list) in unexplained.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            var evidence = list.Select(a => $"{ModuleMemoryReader.SystemPath}: {a.Line}").ToList();
+            evidence.Add("no listed module's /sys/module sections, no /proc/modules address and no /proc/kallsyms symbol (module, [bpf] or [__builtin__*]) lies in it");
+            var whose = owner == AuditFinding.KernelSubject
+                ? "code that no list shows (a module that unlinked itself and deleted its /sys/module entry leaves exactly this)"
+                : $"{owner}, which /proc/modules does not list";
+            yield return new AuditFinding(AuditSeverity.High, AuditCheck.ModuleMemory, owner,
+                $"{list.Count} module-area allocation{(list.Count == 1 ? "" : "s")} ({list.Sum(a => (long)(a.End - a.Start))} bytes) hold{(list.Count == 1 ? "s" : "")} {whose}.",
+                [.. evidence], [AttackTechnique.KernelModules, AttackTechnique.Rootkit],
+                "Memory that no list accounts for is how a module that hides itself completely still shows. Treat the machine as compromised: keep a memory image (the addresses above locate the code), and reinstall or boot trusted media.");
+        }
+    }
+
+    private static bool AnyWithin(List<ulong> sorted, ModuleMemoryArea area)
+    {
+        var i = sorted.BinarySearch(area.Start);
+        if (i < 0) i = ~i;
+        return i < sorted.Count && sorted[i] < area.End;
+    }
+}

@@ -1,0 +1,93 @@
+using System.Management.Automation;
+using LkmPowerShell.Engine;
+using LkmPowerShell.Engine.Audit;
+
+namespace LkmPowerShell.Commands;
+
+/// <summary>
+/// The security audit of the loaded modules (MITRE ATT&amp;CK T1547.006): signatures, taint,
+/// origin, and cross-views that find a module hiding from lsmod. "Test" is PowerShell's verb for
+/// verifying the state or consistency of a resource (Test-Path, Test-ModuleManifest,
+/// Test-FileCatalog): this cmdlet changes nothing and reports whether the loaded modules are what
+/// they claim to be.
+/// </summary>
+[Cmdlet(VerbsDiagnostic.Test, "KernelModule", DefaultParameterSetName = FindingSet)]
+[OutputType(typeof(AuditFinding), ParameterSetName = [FindingSet])]
+[OutputType(typeof(AuditReport), ParameterSetName = [SummarySet])]
+[OutputType(typeof(bool), ParameterSetName = [QuietSet])]
+public sealed class TestKernelModuleCommand : PSCmdlet
+{
+    private const string FindingSet = "Finding";
+    private const string SummarySet = "Summary";
+    private const string QuietSet = "Quiet";
+    private readonly List<string> _names = [];
+
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("ModuleName")]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.LoadedModuleNameCompleter))]
+    public string[]? Name { get; set; }
+
+    [Parameter(ParameterSetName = FindingSet)]
+    public AuditSeverity MinimumSeverity { get; set; } = AuditSeverity.Informational;
+
+    [Parameter(ParameterSetName = SummarySet, Mandatory = true)]
+    public SwitchParameter Summary { get; set; }
+
+    [Parameter(ParameterSetName = QuietSet, Mandatory = true)]
+    public SwitchParameter Quiet { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string Root { get; set; } = "/";
+
+    protected override void ProcessRecord()
+    {
+        // The audit reads every view once, so names from the pipeline are gathered and audited together.
+        if (Name is not null) _names.AddRange(Name);
+    }
+
+    protected override void EndProcessing()
+    {
+        var root = new SystemRoot(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root));
+        var patterns = new ModuleNamePatterns(_names.Count > 0 ? [.. _names] : null);
+        AuditReport report;
+        try
+        {
+            WriteVerbose($"Auditing the loaded modules under {root}.");
+            report = ModuleAudit.Run(root, patterns.IsEmpty ? null : patterns.Match);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ModuleFormatException)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "AuditReadFailed", e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.ReadError, root.Path)
+            {
+                ErrorDetails = new ErrorDetails($"The audit could not read the kernel's views under {root}: {e.Message}")
+                {
+                    RecommendedAction = "Run as root to see every view (/dev/kmsg, module signatures); with -Root, point at a folder that holds proc/ and sys/.",
+                },
+            });
+            return;
+        }
+
+        switch (ParameterSetName)
+        {
+            case SummarySet:
+                WriteObject(report);
+                break;
+            case QuietSet:
+                WriteObject(report.IsClean);
+                break;
+            default:
+                foreach (var finding in report.Findings)
+                    if (finding.Severity >= MinimumSeverity)
+                        WriteObject(finding);
+                break;
+        }
+
+        foreach (var name in patterns.UnmatchedLiterals())
+            WriteError(new ErrorRecord(new ItemNotFoundException(
+                    $"No loaded module is named '{name}': neither /proc/modules, /sys/module nor the kernel log knows it. Get-KernelModule lists what is loaded."),
+                "ModuleNotLoaded", ErrorCategory.ObjectNotFound, name));
+    }
+}
