@@ -25,7 +25,7 @@ Import-Module (Join-Path $repo 'tests/Pester/TestHelpers.psm1')
 Import-Module (Join-Path $repo 'LkmPowerShell.psd1')
 if (-not (Test-Path /usr/bin/time)) {
     Write-Host 'Installing GNU time (Debian package time) for peak-memory figures...'
-    apt-get install -y -qq time *> $null
+    apt-get -o DPkg::Lock::Timeout=300 install -y -qq time *> $null
     if (-not (Test-Path /usr/bin/time)) { throw 'GNU time (/usr/bin/time) is needed for peak memory; apt-get install time' }
 }
 $kmodFiles = 'modules.dep', 'modules.dep.bin', 'modules.alias', 'modules.alias.bin', 'modules.softdep',
