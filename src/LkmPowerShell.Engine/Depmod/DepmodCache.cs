@@ -41,7 +41,7 @@ internal sealed class DepmodCache
         try
         {
             if (!File.Exists(path)) return null;
-            data = File.ReadAllBytes(path);
+            data = Files.SafeFile.ReadAll(path, Files.FileLimits.DepmodCache);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

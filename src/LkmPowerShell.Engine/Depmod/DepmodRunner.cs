@@ -95,12 +95,12 @@ public static class DepmodRunner
             kernel = KernelSymbols.ReadSystemMap(options.SystemMapPath, Warn);
 
         var configPaths = options.ConfigPaths ?? DepmodOptions.DefaultConfigDirectories.Select(root.Resolve).ToList();
-        var config = DepmodConfiguration.Load(configPaths, options.KernelVersion, Warn);
+        var config = DepmodConfiguration.Load(configPaths, options.KernelVersion, Warn, root);
         Phase("configuration");
 
         options.Progress?.Report(new DepmodProgress(DepmodStage.Scanning, 0, 0, modulesDirectory));
         var found = ModuleSearch.Find(modulesDirectory, root, config, Warn, cancel);
-        var modules = ModuleOrder.Sort(KmodHash.IterationOrder(found, m => m.Name, ModuleBuckets), modulesDirectory, Warn);
+        var modules = ModuleOrder.Sort(KmodHash.IterationOrder(found, m => m.Name, ModuleBuckets), modulesDirectory, Warn, root);
         if (modules.Count >= ushort.MaxValue)
             throw new InvalidOperationException($"{modules.Count:N0} modules: kmod's index numbers modules with 16 bits, so no more than {ushort.MaxValue - 1:N0} fit.");
         cancel.ThrowIfCancellationRequested();
@@ -127,8 +127,8 @@ public static class DepmodRunner
         Phase("resolve");
         var output = new DepmodOutput(modules, facts, resolved, Warn);
         var files = output.Render(options.Layout, options.WriteWeakDependencies,
-            ReadInput(modulesDirectory, ModulesBuiltinFile.FileName, Warn),
-            ReadInput(modulesDirectory, ModulesBuiltinModinfoFile.FileName, Warn), options.MaxDegreeOfParallelism, cancel);
+            ReadInput(modulesDirectory, ModulesBuiltinFile.FileName, Warn, root),
+            ReadInput(modulesDirectory, ModulesBuiltinModinfoFile.FileName, Warn, root), options.MaxDegreeOfParallelism, cancel);
         Phase("render");
         var cacheFile = options.UseCache ? new DepmodFile(DepmodCache.FileName, DepmodCache.Serialize(modules, facts)) : null;
         Phase("cache serialize");
@@ -154,12 +154,13 @@ public static class DepmodRunner
     }
 
     /// <summary>An input file of the kernel build; missing: kmod warns and publishes an empty index for it.</summary>
-    private static byte[]? ReadInput(string directory, string name, Action<DepmodWarning> warn)
+    private static byte[]? ReadInput(string directory, string name, Action<DepmodWarning> warn, SystemRoot root)
     {
         var path = Path.Join(directory, name);
         try
         {
-            return File.ReadAllBytes(path);
+            // Bounded, never blocking, contained in the root: a FIFO or a link to /dev/zero is refused.
+            return Files.SafeFile.ReadAll(path, Files.FileLimits.TreeTextFile, root.Within(path));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -79,10 +79,8 @@ internal static class ModuleFactsReader
         {
             try
             {
-                using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-                var length = RandomAccess.GetLength(handle);
-                if (length > ModuleFileReader.MaxModuleBytes)
-                    return ModuleFacts.Unreadable($"the file is {length:N0} bytes, more than the {ModuleFileReader.MaxModuleBytes:N0}-byte limit for a module");
+                // Never blocks on a FIFO, refuses devices, and the size limit is checked before reading.
+                using var handle = Files.SafeFile.Open(path, Files.FileLimits.ModuleFile, null, out var length);
                 if (length == 0)
                     return ModuleFacts.Unreadable("the file is empty");
                 var head = ReadFully(handle, _magic.AsSpan(0, (int)Math.Min(length, _magic.Length)), 0);
@@ -97,7 +95,7 @@ internal static class ModuleFactsReader
                 if (_file.Length < length)
                     _file = new byte[length];
                 var read = ReadFully(handle, _file.AsSpan(0, (int)length), 0);
-                var size = ModuleDecompressor.Decompress(_file.AsSpan(0, read), compression, path, ref _image, ModuleFileReader.MaxModuleBytes);
+                var size = ModuleDecompressor.Decompress(_file.AsSpan(0, read), compression, path, ref _image, Files.FileLimits.DecompressedModule.MaxBytes);
                 return ModuleFactsParser.Parse(new MemoryModuleBytes(_image.AsMemory(0, size)), path);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ModuleFormatException or NativeLibraryMissingException

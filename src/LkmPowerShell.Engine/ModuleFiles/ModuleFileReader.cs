@@ -1,5 +1,6 @@
 using System.Buffers;
 using LkmPowerShell.Engine.Elf;
+using LkmPowerShell.Engine.Files;
 
 namespace LkmPowerShell.Engine.ModuleFiles;
 
@@ -16,17 +17,17 @@ public static class ModuleFileReader
     /// No module comes near this (the largest in Debian's trees is about 30 MB uncompressed); a
     /// bigger file or decompressed image is refused rather than allocated.
     /// </summary>
-    public const long MaxModuleBytes = 512L * 1024 * 1024;
+    public static readonly long MaxModuleBytes = FileLimits.ModuleFile.MaxBytes;
 
-    public static ModuleFileInfo Read(string path)
+    /// <param name="path">The module file.</param>
+    /// <param name="within">The root the path came from (a tree's modules.dep): it is then opened
+    /// inside that root, as if chrooted. Null for a path the user gave.</param>
+    /// <exception cref="FileRefusedException">A FIFO, device or folder, or a file over its limit.</exception>
+    public static ModuleFileInfo Read(string path, SystemRoot? within = null)
     {
-        var fullPath = System.IO.Path.GetFullPath(path);
-        if (Directory.Exists(fullPath))
-            throw new ModuleFormatException(fullPath, -1, "this is a directory, not a module file");
-        using var handle = File.OpenHandle(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read);
-        var length = RandomAccess.GetLength(handle);
-        if (length > MaxModuleBytes)
-            throw new ModuleFormatException(fullPath, -1, $"the file is {length} bytes, more than the {MaxModuleBytes}-byte limit for a module");
+        // A path from inside a root keeps its ".." for the contained open to resolve.
+        var fullPath = within is null || within.IsHost ? System.IO.Path.GetFullPath(path) : path;
+        using var handle = SafeFile.Open(fullPath, FileLimits.ModuleFile, within, out var length);
         if (length == 0)
             throw new ModuleFormatException(fullPath, 0, "the file is empty");
 
@@ -48,7 +49,7 @@ public static class ModuleFileReader
         var compression = ModuleDecompressor.Detect(fileBytes.Span);
         var image = compression == ModuleCompression.None
             ? fileBytes
-            : ModuleDecompressor.Decompress(fileBytes.Span, compression, path, MaxModuleBytes);
+            : ModuleDecompressor.Decompress(fileBytes.Span, compression, path, FileLimits.DecompressedModule.MaxBytes);
 
         // A damaged signature does not make the module unreadable: kmod shows such a module as
         // unsigned; we do too, and say what is wrong with the signature.
