@@ -71,8 +71,7 @@ internal static unsafe partial class SafeFile
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(limit);
-        if (path.Contains('\0'))
-            throw new FileNotFoundException($"{path.Replace('\0', '?')}: a path cannot contain a NUL character.", path.Replace('\0', '?'));
+        RejectNul(path);
         var fd = within is null || within.IsHost ? OpenOnHost(path) : OpenInRoot(within, path);
         var handle = new SafeFileHandle(fd, ownsHandle: true);
         try
@@ -91,6 +90,13 @@ internal static unsafe partial class SafeFile
             handle.Dispose();
             throw;
         }
+    }
+
+    /// <summary>No file name holds a NUL: such a path names no file (and .NET would throw ArgumentException).</summary>
+    public static void RejectNul(string path)
+    {
+        if (path.Contains('\0'))
+            throw new FileNotFoundException($"{path.Replace('\0', '?')}: no such file (a path cannot contain a NUL character).", path.Replace('\0', '?'));
     }
 
     /// <summary>Reads the whole file (never more than its limit; procfs files report size 0, so the limit is checked as it is read).</summary>

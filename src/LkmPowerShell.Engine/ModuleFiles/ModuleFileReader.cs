@@ -25,6 +25,7 @@ public static class ModuleFileReader
     /// <exception cref="FileRefusedException">A FIFO, device or folder, or a file over its limit.</exception>
     public static ModuleFileInfo Read(string path, SystemRoot? within = null)
     {
+        SafeFile.RejectNul(path);
         // A path from inside a root keeps its ".." for the contained open to resolve.
         var fullPath = within is null || within.IsHost ? System.IO.Path.GetFullPath(path) : path;
         using var handle = SafeFile.Open(fullPath, FileLimits.ModuleFile, within, out var length);
