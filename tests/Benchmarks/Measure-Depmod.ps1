@@ -61,7 +61,7 @@ try {
         & cp -al (Join-Path $f.Root 'lib') $root
         if ($LASTEXITCODE -ne 0) { throw "cp -al of $($f.Root)/lib failed" }
         $dir = Join-Path $root "lib/modules/$($f.Version)"
-        $cache = Join-Path $dir 'modules.lkmpowershell.cache'
+        $cache = Join-Path $root "var/cache/lkmpowershell/depmod/$($f.Version)/modules.lkmpowershell.cache"
         $kmodHashes = @{}
         $times = @{ kmod = @(); 'session-cold' = @(); 'session-warm' = @(); 'session-1new' = @(); 'process-cold' = @() }
         $kmodPeak = 0; $processPeak = 0

@@ -106,9 +106,9 @@ public static class DepmodRunner
         cancel.ThrowIfCancellationRequested();
         Phase("search");
 
-        var cachePath = Path.Join(outputDirectory, DepmodCache.FileName);
+        var cachePath = DepmodCache.PathFor(root, options.OutputRoot, options.KernelVersion);
         DepmodCache? cache = null;
-        if (options.UseCache)
+        if (options.UseCache && cachePath is not null)
         {
             cache = DepmodCache.Load(cachePath, out var problem);
             if (problem is not null)
@@ -130,7 +130,8 @@ public static class DepmodRunner
             ReadInput(modulesDirectory, ModulesBuiltinFile.FileName, Warn, root),
             ReadInput(modulesDirectory, ModulesBuiltinModinfoFile.FileName, Warn, root), options.MaxDegreeOfParallelism, cancel);
         Phase("render");
-        var cacheFile = options.UseCache ? new DepmodFile(DepmodCache.FileName, DepmodCache.Serialize(modules, facts)) : null;
+        // The cache is written only where no link can carry it out of the tree (see DepmodCache.PathFor).
+        var cacheFile = options.UseCache && cachePath is not null ? new DepmodFile(cachePath, DepmodCache.Serialize(modules, facts)) : null;
         Phase("cache serialize");
         options.Progress?.Report(new DepmodProgress(DepmodStage.Writing, 0, files.Count, outputDirectory));
 

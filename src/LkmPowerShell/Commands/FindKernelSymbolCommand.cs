@@ -59,19 +59,31 @@ public sealed class FindKernelSymbolCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
-        switch (ParameterSetName)
+        var names = ModuleNamePatterns.Validate(this, Name);
+        if (names is { Length: 0 })
+            return;
+        Name = names;
+        try
         {
-            case AvailableSet:
-                WriteTreeSymbols();
-                break;
-            case PathSet:
-            case LiteralPathSet:
-                foreach (var file in ModuleFilePaths.Resolve(this, Path, LiteralPath))
-                    WriteFileSymbols(file);
-                break;
-            default:
-                WriteKernelSymbols();
-                break;
+            switch (ParameterSetName)
+            {
+                case AvailableSet:
+                    WriteTreeSymbols();
+                    break;
+                case PathSet:
+                case LiteralPathSet:
+                    foreach (var file in ModuleFilePaths.Resolve(this, Path, LiteralPath))
+                        WriteFileSymbols(file);
+                    break;
+                default:
+                    WriteKernelSymbols();
+                    break;
+            }
+        }
+        catch (Exception e) when (ErrorRecords.ForReadFailure(e, Root,
+            ParameterSetName == KernelSet ? "InvalidSymbolTable" : "InvalidModuleIndex") is { } record)
+        {
+            WriteError(record);
         }
     }
 

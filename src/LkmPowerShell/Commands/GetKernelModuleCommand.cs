@@ -52,19 +52,30 @@ public sealed class GetKernelModuleCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
-        switch (ParameterSetName)
+        var names = ModuleNamePatterns.Validate(this, Name);
+        if (names is { Length: 0 })
+            return;
+        try
         {
-            case PathSet:
-            case LiteralPathSet:
-                foreach (var file in ModuleFilePaths.Resolve(this, Path, LiteralPath))
-                    WriteModuleFile(file);
-                break;
-            case AvailableSet:
-                ModuleListing.WriteAvailable(this, new SystemRoot(ResolveRoot()), KernelVersion, Name);
-                break;
-            default:
-                ModuleListing.WriteLoaded(this, new SystemRoot(ResolveRoot()), Name, IncludeBuiltin);
-                break;
+            switch (ParameterSetName)
+            {
+                case PathSet:
+                case LiteralPathSet:
+                    foreach (var file in ModuleFilePaths.Resolve(this, Path, LiteralPath))
+                        WriteModuleFile(file);
+                    break;
+                case AvailableSet:
+                    ModuleListing.WriteAvailable(this, new SystemRoot(ResolveRoot()), KernelVersion, names);
+                    break;
+                default:
+                    ModuleListing.WriteLoaded(this, new SystemRoot(ResolveRoot()), names, IncludeBuiltin);
+                    break;
+            }
+        }
+        catch (Exception e) when (ErrorRecords.ForReadFailure(e, Root, "InvalidModuleIndex") is { } record)
+        {
+            // A corrupt index or an unreadable /proc file under the root: this input fails, the pipeline goes on.
+            WriteError(record);
         }
     }
 

@@ -98,8 +98,9 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
         {
             parameters = ModulePlanning.ParseParameters(Parameters);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or FormatException)
         {
+            // The engine's parser says FormatException ('a="x': unclosed quote); the call is unusable either way.
             ThrowTerminatingError(new ErrorRecord(e, "InvalidParameters", ErrorCategory.InvalidArgument, Parameters));
             return;
         }

@@ -257,3 +257,50 @@ internal sealed class SafeFileResolution : IDisposable
     public static SafeFileResolution Use(bool walk) => new(walk);
     public void Dispose() => SafeFile.ForceUserSpaceResolution = _before;
 }
+
+/// <summary>The index lock and the cache: nothing that follows a planted link, nothing left in depmod's folder.</summary>
+public sealed class LockAndCacheTests
+{
+    [Fact]
+    public void PlantedLockLinkIsNeverFollowed()
+    {
+        using var tree = new DepmodTree();
+        using var outside = new HostileRoot();
+        tree.Write("kernel/a.ko", HostileRoot.Module("a"));
+        var target = Path.Combine(outside.Outside, "created-by-lock");
+        Directory.CreateDirectory(tree.OutputDirectory);
+        File.CreateSymbolicLink(Path.Combine(tree.OutputDirectory, "modules.lkmpowershell.lock"), target);
+        Within.Seconds(() => tree.RunEngine(o => o with { UseCache = true }));
+        Assert.False(File.Exists(target), "the run created the file a planted lock link points at");
+        // depmod's folder holds depmod's files only: no lock, no cache, no temporaries, and the link is gone.
+        var names = Directory.EnumerateFileSystemEntries(tree.OutputDirectory).Select(Path.GetFileName).ToList();
+        Assert.All(FullTreeTests.KmodFiles, k => Assert.Contains(k, names));
+        Assert.All(names, n => Assert.True(n!.StartsWith("modules.") && !n.Contains("lkmpowershell"), n));
+        Assert.True(File.Exists(DepmodCache.PathFor(new SystemRoot(tree.Root), tree.OutputRoot, tree.Version)));
+    }
+
+    [Fact]
+    public void HeldLockIsATimeout()
+    {
+        using var tree = new DepmodTree();
+        tree.Write("kernel/a.ko", HostileRoot.Module("a"));
+        Directory.CreateDirectory(tree.OutputDirectory);
+        using var held = FolderLock.Acquire(tree.OutputDirectory, TimeSpan.Zero, default);
+        var e = Within.Throws<TimeoutException>(() => tree.RunEngine(o => o with { LockTimeout = TimeSpan.FromMilliseconds(200) }));
+        Assert.Contains("holds a lock on the folder", e.Message);
+    }
+
+    [Fact]
+    public void CacheIsNotWrittenThroughALinkInTheImage()
+    {
+        using var tree = new DepmodTree();
+        using var outside = new HostileRoot();
+        tree.Write("kernel/a.ko", HostileRoot.Module("a"));
+        Directory.CreateDirectory(tree.OutputRoot);
+        Directory.CreateSymbolicLink(Path.Combine(tree.OutputRoot, "var"), outside.Outside);
+        Within.Seconds(() => tree.RunEngine(o => o with { UseCache = true }));
+        Assert.Null(DepmodCache.PathFor(new SystemRoot(tree.Root), tree.OutputRoot, tree.Version));
+        Assert.False(Directory.Exists(Path.Combine(outside.Outside, "cache")), "the cache followed a link out of the tree");
+        Assert.Contains("kernel/a.ko:", tree.EngineFile("modules.dep"));
+    }
+}
