@@ -44,6 +44,13 @@ internal static class ErrorRecords
         _ => new ErrorRecord(e, "ModuleFileError", ErrorCategory.NotSpecified, path),
     };
 
+    /// <summary>A module whose symbol table is damaged is still shown (its .modinfo), with a warning, as kmod's modinfo does.</summary>
+    public static void WarnAboutDamage(Cmdlet cmdlet, ModuleFileInfo info)
+    {
+        if (info.SymbolProblem is { } damage)
+            cmdlet.WriteWarning($"{info.Path}: {damage}; its .modinfo is shown, its symbols are not.");
+    }
+
     /// <summary>A file refused before it was read: the same id whichever cmdlet or path met it.</summary>
     public static ErrorRecord ForRefusedFile(FileRefusedException e, string target)
     {

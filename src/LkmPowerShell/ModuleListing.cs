@@ -51,7 +51,11 @@ internal static class ModuleListing
         foreach (var (file, error, path) in results)
         {
             if (file is not null)
+            {
+                if (file.SymbolProblem is { } damage)
+                    cmdlet.WriteWarning($"{file.Path}: {damage}; its .modinfo is shown, its symbols are not.");
                 cmdlet.WriteObject(file);
+            }
             else
                 cmdlet.WriteError(ErrorRecords.ForModuleFile(error!, path));
             if (selected.Count > 100 && ++done % 100 == 0)

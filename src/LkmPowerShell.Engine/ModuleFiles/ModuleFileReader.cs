@@ -67,25 +67,39 @@ public static class ModuleFileReader
         var elf = ElfImage.Parse(image, path);
         ModuleElfExtractor.RequireModule(elf);
 
+        // .modinfo is what a person inspecting a damaged or hostile module needs to see: as kmod's
+        // modinfo does, a broken symbol table, version table or struct module costs only those
+        // parts, named in SymbolProblem, never the whole module.
+        var problems = new List<string>();
+        T Salvage<T>(Func<T> read, T fallback)
+        {
+            try { return read(); }
+            catch (ModuleFormatException e) { problems.Add(e.Problem); return fallback; }
+        }
+        var modinfo = ModuleElfExtractor.ReadModInfo(elf);
         var symtab = elf.FindSection(".symtab");
-        var symbols = symtab is null ? null : elf.ReadSymbols(symtab);
-        var versions = ModuleElfExtractor.ReadVersions(elf);
+        var symbols = symtab is null ? null : Salvage(() => elf.ReadSymbols(symtab), null);
+        var versions = Salvage(() => ModuleElfExtractor.ReadVersions(elf), []);
+        var internalName = Salvage(() => ModuleElfExtractor.ReadInternalName(elf), null);
+        var exports = Salvage(() => ModuleElfExtractor.ReadExports(elf, symbols), []);
+        var required = Salvage(() => ModuleElfExtractor.ReadRequiredSymbols(elf, symbols, versions), []);
         return new ModuleFileInfo
         {
             Path = path,
             Name = ModuleName.FromPath(path),
-            InternalName = ModuleElfExtractor.ReadInternalName(elf),
+            InternalName = internalName,
             FileSize = fileSize,
             Compression = compression,
             Is64Bit = elf.Is64Bit,
             IsBigEndian = elf.IsBigEndian,
             Machine = elf.Machine,
-            ModInfo = ModuleElfExtractor.ReadModInfo(elf),
-            Exports = ModuleElfExtractor.ReadExports(elf, symbols),
-            RequiredSymbols = ModuleElfExtractor.ReadRequiredSymbols(elf, symbols, versions),
+            ModInfo = modinfo,
+            Exports = exports,
+            RequiredSymbols = required,
             Versions = versions,
             Signature = signature,
             SignatureProblem = signatureProblem,
+            SymbolProblem = problems.Count == 0 ? null : string.Join("; ", problems),
         };
     }
 

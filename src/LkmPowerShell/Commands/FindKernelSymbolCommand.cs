@@ -102,10 +102,14 @@ public sealed class FindKernelSymbolCommand : PSCmdlet
             return;
         }
         var filter = Name is null ? null : SymbolNameFilters.Any(Name.Select(n => SymbolNameFilters.Wildcard(n, ignoreCase: false)).ToArray());
+        // Only names given without wildcards need remembering (to report the ones not found), so
+        // memory stays independent of the file's length: a 10M-line kallsyms streams through.
         var found = new HashSet<string>(StringComparer.Ordinal);
+        var literals = LiteralNames();
         foreach (var s in kernel.Kallsyms.Read(filter))
         {
-            found.Add(s.Name);
+            if (literals.Contains(s.Name))
+                found.Add(s.Name);
             WriteObject(new KernelSymbol
             {
                 Name = s.Name,
@@ -125,11 +129,13 @@ public sealed class FindKernelSymbolCommand : PSCmdlet
             return;
         var patterns = Patterns();
         var found = new HashSet<string>(StringComparer.Ordinal);
+        var literals = LiteralNames();
         foreach (var s in directory.ExportedSymbols())
         {
             if (!Matches(patterns, s.Symbol))
                 continue;
-            found.Add(s.Symbol);
+            if (literals.Contains(s.Symbol))
+                found.Add(s.Symbol);
             WriteObject(new KernelSymbol
             {
                 Name = s.Symbol,
@@ -140,6 +146,10 @@ public sealed class FindKernelSymbolCommand : PSCmdlet
         }
         ReportLiteralMisses(found, $"the modules installed for {directory.KernelVersion} (modules.symbols)");
     }
+
+    /// <summary>The -Name values without wildcards: the only names whose absence is an error.</summary>
+    private HashSet<string> LiteralNames() =>
+        new((Name ?? []).Where(n => !WildcardPattern.ContainsWildcardCharacters(n)), StringComparer.Ordinal);
 
     private void ReportLiteralMisses(HashSet<string> found, string where)
     {

@@ -84,6 +84,9 @@ public sealed class GetKernelModuleCommand : PSCmdlet
     private void WriteModuleFile(string path)
     {
         if (ErrorRecords.TryReadModuleFile(this, path) is { } info)
+        {
+            ErrorRecords.WarnAboutDamage(this, info);
             WriteObject(new KernelModuleFile(info));
+        }
     }
 }
