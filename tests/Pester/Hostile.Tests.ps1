@@ -137,7 +137,9 @@ Describe 'Bad arguments and corrupt files: the project''s ErrorId, never a raw e
 
     It "-Parameters 'a=""x': InvalidParameters" {
         $r = Invoke-Bounded 'Import-KernelModule dummy -Parameters ''a="x'' -Root $A.Root -KernelVersion $A.V -WhatIf' @{ Root = $plain.Root; V = $plain.Version }
-        $r.Terminating.ErrorRecord.FullyQualifiedErrorId | Should -Be 'InvalidParameters,LkmPowerShell.Commands.ImportKernelModuleCommand'
+        # Statement-terminating (the call is unusable), so it reaches the error stream, not a raw FormatException.
+        $r.Errors.FullyQualifiedErrorId | Should -Be 'InvalidParameters,LkmPowerShell.Commands.ImportKernelModuleCommand'
+        $r.Errors[0].Exception | Should -BeOfType [FormatException]
     }
 
     It "-Name '[' gives InvalidNamePattern on every path: <Command>" -ForEach @(
