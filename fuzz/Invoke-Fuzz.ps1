@@ -131,9 +131,19 @@ $results = foreach ($name in $Target) {
     New-Item -ItemType Directory -Force (Split-Path $findings) | Out-Null
     $log = Join-Path $OutputPath "$name.log"
     Write-Host "fuzz: $name for $Seconds s ($((Get-ChildItem $seeds).Count) seeds) -> $findings"
-    nice -n 19 afl-fuzz -V $Seconds -t 10000 -m none -i $seeds -o $findings -- $dotnet (Join-Path $bin 'LkmPowerShell.Fuzz.dll') $name *> $log
     $statsFile = Join-Path $findings 'default/fuzzer_stats'
-    if (-not (Test-Path $statsFile)) { throw "afl-fuzz did not run $name; see $log" }
+    # On a loaded machine the dry run's first execution can come back before the forkserver has
+    # reported coverage ("No instrumentation detected"): try again before giving up on the target.
+    foreach ($attempt in 1..3) {
+        Remove-Item -Recurse -Force $findings -ErrorAction Ignore
+        nice -n 19 afl-fuzz -V $Seconds -t 10000 -m none -i $seeds -o $findings -- $dotnet (Join-Path $bin 'LkmPowerShell.Fuzz.dll') $name *> $log
+        if (Test-Path $statsFile) { break }
+        Write-Host "fuzz: $name did not start (attempt $attempt); see $log"
+    }
+    if (-not (Test-Path $statsFile)) {
+        [pscustomobject]@{ Target = $name; Seconds = 0; Executions = 0; PerSecond = 0; Edges = ''; Coverage = ''; Corpus = 0; Crashes = 0; Hangs = 0; Findings = "did not start: $log" }
+        continue
+    }
     $stats = @{}
     foreach ($l in Get-Content $statsFile) { $k, $v = $l -split '\s*:\s*', 2; $stats[$k.Trim()] = $v.Trim() }
     $crashes = @(Get-ChildItem (Join-Path $findings 'default/crashes') -File -ErrorAction Ignore | Where-Object Name -ne 'README.txt')
