@@ -16,7 +16,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('module', 'index', 'modules-dep', 'modprobe-d', 'kallsyms')]
+    # 'pwsh -File' passes "a,b" as one string: commas separate targets too.
     [string[]] $Target = @('module', 'index', 'modules-dep', 'modprobe-d', 'kallsyms'),
     [ValidateRange(1, 86400)]
     [int] $Seconds = 600,
@@ -25,6 +25,9 @@ param(
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+$known = 'module', 'index', 'modules-dep', 'modprobe-d', 'kallsyms'
+$Target = @($Target | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
+foreach ($t in $Target) { if ($t -notin $known) { throw "Unknown target '$t'; the targets are: $($known -join ', ')" } }
 
 if (-not (Get-Command afl-fuzz -ErrorAction Ignore)) {
     throw 'afl-fuzz is missing. Install AFL++: sudo apt-get -o DPkg::Lock::Timeout=300 install -y afl++'
