@@ -5,7 +5,7 @@
     Author               = 'LkmPowerShell developers'
     CompanyName          = 'LkmPowerShell'
     Copyright            = '(c) LkmPowerShell developers. MIT licence.'
-    Description          = 'Manage Linux loadable kernel modules with objects: lsmod, modinfo, symbol lookup (and, in later versions, insmod/modprobe, rmmod and depmod) in the spirit and to the byte of kmod.'
+    Description          = 'Manage Linux loadable kernel modules with objects: lsmod and modinfo (Get-KernelModule), modprobe and insmod with rollback (Import-KernelModule), modprobe -r and rmmod (Remove-KernelModule), depmod with byte-identical index files (Update-ModuleDependency) and symbol lookup (Find-KernelSymbol), matched against kmod on real Debian kernels, with -Root for offline images.'
     PowerShellVersion    = '7.6'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('LkmPowerShell.Format.ps1xml')
@@ -16,6 +16,8 @@
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{
+            LicenseUri   = 'https://opensource.org/license/mit'
+            ReleaseNotes = 'Tab completion offers what each parameter can match: loaded modules for Get-KernelModule and Remove-KernelModule, installed names and aliases for Import-KernelModule, symbols for Find-KernelSymbol -Name, installed kernels for -KernelVersion.'
             Tags       = @('Linux', 'Kernel', 'KernelModule', 'LKM', 'kmod', 'modprobe', 'lsmod', 'modinfo', 'depmod')
         }
     }

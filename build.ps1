@@ -98,7 +98,7 @@ function Invoke-Package {
     $target = Join-Path $out "LkmPowerShell/$moduleVersion"
     if (Test-Path $target) { Remove-Item $target -Recurse -Force }
     New-Item -ItemType Directory -Force (Join-Path $target 'bin'), (Join-Path $target 'en-US') | Out-Null
-    Copy-Item (Join-Path $repo 'LkmPowerShell.psd1'), (Join-Path $repo 'LkmPowerShell.Format.ps1xml'), (Join-Path $repo 'LkmPowerShell.Types.ps1xml') $target
+    Copy-Item (Join-Path $repo 'LkmPowerShell.psd1'), (Join-Path $repo 'LkmPowerShell.Format.ps1xml'), (Join-Path $repo 'LkmPowerShell.Types.ps1xml'), (Join-Path $repo 'LICENSE') $target
     Copy-Item (Join-Path $repo 'bin/*.dll') (Join-Path $target 'bin')
     Copy-Item (Join-Path $repo 'en-US/*') (Join-Path $target 'en-US')
     Write-Host "Packaged: $target (copy the LkmPowerShell folder into a PSModulePath folder)"

@@ -123,7 +123,7 @@ $env:AFL_NO_UI = '1'
 $env:AFL_NO_AFFINITY = '1'          # a shared machine: do not pin a core
 $env:AFL_SKIP_CPUFREQ = '1'
 $env:AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES = '1'
-$env:AFL_SKIP_CRASHES = '1'
+# Not AFL_SKIP_CRASHES: with it, AFL++ 4.04c aborts the modules-dep dry run with "No instrumentation detected".
 $env:DOTNET_TieredPGO = '0'
 $dotnet = (Get-Command dotnet -CommandType Application | Select-Object -First 1).Source
 $results = foreach ($name in $Target) {
@@ -135,8 +135,7 @@ $results = foreach ($name in $Target) {
     $log = Join-Path $OutputPath "$name.log"
     Write-Host "fuzz: $name for $Seconds s ($((Get-ChildItem $seeds).Count) seeds) -> $findings"
     $statsFile = Join-Path $findings 'default/fuzzer_stats'
-    # On a loaded machine the dry run's first execution can come back before the forkserver has
-    # reported coverage ("No instrumentation detected"): try again before giving up on the target.
+    # A dry run that fails (a loaded machine) is tried again before giving up on the target.
     foreach ($attempt in 1..3) {
         Remove-Item -Recurse -Force $findings -ErrorAction Ignore
         nice -n 19 afl-fuzz -V $Seconds -t 10000 -m none -i $seeds -o $findings -- $dotnet (Join-Path $bin 'LkmPowerShell.Fuzz.dll') $name *> $log

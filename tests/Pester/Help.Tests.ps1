@@ -153,10 +153,10 @@ Describe 'Build-Help.ps1 check' {
 
     It 'fails when the parameter metadata drifted from the cmdlet' {
         $broken = New-DocsCopy
-        Edit-Doc $broken 'Get-KernelModule.md' { param($t) $t -replace '(?s)(### -Path\n.*?Position: )0', '${1}1' }
+        Edit-Doc $broken 'Get-KernelModule.md' { param($t) $t -replace '(?s)(### -Name\n.*?- Name: ListAvailable\n  Position: )0', '${1}1' }
         $r = Invoke-HelpCheck -DocsPath $broken
         $r.ExitCode | Should -Be 1
-        $r.Output | Should -Match "Get-KernelModule -Path: the yaml metadata .* is stale: in parameter set 'Path' Position is 1, the cmdlet says 0"
+        $r.Output | Should -Match "Get-KernelModule -Name: the yaml metadata .* is stale: in parameter set 'ListAvailable' Position is 1, the cmdlet says 0"
     }
 
     It 'fails when a syntax block is stale' {

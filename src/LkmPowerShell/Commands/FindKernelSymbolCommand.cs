@@ -22,8 +22,9 @@ public sealed class FindKernelSymbolCommand : PSCmdlet
 
     [Parameter(ParameterSetName = KernelSet, Position = 0, ValueFromPipeline = true)]
     [Parameter(ParameterSetName = AvailableSet, Position = 0, ValueFromPipeline = true)]
-    [Parameter(ParameterSetName = PathSet)]
-    [Parameter(ParameterSetName = LiteralPathSet)]
+    [Parameter(ParameterSetName = PathSet, Position = 0)]
+    [Parameter(ParameterSetName = LiteralPathSet, Position = 0)]
+    [ArgumentCompleter(typeof(Completion.KernelSymbolNameCompleter))]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[]? Name { get; set; }
@@ -35,6 +36,7 @@ public sealed class FindKernelSymbolCommand : PSCmdlet
     [Parameter(ParameterSetName = PathSet)]
     [Parameter(ParameterSetName = LiteralPathSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.KernelVersionCompleter))]
     public string? KernelVersion { get; set; }
 
     [Parameter(ParameterSetName = PathSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]

@@ -23,7 +23,7 @@ public sealed class GetKernelModuleCommand : PSCmdlet
     [Alias("ModuleName")]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(KernelModuleNameCompleter))]
+    [ArgumentCompleter(typeof(Completion.KernelModuleNameCompleter))]
     public string[]? Name { get; set; }
 
     [Parameter(ParameterSetName = LoadedSet)]
@@ -34,9 +34,12 @@ public sealed class GetKernelModuleCommand : PSCmdlet
 
     [Parameter(ParameterSetName = AvailableSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.KernelVersionCompleter))]
     public string? KernelVersion { get; set; }
 
-    [Parameter(ParameterSetName = PathSet, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    // Not from the pipeline: strings from the pipeline are module names, files bind to -LiteralPath
+    // (FileInfo's PSPath), and the module objects' own Path must not turn a name lookup into a read.
+    [Parameter(ParameterSetName = PathSet, Mandatory = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[]? Path { get; set; }
@@ -52,9 +55,6 @@ public sealed class GetKernelModuleCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
-        var names = ModuleNamePatterns.Validate(this, Name);
-        if (names is { Length: 0 })
-            return;
         try
         {
             switch (ParameterSetName)
@@ -65,10 +65,14 @@ public sealed class GetKernelModuleCommand : PSCmdlet
                         WriteModuleFile(file);
                     break;
                 case AvailableSet:
-                    ModuleListing.WriteAvailable(this, new SystemRoot(ResolveRoot()), KernelVersion, names);
+                    var available = ModuleNamePatterns.Validate(this, NamesReadingFilesAsPaths());
+                    if (available is not { Length: 0 })
+                        ModuleListing.WriteAvailable(this, new SystemRoot(ResolveRoot()), KernelVersion, available);
                     break;
                 default:
-                    ModuleListing.WriteLoaded(this, new SystemRoot(ResolveRoot()), names, IncludeBuiltin);
+                    var loaded = ModuleNamePatterns.Validate(this, NamesReadingFilesAsPaths());
+                    if (loaded is not { Length: 0 })
+                        ModuleListing.WriteLoaded(this, new SystemRoot(ResolveRoot()), loaded, IncludeBuiltin);
                     break;
             }
         }
@@ -77,6 +81,25 @@ public sealed class GetKernelModuleCommand : PSCmdlet
             // A corrupt index or an unreadable /proc file under the root: this input fails, the pipeline goes on.
             WriteError(record);
         }
+    }
+
+    /// <summary>
+    /// A "name" that is plainly a file (it has a '/' or a module file's extension) is read as a
+    /// -Path, as the user meant; the other names are returned for the name lookup. Null when no
+    /// name was given (list everything); empty when every name was a file.
+    /// </summary>
+    private string[]? NamesReadingFilesAsPaths()
+    {
+        if (Name is null)
+            return null;
+        var files = Name.Where(ModuleFilePaths.LooksLikeFile).ToArray();
+        foreach (var file in ModuleFilePaths.Resolve(this, files, null))
+        {
+            WriteVerbose($"'{file}' names a file, not a module: reading it as -Path would.");
+            WriteModuleFile(file);
+        }
+        var names = Name.Where(n => !ModuleFilePaths.LooksLikeFile(n)).ToArray();
+        return files.Length > 0 && names.Length == 0 ? [] : names;
     }
 
     private string ResolveRoot() => SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root);

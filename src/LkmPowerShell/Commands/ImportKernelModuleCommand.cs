@@ -23,7 +23,7 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
     [Parameter(ParameterSetName = NameSet, Mandatory = true, Position = 0)]
     [Alias("ModuleName")]
     [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(KernelModuleNameCompleter))]
+    [ArgumentCompleter(typeof(Completion.InstalledModuleNameCompleter))]
     public string[]? Name { get; set; }
 
     /// <summary>
@@ -70,6 +70,7 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
 
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.KernelVersionCompleter))]
     public string? KernelVersion { get; set; }
 
     private SystemRoot? _root;

@@ -17,7 +17,7 @@ public sealed class RemoveKernelModuleCommand : PSCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("ModuleName", "Module")]
     [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(KernelModuleNameCompleter))]
+    [ArgumentCompleter(typeof(Completion.LoadedModuleNameCompleter))]
     public string[]? Name { get; set; }
 
     [Parameter]

@@ -18,6 +18,7 @@ public sealed class UpdateModuleDependencyCommand : PSCmdlet
     /// <summary>The kernel release whose /lib/modules folder is indexed; the running kernel's by default.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.KernelVersionCompleter))]
     public string? KernelVersion { get; set; }
 
     [Parameter]

@@ -1,4 +1,5 @@
 using System.Collections.Specialized;
+using LkmPowerShell.Engine;
 using LkmPowerShell.Engine.ModuleFiles;
 
 namespace LkmPowerShell;
@@ -16,19 +17,22 @@ public sealed class KernelModuleFile
         var vermagic = Text(info.GetValue("vermagic"));
         VersionMagic = vermagic;
         KernelVersion = vermagic?.Split(' ', 2)[0];
-        Description = Text(info.GetValue("description"));
+        // A module may carry a field twice (soundwire-intel has two descriptions): keep them all.
+        Description = Joined(info.GetValues("description"));
         Author = Texts(info.GetValues("author"));
-        License = Text(info.GetValue("license"));
+        License = Joined(info.GetValues("license"));
         Version = Text(info.GetValue("version"));
         SourceVersion = Text(info.GetValue("srcversion"));
         Aliases = Texts(info.GetValues("alias"));
         var depends = Text(info.GetValue("depends"));
-        Depends = string.IsNullOrEmpty(depends) ? [] : depends.Split(',', StringSplitOptions.RemoveEmptyEntries);
-        SoftDependencies = Texts(info.GetValues("softdep"));
+        // Module names in the kernel's form (snd_pcm, not snd-pcm), as Name and UsedBy have them,
+        // so Where-Object Depends -contains 'snd_pcm' finds what it should; Fields keeps modinfo's text.
+        Depends = new ValueList(string.IsNullOrEmpty(depends) ? [] : depends.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ModuleName.Normalize));
+        SoftDependencies = new ValueList(info.GetValues("softdep").Select(v => NormalizeSoftdep(Text(v)!)));
         WeakDependencies = Texts(info.GetValues("weakdep"));
         Firmware = Texts(info.GetValues("firmware"));
         ImportNamespaces = Texts(info.GetValues("import_ns"));
-        Parameters = info.Parameters.Select(p => new KernelModuleParameterInfo(p.Name, Text(p.Type), Text(p.Description))).ToArray();
+        Parameters = new ObjectList<KernelModuleParameterInfo>(info.Parameters.Select(p => new KernelModuleParameterInfo(p.Name, Text(p.Type), Text(p.Description))));
         InTree = Text(info.GetValue("intree")) == "Y";
         Retpoline = Text(info.GetValue("retpoline")) == "Y";
         Compression = info.Compression.ToString();
@@ -40,7 +44,9 @@ public sealed class KernelModuleFile
             Signer = sig.Signer;
             KeyId = sig.KeyId.Length > 0 ? sig.FormatKeyId() : null;
             HashAlgorithm = sig.HashAlgorithm;
-            Signature = sig.FormatSignature();
+            // Plain hex: modinfo's colon-separated lines wrapped with tabs are for a terminal;
+            // ToModinfoText() and Fields keep that form.
+            Signature = string.Concat(sig.FormatSignature().Where(char.IsAsciiHexDigit));
         }
         SignatureProblem = info.SignatureProblem;
         SymbolProblem = info.SymbolProblem;
@@ -59,17 +65,17 @@ public sealed class KernelModuleFile
     public string Path { get; }
     public string? KernelVersion { get; }
     public string? Description { get; }
-    public string[] Author { get; }
+    public ValueList Author { get; }
     public string? License { get; }
     public string? Version { get; }
     public string? SourceVersion { get; }
-    public string[] Aliases { get; }
-    public string[] Depends { get; }
-    public string[] SoftDependencies { get; }
-    public string[] WeakDependencies { get; }
-    public string[] Firmware { get; }
-    public string[] ImportNamespaces { get; }
-    public KernelModuleParameterInfo[] Parameters { get; }
+    public ValueList Aliases { get; }
+    public ValueList Depends { get; }
+    public ValueList SoftDependencies { get; }
+    public ValueList WeakDependencies { get; }
+    public ValueList Firmware { get; }
+    public ValueList ImportNamespaces { get; }
+    public ObjectList<KernelModuleParameterInfo> Parameters { get; }
     public string? VersionMagic { get; }
     public bool InTree { get; }
     public bool Retpoline { get; }
@@ -97,7 +103,7 @@ public sealed class KernelModuleFile
     public OrderedDictionary Fields { get; }
 
     /// <summary>The values "modinfo -F field" prints for this file.</summary>
-    public string[] GetField(string field) => Texts(ModinfoText.Field(_info, field));
+    public string[] GetField(string field) => [.. Texts(ModinfoText.Field(_info, field))];
 
     /// <summary>The whole modinfo text for this file, byte for byte as kmod's modinfo prints it.</summary>
     public string ToModinfoText() => Text(ModinfoText.Format(_info))!;
@@ -123,7 +129,18 @@ public sealed class KernelModuleFile
         }
     }
 
-    private static string[] Texts(IEnumerable<string> values) => values.Select(v => Text(v)!).ToArray();
+    private static ValueList Texts(IEnumerable<string> values) => new(values.Select(v => Text(v)!));
+
+    /// <summary>Every distinct value of a field, one a line; null when the field is absent.</summary>
+    private static string? Joined(IEnumerable<string> values)
+    {
+        var texts = values.Select(v => Text(v)!).Distinct(StringComparer.Ordinal).ToArray();
+        return texts.Length == 0 ? null : string.Join('\n', texts);
+    }
+
+    /// <summary>"pre: crypto-crc32c post: x-y" with module names in the kernel's form; the pre:/post: keywords kept.</summary>
+    private static string NormalizeSoftdep(string value) =>
+        string.Join(' ', value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(t => t.EndsWith(':') ? t : ModuleName.Normalize(t)));
 
     public override string ToString() => Path;
 }

@@ -10,14 +10,14 @@ public sealed class LoadedKernelModule
         Name = m.Name;
         Size = m.Size;
         ReferenceCount = m.ReferenceCount;
-        UsedBy = m.UsedBy;
+        UsedBy = new ValueList(m.UsedBy);
         State = m.State.ToString();
         Address = m.AddressHex;
         Taints = m.Taints;
         Version = m.Version;
         SourceVersion = m.SourceVersion;
         Parameters = new Dictionary<string, string>(m.Parameters, StringComparer.Ordinal);
-        UnreadableParameters = m.UnreadableParameters;
+        UnreadableParameters = new ValueList(m.UnreadableParameters);
         InitSize = m.InitSize;
         TotalSize = m.TotalSize;
         IsPermanent = m.IsPermanent;
@@ -33,7 +33,7 @@ public sealed class LoadedKernelModule
     public int? ReferenceCount { get; }
 
     /// <summary>The modules holding this one (/sys/module/NAME/holders).</summary>
-    public string[] UsedBy { get; }
+    public ValueList UsedBy { get; }
 
     /// <summary>Live, Loading, Unloading or Builtin.</summary>
     public string State { get; }
@@ -47,7 +47,7 @@ public sealed class LoadedKernelModule
     public Dictionary<string, string> Parameters { get; }
 
     /// <summary>Parameters whose value the kernel does not let this user read.</summary>
-    public string[] UnreadableParameters { get; }
+    public ValueList UnreadableParameters { get; }
 
     public long? InitSize { get; }
 
