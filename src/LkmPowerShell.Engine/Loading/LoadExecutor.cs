@@ -33,6 +33,9 @@ public sealed class LoadExecutor(ModuleLoader loader, Action<string>? verbose = 
 {
     private const int EEXIST = 17;
 
+    /// <summary>How long an install command may run before it is stopped.</summary>
+    public TimeSpan CommandTimeout { get; init; } = ConfigCommand.DefaultTimeout;
+
     public LoadExecutionResult Execute(LoadPlan plan, InsertOptions options, Func<LoadStep, bool>? shouldRun = null, CancellationToken cancel = default)
     {
         var outcomes = new List<LoadStepOutcome>();
@@ -101,15 +104,10 @@ public sealed class LoadExecutor(ModuleLoader loader, Action<string>? verbose = 
     {
         var command = step.CommandLine ?? step.InstallCommand ?? "";
         verbose?.Invoke($"install command for {step.Module}: /bin/sh -c {command}");
-        var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(command);
-        psi.Environment["MODPROBE_MODULE"] = step.Module;
-        psi.Environment["CMDLINE_OPTS"] = step.Parameters ?? "";
-        using var p = Process.Start(psi)!;
-        p.WaitForExit();
-        return p.ExitCode == 0
+        var result = ConfigCommand.Run(command,
+            new Dictionary<string, string> { ["MODPROBE_MODULE"] = step.Module, ["CMDLINE_OPTS"] = step.Parameters ?? "" }, CommandTimeout);
+        return result.Succeeded
             ? new LoadStepOutcome(step, true, $"install command for {step.Module} ran.")
-            : new LoadStepOutcome(step, false, $"The install command for {step.Module} ('{command}') exited with {p.ExitCode}.");
+            : new LoadStepOutcome(step, false, ConfigCommand.Describe("install", step.Module, command, result, CommandTimeout));
     }
 }

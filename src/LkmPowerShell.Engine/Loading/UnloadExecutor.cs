@@ -15,6 +15,9 @@ public sealed class UnloadExecutor(ModuleLoader loader, RunningKernel kernel, Ac
 {
     private const int ENOENT = 2, EWOULDBLOCK = 11;
 
+    /// <summary>How long a remove command may run before it is stopped.</summary>
+    public TimeSpan CommandTimeout { get; init; } = ConfigCommand.DefaultTimeout;
+
     public IReadOnlyList<UnloadStepOutcome> Execute(UnloadPlan plan, bool force, TimeSpan wait, Func<UnloadStep, bool>? shouldRun = null)
     {
         var outcomes = new List<UnloadStepOutcome>();
@@ -56,16 +59,11 @@ public sealed class UnloadExecutor(ModuleLoader loader, RunningKernel kernel, Ac
         }
     }
 
-    private static UnloadStepOutcome RunRemoveCommand(UnloadStep step)
+    private UnloadStepOutcome RunRemoveCommand(UnloadStep step)
     {
-        var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(step.Command ?? "");
-        psi.Environment["MODPROBE_MODULE"] = step.Module;
-        using var p = Process.Start(psi)!;
-        p.WaitForExit();
-        return new UnloadStepOutcome(step, p.ExitCode == 0, p.ExitCode == 0
+        var result = ConfigCommand.Run(step.Command ?? "", new Dictionary<string, string> { ["MODPROBE_MODULE"] = step.Module }, CommandTimeout);
+        return new UnloadStepOutcome(step, result.Succeeded, result.Succeeded
             ? $"remove command for {step.Module} ran."
-            : $"The remove command for {step.Module} ('{step.Command}') exited with {p.ExitCode}.");
+            : ConfigCommand.Describe("remove", step.Module, step.Command ?? "", result, CommandTimeout));
     }
 }
