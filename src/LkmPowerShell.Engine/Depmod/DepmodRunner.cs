@@ -115,7 +115,7 @@ public static class DepmodRunner
                 Warn(new DepmodWarning(DepmodWarningKind.Cache, cachePath, null, $"{cachePath}: ignored ({problem}); every module is read again"));
         }
         Phase("cache load");
-        var facts = ModuleFactsReader.ReadAll(modules, cache, Math.Max(1, options.MaxDegreeOfParallelism), options.Progress, cancel, out var fromCache);
+        var facts = ModuleFactsReader.ReadAll(modules, cache, Math.Max(1, options.MaxDegreeOfParallelism), options.Progress, cancel, out var fromCache, root);
         for (var i = 0; i < modules.Count; i++)
             if (facts[i].Problem is { } problem)
                 Warn(new DepmodWarning(DepmodWarningKind.UnreadableModule, modules[i].FilePath, null,

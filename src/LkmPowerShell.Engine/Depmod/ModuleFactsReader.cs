@@ -12,7 +12,7 @@ namespace LkmPowerShell.Engine.Depmod;
 internal static class ModuleFactsReader
 {
     public static ModuleFacts[] ReadAll(IReadOnlyList<ModuleCandidate> modules, DepmodCache? cache, int parallelism,
-        IProgress<DepmodProgress>? progress, CancellationToken cancel, out int fromCache)
+        IProgress<DepmodProgress>? progress, CancellationToken cancel, out int fromCache, SystemRoot? root = null)
     {
         var facts = new ModuleFacts?[modules.Count];
         var toRead = new List<int>();
@@ -47,7 +47,7 @@ internal static class ModuleFactsReader
                 {
                     cancel.ThrowIfCancellationRequested();
                     var i = toRead[k];
-                    facts[i] = worker.Read(modules[i].FilePath);
+                    facts[i] = worker.Read(modules[i].FilePath, root?.Within(modules[i].FilePath));
                     var completed = Interlocked.Increment(ref done);
                     if (progress is not null && (completed & 63) == 0)
                         progress.Report(new DepmodProgress(DepmodStage.Reading, completed, modules.Count, modules[i].FilePath));
@@ -75,12 +75,12 @@ internal static class ModuleFactsReader
         private readonly byte[] _magic = new byte[ModuleDecompressor.MagicLength];
 
         /// <summary>One module's facts; a file that cannot be read or parsed gives facts with a <see cref="ModuleFacts.Problem"/>.</summary>
-        public ModuleFacts Read(string path)
+        public ModuleFacts Read(string path, SystemRoot? within = null)
         {
             try
             {
                 // Never blocks on a FIFO, refuses devices, and the size limit is checked before reading.
-                using var handle = Files.SafeFile.Open(path, Files.FileLimits.ModuleFile, null, out var length);
+                using var handle = Files.SafeFile.Open(path, Files.FileLimits.ModuleFile, within, out var length);
                 if (length == 0)
                     return ModuleFacts.Unreadable("the file is empty");
                 var head = ReadFully(handle, _magic.AsSpan(0, (int)Math.Min(length, _magic.Length)), 0);

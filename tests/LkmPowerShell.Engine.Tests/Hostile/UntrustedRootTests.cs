@@ -218,6 +218,7 @@ public sealed class UntrustedRootTests
         File.CreateSymbolicLink(Path.Combine(tree.ModulesDirectory, "modules.builtin"), root.CanaryPath);
         Directory.CreateDirectory(tree.ConfigDirectory);
         File.CreateSymbolicLink(Path.Combine(tree.ConfigDirectory, "s.conf"), root.CanaryPath);
+        File.CreateSymbolicLink(Path.Combine(tree.ModulesDirectory, "kernel/evil.ko"), root.CanaryPath);
         var result = Within.Seconds(() => tree.RunEngine(o => o with { ConfigPaths = [tree.ConfigDirectory] }));
         root.AssertCanaryUntouched(result.Warnings.Select(w => w.Message));
     }
