@@ -169,6 +169,12 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
             WriteError(ModulePlanning.PlanError(e, target));
             return;
         }
+        catch (Exception e) when (ErrorRecords.ForReadFailure(e, target, "InvalidModuleIndex") is { } record)
+        {
+            // A corrupt index, or a FIFO where modules.softdep belongs: the same id as every other cmdlet gives.
+            WriteError(record);
+            return;
+        }
         foreach (var w in loadPlan.Warnings)
             WriteWarning(w);
 

@@ -82,6 +82,11 @@ public sealed class RemoveKernelModuleCommand : PSCmdlet
             WriteError(ModulePlanning.PlanError(e, name));
             return;
         }
+        catch (Exception e) when (ErrorRecords.ForReadFailure(e, name, "InvalidModuleIndex") is { } record)
+        {
+            WriteError(record);
+            return;
+        }
         foreach (var w in plan.Warnings)
             WriteWarning(w);
         if (plan.IsNoOp)
