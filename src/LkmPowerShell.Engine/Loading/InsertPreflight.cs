@@ -55,7 +55,7 @@ public static class InsertPreflight
     {
         try
         {
-            return File.Exists(path) && File.ReadAllText(path).Trim() is "Y" or "1";
+            return Kernel.SysfsAttribute.Read(path).Value?.Trim() is "Y" or "1";
         }
         catch (IOException)
         {

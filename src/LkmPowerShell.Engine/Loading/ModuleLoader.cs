@@ -63,7 +63,7 @@ public sealed class ModuleLoader
             try
             {
                 var path = Root.Resolve("/sys/module/compression");
-                return File.Exists(path) ? File.ReadAllText(path).Trim() : null;
+                return Kernel.SysfsAttribute.Read(path, Root.Within(path)).Value?.Trim();
             }
             catch (IOException)
             {
@@ -82,7 +82,7 @@ public sealed class ModuleLoader
     private (int Errno, InsertMethod Method) InsertCore(string path, InsertOptions options)
     {
         var flags = (options.IgnoreModversions ? ModuleSyscalls.IgnoreModversions : 0) | (options.IgnoreVermagic ? ModuleSyscalls.IgnoreVermagic : 0);
-        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        using var handle = Files.SafeFile.Open(path, Files.FileLimits.ModuleFile, null, out _); // never blocks; regular files only
         Span<byte> head = stackalloc byte[ModuleDecompressor.MagicLength];
         var read = RandomAccess.Read(handle, head, 0);
         var compression = ModuleDecompressor.Detect(head[..read]);
@@ -102,8 +102,8 @@ public sealed class ModuleLoader
 
         // init_module: the image in memory, decompressed here; kmod's forcing on this path is a
         // patched copy (no SHF_ALLOC on __versions, a blank vermagic), since there are no flags.
-        var bytes = File.ReadAllBytes(path);
-        var image = compression == ModuleCompression.None ? bytes : ModuleDecompressor.Decompress(bytes, compression, path, ModuleFileReader.MaxModuleBytes);
+        var bytes = Files.SafeFile.ReadAll(path, Files.FileLimits.ModuleFile);
+        var image = compression == ModuleCompression.None ? bytes : ModuleDecompressor.Decompress(bytes, compression, path, Files.FileLimits.DecompressedModule.MaxBytes);
         if (options.IgnoreModversions || options.IgnoreVermagic)
             ModuleImagePatcher.StripForForce(image, path, options.IgnoreModversions, options.IgnoreVermagic);
         return (ModuleSyscalls.InitModule(image, options.Parameters), InsertMethod.InitModule);
