@@ -167,6 +167,9 @@ public sealed class KallsymsReader
                 if (m.Length < 2 || m[0] != (byte)'[' || m[^1] != (byte)']')
                     throw Bad(offset, "the owner is not '[module]'", line);
                 ownerBytes = m[1..^1];
+                // Found by fuzzing: an owner longer than the decode buffer threw ArgumentException.
+                if (ownerBytes.Length > MaxName)
+                    throw Bad(offset, "the owner module's name is longer than the kernel allows", line);
             }
             if (nameBytes.IsEmpty || nameBytes.Length > MaxName)
                 throw Bad(offset, "the symbol name is empty or longer than the kernel allows", line);

@@ -305,3 +305,16 @@ public sealed class LockAndCacheTests
         Assert.Contains("kernel/a.ko:", tree.EngineFile("modules.dep"));
     }
 }
+
+/// <summary>The fuzzing campaign's finding in the kallsyms reader, as a plain test of the error it now gives.</summary>
+public sealed class KallsymsFindingTests
+{
+    [Fact]
+    public void OverlongOwnerIsAFormatError()
+    {
+        using var root = new HostileRoot();
+        root.Write("/proc/kallsyms", "ffffffff81000000 T fn\t[" + new string('m', 600) + "]\n");
+        var e = Within.Throws<ModuleFormatException>(() => new KallsymsReader(root.SystemRoot).Read().ToList());
+        Assert.Contains("owner module's name is longer", e.Message);
+    }
+}
