@@ -18,19 +18,28 @@ public static class ModuleName
     }
 
     /// <summary>
-    /// Aliases are normalised like names, except inside "[...]" where "-" is a range.
+    /// Aliases are normalised like names, except inside "[...]" where "-" is a range. A name with
+    /// an unmatched bracket is left as it was (no module alias can match it anyway).
     /// </summary>
-    public static string NormalizeAlias(string alias)
+    public static string NormalizeAlias(string alias) => TryNormalizeAlias(alias) ?? alias;
+
+    /// <summary>
+    /// kmod's alias_normalize: "-" becomes "_" outside brackets; null for an unmatched "]" or an
+    /// unclosed "[" (depmod then warns "Unmatched bracket" and leaves the alias out of the index).
+    /// </summary>
+    public static string? TryNormalizeAlias(string alias)
     {
         var chars = alias.ToCharArray();
-        var inBracket = false;
         for (var i = 0; i < chars.Length; i++)
         {
             switch (chars[i])
             {
-                case '[': inBracket = true; break;
-                case ']': inBracket = false; break;
-                case '-' when !inBracket: chars[i] = '_'; break;
+                case '-': chars[i] = '_'; break;
+                case ']': return null;
+                case '[':
+                    while (i < chars.Length && chars[i] != ']') i++;
+                    if (i == chars.Length) return null;
+                    break;
             }
         }
         return new string(chars);

@@ -32,10 +32,10 @@ internal static class ModuleTrees
                 "KernelVersionUnknown", ErrorCategory.InvalidArgument, root.Path));
             return null;
         }
-        if (version.Contains('/') || version.Contains('\0') || version is "." or "..")
+        if (ModuleDirectory.KernelVersionProblem(version) is { } problem)
         {
-            cmdlet.WriteError(new ErrorRecord(new ArgumentException($"'{version.Replace('\0', '?')}' is not a kernel version: it must be a single folder name under /lib/modules, without '/' or NUL."),
-                "InvalidKernelVersion", ErrorCategory.InvalidArgument, version.Replace('\0', '?')));
+            cmdlet.WriteError(new ErrorRecord(new ArgumentException($"'{version}' is not a kernel version: {problem}."),
+                "InvalidKernelVersion", ErrorCategory.InvalidArgument, version));
             return null;
         }
         try

@@ -27,7 +27,9 @@ Describe 'Import-KernelModule -WhatIf against an offline tree' {
         Import-KernelModule no_such_thing -Root $plain.Root -KernelVersion $plain.Version -WhatIf -ErrorVariable errs -ErrorAction SilentlyContinue
         $errs[0].FullyQualifiedErrorId | Should -BeLike '*,LkmPowerShell.Commands.ImportKernelModuleCommand'
         $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
-        $errs[0].Exception.Message | Should -BeLike '*no_such_thing*Get-KernelModule -ListAvailable*'
+        $errs[0].Exception.Message | Should -BeLike '*no_such_thing*'
+        $errs[0].ErrorDetails.Message | Should -BeLike '*no_such_thing*Get-KernelModule -ListAvailable*'
+        $errs[0].ErrorDetails.RecommendedAction | Should -BeLike '*Get-KernelModule -ListAvailable*'
     }
 
     It 'a name with ../ in it is refused' {

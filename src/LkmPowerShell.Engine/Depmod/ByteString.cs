@@ -16,33 +16,4 @@ internal static class ByteString
 
     public static string ToPath(string bytes) =>
         Ascii.IsValid(bytes) ? bytes : Encoding.UTF8.GetString(Encoding.Latin1.GetBytes(bytes));
-
-    /// <summary>kmod's modname_normalize: up to the first "." (or the end), "-" as "_".</summary>
-    public static string ModuleNameOf(string fileName)
-    {
-        var dot = fileName.IndexOf('.');
-        return (dot < 0 ? fileName : fileName[..dot]).Replace('-', '_');
-    }
-
-    /// <summary>
-    /// kmod's alias_normalize: "-" becomes "_" outside brackets; null for an unmatched "]" or an
-    /// unclosed "[" (depmod then warns "Unmatched bracket" and leaves the alias out of the index).
-    /// </summary>
-    public static string? NormalizeAlias(string alias)
-    {
-        var chars = alias.ToCharArray();
-        for (var i = 0; i < chars.Length; i++)
-        {
-            switch (chars[i])
-            {
-                case '-': chars[i] = '_'; break;
-                case ']': return null;
-                case '[':
-                    while (i < chars.Length && chars[i] != ']') i++;
-                    if (i == chars.Length) return null;
-                    break;
-            }
-        }
-        return new string(chars);
-    }
 }

@@ -140,18 +140,18 @@ internal sealed class DependencyResolver
     /// kmod's depmod_report_cycles: from each module still used by someone (in module order), a
     /// depth-first walk that reports every path leading back to it. kmod's walk never ends when it
     /// meets a cycle that does not pass through its start; here a module already on the current
-    /// path is not entered again, which changes nothing for every input kmod finishes on.
+    /// path is not entered again, which changes nothing for every input kmod finishes on. Which
+    /// module a cycle is reported from follows kmod's list of roots exactly (see <see cref="KmodRootList"/>).
     /// </summary>
     private void ReportCycles(List<int>[] deps, int[] remaining)
     {
-        var roots = new LinkedList<int>(Enumerable.Range(0, deps.Length).Where(m => remaining[m] > 0));
+        var roots = new KmodRootList(Enumerable.Range(0, deps.Length).Where(m => remaining[m] > 0));
         var visited = new bool[deps.Length];
         var cycles = new List<IReadOnlyList<string>>();
         var onCycles = new HashSet<string>(StringComparer.Ordinal);
         while (roots.Count > 0)
         {
-            var root = roots.First!.Value;
-            roots.RemoveFirst();
+            var root = roots.RemoveFirst();
             var stack = new Stack<Vertex>();
             stack.Push(new Vertex(root, null));
             while (stack.Count > 0)
@@ -188,6 +188,42 @@ internal sealed class DependencyResolver
             }
         }
         throw new DependencyCycleException(cycles, onCycles.Count);
+    }
+
+    /// <summary>
+    /// kmod's roots list is circular, and removing a module from it (kmod_list_remove_data) makes
+    /// the module after the removed one the new head: the walk goes on from there, not from the
+    /// old head. That decides which module of a cycle it is reported from.
+    /// </summary>
+    private sealed class KmodRootList(IEnumerable<int> modules)
+    {
+        private readonly List<int> _items = [.. modules]; // _items[0] is the head
+
+        public int Count => _items.Count;
+
+        /// <summary>kmod_list_remove on the head: the next one becomes the head.</summary>
+        public int RemoveFirst()
+        {
+            var head = _items[0];
+            _items.RemoveAt(0);
+            return head;
+        }
+
+        /// <summary>kmod_list_remove_data: nothing when absent; else the module after it becomes the head.</summary>
+        public void Remove(int module)
+        {
+            var at = _items.IndexOf(module);
+            if (at < 0)
+                return;
+            _items.RemoveAt(at);
+            if (at == 0 || _items.Count == 0)
+                return;
+            var next = at % _items.Count;
+            var rotated = _items.GetRange(next, _items.Count - next);
+            rotated.AddRange(_items.GetRange(0, next));
+            _items.Clear();
+            _items.AddRange(rotated);
+        }
     }
 
     private sealed record Vertex(int Module, Vertex? Parent)

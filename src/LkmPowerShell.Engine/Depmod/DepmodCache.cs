@@ -55,8 +55,6 @@ internal sealed class DepmodCache
 
     public int Count => _entries.Count;
 
-    public static DepmodCache Empty() => new(new(StringComparer.Ordinal));
-
     public ModuleFacts? TryGet(ModuleCandidate module) =>
         module.Identity is { } id && _entries.TryGetValue(module.KmodPath, out var e) && e.Identity == id ? e.Facts : null;
 

@@ -135,34 +135,9 @@ internal sealed class DepmodConfiguration
         }
     }
 
-    /// <summary>kmod's freadline_wrapped: "\" + newline joins lines; "\" + anything else keeps the other character.</summary>
-    private static IEnumerable<(string Line, int Number)> WrappedLines(string text)
-    {
-        var sb = new StringBuilder();
-        var number = 0;
-        for (var i = 0; i < text.Length; i++)
-        {
-            var c = text[i];
-            if (c == '\n')
-            {
-                number++;
-                yield return (sb.ToString(), number);
-                sb.Clear();
-            }
-            else if (c == '\\' && i + 1 < text.Length)
-            {
-                i++;
-                if (text[i] == '\n') number++;
-                else sb.Append(text[i]);
-            }
-            else if (c != '\\')
-            {
-                sb.Append(c);
-            }
-        }
-        if (sb.Length > 0)
-            yield return (sb.ToString(), number + 1);
-    }
+    /// <summary>Logical lines (<see cref="ConfigLines"/>), each numbered by its last physical line, as kmod's depmod reports them.</summary>
+    private static IEnumerable<(string Line, int Number)> WrappedLines(string text) =>
+        ConfigLines.Read(text).Select(l => (l.Text, l.LastNumber));
 
     /// <summary>"*", or a POSIX extended regular expression that must match somewhere in the version (regexec without anchors).</summary>
     internal static bool KernelMatches(string pattern, string kernelVersion)

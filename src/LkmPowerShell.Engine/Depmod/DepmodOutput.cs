@@ -123,7 +123,7 @@ internal sealed class DepmodOutput
         for (var m = 0; m < _modules.Count; m++)
             foreach (var alias in _facts[m].Aliases)
             {
-                if (ByteString.NormalizeAlias(alias) is { } key)
+                if (ModuleName.TryNormalizeAlias(alias) is { } key)
                     index.Add(key, _modules[m].Name, (uint)m);
                 else
                     warn(new DepmodWarning(DepmodWarningKind.BadAlias, _modules[m].FilePath, null, $"Unmatched bracket in {alias}"));
@@ -172,7 +172,7 @@ internal sealed class DepmodOutput
                 continue;
             var nul = basename.IndexOf('\0');
             if (nul >= 0) basename = basename[..nul];
-            index.Add(ByteString.ModuleNameOf(basename), "", 0);
+            index.Add(ModuleName.FromPath(basename), "", 0);
         }
         return index.Build(layout);
     }
@@ -220,7 +220,7 @@ internal sealed class DepmodOutput
             }
             var value = ReadTo('\0', out _);
             if (value.Length == 0) continue;
-            if (ByteString.NormalizeAlias(value) is { } alias)
+            if (ModuleName.TryNormalizeAlias(value) is { } alias)
                 index.Add(alias, module, 0);
             else
                 warn(new DepmodWarning(DepmodWarningKind.BadAlias, "modules.builtin.modinfo", null, $"Unmatched bracket in {value}"));

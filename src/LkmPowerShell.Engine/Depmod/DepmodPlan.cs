@@ -1,7 +1,7 @@
 namespace LkmPowerShell.Engine.Depmod;
 
 /// <summary>
-/// A computed run, not yet written: every output file in memory. What -WhatIf can show, and what
+/// A computed run, not yet written: every output file in memory. What a dry run can show, and what
 /// <see cref="DepmodRunner.Publish"/> writes.
 /// </summary>
 public sealed class DepmodPlan
@@ -20,9 +20,6 @@ public sealed class DepmodPlan
     public required IReadOnlyList<DepmodWarning> Warnings { get; init; }
     public required bool Skipped { get; init; }
     public int ModulesFromCache { get; init; }
-
-    /// <summary>Time spent in each step of the computation, in order (for benchmarks and -Verbose).</summary>
-    public IReadOnlyList<KeyValuePair<string, TimeSpan>> Phases { get; init; } = [];
 
     /// <summary>Time spent computing.</summary>
     public required TimeSpan Duration { get; init; }

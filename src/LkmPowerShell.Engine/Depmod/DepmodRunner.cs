@@ -55,16 +55,9 @@ public static class DepmodRunner
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrEmpty(options.KernelVersion);
-        if (options.KernelVersion.Contains('/') || options.KernelVersion is "." or "..")
-            throw new ArgumentException($"'{options.KernelVersion}' is not a kernel version (it must be one folder name).", nameof(options));
+        if (ModuleTree.ModuleDirectory.KernelVersionProblem(options.KernelVersion) is { } versionProblem)
+            throw new ArgumentException($"'{options.KernelVersion}' is not a kernel version: {versionProblem}.", nameof(options));
         var clock = Stopwatch.StartNew();
-        var phases = new List<KeyValuePair<string, TimeSpan>>();
-        var lap = TimeSpan.Zero;
-        void Phase(string name)
-        {
-            phases.Add(new(name, clock.Elapsed - lap));
-            lap = clock.Elapsed;
-        }
         var warnings = new List<DepmodWarning>();
         void Warn(DepmodWarning w)
         {
@@ -96,7 +89,6 @@ public static class DepmodRunner
 
         var configPaths = options.ConfigPaths ?? DepmodOptions.DefaultConfigDirectories.Select(root.Resolve).ToList();
         var config = DepmodConfiguration.Load(configPaths, options.KernelVersion, Warn, root);
-        Phase("configuration");
 
         options.Progress?.Report(new DepmodProgress(DepmodStage.Scanning, 0, 0, modulesDirectory));
         var found = ModuleSearch.Find(modulesDirectory, root, config, Warn, cancel);
@@ -104,7 +96,6 @@ public static class DepmodRunner
         if (modules.Count >= ushort.MaxValue)
             throw new InvalidOperationException($"{modules.Count:N0} modules: kmod's index numbers modules with 16 bits, so no more than {ushort.MaxValue - 1:N0} fit.");
         cancel.ThrowIfCancellationRequested();
-        Phase("search");
 
         var cachePath = DepmodCache.PathFor(root, options.OutputRoot, options.KernelVersion);
         DepmodCache? cache = null;
@@ -114,25 +105,19 @@ public static class DepmodRunner
             if (problem is not null)
                 Warn(new DepmodWarning(DepmodWarningKind.Cache, cachePath, null, $"{cachePath}: ignored ({problem}); every module is read again"));
         }
-        Phase("cache load");
         var facts = ModuleFactsReader.ReadAll(modules, cache, Math.Max(1, options.MaxDegreeOfParallelism), options.Progress, cancel, out var fromCache, root);
         for (var i = 0; i < modules.Count; i++)
             if (facts[i].Problem is { } problem)
                 Warn(new DepmodWarning(DepmodWarningKind.UnreadableModule, modules[i].FilePath, null,
                     $"failed to load symbols from {modules[i].KmodPath}: {problem}; it is listed with no dependencies, exports or aliases"));
-
-        Phase("read modules");
         options.Progress?.Report(new DepmodProgress(DepmodStage.Resolving, 0, modules.Count, null));
         var resolved = DependencyResolver.Resolve(modules, facts, kernel, Warn, cancel);
-        Phase("resolve");
         var output = new DepmodOutput(modules, facts, resolved, Warn);
         var files = output.Render(options.Layout, options.WriteWeakDependencies,
             ReadInput(modulesDirectory, ModulesBuiltinFile.FileName, Warn, root),
             ReadInput(modulesDirectory, ModulesBuiltinModinfoFile.FileName, Warn, root), options.MaxDegreeOfParallelism, cancel);
-        Phase("render");
         // The cache is written only where no link can carry it out of the tree (see DepmodCache.PathFor).
         var cacheFile = options.UseCache && cachePath is not null ? new DepmodFile(cachePath, DepmodCache.Serialize(modules, facts)) : null;
-        Phase("cache serialize");
         options.Progress?.Report(new DepmodProgress(DepmodStage.Writing, 0, files.Count, outputDirectory));
 
         return new DepmodPlan
@@ -148,7 +133,6 @@ public static class DepmodRunner
             ModulesFromCache = fromCache,
             Duration = clock.Elapsed,
             Cache = cacheFile,
-            Phases = phases,
             LockTimeout = options.LockTimeout,
             StepHook = options.StepHook,
         };

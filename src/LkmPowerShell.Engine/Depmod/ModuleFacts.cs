@@ -16,8 +16,6 @@ internal readonly record struct ProvidedSymbol(string Name, ulong Crc);
 /// </summary>
 internal sealed class ModuleFacts
 {
-    public static readonly ModuleFacts Empty = new([], [], [], [], [], null);
-
     public ModuleFacts(ProvidedSymbol[] exports, NeededSymbol[] needs, string[] aliases, string[] softdeps, string[] weakdeps, string? problem)
     {
         Exports = exports;

@@ -1,11 +1,14 @@
+using LkmPowerShell.Engine.Elf;
 using LkmPowerShell.Engine.ModuleFiles;
 using Microsoft.Win32.SafeHandles;
 
 namespace LkmPowerShell.Engine.Depmod;
 
 /// <summary>
-/// Reads the facts of many module files at once. Each worker keeps two buffers (the file, the
-/// decompressed image) and reuses them, so reading thousands of modules allocates little beyond
+/// Reads the facts of many module files at once, through the engine's one ELF reader
+/// (<see cref="ElfImage"/> and <see cref="ModuleElfExtractor"/>) in a facts-only mode: an
+/// uncompressed file is read with pread where the sections depmod needs are, and only the strings
+/// depmod keeps are made. Each worker keeps two buffers (the file, the decompressed image) and reuses them, so reading thousands of modules allocates little beyond
 /// the facts themselves. Larger files go first, so that one big module does not finish alone at
 /// the end while the other core idles.
 /// </summary>
@@ -71,7 +74,7 @@ internal static class ModuleFactsReader
     {
         private byte[] _file = [];
         private byte[] _image = [];
-        private readonly FileModuleBytes _sparse = new();
+        private readonly FileElfSource _sparse = new();
         private readonly byte[] _magic = new byte[ModuleDecompressor.MagicLength];
 
         /// <summary>One module's facts; a file that cannot be read or parsed gives facts with a <see cref="ModuleFacts.Problem"/>.</summary>
@@ -89,14 +92,14 @@ internal static class ModuleFactsReader
                 {
                     // Only the headers and the sections depmod needs are read.
                     _sparse.Open(handle, length);
-                    try { return ModuleFactsParser.Parse(_sparse, path); }
+                    try { return Facts(ElfImage.Parse(_sparse, path)); }
                     finally { _sparse.Reset(); }
                 }
                 if (_file.Length < length)
                     _file = new byte[length];
                 var read = ReadFully(handle, _file.AsSpan(0, (int)length), 0);
                 var size = ModuleDecompressor.Decompress(_file.AsSpan(0, read), compression, path, ref _image, Files.FileLimits.DecompressedModule.MaxBytes);
-                return ModuleFactsParser.Parse(new MemoryModuleBytes(_image.AsMemory(0, size)), path);
+                return Facts(ElfImage.Parse(_image.AsMemory(0, size), path));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ModuleFormatException or NativeLibraryMissingException
                 // A hostile size or offset that slips past a check must cost one module, not the run.
@@ -105,6 +108,27 @@ internal static class ModuleFactsReader
                 return ModuleFacts.Unreadable(e.Message);
             }
         }
+    }
+
+    /// <summary>The .modinfo keys depmod writes out (modules.alias, modules.softdep, modules.weakdep).</summary>
+    private static readonly string[] DepmodKeys = ["alias", "softdep", "weakdep"];
+
+    /// <summary>depmod's facts of one module: the reader's exports, needs and .modinfo, nothing else.</summary>
+    internal static ModuleFacts Facts(ElfImage elf)
+    {
+        ModuleElfExtractor.RequireModule(elf);
+        var symtab = elf.FindSection(".symtab");
+        var symbols = symtab is null ? null : elf.OpenSymbols(symtab);
+        var versions = ModuleElfExtractor.ReadVersions(elf);
+        var exported = ModuleElfExtractor.ReadExports(elf, symbols);
+        var needs = ModuleElfExtractor.ReadRequiredSymbols(elf, symbols, versions, static (name, crc, weak) => new NeededSymbol(name, crc ?? 0, weak));
+        var exports = new ProvidedSymbol[exported.Length];
+        for (var i = 0; i < exports.Length; i++)
+            exports[i] = new ProvidedSymbol(exported[i].Name, exported[i].Crc ?? 0);
+        List<string> aliases = [], softdeps = [], weakdeps = [];
+        foreach (var e in ModuleElfExtractor.ReadModInfo(elf, DepmodKeys))
+            (e.Key == "alias" ? aliases : e.Key == "softdep" ? softdeps : weakdeps).Add(e.Value);
+        return new ModuleFacts(exports, needs, [.. aliases], [.. softdeps], [.. weakdeps], null);
     }
 
     private static int ReadFully(SafeFileHandle handle, Span<byte> into, long offset)

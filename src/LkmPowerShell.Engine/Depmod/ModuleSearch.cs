@@ -14,10 +14,6 @@ internal sealed class ModuleSearch
     /// <summary>Deeper than any real tree; stops a loop of symbolic links (kmod would recurse until paths are too long).</summary>
     private const int MaxDepth = 40;
 
-    // kmod 30 as Debian builds it knows .ko, .ko.xz and .ko.zst (no zlib); .ko.gz is accepted here
-    // as kmod builds with zlib do, since the engine can read it.
-    private static readonly string[] Extensions = [".ko", ".ko.gz", ".ko.xz", ".ko.zst"];
-
     private readonly DepmodConfiguration _config;
     private readonly string _dirname;
     private readonly Action<DepmodWarning> _warn;
@@ -78,7 +74,7 @@ internal sealed class ModuleSearch
         foreach (var entry in entries)
         {
             var name = entry.Name;
-            if (name is "build" or "source" || _config.Excludes.Contains(ByteString.FromPath(name)))
+            if (ModuleTree.ModuleFileNames.IsSkippedFolder(name) || _config.Excludes.Contains(ByteString.FromPath(name)))
                 continue;
             var full = Path.Join(directory, name);
             var kmodPath = kmodDirectory + "/" + ByteString.FromPath(name);
@@ -88,7 +84,7 @@ internal sealed class ModuleSearch
                 Walk(full, kmodPath, rel + "/", isExternal, depth + 1);
                 continue;
             }
-            if (!HasModuleExtension(name))
+            if (!ModuleTree.ModuleFileNames.IsModuleFile(name))
                 continue;
             var identity = NativeFile.Stat(full);
             if (identity is { IsRegularFile: false })
@@ -98,18 +94,10 @@ internal sealed class ModuleSearch
                 FilePath = full,
                 KmodPath = kmodPath,
                 RelativePath = isExternal ? null : rel,
-                Name = ByteString.ModuleNameOf(ByteString.FromPath(name)),
+                Name = ModuleName.FromPath(ByteString.FromPath(name)),
                 Identity = identity,
             });
         }
-    }
-
-    private static bool HasModuleExtension(string name)
-    {
-        foreach (var ext in Extensions)
-            if (name.Length > ext.Length && name.EndsWith(ext, StringComparison.Ordinal))
-                return true;
-        return false;
     }
 
     private void AddFile(ModuleCandidate candidate)

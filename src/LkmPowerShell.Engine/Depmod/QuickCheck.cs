@@ -32,7 +32,7 @@ internal static class QuickCheck
         foreach (var entry in entries)
         {
             var name = Path.GetFileName(entry);
-            if (name is "build" or "source")
+            if (ModuleTree.ModuleFileNames.IsSkippedFolder(name))
                 continue;
             var id = NativeFile.Stat(entry);
             if (id is null)
@@ -41,17 +41,11 @@ internal static class QuickCheck
             {
                 if (HasNewer(entry, mtime, depth + 1)) return true;
             }
-            else if (id.Value.IsRegularFile && IsModuleFileName(name) && id.Value.MtimeSeconds > mtime)
+            else if (id.Value.IsRegularFile && ModuleTree.ModuleFileNames.IsModuleFile(name) && id.Value.MtimeSeconds > mtime)
             {
                 return true;
             }
         }
         return false;
     }
-
-    private static bool IsModuleFileName(string name) =>
-        (name.EndsWith(".ko", StringComparison.Ordinal) && name.Length > 3) ||
-        (name.EndsWith(".ko.xz", StringComparison.Ordinal) && name.Length > 6) ||
-        (name.EndsWith(".ko.gz", StringComparison.Ordinal) && name.Length > 6) ||
-        (name.EndsWith(".ko.zst", StringComparison.Ordinal) && name.Length > 7);
 }

@@ -4,11 +4,12 @@ using System.Text;
 namespace LkmPowerShell.Engine.Elf;
 
 /// <summary>
-/// A bounded reader of ELF relocatable objects (kernel modules): ELF32 and ELF64, little- and
-/// big-endian. It works on bytes already in memory (read with pread, never memory-mapped: a file
-/// truncated under a mapping kills the process with SIGBUS), checks every offset and size against
-/// the buffer before use, and so never allocates more than the input it was given. Every problem
-/// is a <see cref="ModuleFormatException"/> naming the file, the offset and what is wrong.
+/// The one ELF reader of the engine, for relocatable objects (kernel modules): ELF32 and ELF64,
+/// little- and big-endian. Its bytes come from an <see cref="ElfSource"/> (an image in memory, or a
+/// file read with pread where needed; never memory-mapped: a file truncated under a mapping kills
+/// the process with SIGBUS). It checks every offset and size against the source's length before
+/// use, and so never allocates more than the input it was given. Every problem is a
+/// <see cref="ModuleFormatException"/> naming the file, the offset and what is wrong.
 /// </summary>
 public sealed class ElfImage
 {
@@ -17,12 +18,12 @@ public sealed class ElfImage
     private const int SectionHeader32Size = 40;
     private const int SectionHeader64Size = 64;
 
-    private readonly ReadOnlyMemory<byte> _data;
+    private readonly ElfSource _source;
     private readonly ElfSection[] _sections;
 
-    private ElfImage(ReadOnlyMemory<byte> data, string path, bool is64, bool bigEndian, ushort machine, ElfSection[] sections)
+    private ElfImage(ElfSource source, string path, bool is64, bool bigEndian, ushort machine, ElfSection[] sections)
     {
-        _data = data;
+        _source = source;
         Path = path;
         Is64Bit = is64;
         IsBigEndian = bigEndian;
@@ -39,16 +40,17 @@ public sealed class ElfImage
 
     public IReadOnlyList<ElfSection> Sections => _sections;
 
-    /// <summary>The ELF bytes this image reads (without anything the caller cut off, such as a signature).</summary>
-    public ReadOnlyMemory<byte> Data => _data;
-
     public static bool HasElfMagic(ReadOnlySpan<byte> data) =>
         data.Length >= 4 && data[0] == 0x7F && data[1] == (byte)'E' && data[2] == (byte)'L' && data[3] == (byte)'F';
 
-    /// <summary>Parses the ELF header and the section header table.</summary>
-    public static ElfImage Parse(ReadOnlyMemory<byte> data, string path)
+    /// <summary>Parses the ELF header and the section header table of an image in memory.</summary>
+    public static ElfImage Parse(ReadOnlyMemory<byte> data, string path) => Parse(ElfSource.FromMemory(data), path);
+
+    /// <summary>Parses the ELF header and the section header table; section data is read when asked for.</summary>
+    public static ElfImage Parse(ElfSource source, string path)
     {
-        var span = data.Span;
+        var fileLength = source.Length;
+        var span = source.Get(0, (int)Math.Min(fileLength, ElfHeader64Size)).Span;
         if (!HasElfMagic(span))
             throw new ModuleFormatException(path, 0, "not an ELF file (no \\x7FELF magic at the start)");
         if (span.Length < 16)
@@ -90,15 +92,16 @@ public sealed class ElfImage
         if (shnum == 0)
             throw new ModuleFormatException(path, is64 ? 60 : 48, "the file has no section headers");
         var tableSize = (ulong)shnum * shentsize;
-        if (shoff > (ulong)span.Length || tableSize > (ulong)span.Length - shoff)
+        if (shoff > (ulong)fileLength || tableSize > (ulong)fileLength - shoff)
             throw new ModuleFormatException(path, (long)Math.Min(shoff, long.MaxValue),
-                $"the section header table ({shnum} entries at offset {shoff}) lies beyond the end of the file ({span.Length} bytes)");
+                $"the section header table ({shnum} entries at offset {shoff}) lies beyond the end of the file ({fileLength} bytes)");
 
+        var table = source.Get((long)shoff, (int)tableSize).Span;
         var sections = new ElfSection[shnum];
         for (var i = 0; i < shnum; i++)
         {
-            var at = (int)shoff + i * shentsize;
-            var sh = span.Slice(at, shentsize);
+            var at = (long)shoff + i * shentsize;
+            var sh = table.Slice(i * shentsize, shentsize);
             sections[i] = is64
                 ? new ElfSection(i, r.U32(sh, 0), r.U32(sh, 4), r.U64(sh, 8), r.U64(sh, 24), r.U64(sh, 32), r.U32(sh, 40), r.U32(sh, 44), r.U64(sh, 56), at)
                 : new ElfSection(i, r.U32(sh, 0), r.U32(sh, 4), r.U32(sh, 8), r.U32(sh, 16), r.U32(sh, 20), r.U32(sh, 24), r.U32(sh, 28), r.U32(sh, 36), at);
@@ -107,7 +110,7 @@ public sealed class ElfImage
         if (shstrndx == 0 || shstrndx >= shnum)
             throw new ModuleFormatException(path, is64 ? 62 : 50, $"the section name table index {shstrndx} is not a section (there are {shnum})");
 
-        var image = new ElfImage(data, path, is64, big, machine, sections);
+        var image = new ElfImage(source, path, is64, big, machine, sections);
         var names = image.SectionData(sections[shstrndx]);
         if (names.Length == 0 || names[^1] != 0)
             throw new ModuleFormatException(path, (long)sections[shstrndx].Offset, "the section name table does not end with a NUL byte");
@@ -129,22 +132,28 @@ public sealed class ElfImage
     }
 
     /// <summary>The bytes of a section; SHT_NOBITS sections (.bss) occupy no file space and read as empty.</summary>
-    public ReadOnlySpan<byte> SectionData(ElfSection section)
+    public ReadOnlySpan<byte> SectionData(ElfSection section) => SectionMemory(section).Span;
+
+    /// <summary>The bytes of a section, as memory a caller may keep while it reads others.</summary>
+    public ReadOnlyMemory<byte> SectionMemory(ElfSection section)
     {
-        if (section.Type == ElfSection.ShtNoBits)
-            return ReadOnlySpan<byte>.Empty;
-        var length = (ulong)_data.Length;
+        if (section.Type == ElfSection.ShtNoBits || section.Size == 0)
+            return ReadOnlyMemory<byte>.Empty;
+        var length = (ulong)_source.Length;
         if (section.Offset > length || section.Size > length - section.Offset)
             throw new ModuleFormatException(Path, section.HeaderOffset,
                 $"section {Describe(section)} claims {section.Size} bytes at offset {section.Offset}, beyond the end of the file ({length} bytes)");
-        return _data.Span.Slice((int)section.Offset, (int)section.Size);
+        return _source.Get((long)section.Offset, (int)section.Size);
     }
 
-    /// <summary>The symbols of a symbol table section, names resolved through the string table its sh_link names.</summary>
-    public ElfSymbol[] ReadSymbols(ElfSection symtab)
+    /// <summary>
+    /// A symbol table section with its string table, read once; symbols are decoded one at a time
+    /// and their names stay bytes until a caller wants a string (depmod wants few of them).
+    /// </summary>
+    public ElfSymbolTable OpenSymbols(ElfSection symtab)
     {
         var entrySize = Is64Bit ? 24 : 16;
-        var data = SectionData(symtab);
+        var data = SectionMemory(symtab);
         if (data.Length % entrySize != 0)
             throw new ModuleFormatException(Path, (long)symtab.Offset,
                 $"section {Describe(symtab)} is {data.Length} bytes, not a whole number of {entrySize}-byte symbols");
@@ -152,35 +161,18 @@ public sealed class ElfImage
             throw new ModuleFormatException(Path, symtab.HeaderOffset,
                 $"section {Describe(symtab)} links to string table {symtab.Link}, which is not a section");
         var strtab = _sections[symtab.Link];
-        var strings = SectionData(strtab);
+        return new ElfSymbolTable(this, symtab, strtab, data, SectionMemory(strtab));
+    }
 
-        var r = new EndianReader(IsBigEndian);
-        var count = data.Length / entrySize;
-        var symbols = new ElfSymbol[count];
-        for (var i = 0; i < count; i++)
+    /// <summary>The symbols of a symbol table section, names resolved through the string table its sh_link names.</summary>
+    public ElfSymbol[] ReadSymbols(ElfSection symtab)
+    {
+        var table = OpenSymbols(symtab);
+        var symbols = new ElfSymbol[table.Count];
+        for (var i = 0; i < symbols.Length; i++)
         {
-            var s = data.Slice(i * entrySize, entrySize);
-            uint nameOffset = r.U32(s, 0);
-            ulong value;
-            byte info;
-            ushort shndx;
-            if (Is64Bit)
-            {
-                info = s[4];
-                shndx = r.U16(s, 6);
-                value = r.U64(s, 8);
-            }
-            else
-            {
-                value = r.U32(s, 4);
-                info = s[12];
-                shndx = r.U16(s, 14);
-            }
-            if (nameOffset >= (uint)strings.Length && !(nameOffset == 0 && strings.Length == 0))
-                throw new ModuleFormatException(Path, (long)symtab.Offset + i * entrySize,
-                    $"symbol {i} names string offset {nameOffset}, beyond the {strings.Length}-byte string table {Describe(strtab)}");
-            var name = strings.Length == 0 ? "" : ReadCString(strings, (int)nameOffset);
-            symbols[i] = new ElfSymbol(name, value, info, shndx);
+            var s = table[i];
+            symbols[i] = new ElfSymbol(Latin1(s.Name), s.Value, s.Info, s.SectionIndex);
         }
         return symbols;
     }
@@ -188,11 +180,17 @@ public sealed class ElfImage
     /// <summary>Reads an unsigned integer of 4 or 8 bytes at an absolute offset, in the file's byte order.</summary>
     public ulong ReadUnsigned(long offset, int size)
     {
-        var span = _data.Span;
-        if (offset < 0 || offset > span.Length - size)
-            throw new ModuleFormatException(Path, offset, $"a {size}-byte value at offset {offset} lies beyond the end of the file ({span.Length} bytes)");
+        var length = _source.Length;
+        if (offset < 0 || offset > length - size)
+            throw new ModuleFormatException(Path, offset, $"a {size}-byte value at offset {offset} lies beyond the end of the file ({length} bytes)");
+        return ReadUnsigned(_source.Get(offset, size).Span, 0, size);
+    }
+
+    /// <summary>An unsigned integer of 2, 4 or 8 bytes inside a buffer, in the file's byte order.</summary>
+    internal ulong ReadUnsigned(ReadOnlySpan<byte> buffer, int at, int size)
+    {
         var r = new EndianReader(IsBigEndian);
-        return size == 8 ? r.U64(span, (int)offset) : r.U32(span, (int)offset);
+        return size switch { 8 => r.U64(buffer, at), 4 => r.U32(buffer, at), _ => r.U16(buffer, at) };
     }
 
     internal string Describe(ElfSection s) => s.Name.Length > 0 ? $"{s.Index} ({s.Name})" : s.Index.ToString();
@@ -211,7 +209,7 @@ public sealed class ElfImage
     /// </summary>
     internal static string Latin1(ReadOnlySpan<byte> bytes) => Encoding.Latin1.GetString(bytes);
 
-    private readonly struct EndianReader(bool big)
+    internal readonly struct EndianReader(bool big)
     {
         public ushort U16(ReadOnlySpan<byte> s, int at) =>
             big ? BinaryPrimitives.ReadUInt16BigEndian(s[at..]) : BinaryPrimitives.ReadUInt16LittleEndian(s[at..]);

@@ -48,7 +48,7 @@ public sealed class KallsymsReader
     /// </summary>
     /// <exception cref="FileNotFoundException">When enumeration starts and the file does not exist.</exception>
     /// <exception cref="ModuleFormatException">A line is not in the kernel's format.</exception>
-    public IEnumerable<KernelSymbol> Read(SymbolNameFilter? name = null, Func<string?, bool>? owner = null) =>
+    public IEnumerable<KallsymsEntry> Read(SymbolNameFilter? name = null, Func<string?, bool>? owner = null) =>
         new Symbols(Path, Root, name, owner);
 
     /// <summary>
@@ -61,14 +61,14 @@ public sealed class KallsymsReader
         return e.AddressesHidden;
     }
 
-    private sealed class Symbols(string path, SystemRoot root, SymbolNameFilter? name, Func<string?, bool>? owner) : IEnumerable<KernelSymbol>
+    private sealed class Symbols(string path, SystemRoot root, SymbolNameFilter? name, Func<string?, bool>? owner) : IEnumerable<KallsymsEntry>
     {
-        public IEnumerator<KernelSymbol> GetEnumerator() => new Enumerator(path, root, name, owner);
+        public IEnumerator<KallsymsEntry> GetEnumerator() => new Enumerator(path, root, name, owner);
         IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     /// <summary>A hand-written enumerator because spans cannot live across an iterator's yield.</summary>
-    private sealed class Enumerator : IEnumerator<KernelSymbol>
+    private sealed class Enumerator : IEnumerator<KallsymsEntry>
     {
         private readonly string _path;
         private readonly SymbolNameFilter? _nameFilter;
@@ -114,7 +114,7 @@ public sealed class KallsymsReader
 
         public bool AddressesHidden { get; }
 
-        public KernelSymbol Current { get; private set; } = null!;
+        public KallsymsEntry Current { get; private set; } = null!;
         object IEnumerator.Current => Current;
 
         public bool MoveNext()
@@ -149,7 +149,7 @@ public sealed class KallsymsReader
             }
         }
 
-        private bool TryParse(ReadOnlySpan<byte> line, long offset, Span<char> chars, out KernelSymbol symbol)
+        private bool TryParse(ReadOnlySpan<byte> line, long offset, Span<char> chars, out KallsymsEntry symbol)
         {
             symbol = null!;
             var sp1 = line.IndexOf((byte)' ');
@@ -195,7 +195,7 @@ public sealed class KallsymsReader
             if (!ulong.TryParse(line[..sp1], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var address))
                 throw Bad(offset, "the address is not hexadecimal", line);
 
-            symbol = new KernelSymbol(chars[..nameLength].ToString(), AddressesHidden ? null : address, type, owner);
+            symbol = new KallsymsEntry(chars[..nameLength].ToString(), AddressesHidden ? null : address, type, owner);
             return true;
         }
 

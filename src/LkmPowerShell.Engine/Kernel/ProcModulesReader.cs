@@ -48,16 +48,6 @@ public sealed class ProcModulesReader
         return Parse(text, Path);
     }
 
-    /// <summary>The entry for one module, or null when it is not loaded. The name is normalised ("-" to "_").</summary>
-    public ProcModuleEntry? Find(string name)
-    {
-        var wanted = ModuleName.Normalize(name);
-        foreach (var entry in Read())
-            if (entry.Name == wanted)
-                return entry;
-        return null;
-    }
-
     /// <summary>Parses the whole text of a /proc/modules file; <paramref name="path"/> only names it in errors.</summary>
     public static IReadOnlyList<ProcModuleEntry> Parse(string text, string path = SystemPath)
     {

@@ -1,11 +1,14 @@
+using Microsoft.Win32.SafeHandles;
+
 namespace LkmPowerShell.Engine.Kernel;
 
 /// <summary>
 /// The running kernel as seen under a <see cref="SystemRoot"/>: its release, taint, loaded and
 /// built-in modules, and symbols. On the host every figure is read fresh on each call; under a
-/// fixture root the same files are read from the fixture.
+/// fixture root the same files are read from the fixture. The production side of the kernel seam
+/// (<see cref="IKernel"/>): the syscalls act on the host's kernel only.
 /// </summary>
-public sealed class RunningKernel
+public sealed class RunningKernel : IKernel
 {
     public const string OsReleasePath = "/proc/sys/kernel/osrelease";
 
@@ -111,6 +114,54 @@ public sealed class RunningKernel
                 result.Add(LoadedModule.FromBuiltin(info));
         return result;
     }
+
+    public bool CallerMayManageModules => Privileges.CanManageModules();
+
+    public string[] ReadHolders(string name) => SysModules.ReadHolders(name);
+
+    public IReadOnlyDictionary<string, string?>? ReadExports()
+    {
+        const string KsymtabPrefix = "__ksymtab_";
+        if (!Kallsyms.Exists)
+            return null;
+        var exports = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var s in Kallsyms.Read(SymbolNameFilters.Prefix(KsymtabPrefix)))
+            exports.TryAdd(s.Name[KsymtabPrefix.Length..], s.Module);
+        return exports;
+    }
+
+    public string? Decompression => ReadSmallFile("/sys/module/compression")?.Trim() is { Length: > 0 } c ? c : null;
+
+    public bool SignaturesEnforced => ReadSmallFile("/sys/module/module/parameters/sig_enforce")?.Trim() is "Y" or "1";
+
+    public IKernelLog? OpenLog() => KernelMessageLog.OpenAtEnd(Root);
+
+    public int FinitModule(SafeFileHandle file, string parameters, int flags)
+    {
+        EnsureHost();
+        return ModuleSyscalls.FinitModule(file, parameters, flags);
+    }
+
+    public int InitModule(ReadOnlySpan<byte> image, string parameters)
+    {
+        EnsureHost();
+        return ModuleSyscalls.InitModule(image, parameters);
+    }
+
+    public int DeleteModule(string name, int flags)
+    {
+        EnsureHost();
+        return ModuleSyscalls.DeleteModule(name, flags);
+    }
+
+    /// <summary>A kernel read from another root is files on disk: there is nothing to load into.</summary>
+    private void EnsureHost()
+    {
+        if (!Root.IsHost)
+            throw new InvalidOperationException($"Modules can only be loaded into or removed from the running kernel; {Root} is another system's files.");
+    }
+
+    private string? ReadSmallFile(string systemPath) => SysfsAttribute.Read(Root.Resolve(systemPath)).Value;
 
     private IReadOnlyList<ProcModuleEntry> ReadProcModules()
     {

@@ -1,5 +1,6 @@
 using LkmPowerShell.Engine.Kernel;
 using LkmPowerShell.Engine.ModuleFiles;
+using LkmPowerShell.Engine.ModuleTree;
 using LkmPowerShell.Engine.Symbols;
 
 namespace LkmPowerShell.Engine.Loading;
@@ -17,17 +18,22 @@ public static class InsertPreflight
     /// <summary>kallsyms with fewer vmlinux exports than this lacks them (no CONFIG_KALLSYMS_ALL): then symbols are not judged.</summary>
     private const int PlausibleKernelExports = 1000;
 
-    public static string? Explain(ModuleFileInfo module, RunningKernel kernel, bool force)
+    /// <summary>The refusal the kernel would give, or null when none is foreseen.</summary>
+    /// <remarks><paramref name="ignoreVermagic"/>: The load will ask the kernel to ignore the version magic.</remarks>
+    public static ModuleWouldBeRefusedException? Check(ModuleFileInfo module, IKernel kernel, ModuleDirectory? tree, bool ignoreVermagic)
     {
         var release = kernel.Release;
-        var built = module.GetValue("vermagic")?.Split(' ', 2)[0];
-        if (!force && built is not null && release is not null && built != release)
-            return $"{module.Name} was built for kernel {built}, but the running kernel is {release}: the kernel would refuse it (Invalid module format). Install the module built for {release}, or use -Force to ignore the version magic (risky).";
+        var built = module.KernelVersion;
+        if (!ignoreVermagic && built is not null && release is not null && built != release)
+            return new ModuleWouldBeRefusedException(module.Name, module.Path, RefusalReason.BuiltForOtherKernel,
+                $"{module.Name} was built for kernel {built}, but the running kernel is {release}: the kernel would refuse it (Invalid module format).")
+            { BuiltFor = built, RunningRelease = release };
 
-        if (kernel.Root.IsHost && ReadFlag(kernel.Root.Resolve("/sys/module/module/parameters/sig_enforce")) && module.Signature is null)
-            return $"{module.Name} is not signed, and this kernel only loads signed modules (module.sig_enforce=1, or Secure Boot lockdown). Sign it with the kernel's key (scripts/sign-file), or enrol your key with mokutil.";
+        if (kernel.SignaturesEnforced && module.Signature is null)
+            return new ModuleWouldBeRefusedException(module.Name, module.Path, RefusalReason.UnsignedWhileEnforced,
+                $"{module.Name} is not signed, and this kernel only loads signed modules (module.sig_enforce=1, or Secure Boot lockdown).");
 
-        var resolver = new SymbolProviderResolver(kernel.Root, release);
+        var resolver = new SymbolProviderResolver(kernel, tree?.KernelVersion == release ? tree : null, release);
         if (!resolver.UsesRunningKernel || resolver.RunningKernelExportCount < PlausibleKernelExports)
             return null;
         var missing = new List<(string Symbol, SymbolProvider Provider)>();
@@ -45,21 +51,14 @@ public static class InsertPreflight
         var nobody = missing.Where(m => m.Provider.Module is null).Select(m => m.Symbol).ToList();
         var text = $"{module.Name} needs {missing.Count} symbol{(missing.Count == 1 ? "" : "s")} that no loaded module exports, e.g. {missing[0].Symbol}";
         if (providers.Count > 0)
-            text += $"; {(nobody.Count > 0 ? "some are" : "they are")} exported by {string.Join(", ", providers.Select(p => p + ".ko"))} (not loaded). Import {module.Name} by name to load its dependencies first, or import {string.Join(" and ", providers)} first.";
+            text += $"; {(nobody.Count > 0 ? "some are" : "they are")} exported by {string.Join(", ", providers.Select(p => p + ".ko"))} (not loaded).";
         if (nobody.Count > 0)
-            text += $"{(providers.Count > 0 ? " " : "; ")}No installed module exports {string.Join(", ", nobody.Take(5))}{(nobody.Count > 5 ? $" and {nobody.Count - 5} more" : "")}: the module was built for another kernel or configuration.";
-        return text;
-    }
-
-    private static bool ReadFlag(string path)
-    {
-        try
+            text += $"{(providers.Count > 0 ? " " : "; ")}No installed module exports {string.Join(", ", nobody.Take(5))}{(nobody.Count > 5 ? $" and {nobody.Count - 5} more" : "")}.";
+        return new ModuleWouldBeRefusedException(module.Name, module.Path, RefusalReason.MissingSymbols, text)
         {
-            return Kernel.SysfsAttribute.Read(path).Value?.Trim() is "Y" or "1";
-        }
-        catch (IOException)
-        {
-            return false;
-        }
+            MissingSymbols = missing.Select(m => m.Symbol).ToList(),
+            Providers = providers,
+            Unprovided = nobody,
+        };
     }
 }

@@ -1,4 +1,4 @@
-using LkmPowerShell.Engine.Elf;
+using LkmPowerShell.Engine.Kernel;
 using LkmPowerShell.Engine.ModuleFiles;
 
 namespace LkmPowerShell.Engine.Loading;
@@ -36,77 +36,52 @@ public sealed record InsertOutcome(int Errno, InsertMethod Method, IReadOnlyList
 }
 
 /// <summary>
-/// Inserts and removes modules in the running kernel, as libkmod does: finit_module first (with
-/// in-kernel decompression when /sys/module/compression names the file's format), init_module
-/// with a user-space decompressed image otherwise; the kernel's log lines written during the
-/// attempt are collected so failures can quote them. Works on the host root only: loading into
-/// "an image" has no meaning.
+/// Inserts and removes modules, as libkmod does: finit_module first (with in-kernel decompression
+/// when /sys/module/compression names the file's format), init_module with a user-space
+/// decompressed image otherwise; the kernel's log lines written during the attempt are collected
+/// so failures can quote them. Every kernel call goes through <see cref="IKernel"/>.
 /// </summary>
-public sealed class ModuleLoader
+public sealed class ModuleLoader(IKernel kernel)
 {
     private const int ENOSYS = 38;
 
-    public ModuleLoader(SystemRoot root)
-    {
-        if (!root.IsHost)
-            throw new InvalidOperationException($"Modules can only be loaded into or removed from the running kernel; -Root ({root}) is for reading files of another system.");
-        Root = root;
-    }
-
-    public SystemRoot Root { get; }
-
-    /// <summary>The format the running kernel can decompress in finit_module, from /sys/module/compression (kernel 6.4+), or null.</summary>
-    public string? KernelDecompression
-    {
-        get
-        {
-            try
-            {
-                var path = Root.Resolve("/sys/module/compression");
-                return Kernel.SysfsAttribute.Read(path, Root.Within(path)).Value?.Trim();
-            }
-            catch (IOException)
-            {
-                return null;
-            }
-        }
-    }
+    public IKernel Kernel { get; } = kernel ?? throw new ArgumentNullException(nameof(kernel));
 
     public InsertOutcome Insert(string path, InsertOptions options)
     {
-        using var log = KernelMessageLog.OpenAtEnd(Root);
+        using var log = Kernel.OpenLog();
         var (errno, method) = InsertCore(path, options);
         return new InsertOutcome(errno, method, log?.ReadNew() ?? []);
     }
 
     private (int Errno, InsertMethod Method) InsertCore(string path, InsertOptions options)
     {
-        var flags = (options.IgnoreModversions ? ModuleSyscalls.IgnoreModversions : 0) | (options.IgnoreVermagic ? ModuleSyscalls.IgnoreVermagic : 0);
-        using var handle = Files.SafeFile.Open(path, Files.FileLimits.ModuleFile, null, out _); // never blocks; regular files only
+        var flags = (options.IgnoreModversions ? ModuleSyscallFlags.IgnoreModversions : 0) | (options.IgnoreVermagic ? ModuleSyscallFlags.IgnoreVermagic : 0);
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         Span<byte> head = stackalloc byte[ModuleDecompressor.MagicLength];
         var read = RandomAccess.Read(handle, head, 0);
         var compression = ModuleDecompressor.Detect(head[..read]);
 
         if (compression == ModuleCompression.None)
         {
-            var errno = ModuleSyscalls.FinitModule(handle, options.Parameters, flags);
+            var errno = Kernel.FinitModule(handle, options.Parameters, flags);
             if (errno != ENOSYS)
                 return (errno, InsertMethod.FinitModule);
         }
-        else if (options.AllowKernelDecompression && KernelDecompression == CompressionName(compression))
+        else if (options.AllowKernelDecompression && Kernel.Decompression == CompressionName(compression))
         {
-            var errno = ModuleSyscalls.FinitModule(handle, options.Parameters, flags | ModuleSyscalls.CompressedFile);
+            var errno = Kernel.FinitModule(handle, options.Parameters, flags | ModuleSyscallFlags.CompressedFile);
             if (errno != ENOSYS)
                 return (errno, InsertMethod.FinitModuleCompressed);
         }
 
         // init_module: the image in memory, decompressed here; kmod's forcing on this path is a
         // patched copy (no SHF_ALLOC on __versions, a blank vermagic), since there are no flags.
-        var bytes = Files.SafeFile.ReadAll(path, Files.FileLimits.ModuleFile);
-        var image = compression == ModuleCompression.None ? bytes : ModuleDecompressor.Decompress(bytes, compression, path, Files.FileLimits.DecompressedModule.MaxBytes);
+        var bytes = File.ReadAllBytes(path);
+        var image = compression == ModuleCompression.None ? bytes : ModuleDecompressor.Decompress(bytes, compression, path, ModuleFileReader.MaxModuleBytes);
         if (options.IgnoreModversions || options.IgnoreVermagic)
             ModuleImagePatcher.StripForForce(image, path, options.IgnoreModversions, options.IgnoreVermagic);
-        return (ModuleSyscalls.InitModule(image, options.Parameters), InsertMethod.InitModule);
+        return (Kernel.InitModule(image, options.Parameters), InsertMethod.InitModule);
     }
 
     /// <summary>
@@ -114,7 +89,7 @@ public sealed class ModuleLoader
     /// in use, EBUSY when not live, ENOENT when not loaded, EPERM without the privilege).
     /// </summary>
     public int Remove(string name, bool force) =>
-        ModuleSyscalls.DeleteModule(name, ModuleSyscalls.NonBlocking | (force ? ModuleSyscalls.Truncate : 0));
+        Kernel.DeleteModule(name, ModuleSyscallFlags.NonBlocking | (force ? ModuleSyscallFlags.Truncate : 0));
 
     /// <summary>The name /sys/module/compression uses for a format.</summary>
     public static string? CompressionName(ModuleCompression c) => c switch

@@ -1,69 +1,96 @@
-using System.Diagnostics;
 using LkmPowerShell.Engine.Kernel;
 using LkmPowerShell.Engine.Planner;
 
 namespace LkmPowerShell.Engine.Loading;
 
-public sealed record UnloadStepOutcome(UnloadStep Step, bool Succeeded, string Message);
-
 /// <summary>
 /// Carries out an <see cref="UnloadPlan"/>: delete_module for each step (optional steps' failures
-/// are notes, not errors), remove commands through /bin/sh, and, when asked, a bounded wait for a
-/// module whose use count is still dropping.
+/// are notes, not errors), remove commands through the command runner, and, when asked, a bounded
+/// wait for a module whose use count is still dropping.
 /// </summary>
-public sealed class UnloadExecutor(ModuleLoader loader, RunningKernel kernel, Action<string>? verbose = null)
+public sealed class UnloadExecutor(ModuleLoader loader, CommandRunner? runCommand = null, Action<string>? progress = null, TimeProvider? clock = null, Action<TimeSpan>? sleep = null)
 {
-    private const int ENOENT = 2, EWOULDBLOCK = 11;
+    /// <summary>How often delete_module is retried while waiting.</summary>
+    public static readonly TimeSpan RetryInterval = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>How long a remove command may run before it is stopped.</summary>
-    public TimeSpan CommandTimeout { get; init; } = ConfigCommand.DefaultTimeout;
+    private readonly CommandRunner _runCommand = runCommand ?? ShellCommand.Run;
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private readonly Action<TimeSpan> _sleep = sleep ?? Thread.Sleep;
 
-    public IReadOnlyList<UnloadStepOutcome> Execute(UnloadPlan plan, bool force, TimeSpan wait, Func<UnloadStep, bool>? shouldRun = null)
+    private IKernel Kernel => loader.Kernel;
+
+    /// <remarks><paramref name="force"/>: delete_module with O_TRUNC.</remarks>
+    /// <remarks><paramref name="wait"/>: How long to keep retrying a module that is still in use (EWOULDBLOCK).</remarks>
+    /// <remarks><paramref name="shouldRun"/>: Asked before each step that changes the kernel; false skips it (declined).</remarks>
+    public UnloadExecution Execute(UnloadPlan plan, bool force, TimeSpan wait, Func<UnloadStep, bool>? shouldRun = null)
     {
-        var outcomes = new List<UnloadStepOutcome>();
+        var results = new List<UnloadStepResult>();
+        var stopped = false;
         foreach (var step in plan.Steps)
         {
+            if (stopped)
+            {
+                results.Add(new UnloadStepResult(step, StepStatus.NotReached));
+                continue;
+            }
             if (!step.ChangesKernel)
             {
-                verbose?.Invoke($"{step.Module}: not loaded; nothing to do.");
+                progress?.Invoke($"{step.Module}: not loaded; nothing to do.");
+                results.Add(new UnloadStepResult(step, StepStatus.NothingToDo));
                 continue;
             }
             if (shouldRun is not null && !shouldRun(step))
-                continue;
-            var outcome = step.Action == UnloadAction.RunRemoveCommand ? RunRemoveCommand(step) : Remove(step, force, wait);
-            outcomes.Add(outcome);
-            if (!outcome.Succeeded && !step.Optional)
-                break;
-        }
-        return outcomes;
-    }
-
-    private UnloadStepOutcome Remove(UnloadStep step, bool force, TimeSpan wait)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            var errno = loader.Remove(step.Module, force);
-            verbose?.Invoke($"delete_module({step.Module}{(force ? ", O_TRUNC" : "")}) = {(errno == 0 ? "0" : "errno " + errno)}");
-            if (errno == 0)
-                return new UnloadStepOutcome(step, true, $"{step.Module} removed ({step.Reason}).");
-            if (errno == ENOENT)
-                return new UnloadStepOutcome(step, true, $"{step.Module} was already gone.");
-            if (errno == EWOULDBLOCK && deadline.Elapsed < wait)
             {
-                Thread.Sleep(200);
+                results.Add(new UnloadStepResult(step, StepStatus.Declined));
                 continue;
             }
-            var holders = kernel.SysModules.ReadHolders(step.Module);
-            return new UnloadStepOutcome(step, false, LoadErrorText.ForRemove(step.Module, errno, holders));
+            var result = step.Action == UnloadAction.RunRemoveCommand ? RunRemoveCommand(step) : Remove(step, force, wait);
+            results.Add(result);
+            if (result.Status == StepStatus.Failed)
+            {
+                if (step.Optional)
+                    progress?.Invoke($"{result.Error!.Message} (optional: {step.Reason})");
+                else
+                    stopped = true;
+            }
+        }
+        return new UnloadExecution { Steps = results };
+    }
+
+    private UnloadStepResult Remove(UnloadStep step, bool force, TimeSpan wait)
+    {
+        var start = _clock.GetTimestamp();
+        for (var attempt = 1; ; attempt++)
+        {
+            var errno = loader.Remove(step.Module, force);
+            progress?.Invoke($"delete_module({step.Module}{(force ? ", O_TRUNC" : "")}) = {(errno == 0 ? "0" : "errno " + errno)}");
+            if (errno == 0)
+            {
+                progress?.Invoke($"{step.Module} removed ({step.Reason}).");
+                return new UnloadStepResult(step, StepStatus.Changed, Attempts: attempt);
+            }
+            if (errno == ModuleErrno.ENOENT)
+            {
+                progress?.Invoke($"{step.Module} was already gone.");
+                return new UnloadStepResult(step, StepStatus.AlreadySo, errno, attempt);
+            }
+            if (errno == ModuleErrno.EWOULDBLOCK && _clock.GetElapsedTime(start) < wait)
+            {
+                _sleep(RetryInterval);
+                continue;
+            }
+            return new UnloadStepResult(step, StepStatus.Failed, errno, attempt, new ModuleRemoveException(step, errno, Kernel.ReadHolders(step.Module)));
         }
     }
 
-    private UnloadStepOutcome RunRemoveCommand(UnloadStep step)
+    private UnloadStepResult RunRemoveCommand(UnloadStep step)
     {
-        var result = ConfigCommand.Run(step.Command ?? "", new Dictionary<string, string> { ["MODPROBE_MODULE"] = step.Module }, CommandTimeout);
-        return new UnloadStepOutcome(step, result.Succeeded, result.Succeeded
-            ? $"remove command for {step.Module} ran."
-            : ConfigCommand.Describe("remove", step.Module, step.Command ?? "", result, CommandTimeout));
+        var exit = _runCommand(step.Command ?? "", new Dictionary<string, string> { ["MODPROBE_MODULE"] = step.Module });
+        if (exit == 0)
+        {
+            progress?.Invoke($"remove command for {step.Module} ran.");
+            return new UnloadStepResult(step, StepStatus.Changed);
+        }
+        return new UnloadStepResult(step, StepStatus.Failed, Error: new ModuleCommandException(step.Module, step.Command ?? "", exit, isRemove: true));
     }
 }

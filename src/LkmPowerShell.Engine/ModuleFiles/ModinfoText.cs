@@ -3,7 +3,7 @@ using System.Text;
 namespace LkmPowerShell.Engine.ModuleFiles;
 
 /// <summary>
-/// kmod's modinfo output for a module file, byte for byte: the text view of Get-KernelModule -Path
+/// kmod's modinfo output for a module file, byte for byte: the text view of a module file's facts
 /// and the form the tests compare against Debian's modinfo.
 /// </summary>
 public static class ModinfoText

@@ -4,7 +4,9 @@ namespace LkmPowerShell.Engine.ModuleFiles;
 
 /// <summary>
 /// Pulls kmod's facts out of a parsed module image: the .modinfo strings, exported symbols,
-/// required symbols and __versions, with kmod's rules (libkmod-elf.c) for each.
+/// required symbols and __versions, with kmod's rules (libkmod-elf.c) for each. The one place
+/// these rules live: the module reader (modinfo) and depmod both use it, as kmod's tools share
+/// libkmod-elf.c. Symbol names stay bytes until one is kept, so depmod pays for few strings.
 /// </summary>
 internal static class ModuleElfExtractor
 {
@@ -27,18 +29,46 @@ internal static class ModuleElfExtractor
     /// a final unterminated string kept; each split at its first "=" (no "=": the whole string is
     /// the key and the value is empty).
     /// </summary>
-    public static ModInfoEntry[] ReadModInfo(ElfImage elf)
+    public static ModInfoEntry[] ReadModInfo(ElfImage elf) => ReadModInfo(elf, null);
+
+    /// <summary>The same, keeping only the entries whose key is one of <paramref name="onlyKeys"/> (null: all).</summary>
+    public static ModInfoEntry[] ReadModInfo(ElfImage elf, string[]? onlyKeys)
     {
         var section = elf.FindSection(".modinfo");
         if (section is null)
             return [];
+        var data = elf.SectionData(section);
         var list = new List<ModInfoEntry>();
-        foreach (var s in SplitStrings(elf.SectionData(section)))
+        var i = 0;
+        while (i < data.Length)
         {
-            var eq = s.IndexOf('=');
-            list.Add(eq < 0 ? new ModInfoEntry(s, "") : new ModInfoEntry(s[..eq], s[(eq + 1)..]));
+            if (data[i] == 0) { i++; continue; }
+            var end = data[i..].IndexOf((byte)0);
+            var s = data.Slice(i, end < 0 ? data.Length - i : end);
+            i += s.Length + 1;
+            var eq = s.IndexOf((byte)'=');
+            var key = eq < 0 ? s : s[..eq];
+            if (onlyKeys is not null && !IsOneOf(key, onlyKeys))
+                continue;
+            list.Add(new ModInfoEntry(ElfImage.Latin1(key), eq < 0 ? "" : ElfImage.Latin1(s[(eq + 1)..])));
         }
         return list.ToArray();
+    }
+
+    private static bool IsOneOf(ReadOnlySpan<byte> key, string[] keys)
+    {
+        foreach (var k in keys)
+            if (key.Length == k.Length && Latin1Equals(key, k))
+                return true;
+        return false;
+    }
+
+    private static bool Latin1Equals(ReadOnlySpan<byte> bytes, string text)
+    {
+        for (var i = 0; i < bytes.Length; i++)
+            if (bytes[i] != text[i])
+                return false;
+        return true;
     }
 
     /// <summary>NUL-separated strings, runs of NULs (alignment padding) skipped.</summary>
@@ -63,17 +93,19 @@ internal static class ModuleElfExtractor
     /// __ksymtab_strings without a CRC (which on newer kernels also holds namespace names, as kmod
     /// reports them too).
     /// </summary>
-    public static ExportedSymbol[] ReadExports(ElfImage elf, ElfSymbol[]? symbols)
+    public static ExportedSymbol[] ReadExports(ElfImage elf, ElfSymbolTable? symbols)
     {
         if (symbols is not null)
         {
             var list = new List<ExportedSymbol>();
-            for (var i = 1; i < symbols.Length; i++)
+            // Each CRC section is read once, however many CRCs point into it.
+            List<(ushort Index, ReadOnlyMemory<byte> Data)>? crcSections = null;
+            for (var i = 1; i < symbols.Count; i++)
             {
                 var s = symbols[i];
-                if (!s.Name.StartsWith(CrcPrefix, StringComparison.Ordinal))
+                if (!s.NameStartsWith("__crc_"u8))
                     continue;
-                list.Add(new ExportedSymbol(s.Name[CrcPrefix.Length..], ResolveCrc(elf, s), ToBinding(s.Bind)));
+                list.Add(new ExportedSymbol(ElfImage.Latin1(s.Name[CrcPrefix.Length..]), ResolveCrc(elf, s, ref crcSections), ToBinding(s.Bind)));
             }
             if (list.Count > 0)
                 return list.ToArray();
@@ -84,7 +116,8 @@ internal static class ModuleElfExtractor
         return SplitStrings(elf.SectionData(strings)).Select(n => new ExportedSymbol(n, null, SymbolBinding.Global)).ToArray();
     }
 
-    private static ulong? ResolveCrc(ElfImage elf, ElfSymbol crcSymbol)
+    /// <summary>The u32 at the symbol's value in its section (or the value itself for SHN_ABS); null when it points nowhere.</summary>
+    private static ulong? ResolveCrc(ElfImage elf, RawElfSymbol crcSymbol, ref List<(ushort Index, ReadOnlyMemory<byte> Data)>? read)
     {
         if (crcSymbol.SectionIndex is ElfSymbol.SectionAbsolute or ElfSymbol.SectionUndefined)
             return crcSymbol.Value;
@@ -93,7 +126,17 @@ internal static class ModuleElfExtractor
         var section = elf.Sections[crcSymbol.SectionIndex];
         if (section.Size < 4 || crcSymbol.Value > section.Size - 4 || section.Type == ElfSection.ShtNoBits)
             return null;
-        return elf.ReadUnsigned((long)(section.Offset + crcSymbol.Value), 4);
+        read ??= [];
+        ReadOnlyMemory<byte>? data = null;
+        foreach (var (index, bytes) in read)
+            if (index == crcSymbol.SectionIndex)
+                data = bytes;
+        if (data is null)
+        {
+            data = elf.SectionMemory(section);
+            read.Add((crcSymbol.SectionIndex, data.Value));
+        }
+        return elf.ReadUnsigned(data.Value.Span, (int)crcSymbol.Value, 4);
     }
 
     private static SymbolBinding ToBinding(byte bind) => bind switch
@@ -124,7 +167,7 @@ internal static class ModuleElfExtractor
             var name = ElfImage.ReadCString(data.Slice(i * ModversionEntrySize + crcSize, ModversionEntrySize - crcSize), 0);
             if (name.StartsWith('.'))
                 name = name[1..];
-            result[i] = new SymbolVersion(name, elf.ReadUnsigned((long)section.Offset + i * ModversionEntrySize, crcSize));
+            result[i] = new SymbolVersion(name, elf.ReadUnsigned(data, i * ModversionEntrySize, crcSize));
         }
         return result;
     }
@@ -134,7 +177,11 @@ internal static class ModuleElfExtractor
     /// of its __versions entry; then the __versions entries no symbol named (module_layout and the
     /// like), as kmod lists them.
     /// </summary>
-    public static RequiredSymbol[] ReadRequiredSymbols(ElfImage elf, ElfSymbol[]? symbols, SymbolVersion[] versions)
+    public static RequiredSymbol[] ReadRequiredSymbols(ElfImage elf, ElfSymbolTable? symbols, SymbolVersion[] versions) =>
+        ReadRequiredSymbols(elf, symbols, versions, static (name, crc, weak) => new RequiredSymbol(name, crc, weak));
+
+    /// <summary>The same, each made by <paramref name="make"/> (depmod keeps them as small structs).</summary>
+    public static T[] ReadRequiredSymbols<T>(ElfImage elf, ElfSymbolTable? symbols, SymbolVersion[] versions, Func<string, ulong?, bool, T> make)
     {
         if (symbols is null)
             return [];
@@ -143,23 +190,24 @@ internal static class ModuleElfExtractor
             byName.TryAdd(versions[i].Name, i);
         var visited = new bool[versions.Length];
         var sparc = elf.Machine is 2 or 43; // STT_REGISTER symbols are not really undefined there
-        var list = new List<RequiredSymbol>();
-        for (var i = 1; i < symbols.Length; i++)
+        var list = new List<T>();
+        for (var i = 1; i < symbols.Count; i++)
         {
             var s = symbols[i];
-            if (!s.IsUndefined || s.Name.Length == 0 || (sparc && s.Type == 13))
+            if (!s.IsUndefined || !s.HasName || (sparc && s.Type == 13))
                 continue;
+            var name = ElfImage.Latin1(s.Name);
             ulong? crc = null;
-            if (byName.TryGetValue(s.Name, out var v))
+            if (byName.TryGetValue(name, out var v))
             {
                 visited[v] = true;
                 crc = versions[v].Crc;
             }
-            list.Add(new RequiredSymbol(s.Name, crc, s.IsWeak));
+            list.Add(make(name, crc, s.IsWeak));
         }
         for (var i = 0; i < versions.Length; i++)
             if (!visited[i])
-                list.Add(new RequiredSymbol(versions[i].Name, versions[i].Crc, false));
+                list.Add(make(versions[i].Name, versions[i].Crc, false));
         return list.ToArray();
     }
 

@@ -104,5 +104,8 @@ public sealed class ModuleFileInfo
             yield return new ModInfoEntry("signature", Signature.FormatSignature());
     }
 
+    /// <summary>The kernel release the module was built for: vermagic's first word ("6.1.0-57-amd64"); null without a vermagic.</summary>
+    public string? KernelVersion => GetValue("vermagic")?.Split(' ', 2)[0] is { Length: > 0 } v ? v : null;
+
     public override string ToString() => Path;
 }

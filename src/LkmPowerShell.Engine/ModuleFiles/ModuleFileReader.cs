@@ -78,7 +78,7 @@ public static class ModuleFileReader
         }
         var modinfo = ModuleElfExtractor.ReadModInfo(elf);
         var symtab = elf.FindSection(".symtab");
-        var symbols = symtab is null ? null : Salvage(() => elf.ReadSymbols(symtab), null);
+        var symbols = symtab is null ? null : Salvage(() => elf.OpenSymbols(symtab), null);
         var versions = Salvage(() => ModuleElfExtractor.ReadVersions(elf), []);
         var internalName = Salvage(() => ModuleElfExtractor.ReadInternalName(elf), null);
         var exports = Salvage(() => ModuleElfExtractor.ReadExports(elf, symbols), []);

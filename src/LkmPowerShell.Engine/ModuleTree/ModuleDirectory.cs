@@ -20,7 +20,7 @@ public sealed class ModuleDirectory
     private readonly Lazy<IndexFile?> _aliasIndex;
     private readonly Lazy<IReadOnlyList<ModuleAlias>?> _aliasText;
     private readonly Lazy<IndexFile?> _symbolIndex;
-    private readonly Lazy<IReadOnlyList<ExportedSymbol>?> _symbolText;
+    private readonly Lazy<IReadOnlyList<SymbolsFileEntry>?> _symbolText;
     private readonly Lazy<ILookup<string, string>?> _symbolTextBySymbol;
     private readonly Lazy<IndexFile?> _builtinIndex;
     private readonly Lazy<IReadOnlyList<BuiltinModule>?> _builtinText;
@@ -57,14 +57,28 @@ public sealed class ModuleDirectory
     /// <summary>Whether depmod has indexed this tree (modules.dep or modules.dep.bin exists).</summary>
     public bool HasDependencyIndex => _depIndex.Value is not null || _depText.Value is not null;
 
+    /// <summary>
+    /// Why a string cannot be a kernel version, or null when it can: it becomes one folder name
+    /// under /lib/modules, so it must not be able to name any other folder. The one check every
+    /// caller (module tree, depmod, the cmdlets) uses.
+    /// </summary>
+    public static string? KernelVersionProblem(string? kernelVersion) => kernelVersion switch
+    {
+        null or "" => "it is empty",
+        "." or ".." => $"'{kernelVersion}' names a folder, not a kernel version",
+        _ when kernelVersion.Contains('/') => "it contains '/'; a kernel version is a single folder name under /lib/modules",
+        _ when kernelVersion.Contains('\0') => "it contains a NUL character",
+        _ => null,
+    };
+
     /// <summary>Opens the modules of <paramref name="kernelVersion"/> under <paramref name="root"/>.</summary>
     /// <exception cref="KernelNotInstalledException">The folder does not exist; the message lists the versions that do.</exception>
     public static ModuleDirectory Open(SystemRoot root, string kernelVersion)
     {
         ArgumentNullException.ThrowIfNull(root);
         ArgumentException.ThrowIfNullOrEmpty(kernelVersion);
-        if (kernelVersion.Contains('/') || kernelVersion is "." or ".." || kernelVersion.Contains('\0'))
-            throw new ArgumentException($"'{kernelVersion}' is not a kernel version (a folder name under /lib/modules).", nameof(kernelVersion));
+        if (KernelVersionProblem(kernelVersion) is { } problem)
+            throw new ArgumentException($"'{kernelVersion}' is not a kernel version: {problem}.", nameof(kernelVersion));
         var path = root.ModulesDirectory(kernelVersion);
         if (!Directory.Exists(path))
             throw new KernelNotInstalledException(kernelVersion, root, InstalledKernelVersions(root));
@@ -121,11 +135,11 @@ public sealed class ModuleDirectory
     }
 
     /// <summary>Every symbol exported by an installed module (modules.symbols, else modules.symbols.bin).</summary>
-    public IReadOnlyList<ExportedSymbol> ExportedSymbols()
+    public IReadOnlyList<SymbolsFileEntry> ExportedSymbols()
     {
         if (_symbolText.Value is { } symbols) return symbols;
         if (_symbolIndex.Value is { } index)
-            return [.. index.Enumerate().Select(e => new ExportedSymbol(
+            return [.. index.Enumerate().Select(e => new SymbolsFileEntry(
                 e.Key.StartsWith(ModulesSymbolsFile.KeyPrefix, StringComparison.Ordinal) ? e.Key[ModulesSymbolsFile.KeyPrefix.Length..] : e.Key, e.Value))];
         return [];
     }
@@ -198,32 +212,6 @@ public sealed class ModuleDirectory
 
     /// <summary>modules.order's paths; empty when missing.</summary>
     public IReadOnlyList<string> Order() => ReadIfPresent(ModulesOrderFile.FileName, p => ModulesOrderFile.Read(p, Root)) ?? [];
-
-    /// <summary>
-    /// Resolves a name or alias through the tree's indexes in modprobe's order, the first that
-    /// answers winning: installed module name, "symbol:" request, module aliases (wildcards),
-    /// built-in module name, built-in module aliases. modprobe.d configuration is not consulted
-    /// here (aliases, install commands and blacklists are the planner's).
-    /// </summary>
-    public ModuleLookupResult Lookup(string nameOrAlias)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(nameOrAlias);
-        var normalized = ModuleName.NormalizeAlias(nameOrAlias);
-        if (DependencyLine(normalized) is { } line)
-            return new(nameOrAlias, ModuleLookupSource.ModuleName, [line.Module.Name]);
-        if (!HasDependencyIndex && _modulesByName.Value.ContainsKey(normalized))
-            return new(nameOrAlias, ModuleLookupSource.ModuleName, [normalized]);
-        if (normalized.StartsWith(ModulesSymbolsFile.KeyPrefix, StringComparison.Ordinal)
-            && FindSymbolProviders(normalized) is { Count: > 0 } providers)
-            return new(nameOrAlias, ModuleLookupSource.Symbol, providers);
-        if (ResolveAlias(normalized) is { Count: > 0 } modules)
-            return new(nameOrAlias, ModuleLookupSource.Alias, modules);
-        if (IsBuiltin(normalized))
-            return new(nameOrAlias, ModuleLookupSource.Builtin, [normalized]);
-        if (ResolveBuiltinAlias(normalized) is { Count: > 0 } builtins)
-            return new(nameOrAlias, ModuleLookupSource.BuiltinAlias, builtins);
-        return new(nameOrAlias, ModuleLookupSource.None, []);
-    }
 
     public override string ToString() => Path;
 

@@ -6,8 +6,6 @@ namespace LkmPowerShell.Engine.ModuleTree;
 /// </summary>
 internal static class ModuleTreeScanner
 {
-    private static readonly string[] Extensions = [".ko", ".ko.xz", ".ko.zst", ".ko.gz"];
-
     /// <summary>Deeper than any kernel tree (Debian's deepest is 8 levels); stops a runaway walk.</summary>
     private const int MaxDepth = 32;
 
@@ -39,13 +37,12 @@ internal static class ModuleTreeScanner
             var relativePath = relative.Length == 0 ? name : relative + "/" + name;
             if (entry is DirectoryInfo dir)
             {
-                // depmod skips these everywhere: they point at kernel headers and sources.
-                if (name is "build" or "source") continue;
+                if (ModuleFileNames.IsSkippedFolder(name)) continue;
                 // A symlinked folder could loop; kernel trees do not use them for modules.
                 if (dir.LinkTarget is not null) continue;
                 Walk(dir.FullName, relativePath, depth + 1, files);
             }
-            else if (Extensions.Any(e => name.EndsWith(e, StringComparison.Ordinal)))
+            else if (ModuleFileNames.IsModuleFile(name))
             {
                 files.Add(relativePath);
             }

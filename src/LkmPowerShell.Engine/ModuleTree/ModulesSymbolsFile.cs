@@ -1,7 +1,7 @@
 namespace LkmPowerShell.Engine.ModuleTree;
 
 /// <summary>A symbol exported by an installed module, from modules.symbols.</summary>
-public sealed record ExportedSymbol(string Symbol, string Module)
+public sealed record SymbolsFileEntry(string Symbol, string Module)
 {
     public override string ToString() => $"{Symbol} {Module}";
 }
@@ -17,14 +17,14 @@ public static class ModulesSymbolsFile
     /// <summary>The prefix depmod gives symbol keys, so that symbol_request() can go through modprobe.</summary>
     public const string KeyPrefix = "symbol:";
 
-    public static IReadOnlyList<ExportedSymbol> Read(string path, SystemRoot? within = null)
+    public static IReadOnlyList<SymbolsFileEntry> Read(string path, SystemRoot? within = null)
     {
-        var symbols = new List<ExportedSymbol>();
+        var symbols = new List<SymbolsFileEntry>();
         foreach (var alias in ModulesAliasFile.ReadAliasLines(path, within))
         {
             if (!alias.Pattern.StartsWith(KeyPrefix, StringComparison.Ordinal))
                 throw new ModuleFormatException(path, -1, $"'{alias.Pattern}' does not start with '{KeyPrefix}'");
-            symbols.Add(new ExportedSymbol(alias.Pattern[KeyPrefix.Length..], alias.Module));
+            symbols.Add(new SymbolsFileEntry(alias.Pattern[KeyPrefix.Length..], alias.Module));
         }
         return symbols;
     }

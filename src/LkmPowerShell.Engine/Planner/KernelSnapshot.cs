@@ -22,7 +22,7 @@ public sealed class KernelSnapshot
     public static KernelSnapshot Empty { get; } = new([]);
 
     /// <summary>The kernel's loaded modules now; empty when it has no loadable-module support.</summary>
-    public static KernelSnapshot Read(RunningKernel kernel)
+    public static KernelSnapshot Read(IKernel kernel)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         return kernel.SupportsModules ? new KernelSnapshot(kernel.GetLoadedModules()) : Empty;

@@ -6,7 +6,7 @@ namespace LkmPowerShell.Engine.Planner;
 public sealed record SkippedModule(string Module, string Reason);
 
 /// <summary>
-/// What loading a name takes, in order. The plan is data: the loader executes it, -WhatIf prints
+/// What loading a name takes, in order. The plan is data: the loader executes it, a dry run prints
 /// it, and <see cref="ToShowDependsText"/> renders it exactly as <c>modprobe --show-depends</c> does.
 /// </summary>
 public sealed class LoadPlan

@@ -54,7 +54,7 @@ public sealed class LoadPlanner
         ArgumentException.ThrowIfNullOrEmpty(path);
         var full = System.IO.Path.GetFullPath(path);
         if (!File.Exists(full))
-            throw new FileNotFoundException($"Module file {full} does not exist; check the path, or load an installed module by name instead of -Path.", full);
+            throw new FileNotFoundException($"Module file {full} does not exist.", full);
         var name = ModuleName.FromPath(full);
         var user = ModuleParameters.Format(userParameters);
         var loaded = !_options.IgnoreLoaded && _kernel.Find(name) is not null;

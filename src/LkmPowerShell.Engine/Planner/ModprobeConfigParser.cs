@@ -53,37 +53,9 @@ internal static class ModprobeConfigParser
         }
     }
 
-    /// <summary>
-    /// kmod's freadline_wrapped: "\" + newline continues the line; "\" + another character keeps
-    /// only that character. The number is the first physical line of the logical one.
-    /// </summary>
-    internal static IEnumerable<(string Line, int Number)> LogicalLines(string text)
-    {
-        var current = new StringBuilder();
-        var physical = 1;
-        var start = 1;
-        for (var i = 0; i < text.Length; i++)
-        {
-            var c = text[i];
-            if (c == '\n')
-            {
-                yield return (current.ToString(), start);
-                current.Clear();
-                start = ++physical;
-            }
-            else if (c == '\\' && i + 1 < text.Length)
-            {
-                var next = text[++i];
-                if (next == '\n') physical++;
-                else if (current.Length <= MaxLineLength) current.Append(next);
-            }
-            else if (current.Length <= MaxLineLength)
-            {
-                current.Append(c);
-            }
-        }
-        if (current.Length > 0) yield return (current.ToString(), start);
-    }
+    /// <summary>Logical lines (<see cref="ConfigLines"/>), each numbered by its first physical line.</summary>
+    internal static IEnumerable<(string Line, int Number)> LogicalLines(string text) =>
+        ConfigLines.Read(text, MaxLineLength).Select(l => (l.Text, l.FirstNumber));
 
     private static void ParseLine(string line, ConfigLocation at, ModprobeConfig.Builder into)
     {

@@ -2,7 +2,7 @@ namespace LkmPowerShell.Engine.Planner;
 
 /// <summary>
 /// Checks a name or alias before it is looked up: a file path is not a name (it goes through
-/// -Path), and a name must not be able to reach outside the module tree or the config directories
+/// a file path), and a name must not be able to reach outside the module tree or the config directories
 /// when it later becomes a file name (persistence writes /etc/modules-load.d/&lt;name&gt;.conf).
 /// </summary>
 public static class ModuleNames
@@ -15,7 +15,7 @@ public static class ModuleNames
     {
         if (string.IsNullOrWhiteSpace(name)) return "the name is empty";
         if (name.Length > MaxLength) return $"the name is {name.Length:N0} characters long, more than {MaxLength:N0}";
-        if (name.Contains('/')) return "it contains '/', so it is a path, not a module name; use -Path to load a module file";
+        if (name.Contains('/')) return "it contains '/', so it is a path, not a module name";
         if (name.Contains("..", StringComparison.Ordinal)) return "it contains '..'; module names and aliases never do";
         if (name.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))) return "it contains spaces or control characters";
         return null;

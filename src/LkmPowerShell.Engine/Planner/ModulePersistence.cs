@@ -15,13 +15,22 @@ public sealed record PersistedFile(string Path, PersistChange Change, string? Re
 /// Boot-time loading, as files under a <see cref="SystemRoot"/>: /etc/modules-load.d/&lt;name&gt;.conf
 /// (systemd-modules-load reads one module name a line) and, for parameters,
 /// /etc/modprobe.d/&lt;name&gt;.conf (<c>options NAME k=v ...</c>). Each file starts with a header
-/// saying LkmPowerShell wrote it; only such files are ever replaced or deleted. Writes are
+/// saying LkmPowerShell wrote it (the front end words the rest of that line); only files whose
+/// first line starts with <see cref="OwnerMark"/> are ever replaced or deleted. Writes are
 /// atomic (a temporary file in the same folder, flushed, renamed over the target) and idempotent
 /// (an identical file is not rewritten).
 /// </summary>
-public sealed class ModulePersistence(SystemRoot root)
+public sealed class ModulePersistence(SystemRoot root, string header = ModulePersistence.DefaultHeader)
 {
-    public const string Header = "# Written by LkmPowerShell (Import-KernelModule -Persist); Remove-KernelModule -Persist deletes it.";
+    /// <summary>How every header starts: what marks a file as ours.</summary>
+    public const string OwnerMark = "# Written by LkmPowerShell";
+
+    public const string DefaultHeader = OwnerMark + "; deleting the persisted settings deletes it.";
+
+    /// <summary>The first line of every file written.</summary>
+    public string Header { get; } = header.StartsWith(OwnerMark, StringComparison.Ordinal) && !header.Contains('\n')
+        ? header
+        : throw new ArgumentException($"A persistence header starts with '{OwnerMark}' and is one line.", nameof(header));
     public const string ModulesLoadDirectory = "/etc/modules-load.d";
     public const string ModprobeDirectory = "/etc/modprobe.d";
 
@@ -54,15 +63,15 @@ public sealed class ModulePersistence(SystemRoot root)
         return [DeleteOwned(ModulesLoadFile(name)), DeleteOwned(OptionsFile(name))];
     }
 
-    /// <summary>Whether <paramref name="path"/> exists and starts with our header.</summary>
+    /// <summary>Whether <paramref name="path"/> exists and its first line starts with <see cref="OwnerMark"/>.</summary>
     public static bool IsOurs(string path)
     {
         try
         {
             using var reader = new StreamReader(path, Encoding.UTF8);
-            var first = new char[Header.Length + 1];
+            var first = new char[OwnerMark.Length];
             var n = reader.ReadBlock(first, 0, first.Length);
-            return n >= Header.Length && new string(first, 0, Header.Length) == Header && (n == Header.Length || first[Header.Length] is '\n' or '\r');
+            return n == OwnerMark.Length && new string(first) == OwnerMark;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -1,8 +1,8 @@
 namespace LkmPowerShell.Engine.Planner;
 
 /// <summary>
-/// Why a load or unload cannot be planned. <see cref="ErrorId"/> is stable (the cmdlets use it as
-/// the ErrorRecord's id); the message names the cause and the fix.
+/// Why a load or unload cannot be planned. <see cref="ErrorId"/> is stable (a front end can use it
+/// as its error's id); the message states the facts, and the remedy is the front end's to word.
 /// </summary>
 public abstract class ModulePlanException : Exception
 {
@@ -30,8 +30,7 @@ public sealed class ModuleNotFoundException : ModulePlanException
     public ModuleNotFoundException(string name, string kernelVersion, string modulesDirectory)
         : base(name, "ModuleNotFound",
             $"Module '{name}' not found for kernel {kernelVersion}: no module, alias or symbol of that name in {modulesDirectory} " +
-            "(modules.dep, modules.alias, modules.symbols, modules.builtin) and no alias or install command in modprobe.d; " +
-            "check the name with Get-KernelModule -ListAvailable, or run Update-ModuleDependency if it was just installed.")
+            "(modules.dep, modules.alias, modules.symbols, modules.builtin) and no alias or install command in modprobe.d.")
     {
         KernelVersion = kernelVersion;
     }
@@ -40,12 +39,16 @@ public sealed class ModuleNotFoundException : ModulePlanException
     public ModuleNotFoundException(string name, string target, ConfigLocation via, string kernelVersion, string modulesDirectory)
         : base(name, "ModuleNotFound",
             $"'{name}' is an alias for module '{target}' ({via}), but no module '{target}' is installed for kernel {kernelVersion} " +
-            $"in {modulesDirectory} and it is not built in; fix the alias line, or install the module and run Update-ModuleDependency.")
+            $"in {modulesDirectory} and it is not built in.")
     {
         KernelVersion = kernelVersion;
+        AliasTarget = target;
     }
 
     public string KernelVersion { get; }
+
+    /// <summary>The module a configured alias names, when that is what is missing.</summary>
+    public string? AliasTarget { get; }
 }
 
 /// <summary>The module is in use: loaded modules hold it, or something else holds a reference.</summary>
@@ -56,17 +59,15 @@ public sealed class ModuleInUseException(string module, int referenceCount, IRea
     public IReadOnlyList<string> Holders { get; } = holders;
 
     private static string Format(string module, int count, IReadOnlyList<string> holders) => holders.Count > 0
-        ? $"Module {module} is in use by {string.Join(", ", holders)}. Remove {(holders.Count == 1 ? "it" : "them")} first: " +
-          $"Remove-KernelModule {string.Join(", ", holders)} -RemoveUnusedDependency also removes {module} when nothing else needs it."
+        ? $"Module {module} is in use by {string.Join(", ", holders)}."
         : $"Module {module} is in use (reference count {count}) but no loaded module holds it: a process, a mount, " +
-          "a network interface or the kernel itself is using it. Stop that user first, or wait for the count to drop (-Timeout).";
+          "a network interface or the kernel itself is using it.";
 }
 
 /// <summary>The module is part of the kernel image: it cannot be removed.</summary>
 public sealed class ModuleBuiltinException(string module, string kernelVersion)
     : ModulePlanException(module, "ModuleBuiltin",
-        $"Module {module} is built into kernel {kernelVersion} (modules.builtin), so it cannot be removed; " +
-        "to stop it, use its parameters under /sys/module or the kernel command line, or build a kernel with it as a module.")
+        $"Module {module} is built into kernel {kernelVersion} (modules.builtin), so it cannot be removed.")
 {
     public string KernelVersion { get; } = kernelVersion;
 }
@@ -74,10 +75,9 @@ public sealed class ModuleBuiltinException(string module, string kernelVersion)
 /// <summary>The module (or a dependency it needs) is blacklisted and blacklists were told to stop loading.</summary>
 public sealed class ModuleBlacklistedException(string module, ConfigBlacklist entry, string? neededBy)
     : ModulePlanException(module, "ModuleBlacklisted",
-        (neededBy is null
-            ? $"Module {module} is blacklisted ({entry.Source}). "
-            : $"Module {neededBy} needs {module}, which is blacklisted ({entry.Source}). ") +
-        "Remove the blacklist line, or load without the option that makes blacklists stop loads by name.")
+        neededBy is null
+            ? $"Module {module} is blacklisted ({entry.Source})."
+            : $"Module {neededBy} needs {module}, which is blacklisted ({entry.Source}).")
 {
     public ConfigBlacklist Entry { get; } = entry;
     public string? NeededBy { get; } = neededBy;
@@ -86,8 +86,7 @@ public sealed class ModuleBlacklistedException(string module, ConfigBlacklist en
 /// <summary>A file that persistence would write already exists and was not written by LkmPowerShell.</summary>
 public sealed class PersistenceConflictException(string module, string path)
     : ModulePlanException(module, "PersistenceConflict",
-        $"{path} already exists and was not written by LkmPowerShell (its first line is not LkmPowerShell's header), " +
-        "so it was left alone. Merge the settings into it by hand, or delete it and persist again.")
+        $"{path} already exists and was not written by LkmPowerShell (its first line is not LkmPowerShell's header), so it was left alone.")
 {
     public string Path { get; } = path;
 }

@@ -35,29 +35,33 @@ public sealed record SymbolProvider(SymbolProviderKind Kind, string? Module, str
 /// </summary>
 public sealed class SymbolProviderResolver
 {
-    private const string KsymtabPrefix = "__ksymtab_";
-    private readonly Dictionary<string, string?>? _runningExports; // symbol -> owner (null = vmlinux)
+    private readonly IReadOnlyDictionary<string, string?>? _runningExports; // symbol -> owner (null = vmlinux)
     private readonly ModuleDirectory? _tree;
 
     public SymbolProviderResolver(SystemRoot root, string? kernelVersion)
+        : this(new RunningKernel(root), kernelVersion is not null && Directory.Exists(root.ModulesDirectory(kernelVersion)) ? TryOpen(root, kernelVersion) : null, kernelVersion)
     {
-        var kernel = new RunningKernel(root);
-        if (kernelVersion is not null && kernel.SupportsModules && kernel.Release == kernelVersion && kernel.Kallsyms.Exists)
+    }
+
+    /// <remarks><paramref name="kernel"/>: Consulted only when it runs <paramref name="kernelVersion"/>.</remarks>
+    /// <remarks><paramref name="tree"/>: The modules installed for <paramref name="kernelVersion"/>; null when none.</remarks>
+    public SymbolProviderResolver(IKernel kernel, ModuleDirectory? tree, string? kernelVersion)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        if (kernelVersion is not null && kernel.SupportsModules && kernel.Release == kernelVersion)
+            _runningExports = kernel.ReadExports();
+        _tree = tree;
+    }
+
+    private static ModuleDirectory? TryOpen(SystemRoot root, string kernelVersion)
+    {
+        try
         {
-            _runningExports = new Dictionary<string, string?>(StringComparer.Ordinal);
-            foreach (var s in kernel.Kallsyms.Read(SymbolNameFilters.Prefix(KsymtabPrefix)))
-                _runningExports.TryAdd(s.Name[KsymtabPrefix.Length..], s.Module);
+            return ModuleDirectory.Open(root, kernelVersion);
         }
-        if (kernelVersion is not null && Directory.Exists(root.ModulesDirectory(kernelVersion)))
+        catch (KernelNotInstalledException)
         {
-            try
-            {
-                _tree = ModuleDirectory.Open(root, kernelVersion);
-            }
-            catch (KernelNotInstalledException)
-            {
-                _tree = null;
-            }
+            return null;
         }
     }
 

@@ -173,7 +173,7 @@ public sealed class FindKernelSymbolCommand : PSCmdlet
                     WriteObject(new KernelSymbol { Name = s.Name, Module = module.Name, Source = "ModuleFile", Path = module.Path, Crc = FormatCrc(s.Crc) });
             return;
         }
-        var version = KernelVersion ?? module.GetValue("vermagic")?.Split(' ', 2)[0];
+        var version = KernelVersion ?? module.KernelVersion;
         var resolver = new SymbolProviderResolver(SystemRoot, version);
         foreach (var need in module.RequiredSymbols)
         {

@@ -74,7 +74,8 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
     public string? KernelVersion { get; set; }
 
     private SystemRoot? _root;
-    private ModulePlanning? _planning;
+    private RunningKernel? _kernel;
+    private ModprobeSession? _session;
     private bool _forceConfirmed;
 
     protected override void BeginProcessing()
@@ -84,12 +85,11 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
         if (!_root.IsHost && !whatIf)
             ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-Root {_root} only plans (use it with -WhatIf): modules can only be loaded into the running kernel."),
                 "RootNeedsWhatIf", ErrorCategory.InvalidArgument, _root.Path));
-        if (!whatIf && !Privileges.CanManageModules())
-            ThrowTerminatingError(new ErrorRecord(new UnauthorizedAccessException(Privileges.Explanation), "NoPrivilege", ErrorCategory.PermissionDenied, null));
-        var kernel = new RunningKernel(_root);
-        if (_root.IsHost && !kernel.SupportsModules)
-            ThrowTerminatingError(new ErrorRecord(new KernelModulesUnsupportedException(kernel.Release, kernel.ProcModules.Path, kernel.ModulesUnsupportedReason),
-                "KernelModulesUnsupported", ErrorCategory.NotImplemented, kernel.Release));
+        _kernel = new RunningKernel(_root);
+        if (!whatIf && !_kernel.CallerMayManageModules)
+            ThrowTerminatingError(ModuleErrors.For(new ModulePrivilegeException(), null));
+        if (_root.IsHost && !_kernel.SupportsModules)
+            ThrowTerminatingError(ModuleErrors.For(new KernelModulesUnsupportedException(_kernel.Release, _kernel.ProcModules.Path, _kernel.ModulesUnsupportedReason)));
     }
 
     protected override void ProcessRecord()
@@ -97,11 +97,10 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
         IReadOnlyList<ModuleParameter> parameters;
         try
         {
-            parameters = ModulePlanning.ParseParameters(Parameters);
+            parameters = ModprobeSessions.ParseParameters(Parameters);
         }
-        catch (Exception e) when (e is ArgumentException or FormatException)
+        catch (ArgumentException e)
         {
-            // The engine's parser says FormatException ('a="x': unclosed quote); the call is unusable either way.
             ThrowTerminatingError(new ErrorRecord(e, "InvalidParameters", ErrorCategory.InvalidArgument, Parameters));
             return;
         }
@@ -113,22 +112,23 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
             _forceConfirmed = true;
         }
 
-        _planning ??= ModulePlanning.Open(this, _root!, KernelVersion);
-        if (_planning is null)
+        _session ??= ModprobeSessions.Open(this, _kernel!, KernelVersion);
+        if (_session is null)
             return;
+        var options = LoadPlanOptions.Default with { Blacklist = BlacklistEverywhere ? BlacklistScope.Everywhere : BlacklistScope.AliasesOnly };
 
         if (ParameterSetName is NameSet or InputObjectSet)
         {
             var names = ParameterSetName == NameSet ? Name! : InputObject!.Select(ModuleNameOf).Where(n => n is not null).Select(n => n!).ToArray();
             foreach (var name in names)
-                Load(name, () => Planner().PlanLoad(name, parameters), parameters, file: null);
+                Load(name, s => s.PlanLoad(name, parameters, options), parameters, file: null);
         }
         else
         {
             var path = ParameterSetName == PathSet ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path) : SessionState.Path.GetUnresolvedProviderPathFromPSPath(LiteralPath);
             if (ErrorRecords.TryReadModuleFile(this, path) is not { } file)
                 return;
-            Load(file.InternalName ?? file.Name, () => Planner().PlanInsert(path, parameters), parameters, file);
+            Load(file.InternalName ?? file.Name, s => s.PlanInsert(path, parameters, options), parameters, file);
         }
     }
 
@@ -154,49 +154,36 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
         return null;
     }
 
-    private LoadPlanner Planner() => new(_planning!.Resolver, _planning.Kernel.SupportsModules ? KernelSnapshot.Read(_planning.Kernel) : KernelSnapshot.Empty,
-        LoadPlanOptions.Default with { Blacklist = BlacklistEverywhere ? BlacklistScope.Everywhere : BlacklistScope.AliasesOnly });
-
-    private void Load(string target, Func<LoadPlan> plan, IReadOnlyList<ModuleParameter> parameters, ModuleFileInfo? file)
+    /// <summary>Plan, confirm each step, execute, report: the engine's session does the work.</summary>
+    private void Load(string target, Func<ModprobeSession, LoadProposal> plan, IReadOnlyList<ModuleParameter> parameters, ModuleFileInfo? file)
     {
-        LoadPlan loadPlan;
+        var session = _session!;
+        LoadProposal proposal;
         try
         {
-            loadPlan = plan();
+            proposal = plan(session);
         }
         catch (ModulePlanException e)
         {
-            WriteError(ModulePlanning.PlanError(e, target));
+            WriteError(ModuleErrors.For(e, target));
             return;
         }
-        catch (Exception e) when (ErrorRecords.ForReadFailure(e, target, "InvalidModuleIndex") is { } record)
-        {
-            // A corrupt index, or a FIFO where modules.softdep belongs: the same id as every other cmdlet gives.
-            WriteError(record);
-            return;
-        }
-        foreach (var w in loadPlan.Warnings)
-            WriteWarning(w);
+        foreach (var w in proposal.Warnings)
+            WriteWarning(ModprobeSessions.WarningText(w));
+        var loadPlan = proposal.Plan;
 
         if (loadPlan.IsNoOp)
         {
             WriteVerbose($"{target}: already loaded or built in; nothing to do.");
-            WarnAboutDifferentParameters(loadPlan, parameters);
             PersistIfAsked(loadPlan, parameters);
             WriteLoaded(loadPlan);
             return;
         }
-
-        if (file is not null && _root!.IsHost)
+        if (file is not null && _root!.IsHost && session.Preflight(file, Force) is { } refusal)
         {
-            var problem = InsertPreflight.Explain(file, _planning!.Kernel, Force);
-            if (problem is not null)
-            {
-                WriteError(new ErrorRecord(new InvalidOperationException(problem), "ModuleWouldBeRefused", ErrorCategory.InvalidOperation, file.Path));
-                return;
-            }
+            WriteError(ModuleErrors.For(refusal, file.Path));
+            return;
         }
-
         if (!_root!.IsHost)
         {
             // Planning against another tree (-Root with -WhatIf): show the steps, run none.
@@ -204,17 +191,14 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
                 ShouldProcess(StepText(step), "Import-KernelModule");
             return;
         }
-        var options = new InsertOptions { IgnoreVermagic = Force, IgnoreModversions = Force, AllowKernelDecompression = !NoKernelDecompression };
-        var executor = new LoadExecutor(new ModuleLoader(_root), WriteVerbose, WriteWarning);
-        var result = executor.Execute(loadPlan, options, step => ShouldProcess(StepText(step), "Import-KernelModule"));
-        if (!result.Succeeded)
+
+        var insert = new InsertOptions { IgnoreVermagic = Force, IgnoreModversions = Force, AllowKernelDecompression = !NoKernelDecompression };
+        var result = session.ExecuteLoad(loadPlan, insert, step => ShouldProcess(StepText(step), "Import-KernelModule"));
+        foreach (var optional in result.Steps.Where(s => s.Status == StepStatus.Failed && s.Step.Optional))
+            WriteWarning($"{optional.Error!.Message} It was optional ({optional.Step.Reason}), so loading goes on.");
+        if (result.Failure is { } failure)
         {
-            var message = result.Failure!.Message;
-            if (result.RolledBack.Count > 0)
-                message += $" Rolled back: removed {string.Join(", ", result.RolledBack)} again, which this call had loaded; the kernel is as it was.";
-            if (result.RollbackFailures.Count > 0)
-                message += $" Could not remove {string.Join(", ", result.RollbackFailures)} again: they stay loaded.";
-            WriteError(new ErrorRecord(new InvalidOperationException(message), "ModuleLoadFailed", ErrorCategory.InvalidOperation, result.Failure.Step.Module));
+            WriteError(ModuleErrors.For(failure, failure.Module));
             return;
         }
         PersistIfAsked(loadPlan, parameters);
@@ -225,20 +209,6 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
         ? $"install {step.CommandLine ?? step.InstallCommand} ({step.Reason})"
         : $"insmod {step.Path} {step.Parameters?.Trim()}".TrimEnd() + $" ({step.Reason})";
 
-    private void WarnAboutDifferentParameters(LoadPlan plan, IReadOnlyList<ModuleParameter> parameters)
-    {
-        if (parameters.Count == 0 || plan.Steps.LastOrDefault(s => s.Role == LoadRole.Target) is not { } target)
-            return;
-        var loaded = _planning!.Kernel.GetLoadedModule(target.Module);
-        if (loaded is null)
-            return;
-        foreach (var p in parameters)
-        {
-            if (loaded.Parameters.TryGetValue(p.Name, out var current) && current != p.Value)
-                WriteWarning($"{target.Module} is already loaded with {p.Name}={current}, not {p.Value}; parameters only apply when a module is loaded. Remove-KernelModule {target.Module} first to change it.");
-        }
-    }
-
     private void PersistIfAsked(LoadPlan plan, IReadOnlyList<ModuleParameter> parameters)
     {
         if (!Persist || plan.Steps.LastOrDefault(s => s.Role == LoadRole.Target) is not { } target)
@@ -247,21 +217,20 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
             return;
         try
         {
-            foreach (var f in new ModulePersistence(_root!).Persist(target.Module, parameters))
-                WriteVerbose($"{f.Path}: {f.Change}{(f.Reason is null ? "" : " (" + f.Reason + ")")}");
+            ModprobeSessions.WritePersisted(this, _session!.Persist(target.Module, parameters));
         }
         catch (ModulePlanException e)
         {
-            WriteError(ModulePlanning.PlanError(e, target.Module));
+            WriteError(ModuleErrors.For(e, target.Module));
         }
     }
 
     private void WriteLoaded(LoadPlan plan)
     {
-        if (!PassThru || !_planning!.Kernel.SupportsModules)
+        if (!PassThru)
             return;
         foreach (var step in plan.Steps.Where(s => s.Role == LoadRole.Target))
-            if (_planning.Kernel.GetLoadedModule(step.Module) is { } m)
+            if (_session!.Loaded(step.Module) is { } m)
                 WriteObject(new LoadedKernelModule(m));
     }
 }

@@ -37,7 +37,7 @@ public sealed class RemoveKernelModuleCommand : PSCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    private ModulePlanning? _planning;
+    private ModprobeSession? _session;
     private bool _forceConfirmed;
 
     protected override void BeginProcessing()
@@ -45,10 +45,9 @@ public sealed class RemoveKernelModuleCommand : PSCmdlet
         var whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && ((SwitchParameter)w).IsPresent;
         var kernel = RunningKernel.Host;
         if (!kernel.SupportsModules)
-            ThrowTerminatingError(new ErrorRecord(new KernelModulesUnsupportedException(kernel.Release, kernel.ProcModules.Path, kernel.ModulesUnsupportedReason),
-                "KernelModulesUnsupported", ErrorCategory.NotImplemented, kernel.Release));
-        if (!whatIf && !Privileges.CanManageModules())
-            ThrowTerminatingError(new ErrorRecord(new UnauthorizedAccessException(Privileges.Explanation), "NoPrivilege", ErrorCategory.PermissionDenied, null));
+            ThrowTerminatingError(ModuleErrors.For(new KernelModulesUnsupportedException(kernel.Release, kernel.ProcModules.Path, kernel.ModulesUnsupportedReason)));
+        if (!whatIf && !kernel.CallerMayManageModules)
+            ThrowTerminatingError(ModuleErrors.For(new ModulePrivilegeException(), null));
     }
 
     protected override void ProcessRecord()
@@ -60,58 +59,45 @@ public sealed class RemoveKernelModuleCommand : PSCmdlet
                 return;
             _forceConfirmed = true;
         }
-        _planning ??= ModulePlanning.Open(this, SystemRoot.Host, null);
-        if (_planning is null)
+        _session ??= ModprobeSessions.Open(this, RunningKernel.Host, null);
+        if (_session is null)
             return;
         foreach (var name in Name!)
-            RemoveOne(name);
+            RemoveOne(_session, name);
     }
 
-    private void RemoveOne(string name)
+    /// <summary>Plan, confirm each step, execute, report: the engine's session does the work.</summary>
+    private void RemoveOne(ModprobeSession session, string name)
     {
-        var kernel = _planning!.Kernel;
-        var before = kernel.GetLoadedModule(name);
-        UnloadPlan plan;
+        var before = session.Loaded(name);
+        UnloadProposal proposal;
         try
         {
-            plan = new UnloadPlanner(_planning.Resolver, KernelSnapshot.Read(kernel),
-                new UnloadPlanOptions { RemoveUnusedDependencies = RemoveUnusedDependency, AllowInUse = Force }).PlanUnload(name);
+            proposal = session.PlanUnload(name, new UnloadPlanOptions { RemoveUnusedDependencies = RemoveUnusedDependency, AllowInUse = Force });
         }
         catch (ModulePlanException e)
         {
-            WriteError(ModulePlanning.PlanError(e, name));
+            WriteError(ModuleErrors.For(e, name));
             return;
         }
-        catch (Exception e) when (ErrorRecords.ForReadFailure(e, name, "InvalidModuleIndex") is { } record)
-        {
-            WriteError(record);
-            return;
-        }
-        foreach (var w in plan.Warnings)
-            WriteWarning(w);
-        if (plan.IsNoOp)
+        foreach (var w in proposal.Warnings)
+            WriteWarning(ModprobeSessions.WarningText(w));
+        if (proposal.Plan.IsNoOp)
         {
             WriteVerbose($"{name} is not loaded; nothing to do.");
         }
         else
         {
-            var outcomes = new UnloadExecutor(new ModuleLoader(SystemRoot.Host), kernel, WriteVerbose)
-                .Execute(plan, Force, TimeSpan.FromSeconds(Timeout), step => ShouldProcess($"{step.ToModprobeLine()} ({step.Reason})", "Remove-KernelModule"));
-            foreach (var o in outcomes)
+            var result = session.ExecuteUnload(proposal.Plan, Force, TimeSpan.FromSeconds(Timeout),
+                step => ShouldProcess($"{step.ToModprobeLine()} ({step.Reason})", "Remove-KernelModule"));
+            if (result.Failure is { } failure)
             {
-                if (o.Succeeded)
-                    WriteVerbose(o.Message);
-                else if (o.Step.Optional)
-                    WriteVerbose($"{o.Message} (optional: {o.Step.Reason})");
-                else
-                    WriteError(new ErrorRecord(new InvalidOperationException(o.Message), "ModuleRemoveFailed", ErrorCategory.InvalidOperation, o.Step.Module));
-            }
-            if (outcomes.Any(o => !o.Succeeded && !o.Step.Optional))
+                WriteError(ModuleErrors.For(failure, failure.Module));
                 return;
+            }
         }
         if (Persist && ShouldProcess($"boot-time entries of {name}", "Unpersist"))
-            foreach (var f in new ModulePersistence(SystemRoot.Host).Unpersist(ModuleName.Normalize(name)))
-                WriteVerbose($"{f.Path}: {f.Change}{(f.Reason is null ? "" : " (" + f.Reason + ")")}");
+            ModprobeSessions.WritePersisted(this, session.Unpersist(name));
         if (PassThru && before is not null)
             WriteObject(new LoadedKernelModule(before));
     }

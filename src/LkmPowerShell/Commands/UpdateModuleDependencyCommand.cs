@@ -50,11 +50,12 @@ public sealed class UpdateModuleDependencyCommand : PSCmdlet
     {
         var root = new SystemRoot(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root));
         var version = KernelVersion ?? ModuleTrees.DefaultVersion(root);
-        if (version is null || version.Contains('/') || version is "." or "..")
+        var problem = ModuleDirectory.KernelVersionProblem(version);
+        if (version is null || problem is not null)
         {
             ThrowTerminatingError(new ErrorRecord(new ArgumentException(version is null
                     ? $"Which kernel? The running kernel's release cannot be read under {root}; give -KernelVersion."
-                    : $"'{version}' is not a kernel version: it must be a single folder name under /lib/modules, without '/'."),
+                    : $"'{version}' is not a kernel version: {problem}."),
                 "InvalidKernelVersion", ErrorCategory.InvalidArgument, version));
             return;
         }

@@ -16,7 +16,7 @@ public sealed class KernelModuleFile
         Path = info.Path;
         var vermagic = Text(info.GetValue("vermagic"));
         VersionMagic = vermagic;
-        KernelVersion = vermagic?.Split(' ', 2)[0];
+        KernelVersion = Text(info.KernelVersion);
         // A module may carry a field twice (soundwire-intel has two descriptions): keep them all.
         Description = Joined(info.GetValues("description"));
         Author = Texts(info.GetValues("author"));

@@ -127,7 +127,7 @@ Describe 'Parameters, rollback, decompression, privileges and repetition' -Tag '
         }
         # The cmdlets re-plan on every call, which under emulation costs far more than the syscalls;
         # the engine's loader is what they call, so the rest of the cycles go straight to it.
-        $loader = [LkmPowerShell.Engine.Loading.ModuleLoader]::new([LkmPowerShell.Engine.SystemRoot]::Host)
+        $loader = [LkmPowerShell.Engine.Loading.ModuleLoader]::new([LkmPowerShell.Engine.Kernel.RunningKernel]::Host)
         $fat = (Get-KernelModule -ListAvailable fat).Path
         $msdos = (Get-KernelModule -ListAvailable msdos).Path
         $options = [LkmPowerShell.Engine.Loading.InsertOptions]::new()

@@ -206,6 +206,40 @@ public class SyntheticTreeTests
         Assert.Single(Directory.GetFiles(tree.OutputDirectory));
     }
 
+    /// <summary>
+    /// kmod's own testcase depmod_detect_loop (testsuite/module-playground/mod-loop-*.c, with an
+    /// empty modules.order): three cycles, a -> b -> c reported from mod_loop_c, as its
+    /// correct.txt says, and the same lines as the installed kmod prints.
+    /// </summary>
+    [Fact]
+    public void CyclesAreReportedFromWhereKmodStartsThem()
+    {
+        var uses = new Dictionary<char, string>
+        {
+            ['a'] = "bfg", ['b'] = "cfg", ['c'] = "a", ['d'] = "e", ['e'] = "d", ['f'] = "", ['g'] = "",
+            ['h'] = "i", ['i'] = "j", ['j'] = "hk", ['k'] = "h",
+        };
+        using var tree = new DepmodTree("4.4.4");
+        foreach (var (m, needs) in uses)
+            tree.Write($"kernel/mod-loop-{m}.ko", TinyModuleWriter.Build($"mod_loop_{m}", [($"print{char.ToUpperInvariant(m)}", 1)],
+                needs.Select(n => new Need($"print{char.ToUpperInvariant(n)}")), []));
+        tree.Write("modules.order", "");
+        var error = Assert.Throws<DependencyCycleException>(() => tree.RunEngine());
+        string[] kmodCorrect =
+        [
+            "Cycle detected: mod_loop_d -> mod_loop_e -> mod_loop_d",
+            "Cycle detected: mod_loop_i -> mod_loop_j -> mod_loop_k -> mod_loop_h -> mod_loop_i",
+            "Cycle detected: mod_loop_i -> mod_loop_j -> mod_loop_h -> mod_loop_i",
+            "Cycle detected: mod_loop_c -> mod_loop_a -> mod_loop_b -> mod_loop_c",
+            "Found 9 modules in dependency cycles!",
+        ];
+        var (_, stderr) = tree.RunKmod();
+        var installed = stderr.Split('\n').Where(l => l.Contains("Cycle detected") || l.Contains("dependency cycles"))
+            .Select(l => l[(l.IndexOf("ERROR: ", StringComparison.Ordinal) + 7)..]).ToList();
+        Assert.Equal(installed, error.Message.Split('\n').Take(installed.Count));
+        Assert.Equal(kmodCorrect.Order(StringComparer.Ordinal), error.Message.Split('\n').Take(kmodCorrect.Length).Order(StringComparer.Ordinal));
+    }
+
     [Fact]
     public void DamagedModuleIsAWarningAndListedLikeKmodDoes()
     {

@@ -28,9 +28,9 @@ public class KallsymsReaderTests(ITestOutputHelper output)
         var reader = new KallsymsReader(root.Root);
         var all = reader.Read().ToList();
         Assert.Equal(8, all.Count);
-        Assert.Equal(new KernelSymbol("fixed_percpu_data", 0, 'A', null), all[0]);
-        Assert.Equal(new KernelSymbol("schedule", 0xffffffff810e5a30, 'T', null), all[2]);
-        Assert.Equal(new KernelSymbol("fat_date_unix2dos", 0xffffffffc09f2000, 'T', "fat"), all[5]);
+        Assert.Equal(new KallsymsEntry("fixed_percpu_data", 0, 'A', null), all[0]);
+        Assert.Equal(new KallsymsEntry("schedule", 0xffffffff810e5a30, 'T', null), all[2]);
+        Assert.Equal(new KallsymsEntry("fat_date_unix2dos", 0xffffffffc09f2000, 'T', "fat"), all[5]);
         Assert.Same(all[4].Module, all[5].Module);   // owners are interned
         Assert.Equal("bpf", all[7].Module);
         Assert.False(reader.AreAddressesHidden());

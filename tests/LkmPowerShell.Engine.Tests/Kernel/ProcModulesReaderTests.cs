@@ -81,8 +81,8 @@ public class ProcModulesReaderTests
         Assert.Equal(Path.Join(root.Path, "proc/modules"), reader.Path);
         Assert.Equal(6, reader.Read().Count);
         using var root2 = new FakeKernelRoot().File("/proc/modules", "snd_hda_intel 57344 0 - Live 0xffffffffc0a1b000\n");
-        Assert.NotNull(new ProcModulesReader(root2.Root).Find("snd-hda-intel"));
-        Assert.Null(new ProcModulesReader(root2.Root).Find("fat"));
+        Assert.NotNull(new RunningKernel(root2.Root).GetLoadedModule("snd-hda-intel"));
+        Assert.Null(new RunningKernel(root2.Root).GetLoadedModule("fat"));
     }
 
     [Fact]

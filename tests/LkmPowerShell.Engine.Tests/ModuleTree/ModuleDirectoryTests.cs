@@ -38,12 +38,19 @@ public class ModuleDirectoryTests
         foreach (var query in queries)
         {
             var expected = Modprobe(kernel, "-R", "--", query);
-            var actual = tree.Lookup(query);
+            var actual = Resolve(tree, query);
             if (!expected.SequenceEqual(actual.Modules))
                 mismatches.Add($"{query}: modprobe [{string.Join(' ', expected)}], engine [{string.Join(' ', actual.Modules)}] ({actual.Source})");
         }
         Assert.True(mismatches.Count == 0, string.Join("\n", mismatches));
-        Assert.Contains(queries, q => tree.Lookup(q).Modules.Count > 1); // some query really merges several matches
+        Assert.Contains(queries, q => Resolve(tree, q).Modules.Count > 1); // some query really merges several matches
+    }
+
+    /// <summary>The tree's answer for a name (no modprobe.d): the one resolver, with an empty configuration.</summary>
+    private static (IReadOnlyList<string> Modules, LkmPowerShell.Engine.Planner.ModuleSource Source) Resolve(ModuleDirectory tree, string query)
+    {
+        var r = new LkmPowerShell.Engine.Planner.ModuleResolver(tree, LkmPowerShell.Engine.Planner.ModprobeConfig.Parse("", "none.conf", null)).Resolve(query);
+        return (r.Modules.Select(m => m.Name).ToList(), r.Source);
     }
 
     /// <summary>A string the pattern matches: "*" becomes "" or "0A", "?" "Z", a bracket its first member.</summary>
@@ -164,7 +171,7 @@ public class ModuleDirectoryTests
             {
                 var query = Concrete(alias.Pattern, 1);
                 if (query is null) continue;
-                Assert.Equal(bin.Lookup(query).Modules.Order(), text.Lookup(query).Modules.Order());
+                Assert.Equal(Resolve(bin, query).Modules.Order(), Resolve(text, query).Modules.Order());
             }
             foreach (var alias in bin.BuiltinModinfo().Where(f => f.Key == "alias").Take(20))
                 Assert.Equal(bin.ResolveBuiltinAlias(alias.Value), text.ResolveBuiltinAlias(alias.Value));
@@ -183,7 +190,7 @@ public class ModuleDirectoryTests
             Assert.Equal(["kernel/fs/fat/fat.ko.xz", "kernel/fs/fat/msdos.ko", "updates/vfat.ko"], bare.Modules().Select(m => m.IndexPath));
             Assert.Equal(Path.Combine(folder, "updates/vfat.ko"), bare.FindModule("vfat")!.Path);
             Assert.Contains("depmod", Assert.Throws<InvalidOperationException>(() => bare.Dependencies("msdos")).Message);
-            Assert.Equal(ModuleLookupSource.ModuleName, bare.Lookup("msdos").Source);
+            Assert.Equal(["msdos"], new LkmPowerShell.Engine.Planner.ModuleResolver(bare, LkmPowerShell.Engine.Planner.ModprobeConfig.Parse("", "none.conf", null)).Resolve("msdos").Modules.Select(m => m.Name));
         }
         finally
         {

@@ -43,7 +43,7 @@ public class TextFileTests : IDisposable
     {
         Assert.Equal([new ModuleAlias("fs-msdos", "msdos")], ModulesAliasFile.Read(Write("a", "# header\nalias fs-msdos msdos\n\n")));
         Assert.Throws<ModuleFormatException>(() => ModulesAliasFile.Read(Write("a2", "alias only-two\n")));
-        Assert.Equal([new ExportedSymbol("fat_build_inode", "fat")], ModulesSymbolsFile.Read(Write("s", "# h\nalias symbol:fat_build_inode fat\n")));
+        Assert.Equal([new SymbolsFileEntry("fat_build_inode", "fat")], ModulesSymbolsFile.Read(Write("s", "# h\nalias symbol:fat_build_inode fat\n")));
         var softdep = ModulesSoftdepFile.Read(Write("sd", "softdep snd-x pre: a b post: c\n")).Single();
         Assert.Equal("snd_x", softdep.Module);
         Assert.Equal(["a", "b"], softdep.Pre);

@@ -12,8 +12,8 @@ public class ModulePersistenceTests
         var persistence = new ModulePersistence(root.Root);
         var first = persistence.Persist("dummy", ModuleParameters.Parse("numdummies=3 name=\"a b\""));
         Assert.All(first, f => Assert.Equal(PersistChange.Written, f.Change));
-        Assert.Equal(ModulePersistence.Header + "\ndummy\n", File.ReadAllText(root.Root.Resolve("/etc/modules-load.d/dummy.conf")));
-        Assert.Equal(ModulePersistence.Header + "\noptions dummy numdummies=3 name=\"a b\"\n", File.ReadAllText(root.Root.Resolve("/etc/modprobe.d/dummy.conf")));
+        Assert.Equal(persistence.Header + "\ndummy\n", File.ReadAllText(root.Root.Resolve("/etc/modules-load.d/dummy.conf")));
+        Assert.Equal(persistence.Header + "\noptions dummy numdummies=3 name=\"a b\"\n", File.ReadAllText(root.Root.Resolve("/etc/modprobe.d/dummy.conf")));
         // The written options file is one modprobe reads back as written.
         Assert.Equal("numdummies=3 name=\"a b\"", ModprobeConfig.LoadFrom([root.Root.Resolve("/etc/modprobe.d")]).OptionsFor("dummy"));
 

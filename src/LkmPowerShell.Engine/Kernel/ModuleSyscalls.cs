@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace LkmPowerShell.Engine.Loading;
+namespace LkmPowerShell.Engine.Kernel;
 
 /// <summary>
 /// The three module syscalls, through libc's syscall(2) (glibc has no wrappers for them). Each
@@ -9,12 +9,6 @@ namespace LkmPowerShell.Engine.Loading;
 /// </summary>
 internal static partial class ModuleSyscalls
 {
-    /// <summary>finit_module flags.</summary>
-    public const int IgnoreModversions = 1, IgnoreVermagic = 2, CompressedFile = 4;
-
-    /// <summary>delete_module flags: O_NONBLOCK (do not wait for users to go) and O_TRUNC (force).</summary>
-    public const int NonBlocking = 0x800, Truncate = 0x200;
-
     private static (long Init, long Delete, long Finit) Numbers => RuntimeInformation.ProcessArchitecture switch
     {
         Architecture.X64 => (175, 176, 313),

@@ -5,10 +5,11 @@ using Xunit;
 namespace LkmPowerShell.Engine.Tests.Depmod;
 
 /// <summary>
-/// depmod's lean parser (only the sections it needs, read piecemeal) against the engine's full
-/// module reader, on every module of both Debian trees: the same facts, in the same order.
+/// depmod's facts-only reading (the same ELF reader and extractor, only the sections it needs,
+/// read piecemeal) against the engine's full module reader, on every module of both Debian
+/// trees: the same facts, in the same order.
 /// </summary>
-public class ModuleFactsParserTests
+public class DepmodFactsTests
 {
     [Theory]
     [MemberData(nameof(KernelFixtures.Both), MemberType = typeof(KernelFixtures))]

@@ -1,7 +1,7 @@
-namespace LkmPowerShell.Engine.Loading;
+namespace LkmPowerShell.Engine.Kernel;
 
 /// <summary>Whether this process may load and unload modules: CAP_SYS_MODULE in its effective set.</summary>
-public static class Privileges
+internal static class Privileges
 {
     private const int CapSysModule = 16;
 
@@ -19,7 +19,4 @@ public static class Privileges
         }
         return false;
     }
-
-    public const string Explanation =
-        "Loading and removing kernel modules needs root or the CAP_SYS_MODULE capability; run pwsh with sudo (or as root).";
 }

@@ -13,7 +13,7 @@ namespace LkmPowerShell.Engine.Kernel;
 /// V/v weak object, U undefined, and so on; upper case is global.
 /// </param>
 /// <param name="Module">The owning module (kallsyms' "[name]"); null for the kernel image itself.</param>
-public sealed record KernelSymbol(string Name, ulong? Address, char Type, string? Module)
+public sealed record KallsymsEntry(string Name, ulong? Address, char Type, string? Module)
 {
     public bool IsGlobal => char.IsAsciiLetterUpper(Type);
 

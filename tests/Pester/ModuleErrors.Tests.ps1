@@ -1,0 +1,93 @@
+# The write side's ErrorRecords: the category follows the cause (the errno), the ErrorId names the
+# cause, and RecommendedAction holds the remedy worded once in Resources/Remedies.resx. The engine's
+# exception stays the record's exception, with its facts. No kernel is touched: the exceptions are
+# made here, as the engine makes them (the engine's own tests drive them through a fake kernel).
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Join-Path (Get-RepositoryRoot) 'LkmPowerShell.psd1') -Force
+    function New-LoadStep([string] $Module) {
+        [LkmPowerShell.Engine.Planner.LoadStep]::new($Module, "/lib/modules/x/$Module.ko", 'Insert', $null, $false, 'Target', $null, $null, $null, $null, $null, $null, $false)
+    }
+    function New-UnloadStep([string] $Module) {
+        [LkmPowerShell.Engine.Planner.UnloadStep]::new($Module, 'Remove', $false, 'Target', $null, $null)
+    }
+}
+
+Describe 'Load failures by errno' {
+    It 'errno <Errno> is <Id>, category <Category>, with a remedy' -TestCases @(
+        @{ Errno = 1; Id = 'ModuleLoadNoPrivilege'; Category = 'PermissionDenied'; Remedy = '*sudo*' }
+        @{ Errno = 2; Id = 'ModuleLoadUnknownSymbol'; Category = 'ObjectNotFound'; Remedy = '*by name*' }
+        @{ Errno = 3; Id = 'ModuleLoadWrongSymbolVersion'; Category = 'InvalidData'; Remedy = '*-Force*' }
+        @{ Errno = 8; Id = 'ModuleLoadInvalidFormat'; Category = 'InvalidData'; Remedy = '*built for the running kernel*' }
+        @{ Errno = 12; Id = 'ModuleLoadOutOfMemory'; Category = 'ResourceUnavailable'; Remedy = '*memory*' }
+        @{ Errno = 13; Id = 'ModuleLoadAccessDenied'; Category = 'SecurityError'; Remedy = '*sign*' }
+        @{ Errno = 16; Id = 'ModuleLoadBusy'; Category = 'ResourceBusy'; Remedy = '*again*' }
+        @{ Errno = 17; Id = 'ModuleLoadAlreadyLoaded'; Category = 'ResourceExists'; Remedy = '*Remove-KernelModule dummy*' }
+        @{ Errno = 22; Id = 'ModuleLoadInvalidParameters'; Category = 'InvalidArgument'; Remedy = '*parameter*' }
+        @{ Errno = 38; Id = 'ModuleLoadNoModuleSupport'; Category = 'NotImplemented'; Remedy = '*CONFIG_MODULES*' }
+        @{ Errno = 126; Id = 'ModuleLoadKeyNotTrusted'; Category = 'SecurityError'; Remedy = '*mokutil*' }
+        @{ Errno = 129; Id = 'ModuleLoadSignatureRejected'; Category = 'SecurityError'; Remedy = '*sign*' }
+        @{ Errno = 5; Id = 'ModuleLoadOther'; Category = 'NotSpecified'; Remedy = '*dmesg*' }
+    ) {
+        $e = [LkmPowerShell.Engine.Loading.ModuleLoadException]::new((New-LoadStep dummy), $Errno, $null, [string[]]@('dummy: something'))
+        $r = [LkmPowerShell.ModuleErrors]::For($e, 'dummy')
+        $r.FullyQualifiedErrorId | Should -Be $Id
+        $r.CategoryInfo.Category | Should -Be $Category
+        $r.Exception | Should -Be $e
+        $r.Exception.Errno | Should -Be $Errno
+        $r.ErrorDetails.RecommendedAction | Should -BeLike $Remedy
+        $r.ErrorDetails.Message | Should -Be "$($e.Message) $($r.ErrorDetails.RecommendedAction)"
+        $r.TargetObject | Should -Be 'dummy'
+    }
+}
+
+Describe 'Remove failures by errno' {
+    It 'errno <Errno> is <Id>, category <Category>, with a remedy' -TestCases @(
+        @{ Errno = 1; Holders = @(); Id = 'ModuleRemoveNoPrivilege'; Category = 'PermissionDenied'; Remedy = '*sudo*' }
+        @{ Errno = 11; Holders = @('msdos'); Id = 'ModuleRemoveInUse'; Category = 'ResourceBusy'; Remedy = 'Remove msdos first*' }
+        @{ Errno = 11; Holders = @(); Id = 'ModuleRemoveInUse'; Category = 'ResourceBusy'; Remedy = '*-Timeout*' }
+        @{ Errno = 16; Holders = @(); Id = 'ModuleRemoveBusy'; Category = 'ResourceBusy'; Remedy = '*again*' }
+        @{ Errno = 5; Holders = @(); Id = 'ModuleRemoveOther'; Category = 'NotSpecified'; Remedy = '*dmesg*' }
+    ) {
+        $e = [LkmPowerShell.Engine.Loading.ModuleRemoveException]::new((New-UnloadStep fat), $Errno, [string[]]$Holders)
+        $r = [LkmPowerShell.ModuleErrors]::For($e, 'fat')
+        $r.FullyQualifiedErrorId | Should -Be $Id
+        $r.CategoryInfo.Category | Should -Be $Category
+        $r.ErrorDetails.RecommendedAction | Should -BeLike $Remedy
+    }
+}
+
+Describe 'Other failures of the write side' {
+    It 'no privilege' {
+        $r = [LkmPowerShell.ModuleErrors]::For([LkmPowerShell.Engine.Loading.ModulePrivilegeException]::new(), $null)
+        $r.FullyQualifiedErrorId | Should -Be 'NoPrivilege'
+        $r.CategoryInfo.Category | Should -Be 'PermissionDenied'
+        $r.ErrorDetails.Message | Should -BeLike '*root or the CAP_SYS_MODULE capability*sudo*'
+    }
+
+    It 'a failed install command' {
+        $r = [LkmPowerShell.ModuleErrors]::For([LkmPowerShell.Engine.Loading.ModuleCommandException]::new('dummy', 'false', 1, $false), 'dummy')
+        $r.FullyQualifiedErrorId | Should -Be 'InstallCommandFailed'
+        $r.CategoryInfo.Category | Should -Be 'InvalidResult'
+        $r.ErrorDetails.RecommendedAction | Should -BeLike '*install command*'
+    }
+
+    It 'plan errors keep their ids and get their remedies' {
+        $inUse = [LkmPowerShell.Engine.Planner.ModuleInUseException]::new('fat', 1, [string[]]@('msdos'))
+        $r = [LkmPowerShell.ModuleErrors]::For($inUse, 'fat')
+        $r.FullyQualifiedErrorId | Should -Be 'ModuleInUse'
+        $r.CategoryInfo.Category | Should -Be 'ResourceBusy'
+        $r.ErrorDetails.RecommendedAction | Should -Be 'Remove msdos first: Remove-KernelModule msdos -RemoveUnusedDependency also removes fat when nothing else needs it.'
+        $builtin = [LkmPowerShell.ModuleErrors]::For([LkmPowerShell.Engine.Planner.ModuleBuiltinException]::new('ext4', '6.1'), 'ext4')
+        $builtin.ErrorDetails.RecommendedAction | Should -BeLike '*/sys/module*'
+    }
+
+    It 'every remedy in the resources is there and reads as a sentence' {
+        foreach ($key in 'NoPrivilege', 'KernelModulesUnsupported', 'ModuleNotFound', 'ModuleNotFound.Alias', 'ModuleBuiltin', 'ModuleBlacklisted',
+            'InvalidModuleName', 'PersistenceConflict', 'Refused.BuiltForOtherKernel', 'Refused.UnsignedWhileEnforced', 'Refused.MissingSymbols',
+            'Refused.MissingSymbolsUnprovided', 'Load.Stopped', 'Remove.CommandFailed') {
+            [LkmPowerShell.ModuleErrors]::Remedy($key, [object[]]@('m', 'n')) | Should -Match '^[A-Z].*\.$'
+        }
+        { [LkmPowerShell.ModuleErrors]::Remedy('NoSuchKey', [object[]]@()) } | Should -Throw '*NoSuchKey*'
+    }
+}
