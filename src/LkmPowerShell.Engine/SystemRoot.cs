@@ -27,6 +27,34 @@ public sealed class SystemRoot
         return IsHost ? systemPath : System.IO.Path.Join(Path, systemPath);
     }
 
+    /// <summary>
+    /// A path from a file under this root, kept lexically inside it: an absolute path is taken as
+    /// the image's own, "." and ".." are resolved with ".." stopping at the root. Symbolic links
+    /// are not resolved here; opening through <see cref="Files.SafeFile"/> contains them.
+    /// For the host root the path is returned as it is.
+    /// </summary>
+    public string Contain(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (IsHost) return path;
+        var inner = Files.SafeFile.InnerPath(this, path);
+        var parts = new List<string>();
+        foreach (var part in inner.Split('/'))
+        {
+            if (part is "" or ".") continue;
+            if (part == "..") { if (parts.Count > 0) parts.RemoveAt(parts.Count - 1); continue; }
+            parts.Add(part);
+        }
+        return parts.Count == 0 ? Path : System.IO.Path.Join(Path, string.Join('/', parts));
+    }
+
+    /// <summary>
+    /// This root when <paramref name="path"/> lies under it (so opening it must stay inside), null
+    /// for the host or for a path elsewhere (one the user named, which is theirs to trust).
+    /// </summary>
+    public SystemRoot? Within(string path) =>
+        !IsHost && path.StartsWith(Path.TrimEnd('/') + "/", StringComparison.Ordinal) ? this : null;
+
     /// <summary>/lib/modules/&lt;version&gt; under the root.</summary>
     public string ModulesDirectory(string kernelVersion) => Resolve("/lib/modules/" + kernelVersion);
 

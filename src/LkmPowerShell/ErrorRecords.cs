@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using LkmPowerShell.Engine;
+using LkmPowerShell.Engine.Files;
 using LkmPowerShell.Engine.ModuleFiles;
 
 namespace LkmPowerShell;
@@ -30,6 +31,7 @@ internal static class ErrorRecords
 
     public static ErrorRecord ForModuleFile(Exception e, string path) => e switch
     {
+        FileRefusedException refused => ForRefusedFile(refused, path),
         FileNotFoundException or DirectoryNotFoundException =>
             new ErrorRecord(new FileNotFoundException($"{path}: no such file. Check the path, or use -ListAvailable to see the modules installed for a kernel.", e),
                 "ModuleFileNotFound", ErrorCategory.ObjectNotFound, path),
@@ -40,5 +42,48 @@ internal static class ErrorRecords
         NativeLibraryMissingException => new ErrorRecord(e, "NativeLibraryMissing", ErrorCategory.NotInstalled, path),
         IOException => new ErrorRecord(new IOException($"{path}: could not be read: {e.Message}", e), "ModuleFileReadError", ErrorCategory.ReadError, path),
         _ => new ErrorRecord(e, "ModuleFileError", ErrorCategory.NotSpecified, path),
+    };
+
+    /// <summary>A module whose symbol table is damaged is still shown (its .modinfo), with a warning, as kmod's modinfo does.</summary>
+    public static void WarnAboutDamage(Cmdlet cmdlet, ModuleFileInfo info)
+    {
+        if (info.SymbolProblem is { } damage)
+            cmdlet.WriteWarning($"{info.Path}: {damage}; its .modinfo is shown, its symbols are not.");
+    }
+
+    /// <summary>A file refused before it was read: the same id whichever cmdlet or path met it.</summary>
+    public static ErrorRecord ForRefusedFile(FileRefusedException e, string target)
+    {
+        var record = e.Reason switch
+        {
+            FileRefusal.NotRegularFile => new ErrorRecord(e, "NotARegularFile", ErrorCategory.InvalidType, target),
+            FileRefusal.TooLarge => new ErrorRecord(e, "FileTooLarge", ErrorCategory.LimitsExceeded, target),
+            _ => new ErrorRecord(e, "SymbolicLinkLoop", ErrorCategory.InvalidData, target),
+        };
+        record.ErrorDetails = new ErrorDetails(e.Message)
+        {
+            RecommendedAction = e.Reason switch
+            {
+                FileRefusal.NotRegularFile => "Point the path at a regular file; FIFOs, devices and sockets are never read.",
+                FileRefusal.TooLarge => $"The file is not a real {e.Limit?.Kind ?? "file of its kind"}: check where it came from.",
+                _ => "Fix the symbolic links so that they end at a file.",
+            },
+        };
+        return record;
+    }
+
+    /// <summary>
+    /// The one ErrorRecord for an engine failure reading the files of a tree or of the running
+    /// kernel (an index, kallsyms, modprobe.d): non-terminating, so the pipeline goes on with
+    /// the next input. <paramref name="formatErrorId"/> names what the corrupt file was.
+    /// </summary>
+    public static ErrorRecord? ForReadFailure(Exception e, string target, string formatErrorId) => e switch
+    {
+        FileRefusedException refused => ForRefusedFile(refused, refused.FilePath),
+        ModuleFormatException mfe => new ErrorRecord(mfe, formatErrorId, ErrorCategory.InvalidData, mfe.FilePath),
+        UnauthorizedAccessException => new ErrorRecord(e, "FileAccessDenied", ErrorCategory.PermissionDenied, target),
+        FileNotFoundException fnf => new ErrorRecord(e, "FileNotFound", ErrorCategory.ObjectNotFound, fnf.FileName ?? target),
+        IOException => new ErrorRecord(e, "FileReadError", ErrorCategory.ReadError, target),
+        _ => null,
     };
 }

@@ -19,11 +19,14 @@ internal static class ModuleFilePaths
         if (literalPaths is not null)
         {
             foreach (var p in literalPaths)
-                yield return cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(p);
+                if (!HasNul(cmdlet, p))
+                    yield return cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(p);
             yield break;
         }
         foreach (var p in paths ?? [])
         {
+            if (HasNul(cmdlet, p))
+                continue;
             if (!WildcardPattern.ContainsWildcardCharacters(p))
             {
                 // Not resolved here: the reader reports a missing file with the module-specific message.
@@ -49,5 +52,16 @@ internal static class ModuleFilePaths
                 cmdlet.WriteError(new ErrorRecord(new FileNotFoundException($"{p}: no file matches this pattern."),
                     "ModuleFileNotFound", ErrorCategory.ObjectNotFound, p));
         }
+    }
+
+    /// <summary>A path with a NUL names no file: the same ModuleFileNotFound a missing file gets, never an ArgumentException.</summary>
+    private static bool HasNul(Cmdlet cmdlet, string path)
+    {
+        if (!path.Contains('\0'))
+            return false;
+        var shown = path.Replace('\0', '?');
+        cmdlet.WriteError(new ErrorRecord(new FileNotFoundException($"{shown}: no such file (a path cannot contain a NUL character)."),
+            "ModuleFileNotFound", ErrorCategory.ObjectNotFound, shown));
+        return true;
     }
 }

@@ -49,11 +49,15 @@ internal static class ModuleListing
         var progress = new ProgressRecord(1, "Get-KernelModule", $"Reading the modules of {directory.KernelVersion}");
         var done = 0;
         var results = selected.AsParallel().AsOrdered().WithDegreeOfParallelism(Math.Max(2, Environment.ProcessorCount))
-            .Select(m => ReadOne(m.Path));
+            .Select(m => ReadOne(m.Path, root));
         foreach (var (file, error, path) in results)
         {
             if (file is not null)
+            {
+                if (file.SymbolProblem is { } damage)
+                    cmdlet.WriteWarning($"{file.Path}: {damage}; its .modinfo is shown, its symbols are not.");
                 cmdlet.WriteObject(file.WithLoadBlock(Engine.Configuration.ModuleLoadBlock.Of(config, file.Name)));
+            }
             else
                 cmdlet.WriteError(ErrorRecords.ForModuleFile(error!, path));
             if (selected.Count > 100 && ++done % 100 == 0)
@@ -72,11 +76,11 @@ internal static class ModuleListing
                 "ModuleNotInstalled", ErrorCategory.ObjectNotFound, name));
     }
 
-    private static (KernelModuleFile? File, Exception? Error, string Path) ReadOne(string path)
+    private static (KernelModuleFile? File, Exception? Error, string Path) ReadOne(string path, SystemRoot root)
     {
         try
         {
-            return (new KernelModuleFile(ModuleFileReader.Read(path)), null, path);
+            return (new KernelModuleFile(ModuleFileReader.Read(path, root)), null, path);
         }
         catch (Exception e) when (ErrorRecords.IsModuleFileFailure(e))
         {

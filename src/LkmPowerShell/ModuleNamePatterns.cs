@@ -24,6 +24,36 @@ internal sealed class ModuleNamePatterns
 
     public bool IsEmpty => _patterns.Length == 0;
 
+    /// <summary>
+    /// The names that are valid wildcard patterns; each one that is not ("[", "a[b") gets one
+    /// non-terminating InvalidNamePattern error, the same from every cmdlet and parameter set.
+    /// Null when none was given; empty when every one was invalid (the caller then lists nothing).
+    /// </summary>
+    public static string[]? Validate(Cmdlet cmdlet, string[]? names)
+    {
+        if (names is null) return null;
+        var valid = new List<string>(names.Length);
+        foreach (var name in names)
+        {
+            try
+            {
+                WildcardPattern.Get(name, WildcardOptions.None).IsMatch(""); // parses the pattern
+                valid.Add(name);
+            }
+            catch (WildcardPatternException e)
+            {
+                var record = new ErrorRecord(new ArgumentException($"'{name}' is not a valid wildcard pattern: {e.Message}", e),
+                    "InvalidNamePattern", ErrorCategory.InvalidArgument, name);
+                record.ErrorDetails = new ErrorDetails(record.Exception.Message)
+                {
+                    RecommendedAction = "Close the bracket, or escape it with a backtick (`[) to match it literally.",
+                };
+                cmdlet.WriteError(record);
+            }
+        }
+        return [.. valid];
+    }
+
     /// <summary>True when no pattern was given or one matches; remembers which matched.</summary>
     public bool Match(string moduleName)
     {

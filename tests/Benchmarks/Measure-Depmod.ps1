@@ -25,7 +25,7 @@ Import-Module (Join-Path $repo 'tests/Pester/TestHelpers.psm1')
 Import-Module (Join-Path $repo 'LkmPowerShell.psd1')
 if (-not (Test-Path /usr/bin/time)) {
     Write-Host 'Installing GNU time (Debian package time) for peak-memory figures...'
-    apt-get install -y -qq time *> $null
+    apt-get -o DPkg::Lock::Timeout=300 install -y -qq time *> $null
     if (-not (Test-Path /usr/bin/time)) { throw 'GNU time (/usr/bin/time) is needed for peak memory; apt-get install time' }
 }
 $kmodFiles = 'modules.dep', 'modules.dep.bin', 'modules.alias', 'modules.alias.bin', 'modules.softdep',
@@ -61,7 +61,7 @@ try {
         & cp -al (Join-Path $f.Root 'lib') $root
         if ($LASTEXITCODE -ne 0) { throw "cp -al of $($f.Root)/lib failed" }
         $dir = Join-Path $root "lib/modules/$($f.Version)"
-        $cache = Join-Path $dir 'modules.lkmpowershell.cache'
+        $cache = Join-Path $root "var/cache/lkmpowershell/depmod/$($f.Version)/modules.lkmpowershell.cache"
         $kmodHashes = @{}
         $times = @{ kmod = @(); 'session-cold' = @(); 'session-warm' = @(); 'session-1new' = @(); 'process-cold' = @() }
         $kmodPeak = 0; $processPeak = 0

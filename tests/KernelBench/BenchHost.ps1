@@ -52,9 +52,10 @@ function Assert-BenchTool {
     }
     Write-Host "Bench: installing $($pkgs -join ' ') (missing: $what)"
     $env:DEBIAN_FRONTEND = 'noninteractive'
-    apt-get update -qq
+    # Wait for another apt run's dpkg lock (a fresh machine often has one) instead of failing.
+    apt-get -o DPkg::Lock::Timeout=300 update -qq
     if ($LASTEXITCODE) { throw "Bench: apt-get update failed ($LASTEXITCODE); cannot install $($pkgs -join ' ')." }
-    apt-get install -y -qq @pkgs
+    apt-get -o DPkg::Lock::Timeout=300 install -y -qq @pkgs
     if ($LASTEXITCODE) { throw "Bench: apt-get install $($pkgs -join ' ') failed ($LASTEXITCODE)." }
     if (-not (Get-BenchStaticBusybox)) { throw 'Bench: busybox-static is installed but no static busybox was found in /usr/bin.' }
 }

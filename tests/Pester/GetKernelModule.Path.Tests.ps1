@@ -91,7 +91,7 @@ Describe 'Get-KernelModule -Path on bad input' {
 
     It '<Case> gives ErrorId <ErrorId> and the pipeline goes on' -ForEach @(
         @{ Case = 'a missing file'; File = 'missing.ko'; ErrorId = 'ModuleFileNotFound'; Message = '*no such file*' }
-        @{ Case = 'a directory'; File = 'adir'; ErrorId = 'InvalidModuleFile'; Message = '*directory*' }
+        @{ Case = 'a directory'; File = 'adir'; ErrorId = 'NotARegularFile'; Message = '*a folder, not a regular file*' }
         @{ Case = 'a text file'; File = 'text.ko'; ErrorId = 'InvalidModuleFile'; Message = '*not an ELF file*' }
         @{ Case = 'a truncated module'; File = 'truncated.ko'; ErrorId = 'InvalidModuleFile'; Message = '*beyond the end of the file*' }
         @{ Case = 'an ELF that is not a module'; File = 'notmodule.ko'; ErrorId = 'InvalidModuleFile'; Message = '*not a loadable kernel module*built into the kernel*' }

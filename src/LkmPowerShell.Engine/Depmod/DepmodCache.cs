@@ -5,9 +5,10 @@ namespace LkmPowerShell.Engine.Depmod;
 
 /// <summary>
 /// What each module file yielded last time, keyed by its path and <see cref="FileIdentity"/>, so a
-/// rebuild reads (and decompresses) only the modules that changed. It lives in the output folder
-/// as <see cref="FileName"/>: beside the index it speeds up, gone when the kernel's folder is
-/// removed (Debian's postrm deletes modules.*), never shared between kernels or roots.
+/// rebuild reads (and decompresses) only the modules that changed. It lives in
+/// /var/cache/lkmpowershell/depmod/&lt;version&gt;/ of the tree written to (the host's, the -Root
+/// image's or the output root's), never in /lib/modules/&lt;version&gt;: that folder belongs to the
+/// kernel package, whose removal must be able to delete it, and to depmod's files alone.
 /// </summary>
 /// <remarks>
 /// Robustness: the file ends with a SHA-256 of the rest, so a torn or damaged cache is detected and
@@ -19,6 +20,32 @@ namespace LkmPowerShell.Engine.Depmod;
 internal sealed class DepmodCache
 {
     public const string FileName = "modules.lkmpowershell.cache";
+
+    /// <summary>The cache folder as a system path, under the tree written to.</summary>
+    public const string SystemDirectory = "/var/cache/lkmpowershell/depmod";
+
+    /// <summary>
+    /// Where the cache of <paramref name="kernelVersion"/> lives: under the output root when there
+    /// is one, else under the root (the host's /var/cache for "/"). Null when a folder on the way
+    /// inside an image is a symbolic link: following it could write on the host, and a cache is
+    /// not worth that risk.
+    /// </summary>
+    public static string? PathFor(SystemRoot root, string? outputRoot, string kernelVersion)
+    {
+        var tree = outputRoot is null ? root : new SystemRoot(outputRoot);
+        var path = tree.Resolve($"{SystemDirectory}/{kernelVersion}/{FileName}");
+        if (tree.IsHost)
+            return path;
+        var folder = tree.Path;
+        foreach (var part in $"{SystemDirectory}/{kernelVersion}".Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            folder = System.IO.Path.Join(folder, part);
+            var info = new DirectoryInfo(folder);
+            if (info.LinkTarget is not null || (!info.Exists && File.Exists(folder)))
+                return null;
+        }
+        return path;
+    }
     private const uint FormatVersion = 1;
     private static readonly byte[] Magic = "LKMDEPC\n"u8.ToArray();
 
@@ -39,7 +66,7 @@ internal sealed class DepmodCache
         try
         {
             if (!File.Exists(path)) return null;
-            data = File.ReadAllBytes(path);
+            data = Files.SafeFile.ReadAll(path, Files.FileLimits.DepmodCache);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -40,7 +40,7 @@ internal sealed class DepmodConfiguration
     /// <summary>The configuration files read, in the order they were parsed.</summary>
     public List<string> Files { get; } = [];
 
-    public static DepmodConfiguration Load(IEnumerable<string> paths, string kernelVersion, Action<DepmodWarning> warn)
+    public static DepmodConfiguration Load(IEnumerable<string> paths, string kernelVersion, Action<DepmodWarning> warn, SystemRoot? root = null)
     {
         var config = new DepmodConfiguration();
         var byName = new SortedDictionary<string, string>(StringComparer.Ordinal);
@@ -49,7 +49,7 @@ internal sealed class DepmodConfiguration
         foreach (var file in byName.Values)
         {
             config.Files.Add(file);
-            config.Parse(file, kernelVersion, warn);
+            config.Parse(file, kernelVersion, warn, root?.Within(file));
         }
         // kmod: for backward compatibility "updates" comes first when no search line was given.
         if (config.Searches.Count == 0)
@@ -77,12 +77,12 @@ internal sealed class DepmodConfiguration
         }
     }
 
-    private void Parse(string file, string kernelVersion, Action<DepmodWarning> warn)
+    private void Parse(string file, string kernelVersion, Action<DepmodWarning> warn, SystemRoot? within)
     {
         byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(file);
+            bytes = Engine.Files.SafeFile.ReadAll(file, Engine.Files.FileLimits.ConfigurationFile, within);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

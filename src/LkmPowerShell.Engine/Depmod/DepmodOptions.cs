@@ -56,7 +56,8 @@ public sealed record DepmodOptions
     public bool WriteWeakDependencies { get; init; } = true;
 
     /// <summary>
-    /// Keep what each module file yielded in <see cref="DepmodCache.FileName"/> next to the output
+    /// Keep what each module file yielded in <see cref="DepmodCache.FileName"/> (under the tree's
+    /// /var/cache/lkmpowershell/depmod/&lt;version&gt;, see <see cref="DepmodCache.PathFor"/>)
     /// and reuse it for files whose identity (inode, size, mtime, ctime) has not changed. Default true.
     /// </summary>
     public bool UseCache { get; init; } = true;

@@ -88,24 +88,24 @@ public static class DepmodRunner
             kernel = KernelSymbols.ReadSystemMap(options.SystemMapPath, Warn);
 
         var configPaths = options.ConfigPaths ?? DepmodOptions.DefaultConfigDirectories.Select(root.Resolve).ToList();
-        var config = DepmodConfiguration.Load(configPaths, options.KernelVersion, Warn);
+        var config = DepmodConfiguration.Load(configPaths, options.KernelVersion, Warn, root);
 
         options.Progress?.Report(new DepmodProgress(DepmodStage.Scanning, 0, 0, modulesDirectory));
         var found = ModuleSearch.Find(modulesDirectory, root, config, Warn, cancel);
-        var modules = ModuleOrder.Sort(KmodHash.IterationOrder(found, m => m.Name, ModuleBuckets), modulesDirectory, Warn);
+        var modules = ModuleOrder.Sort(KmodHash.IterationOrder(found, m => m.Name, ModuleBuckets), modulesDirectory, Warn, root);
         if (modules.Count >= ushort.MaxValue)
             throw new InvalidOperationException($"{modules.Count:N0} modules: kmod's index numbers modules with 16 bits, so no more than {ushort.MaxValue - 1:N0} fit.");
         cancel.ThrowIfCancellationRequested();
 
-        var cachePath = Path.Join(outputDirectory, DepmodCache.FileName);
+        var cachePath = DepmodCache.PathFor(root, options.OutputRoot, options.KernelVersion);
         DepmodCache? cache = null;
-        if (options.UseCache)
+        if (options.UseCache && cachePath is not null)
         {
             cache = DepmodCache.Load(cachePath, out var problem);
             if (problem is not null)
                 Warn(new DepmodWarning(DepmodWarningKind.Cache, cachePath, null, $"{cachePath}: ignored ({problem}); every module is read again"));
         }
-        var facts = ModuleFactsReader.ReadAll(modules, cache, Math.Max(1, options.MaxDegreeOfParallelism), options.Progress, cancel, out var fromCache);
+        var facts = ModuleFactsReader.ReadAll(modules, cache, Math.Max(1, options.MaxDegreeOfParallelism), options.Progress, cancel, out var fromCache, root);
         for (var i = 0; i < modules.Count; i++)
             if (facts[i].Problem is { } problem)
                 Warn(new DepmodWarning(DepmodWarningKind.UnreadableModule, modules[i].FilePath, null,
@@ -114,9 +114,10 @@ public static class DepmodRunner
         var resolved = DependencyResolver.Resolve(modules, facts, kernel, Warn, cancel);
         var output = new DepmodOutput(modules, facts, resolved, Warn);
         var files = output.Render(options.Layout, options.WriteWeakDependencies,
-            ReadInput(modulesDirectory, ModulesBuiltinFile.FileName, Warn),
-            ReadInput(modulesDirectory, ModulesBuiltinModinfoFile.FileName, Warn), options.MaxDegreeOfParallelism, cancel);
-        var cacheFile = options.UseCache ? new DepmodFile(DepmodCache.FileName, DepmodCache.Serialize(modules, facts)) : null;
+            ReadInput(modulesDirectory, ModulesBuiltinFile.FileName, Warn, root),
+            ReadInput(modulesDirectory, ModulesBuiltinModinfoFile.FileName, Warn, root), options.MaxDegreeOfParallelism, cancel);
+        // The cache is written only where no link can carry it out of the tree (see DepmodCache.PathFor).
+        var cacheFile = options.UseCache && cachePath is not null ? new DepmodFile(cachePath, DepmodCache.Serialize(modules, facts)) : null;
         options.Progress?.Report(new DepmodProgress(DepmodStage.Writing, 0, files.Count, outputDirectory));
 
         return new DepmodPlan
@@ -138,12 +139,13 @@ public static class DepmodRunner
     }
 
     /// <summary>An input file of the kernel build; missing: kmod warns and publishes an empty index for it.</summary>
-    private static byte[]? ReadInput(string directory, string name, Action<DepmodWarning> warn)
+    private static byte[]? ReadInput(string directory, string name, Action<DepmodWarning> warn, SystemRoot root)
     {
         var path = Path.Join(directory, name);
         try
         {
-            return File.ReadAllBytes(path);
+            // Bounded, never blocking, contained in the root: a FIFO or a link to /dev/zero is refused.
+            return Files.SafeFile.ReadAll(path, Files.FileLimits.TreeTextFile, root.Within(path));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -8,8 +8,9 @@ namespace LkmPowerShell.Engine.Depmod;
 /// with the set made whole again (all new) by the next run.
 /// </summary>
 /// <remarks>
-/// The steps, under an exclusive lock on <see cref="LockFileName"/> (flock, so two runs publish
-/// one after the other, never interleaved):
+/// The steps, under an exclusive flock on the output folder itself (so two runs publish one after
+/// the other, never interleaved; no lock file is created, so there is none to plant as a symbolic
+/// link and none left behind in a folder the package manager owns):
 /// <list type="number">
 /// <item>Finish a crashed run's publication if its journal is there; delete stale temporary files.</item>
 /// <item>Write every file to a temporary file in the same folder (".name.lkmps-PID-RANDOM.tmp",
@@ -27,7 +28,6 @@ namespace LkmPowerShell.Engine.Depmod;
 /// </remarks>
 internal static class IndexPublisher
 {
-    public const string LockFileName = "modules.lkmpowershell.lock";
     public const string JournalFileName = "modules.lkmpowershell.journal";
     private const string TempMarker = ".lkmps-";
 
@@ -37,7 +37,7 @@ internal static class IndexPublisher
         TimeSpan lockTimeout, Action<string>? hook, CancellationToken cancel)
     {
         Directory.CreateDirectory(directory);
-        using var lockFile = AcquireLock(Path.Join(directory, LockFileName), lockTimeout, cancel);
+        using var folderLock = FolderLock.Acquire(directory, lockTimeout, cancel);
         hook?.Invoke("locked");
         Recover(directory);
 
@@ -76,46 +76,37 @@ internal static class IndexPublisher
         hook?.Invoke("renamed");
         File.Delete(Path.Join(directory, JournalFileName));
 
+        // Earlier versions kept a lock file and the cache here; the folder is depmod's alone now.
+        // File.Delete removes a link itself, never what it points at.
+        foreach (var leftover in LeftoverFileNames)
+            TryDelete(Path.Join(directory, leftover));
         if (extra is not null)
-        {
-            var extraTemps = new List<string>();
-            try
-            {
-                var temp = WriteTemporary(directory, extra.Name, extra.Content, extraTemps);
-                File.Move(temp, Path.Join(directory, extra.Name), overwrite: true);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                foreach (var temp in extraTemps) TryDelete(temp);
-                // Only a cache: the next run reads the modules again.
-            }
-        }
+            WriteBeside(extra, hook);
         NativeFile.SyncDirectory(directory);
         return temps.ConvertAll(t => t.Target);
     }
 
+    /// <summary>What earlier versions of this engine left in the output folder.</summary>
+    private static readonly string[] LeftoverFileNames = ["modules.lkmpowershell.lock", "modules.lkmpowershell.cache"];
+
     /// <summary>
-    /// Waits for the lock. .NET takes FileShare.None as flock(LOCK_EX | LOCK_NB) on Linux, so a second
-    /// run fails to open until the first closes; the lock goes with the process if it dies.
+    /// Best effort, for the cache: writes <paramref name="file"/> (its name is a full path) through a
+    /// temporary file and a rename. Only a cache: a failure means the next run reads the modules again.
     /// </summary>
-    private static FileStream AcquireLock(string path, TimeSpan timeout, CancellationToken cancel)
+    private static void WriteBeside(DepmodFile file, Action<string>? hook)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
+        var directory = Path.GetDirectoryName(file.Name)!;
+        var temps = new List<string>();
+        try
         {
-            try
-            {
-                return new FileStream(path, CreateOptions(FileMode.OpenOrCreate, FileAccess.ReadWrite, 0));
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                cancel.WaitHandle.WaitOne(50);
-                cancel.ThrowIfCancellationRequested();
-            }
-            catch (IOException e)
-            {
-                throw new IOException($"Another run is writing the module index in {Path.GetDirectoryName(path)} (it holds {path}); waited {timeout.TotalSeconds:0} s.", e);
-            }
+            Directory.CreateDirectory(directory);
+            var temp = WriteTemporary(directory, Path.GetFileName(file.Name), file.Content, temps);
+            File.Move(temp, file.Name, overwrite: true);
+            hook?.Invoke("cache");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            foreach (var temp in temps) TryDelete(temp);
         }
     }
 

@@ -61,7 +61,7 @@ internal sealed record KernelSymbols(IReadOnlyList<ProvidedSymbol> Symbols, bool
     /// <summary>The file's lines as fgets returns them: each with its newline, the last one maybe without.</summary>
     private static IEnumerable<string> Lines(string path)
     {
-        var text = Encoding.Latin1.GetString(File.ReadAllBytes(path));
+        var text = Encoding.Latin1.GetString(Files.SafeFile.ReadAll(path, Files.FileLimits.SymbolTable));
         var start = 0;
         while (start < text.Length)
         {

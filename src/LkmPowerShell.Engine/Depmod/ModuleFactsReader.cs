@@ -15,7 +15,7 @@ namespace LkmPowerShell.Engine.Depmod;
 internal static class ModuleFactsReader
 {
     public static ModuleFacts[] ReadAll(IReadOnlyList<ModuleCandidate> modules, DepmodCache? cache, int parallelism,
-        IProgress<DepmodProgress>? progress, CancellationToken cancel, out int fromCache)
+        IProgress<DepmodProgress>? progress, CancellationToken cancel, out int fromCache, SystemRoot? root = null)
     {
         var facts = new ModuleFacts?[modules.Count];
         var toRead = new List<int>();
@@ -50,7 +50,7 @@ internal static class ModuleFactsReader
                 {
                     cancel.ThrowIfCancellationRequested();
                     var i = toRead[k];
-                    facts[i] = worker.Read(modules[i].FilePath);
+                    facts[i] = worker.Read(modules[i].FilePath, root?.Within(modules[i].FilePath));
                     var completed = Interlocked.Increment(ref done);
                     if (progress is not null && (completed & 63) == 0)
                         progress.Report(new DepmodProgress(DepmodStage.Reading, completed, modules.Count, modules[i].FilePath));
@@ -78,14 +78,12 @@ internal static class ModuleFactsReader
         private readonly byte[] _magic = new byte[ModuleDecompressor.MagicLength];
 
         /// <summary>One module's facts; a file that cannot be read or parsed gives facts with a <see cref="ModuleFacts.Problem"/>.</summary>
-        public ModuleFacts Read(string path)
+        public ModuleFacts Read(string path, SystemRoot? within = null)
         {
             try
             {
-                using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-                var length = RandomAccess.GetLength(handle);
-                if (length > ModuleFileReader.MaxModuleBytes)
-                    return ModuleFacts.Unreadable($"the file is {length:N0} bytes, more than the {ModuleFileReader.MaxModuleBytes:N0}-byte limit for a module");
+                // Never blocks on a FIFO, refuses devices, and the size limit is checked before reading.
+                using var handle = Files.SafeFile.Open(path, Files.FileLimits.ModuleFile, within, out var length);
                 if (length == 0)
                     return ModuleFacts.Unreadable("the file is empty");
                 var head = ReadFully(handle, _magic.AsSpan(0, (int)Math.Min(length, _magic.Length)), 0);
@@ -100,7 +98,7 @@ internal static class ModuleFactsReader
                 if (_file.Length < length)
                     _file = new byte[length];
                 var read = ReadFully(handle, _file.AsSpan(0, (int)length), 0);
-                var size = ModuleDecompressor.Decompress(_file.AsSpan(0, read), compression, path, ref _image, ModuleFileReader.MaxModuleBytes);
+                var size = ModuleDecompressor.Decompress(_file.AsSpan(0, read), compression, path, ref _image, Files.FileLimits.DecompressedModule.MaxBytes);
                 return Facts(ElfImage.Parse(_image.AsMemory(0, size), path));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ModuleFormatException or NativeLibraryMissingException

@@ -13,13 +13,13 @@ internal static class ModuleOrder
 {
     private const int LineMax = 4096; // kmod reads with fgets into char[PATH_MAX]
 
-    public static List<ModuleCandidate> Sort(List<ModuleCandidate> hashOrder, string modulesDirectory, Action<DepmodWarning> warn)
+    public static List<ModuleCandidate> Sort(List<ModuleCandidate> hashOrder, string modulesDirectory, Action<DepmodWarning> warn, SystemRoot? root = null)
     {
         var path = Path.Join(modulesDirectory, "modules.order");
         byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            bytes = Files.SafeFile.ReadAll(path, Files.FileLimits.TreeTextFile, root?.Within(path));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

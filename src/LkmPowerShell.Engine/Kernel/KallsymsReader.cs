@@ -49,7 +49,7 @@ public sealed class KallsymsReader
     /// <exception cref="FileNotFoundException">When enumeration starts and the file does not exist.</exception>
     /// <exception cref="ModuleFormatException">A line is not in the kernel's format.</exception>
     public IEnumerable<KallsymsEntry> Read(SymbolNameFilter? name = null, Func<string?, bool>? owner = null) =>
-        new Symbols(Path, name, owner);
+        new Symbols(Path, Root, name, owner);
 
     /// <summary>
     /// Whether the kernel hides addresses from this process: true when the first text symbol reads
@@ -57,13 +57,13 @@ public sealed class KallsymsReader
     /// </summary>
     public bool AreAddressesHidden()
     {
-        using var e = new Enumerator(Path, static _ => false, null);
+        using var e = new Enumerator(Path, Root, static _ => false, null);
         return e.AddressesHidden;
     }
 
-    private sealed class Symbols(string path, SymbolNameFilter? name, Func<string?, bool>? owner) : IEnumerable<KallsymsEntry>
+    private sealed class Symbols(string path, SystemRoot root, SymbolNameFilter? name, Func<string?, bool>? owner) : IEnumerable<KallsymsEntry>
     {
-        public IEnumerator<KallsymsEntry> GetEnumerator() => new Enumerator(path, name, owner);
+        public IEnumerator<KallsymsEntry> GetEnumerator() => new Enumerator(path, root, name, owner);
         IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
@@ -83,7 +83,7 @@ public sealed class KallsymsReader
         private readonly Dictionary<string, string> _owners = new(StringComparer.Ordinal);
         private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _ownerLookup;
 
-        public Enumerator(string path, SymbolNameFilter? name, Func<string?, bool>? owner)
+        public Enumerator(string path, SystemRoot root, SymbolNameFilter? name, Func<string?, bool>? owner)
         {
             _path = path;
             _nameFilter = name;
@@ -92,7 +92,8 @@ public sealed class KallsymsReader
             // bufferSize 0: our own buffer is the only one; procfs reports size 0, so no length checks.
             try
             {
-                _stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 0);
+                // Never blocks on a FIFO, refuses devices, and stays inside the root.
+                _stream = Files.SafeFile.OpenStream(path, Files.FileLimits.SymbolTable, root.Within(path));
             }
             catch (DirectoryNotFoundException e)
             {
@@ -166,6 +167,9 @@ public sealed class KallsymsReader
                 if (m.Length < 2 || m[0] != (byte)'[' || m[^1] != (byte)']')
                     throw Bad(offset, "the owner is not '[module]'", line);
                 ownerBytes = m[1..^1];
+                // Found by fuzzing: an owner longer than the decode buffer threw ArgumentException.
+                if (ownerBytes.Length > MaxName)
+                    throw Bad(offset, "the owner module's name is longer than the kernel allows", line);
             }
             if (nameBytes.IsEmpty || nameBytes.Length > MaxName)
                 throw Bad(offset, "the symbol name is empty or longer than the kernel allows", line);
@@ -213,6 +217,8 @@ public sealed class KallsymsReader
                 if (n == 0) { _eof = true; break; }
                 _end += n;
             }
+            if (_consumed + _end > Files.FileLimits.SymbolTable.MaxBytes)
+                throw Files.SafeFile.TooLarge(_path, Files.FileLimits.SymbolTable, _consumed + _end);
             if (_end == buf.Length && buf.AsSpan(0, _end).IndexOf((byte)'\n') < 0)
                 throw Bad(_consumed, $"a line is longer than {BufferSize} bytes", buf.AsSpan(0, 80));
         }

@@ -38,7 +38,7 @@ public sealed class ProcModulesReader
         string text;
         try
         {
-            text = File.ReadAllText(Path);
+            text = System.Text.Encoding.UTF8.GetString(Files.SafeFile.ReadAll(Path, Files.FileLimits.KernelFile, Root.Within(Path)));
         }
         catch (DirectoryNotFoundException e)
         {

@@ -38,7 +38,7 @@ public sealed class RunningKernel : IKernel
         get
         {
             if (Root.IsHost && Uname.Release() is { Length: > 0 } host) return host;
-            return SysfsAttribute.Read(Root.Resolve(OsReleasePath)).Value?.Trim() is { Length: > 0 } r ? r : null;
+            return SysfsAttribute.Read(Root.Resolve(OsReleasePath), Root.Within(Root.Resolve(OsReleasePath))).Value?.Trim() is { Length: > 0 } r ? r : null;
         }
     }
 

@@ -20,12 +20,12 @@ internal static class SysfsAttribute
     // A page is the sysfs limit; 16 KiB also covers 16 KiB-page arm64 kernels.
     private const int MaxSize = 16384;
 
-    public static SysfsRead Read(string path)
+    public static SysfsRead Read(string path, SystemRoot? within = null)
     {
         byte[]? rented = null;
         try
         {
-            using SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
+            using SafeFileHandle handle = Files.SafeFile.Open(path, Files.FileLimits.KernelFile, within, out _);
             rented = System.Buffers.ArrayPool<byte>.Shared.Rent(MaxSize);
             var total = 0;
             while (total < rented.Length)

@@ -56,7 +56,9 @@ public sealed class ModuleRemoveException(UnloadStep step, int errno, IReadOnlyL
 /// <summary>A modprobe.d install or remove command exited non-zero.</summary>
 public sealed class ModuleCommandException(string module, string command, int exitCode, bool isRemove)
     : ModuleOperationException(module, FailureCause.CommandFailed, null,
-        $"The {(isRemove ? "remove" : "install")} command for {module} ('{command}') exited with {exitCode}.")
+        exitCode == ShellCommand.TimedOutExitCode
+            ? $"The {(isRemove ? "remove" : "install")} command for {module} ('{command}') did not finish within {ConfigCommand.DefaultTimeout.TotalSeconds:0} s and was stopped, with the processes it started (or it exited with {exitCode}, as timeout(1) does). Check the command in modprobe.d: it must not wait for input or for ever."
+            : $"The {(isRemove ? "remove" : "install")} command for {module} ('{command}') exited with {exitCode}.")
 {
     public string Command { get; } = command;
     public int ExitCode { get; } = exitCode;

@@ -8,15 +8,13 @@ public delegate int CommandRunner(string command, IReadOnlyDictionary<string, st
 /// <summary>modprobe's way of running install and remove commands: /bin/sh -c, with MODPROBE_MODULE and CMDLINE_OPTS set.</summary>
 public static class ShellCommand
 {
+    /// <summary>The exit code of a command stopped at its time limit: 124, as timeout(1) reports it.</summary>
+    public const int TimedOutExitCode = 124;
+
+    /// <summary>Never waits for ever: past <see cref="ConfigCommand.DefaultTimeout"/> the command and its children are killed.</summary>
     public static int Run(string command, IReadOnlyDictionary<string, string> environment)
     {
-        var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(command);
-        foreach (var (key, value) in environment)
-            psi.Environment[key] = value;
-        using var p = Process.Start(psi)!;
-        p.WaitForExit();
-        return p.ExitCode;
+        var result = ConfigCommand.Run(command, environment, ConfigCommand.DefaultTimeout);
+        return result.TimedOut ? TimedOutExitCode : result.ExitCode ?? TimedOutExitCode;
     }
 }

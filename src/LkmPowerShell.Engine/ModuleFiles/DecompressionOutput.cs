@@ -41,12 +41,21 @@ internal struct DecompressionOutput
             Buffer = GC.AllocateUninitializedArray<byte>((int)want);
     }
 
-    public readonly void CheckLimit(string path)
+    public void CheckLimit(string path)
     {
         if (Length > Limit)
             throw Bomb(path);
     }
 
-    private readonly ModuleFormatException Bomb(string path) =>
-        new(path, -1, $"decompresses to more than the limit of {Limit:N0} bytes (a decompression bomb, or a limit set too low)");
+    /// <summary>Set when the output passed <see cref="Limit"/>: a first, guessed limit the caller may retry past.</summary>
+    public bool LimitReached;
+
+    private ModuleFormatException Bomb(string path)
+    {
+        LimitReached = true;
+        return Bomb(path, Limit);
+    }
+
+    public static ModuleFormatException Bomb(string path, long limit) =>
+        new(path, -1, $"decompresses to more than the limit of {limit:N0} bytes (a decompression bomb, or a limit set too low)");
 }

@@ -13,8 +13,9 @@ internal sealed unsafe class LzmaDecoder
 
     // The decoder's own memory (dictionary and state) is bounded separately from the output: a
     // header may ask for a dictionary of up to 1.5 GiB. Kernel modules use 1 MiB (the in-kernel
-    // decompressor requires a small one); xz -9 needs about 65 MiB, so 256 MiB rejects only abuse.
-    private const ulong MemoryLimit = 256UL << 20;
+    // decompressor requires a small one); xz -9 needs about 65 MiB, so 80 MiB rejects only abuse
+    // (and keeps a hostile file's dictionary from adding hundreds of MiB to the process).
+    private const ulong MemoryLimit = 80UL << 20;
 
     private const uint LZMA_CONCATENATED = 0x08;
     private const int LZMA_FINISH = 3;
@@ -55,6 +56,46 @@ internal sealed unsafe class LzmaDecoder
             return null;
         }
         return new LzmaDecoder(init.Value, code.Value, end.Value);
+    }
+
+    /// <summary>
+    /// The decompressed size, found by decoding into one small scratch buffer and counting: memory
+    /// independent of the size. Throws the decompression-bomb error as soon as the count passes
+    /// <paramref name="limit"/>, and the format errors <see cref="Decompress"/> would.
+    /// </summary>
+    public long MeasureDecompressedSize(ReadOnlySpan<byte> input, long limit, string path)
+    {
+        LzmaStream strm = default;
+        var ret = _streamDecoder(&strm, MemoryLimit, LZMA_CONCATENATED);
+        if (ret != LZMA_OK)
+            throw Fail(path, ret, 0);
+        var scratch = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            fixed (byte* inp = input)
+            fixed (byte* outp = scratch)
+            {
+                strm.next_in = inp;
+                strm.avail_in = (nuint)input.Length;
+                while (true)
+                {
+                    strm.next_out = outp;
+                    strm.avail_out = (nuint)scratch.Length;
+                    ret = _code(&strm, LZMA_FINISH);
+                    if ((long)strm.total_out > limit)
+                        throw DecompressionOutput.Bomb(path, limit);
+                    if (ret == LZMA_STREAM_END)
+                        return (long)strm.total_out;
+                    if (ret != LZMA_OK)
+                        throw Fail(path, ret, (long)strm.total_in);
+                }
+            }
+        }
+        finally
+        {
+            _end(&strm);
+            System.Buffers.ArrayPool<byte>.Shared.Return(scratch);
+        }
     }
 
     public void Decompress(ReadOnlySpan<byte> input, ref DecompressionOutput output, string path)

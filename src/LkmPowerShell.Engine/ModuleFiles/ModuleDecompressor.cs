@@ -65,9 +65,7 @@ public static class ModuleDecompressor
                 GzipDecoder.Decompress(compressed, ref output, path);
                 break;
             case ModuleCompression.Xz:
-                // Modules compress about 5:1 with xz; a close first guess avoids regrowth.
-                output.Reserve(compressed.Length * 6L);
-                LzmaDecoder.Default(path).Decompress(compressed, ref output, path);
+                DecompressXz(compressed, ref output, path, limit);
                 break;
             case ModuleCompression.Zstd:
                 output.Reserve(compressed.Length * 4L);
@@ -78,5 +76,35 @@ public static class ModuleDecompressor
         }
         buffer = output.Buffer;
         return output.Length;
+    }
+
+    /// <summary>
+    /// xz says nothing of the decompressed size up front. Modules compress about 5:1, so the first
+    /// attempt gets room for 8:1 and that as its limit; a file that needs more is measured with a
+    /// small scratch buffer (refused there if it passes the real limit, having allocated nothing
+    /// for it) and decompressed again into an array of exactly its size. Doubling up to the limit
+    /// instead would hold the old and the new array at once: 1.2 GB peak for a 90 KB bomb.
+    /// </summary>
+    private static void DecompressXz(ReadOnlySpan<byte> compressed, ref DecompressionOutput output, string path, long limit)
+    {
+        var decoder = LzmaDecoder.Default(path);
+        var guess = Math.Min(limit, Math.Max(compressed.Length * 8L, 1L << 20));
+        var first = new DecompressionOutput(output.Buffer, guess);
+        first.Reserve(guess + 1);
+        try
+        {
+            decoder.Decompress(compressed, ref first, path);
+            output.Buffer = first.Buffer;
+            output.Length = first.Length;
+            return;
+        }
+        catch (ModuleFormatException) when (first.LimitReached && guess < limit)
+        {
+        }
+        var size = decoder.MeasureDecompressedSize(compressed, limit, path);
+        var exact = new DecompressionOutput(first.Buffer.Length > size ? first.Buffer : GC.AllocateUninitializedArray<byte>((int)size + 1), limit);
+        decoder.Decompress(compressed, ref exact, path);
+        output.Buffer = exact.Buffer;
+        output.Length = exact.Length;
     }
 }

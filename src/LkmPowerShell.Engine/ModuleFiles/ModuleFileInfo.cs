@@ -31,6 +31,12 @@ public sealed class ModuleFileInfo
     /// <summary>Why a signature trailer that is present could not be read (the module then counts as unsigned).</summary>
     public string? SignatureProblem { get; init; }
 
+    /// <summary>
+    /// Why the symbols, versions or struct module could not be read, when they could not: the
+    /// module's .modinfo is still given (as kmod's modinfo gives it), its symbol lists are then empty.
+    /// </summary>
+    public string? SymbolProblem { get; init; }
+
     /// <summary>Every value of a .modinfo key, in file order (what "modinfo -F key" prints, but for the signature keys).</summary>
     public IEnumerable<string> GetValues(string key)
     {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using LkmPowerShell.Engine.Elf;
+using LkmPowerShell.Engine.Files;
 
 namespace LkmPowerShell.Engine.ModuleFiles;
 
@@ -16,17 +17,18 @@ public static class ModuleFileReader
     /// No module comes near this (the largest in Debian's trees is about 30 MB uncompressed); a
     /// bigger file or decompressed image is refused rather than allocated.
     /// </summary>
-    public const long MaxModuleBytes = 512L * 1024 * 1024;
+    public static readonly long MaxModuleBytes = FileLimits.ModuleFile.MaxBytes;
 
-    public static ModuleFileInfo Read(string path)
+    /// <param name="path">The module file.</param>
+    /// <param name="within">The root the path came from (a tree's modules.dep): it is then opened
+    /// inside that root, as if chrooted. Null for a path the user gave.</param>
+    /// <exception cref="FileRefusedException">A FIFO, device or folder, or a file over its limit.</exception>
+    public static ModuleFileInfo Read(string path, SystemRoot? within = null)
     {
-        var fullPath = System.IO.Path.GetFullPath(path);
-        if (Directory.Exists(fullPath))
-            throw new ModuleFormatException(fullPath, -1, "this is a directory, not a module file");
-        using var handle = File.OpenHandle(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read);
-        var length = RandomAccess.GetLength(handle);
-        if (length > MaxModuleBytes)
-            throw new ModuleFormatException(fullPath, -1, $"the file is {length} bytes, more than the {MaxModuleBytes}-byte limit for a module");
+        SafeFile.RejectNul(path);
+        // A path from inside a root keeps its ".." for the contained open to resolve.
+        var fullPath = within is null || within.IsHost ? System.IO.Path.GetFullPath(path) : path;
+        using var handle = SafeFile.Open(fullPath, FileLimits.ModuleFile, within, out var length);
         if (length == 0)
             throw new ModuleFormatException(fullPath, 0, "the file is empty");
 
@@ -48,7 +50,7 @@ public static class ModuleFileReader
         var compression = ModuleDecompressor.Detect(fileBytes.Span);
         var image = compression == ModuleCompression.None
             ? fileBytes
-            : ModuleDecompressor.Decompress(fileBytes.Span, compression, path, MaxModuleBytes);
+            : ModuleDecompressor.Decompress(fileBytes.Span, compression, path, FileLimits.DecompressedModule.MaxBytes);
 
         // A damaged signature does not make the module unreadable: kmod shows such a module as
         // unsigned; we do too, and say what is wrong with the signature.
@@ -65,25 +67,39 @@ public static class ModuleFileReader
         var elf = ElfImage.Parse(image, path);
         ModuleElfExtractor.RequireModule(elf);
 
+        // .modinfo is what a person inspecting a damaged or hostile module needs to see: as kmod's
+        // modinfo does, a broken symbol table, version table or struct module costs only those
+        // parts, named in SymbolProblem, never the whole module.
+        var problems = new List<string>();
+        T Salvage<T>(Func<T> read, T fallback)
+        {
+            try { return read(); }
+            catch (ModuleFormatException e) { problems.Add(e.Problem); return fallback; }
+        }
+        var modinfo = ModuleElfExtractor.ReadModInfo(elf);
         var symtab = elf.FindSection(".symtab");
-        var symbols = symtab is null ? null : elf.OpenSymbols(symtab);
-        var versions = ModuleElfExtractor.ReadVersions(elf);
+        var symbols = symtab is null ? null : Salvage(() => elf.OpenSymbols(symtab), null);
+        var versions = Salvage(() => ModuleElfExtractor.ReadVersions(elf), []);
+        var internalName = Salvage(() => ModuleElfExtractor.ReadInternalName(elf), null);
+        var exports = Salvage(() => ModuleElfExtractor.ReadExports(elf, symbols), []);
+        var required = Salvage(() => ModuleElfExtractor.ReadRequiredSymbols(elf, symbols, versions), []);
         return new ModuleFileInfo
         {
             Path = path,
             Name = ModuleName.FromPath(path),
-            InternalName = ModuleElfExtractor.ReadInternalName(elf),
+            InternalName = internalName,
             FileSize = fileSize,
             Compression = compression,
             Is64Bit = elf.Is64Bit,
             IsBigEndian = elf.IsBigEndian,
             Machine = elf.Machine,
-            ModInfo = ModuleElfExtractor.ReadModInfo(elf),
-            Exports = ModuleElfExtractor.ReadExports(elf, symbols),
-            RequiredSymbols = ModuleElfExtractor.ReadRequiredSymbols(elf, symbols, versions),
+            ModInfo = modinfo,
+            Exports = exports,
+            RequiredSymbols = required,
             Versions = versions,
             Signature = signature,
             SignatureProblem = signatureProblem,
+            SymbolProblem = problems.Count == 0 ? null : string.Join("; ", problems),
         };
     }
 

@@ -1,44 +1,30 @@
 using System.Text;
+using LkmPowerShell.Engine.Files;
 
 namespace LkmPowerShell.Engine.ModuleTree;
 
 /// <summary>
-/// Reads a module-tree file whole, with a size cap, and splits text files into lines with a
+/// Reads a module-tree file whole, through <see cref="SafeFile"/> (never blocking, regular files
+/// only, a size limit per kind, contained in the root), and splits text files into lines with a
 /// length cap. Files are read into memory rather than mapped: a file truncated under a mapping
 /// kills the process (SIGBUS), and these files are small (the largest on Debian is ~1.4 MB).
 /// </summary>
 internal static class BoundedFile
 {
-    /// <summary>Far above any real index (Debian's largest is 1.4 MB), far below a memory problem.</summary>
-    public const int MaxFileBytes = 256 * 1024 * 1024;
-
     /// <summary>modules.dep's longest line on Debian is about 1,000 bytes.</summary>
     public const int MaxLineBytes = 64 * 1024;
 
-    public static byte[] ReadAll(string path, int maxBytes = MaxFileBytes)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete,
-            bufferSize: 1, FileOptions.SequentialScan);
-        var length = stream.Length;
-        if (length > maxBytes)
-            throw new ModuleFormatException(path, -1, $"the file is {length:N0} bytes, more than the {maxBytes:N0} this reader accepts");
-        // The file may change while we read it (depmod renames a new one into place, but a
-        // careless writer may truncate): read what is there, never more than the size seen.
-        var buffer = new byte[length];
-        var read = 0;
-        while (read < buffer.Length)
-        {
-            var n = stream.Read(buffer, read, buffer.Length - read);
-            if (n == 0) break;
-            read += n;
-        }
-        return read == buffer.Length ? buffer : buffer[..read];
-    }
+    /// <param name="path">The file.</param>
+    /// <param name="limit">The kind of file, and so its size limit.</param>
+    /// <param name="within">The root the path came from, when it came from a file under one: the
+    /// path is then resolved inside it, whatever links or ".." it holds.</param>
+    public static byte[] ReadAll(string path, FileLimit limit, SystemRoot? within = null) =>
+        SafeFile.ReadAll(path, limit, within);
 
-    /// <summary>The file's lines (without "\n"), each with its byte offset, UTF-8 decoded.</summary>
-    public static IEnumerable<TextLine> ReadLines(string path)
+    /// <summary>The text file's lines (without "\n"), each with its byte offset, UTF-8 decoded.</summary>
+    public static IEnumerable<TextLine> ReadLines(string path, SystemRoot? within = null)
     {
-        var bytes = ReadAll(path);
+        var bytes = ReadAll(path, FileLimits.TreeTextFile, within);
         return SplitLines(path, bytes);
     }
 

@@ -11,8 +11,14 @@ public sealed record InstalledModule(string Name, string Path, string IndexPath)
 {
     public override string ToString() => Path;
 
-    internal static InstalledModule FromIndexPath(string indexPath, string modulesDirectory) =>
-        new(ModuleName.FromPath(indexPath),
-            indexPath.StartsWith('/') ? indexPath : System.IO.Path.Join(modulesDirectory, indexPath),
-            indexPath);
+    /// <summary>
+    /// Under a root other than the host's, the path is kept inside it as if chrooted: an absolute
+    /// path is the image's own, and ".." stops at the root (symbolic links are contained when the
+    /// file is opened). Nothing a hostile modules.dep says can name a host file.
+    /// </summary>
+    internal static InstalledModule FromIndexPath(string indexPath, string modulesDirectory, SystemRoot? within = null)
+    {
+        var joined = indexPath.StartsWith('/') ? indexPath : System.IO.Path.Join(modulesDirectory, indexPath);
+        return new(ModuleName.FromPath(indexPath), within is null || within.IsHost ? joined : within.Contain(joined), indexPath);
+    }
 }

@@ -33,19 +33,19 @@ public sealed class ModuleDirectory
         KernelVersion = kernelVersion;
         Path = path;
         _depIndex = new(() => OpenIndex(ModulesDepFile.FileName + ".bin"));
-        _depText = new(() => ReadIfPresent(ModulesDepFile.FileName, p => ModulesDepFile.Read(p, Path)));
+        _depText = new(() => ReadIfPresent(ModulesDepFile.FileName, p => ModulesDepFile.Read(p, Path, Root)));
         _depTextByName = new(() => _depText.Value is { } lines ? ByFirstName(lines, l => l.Module.Name) : null);
         _modules = new(ListModules);
         _modulesByName = new(() => ByFirstName(_modules.Value, m => m.Name));
         _aliasIndex = new(() => OpenIndex(ModulesAliasFile.FileName + ".bin"));
-        _aliasText = new(() => ReadIfPresent(ModulesAliasFile.FileName, ModulesAliasFile.Read));
+        _aliasText = new(() => ReadIfPresent(ModulesAliasFile.FileName, p => ModulesAliasFile.Read(p, Root)));
         _symbolIndex = new(() => OpenIndex(ModulesSymbolsFile.FileName + ".bin"));
-        _symbolText = new(() => ReadIfPresent(ModulesSymbolsFile.FileName, ModulesSymbolsFile.Read));
+        _symbolText = new(() => ReadIfPresent(ModulesSymbolsFile.FileName, p => ModulesSymbolsFile.Read(p, Root)));
         _symbolTextBySymbol = new(() => _symbolText.Value?.ToLookup(s => s.Symbol, s => s.Module, StringComparer.Ordinal));
         _builtinIndex = new(() => OpenIndex(ModulesBuiltinFile.FileName + ".bin"));
-        _builtinText = new(() => ReadIfPresent(ModulesBuiltinFile.FileName, ModulesBuiltinFile.Read));
+        _builtinText = new(() => ReadIfPresent(ModulesBuiltinFile.FileName, p => ModulesBuiltinFile.Read(p, Root)));
         _builtinAliasIndex = new(() => OpenIndex("modules.builtin.alias.bin"));
-        _builtinModinfo = new(() => ReadIfPresent(ModulesBuiltinModinfoFile.FileName, ModulesBuiltinModinfoFile.Read));
+        _builtinModinfo = new(() => ReadIfPresent(ModulesBuiltinModinfoFile.FileName, p => ModulesBuiltinModinfoFile.Read(p, Root)));
     }
 
     public SystemRoot Root { get; }
@@ -204,14 +204,14 @@ public sealed class ModuleDirectory
 
     /// <summary>Soft dependencies declared by installed modules (modules.softdep); empty when missing.</summary>
     public IReadOnlyList<ModuleSoftDependency> SoftDependencies() =>
-        ReadIfPresent(ModulesSoftdepFile.FileName, ModulesSoftdepFile.Read) ?? [];
+        ReadIfPresent(ModulesSoftdepFile.FileName, p => ModulesSoftdepFile.Read(p, Root)) ?? [];
 
     /// <summary>Device nodes that load a module on first open (modules.devname); empty when missing.</summary>
     public IReadOnlyList<ModuleDeviceNode> DeviceNodes() =>
-        ReadIfPresent(ModulesDevnameFile.FileName, ModulesDevnameFile.Read) ?? [];
+        ReadIfPresent(ModulesDevnameFile.FileName, p => ModulesDevnameFile.Read(p, Root)) ?? [];
 
     /// <summary>modules.order's paths; empty when missing.</summary>
-    public IReadOnlyList<string> Order() => ReadIfPresent(ModulesOrderFile.FileName, ModulesOrderFile.Read) ?? [];
+    public IReadOnlyList<string> Order() => ReadIfPresent(ModulesOrderFile.FileName, p => ModulesOrderFile.Read(p, Root)) ?? [];
 
     public override string ToString() => Path;
 
@@ -219,7 +219,7 @@ public sealed class ModuleDirectory
     {
         if (_depIndex.Value is { } index)
             return index.Lookup(normalizedName) is { } value
-                ? ModulesDepFile.ParseLine(value, Path, index.Path)
+                ? ModulesDepFile.ParseLine(value, Path, index.Path, within: Root)
                 : null;
         return _depTextByName.Value?.GetValueOrDefault(normalizedName);
     }
@@ -229,7 +229,7 @@ public sealed class ModuleDirectory
         if (_depIndex.Value is { } index)
             return [.. index.Enumerate()
                 .OrderBy(e => e.Priority)
-                .Select(e => ModulesDepFile.ParseLine(e.Value, Path, index.Path).Module)];
+                .Select(e => ModulesDepFile.ParseLine(e.Value, Path, index.Path, within: Root).Module)];
         if (_depText.Value is { } lines) return [.. lines.Select(l => l.Module)];
         return ModuleTreeScanner.Scan(Path);
     }
@@ -240,7 +240,7 @@ public sealed class ModuleDirectory
     /// open as absent. Any other damage is reported.
     /// </summary>
     private IndexFile? OpenIndex(string fileName) =>
-        ReadIfPresent(fileName, p => new FileInfo(p) is { Exists: true, Length: 0 } ? null : IndexFile.Open(p));
+        ReadIfPresent(fileName, p => new FileInfo(p) is { Exists: true, Length: 0 } ? null : IndexFile.Open(p, Root));
 
     private T? ReadIfPresent<T>(string fileName, Func<string, T?> read) where T : class
     {

@@ -13,11 +13,11 @@ public static class ModulesAliasFile
 {
     public const string FileName = "modules.alias";
 
-    public static IReadOnlyList<ModuleAlias> Read(string path) => [.. ReadAliasLines(path)];
+    public static IReadOnlyList<ModuleAlias> Read(string path, SystemRoot? within = null) => [.. ReadAliasLines(path, within)];
 
-    internal static IEnumerable<ModuleAlias> ReadAliasLines(string path)
+    internal static IEnumerable<ModuleAlias> ReadAliasLines(string path, SystemRoot? within = null)
     {
-        foreach (var line in BoundedFile.ReadLines(path))
+        foreach (var line in BoundedFile.ReadLines(path, within))
         {
             var fields = line.Text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
             if (fields.Length == 0 || fields[0].StartsWith('#')) continue;

@@ -13,10 +13,10 @@ public static class ModulesBuiltinFile
 {
     public const string FileName = "modules.builtin";
 
-    public static IReadOnlyList<BuiltinModule> Read(string path)
+    public static IReadOnlyList<BuiltinModule> Read(string path, SystemRoot? within = null)
     {
         var result = new List<BuiltinModule>();
-        foreach (var line in BoundedFile.ReadLines(path))
+        foreach (var line in BoundedFile.ReadLines(path, within))
         {
             var text = line.Text.Trim();
             // depmod takes only lines that start with a letter (a path such as "kernel/...").

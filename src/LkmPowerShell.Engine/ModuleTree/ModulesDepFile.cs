@@ -14,28 +14,29 @@ public static class ModulesDepFile
 
     /// <param name="path">The modules.dep file.</param>
     /// <param name="modulesDirectory">The folder relative paths are resolved against (normally the file's own).</param>
-    public static IReadOnlyList<ModuleDependencyLine> Read(string path, string modulesDirectory)
+    /// <param name="within">The root the tree is under: its paths are kept inside it.</param>
+    public static IReadOnlyList<ModuleDependencyLine> Read(string path, string modulesDirectory, SystemRoot? within = null)
     {
         var lines = new List<ModuleDependencyLine>();
-        foreach (var line in BoundedFile.ReadLines(path))
+        foreach (var line in BoundedFile.ReadLines(path, within))
         {
             if (line.Text.Length == 0 || line.Text[0] == '#') continue;
-            lines.Add(ParseLine(line.Text, modulesDirectory, path, line.Offset));
+            lines.Add(ParseLine(line.Text, modulesDirectory, path, line.Offset, within));
         }
         return lines;
     }
 
     /// <summary>Parses one "path: dep dep ..." line.</summary>
-    public static ModuleDependencyLine ParseLine(string text, string modulesDirectory, string path = FileName, long offset = -1)
+    public static ModuleDependencyLine ParseLine(string text, string modulesDirectory, string path = FileName, long offset = -1, SystemRoot? within = null)
     {
         // kmod splits at the first ':'; module paths never contain one.
         var colon = text.IndexOf(':');
         if (colon <= 0)
             throw new ModuleFormatException(path, offset, $"'{Shorten(text)}' is not a modules.dep line (\"path: dependencies\")");
-        var module = InstalledModule.FromIndexPath(text[..colon].Trim(), modulesDirectory);
+        var module = InstalledModule.FromIndexPath(text[..colon].Trim(), modulesDirectory, within);
         var dependencies = text[(colon + 1)..]
             .Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)
-            .Select(p => InstalledModule.FromIndexPath(p, modulesDirectory))
+            .Select(p => InstalledModule.FromIndexPath(p, modulesDirectory, within))
             .ToArray();
         return new ModuleDependencyLine(module, dependencies);
     }

@@ -14,10 +14,10 @@ public static class ModulesDevnameFile
 {
     public const string FileName = "modules.devname";
 
-    public static IReadOnlyList<ModuleDeviceNode> Read(string path)
+    public static IReadOnlyList<ModuleDeviceNode> Read(string path, SystemRoot? within = null)
     {
         var result = new List<ModuleDeviceNode>();
-        foreach (var line in BoundedFile.ReadLines(path))
+        foreach (var line in BoundedFile.ReadLines(path, within))
         {
             var fields = line.Text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
             if (fields.Length == 0 || fields[0].StartsWith('#')) continue;

@@ -9,6 +9,6 @@ public static class ModulesOrderFile
     public const string FileName = "modules.order";
 
     /// <summary>The paths as written ("kernel/fs/fat/fat.ko"), in file order.</summary>
-    public static IReadOnlyList<string> Read(string path) =>
-        [.. BoundedFile.ReadLines(path).Select(l => l.Text.Trim()).Where(t => t.Length > 0 && t[0] != '#')];
+    public static IReadOnlyList<string> Read(string path, SystemRoot? within = null) =>
+        [.. BoundedFile.ReadLines(path, within).Select(l => l.Text.Trim()).Where(t => t.Length > 0 && t[0] != '#')];
 }

@@ -15,10 +15,10 @@ public static class ModulesSoftdepFile
 {
     public const string FileName = "modules.softdep";
 
-    public static IReadOnlyList<ModuleSoftDependency> Read(string path)
+    public static IReadOnlyList<ModuleSoftDependency> Read(string path, SystemRoot? within = null)
     {
         var result = new List<ModuleSoftDependency>();
-        foreach (var line in BoundedFile.ReadLines(path))
+        foreach (var line in BoundedFile.ReadLines(path, within))
         {
             var fields = line.Text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
             if (fields.Length == 0 || fields[0].StartsWith('#')) continue;

@@ -17,10 +17,10 @@ public static class ModulesSymbolsFile
     /// <summary>The prefix depmod gives symbol keys, so that symbol_request() can go through modprobe.</summary>
     public const string KeyPrefix = "symbol:";
 
-    public static IReadOnlyList<SymbolsFileEntry> Read(string path)
+    public static IReadOnlyList<SymbolsFileEntry> Read(string path, SystemRoot? within = null)
     {
         var symbols = new List<SymbolsFileEntry>();
-        foreach (var alias in ModulesAliasFile.ReadAliasLines(path))
+        foreach (var alias in ModulesAliasFile.ReadAliasLines(path, within))
         {
             if (!alias.Pattern.StartsWith(KeyPrefix, StringComparison.Ordinal))
                 throw new ModuleFormatException(path, -1, $"'{alias.Pattern}' does not start with '{KeyPrefix}'");

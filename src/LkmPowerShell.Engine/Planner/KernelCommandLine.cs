@@ -19,7 +19,8 @@ public static class KernelCommandLine
         ArgumentNullException.ThrowIfNull(root);
         try
         {
-            using var stream = new FileStream(root.Resolve(ProcPath), FileMode.Open, FileAccess.Read);
+            var path = root.Resolve(ProcPath);
+            using var stream = Files.SafeFile.OpenStream(path, Files.FileLimits.KernelFile, root.Within(path));
             var buffer = new byte[MaxLength];
             var n = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
             return System.Text.Encoding.UTF8.GetString(buffer, 0, n);

@@ -56,15 +56,16 @@ public sealed class ModprobeConfig
     public static ModprobeConfig Load(SystemRoot root, ModuleDirectory? tree = null, string? kernelCommandLine = null)
     {
         ArgumentNullException.ThrowIfNull(root);
-        return LoadFrom(DefaultDirectories.Select(root.Resolve), tree, kernelCommandLine ?? KernelCommandLine.Read(root));
+        return LoadFrom(DefaultDirectories.Select(root.Resolve), tree, kernelCommandLine ?? KernelCommandLine.Read(root), root);
     }
 
     /// <summary>
     /// Like <c>modprobe -C PATH...</c>: the given directories or files (real paths) instead of the
     /// default search path, plus modules.softdep of <paramref name="tree"/> and the given kernel
-    /// command line (null: none).
+    /// command line (null: none). Files under <paramref name="root"/> (or the tree's root) are read
+    /// inside it: a link out of an untrusted image is not followed.
     /// </summary>
-    public static ModprobeConfig LoadFrom(IEnumerable<string> paths, ModuleDirectory? tree = null, string? kernelCommandLine = null)
+    public static ModprobeConfig LoadFrom(IEnumerable<string> paths, ModuleDirectory? tree = null, string? kernelCommandLine = null, SystemRoot? root = null)
     {
         ArgumentNullException.ThrowIfNull(paths);
         var builder = new Builder();
@@ -72,7 +73,7 @@ public sealed class ModprobeConfig
         foreach (var file in ModprobeConfigFiles.List(paths, softdep, builder, builder.MaskedFiles))
         {
             builder.Files.Add(file);
-            ModprobeConfigParser.ParseFile(file, builder);
+            ModprobeConfigParser.ParseFile(file, builder, (root ?? tree?.Root)?.Within(file));
         }
         if (kernelCommandLine is not null) KernelCommandLine.Parse(kernelCommandLine, builder);
         return builder.Build();

@@ -11,26 +11,25 @@ namespace LkmPowerShell.Engine.Planner;
 internal static class ModprobeConfigParser
 {
     /// <summary>Real configuration files are a few KiB; anything past this is not one.</summary>
-    public const int MaxFileBytes = 4 * 1024 * 1024;
+    public static readonly int MaxFileBytes = (int)Files.FileLimits.ConfigurationFile.MaxBytes;
 
     /// <summary>A logical line (after joining continuations) longer than this is skipped with a warning.</summary>
     public const int MaxLineLength = 64 * 1024;
 
     private static readonly char[] Blank = [' ', '\t'];
 
-    public static void ParseFile(string path, ModprobeConfig.Builder into)
+    public static void ParseFile(string path, ModprobeConfig.Builder into, SystemRoot? within = null)
     {
         byte[] bytes;
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            if (stream.Length > MaxFileBytes)
-            {
-                into.Warn(new ConfigLocation(path, 0), $"the file is {stream.Length:N0} bytes, more than the {MaxFileBytes:N0} a modprobe.d file may have; it was skipped");
-                return;
-            }
-            bytes = new byte[stream.Length];
-            stream.ReadExactly(bytes);
+            // Never blocks (a FIFO is refused), bounded, and inside the root when it came from one.
+            bytes = Files.SafeFile.ReadAll(path, Files.FileLimits.ConfigurationFile, within);
+        }
+        catch (Files.FileRefusedException e) when (e.Reason == Files.FileRefusal.TooLarge)
+        {
+            into.Warn(new ConfigLocation(path, 0), $"the file is more than the {MaxFileBytes:N0} bytes a modprobe.d file may have; it was skipped");
+            return;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -61,19 +61,31 @@ public sealed class FindKernelSymbolCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
-        switch (ParameterSetName)
+        var names = ModuleNamePatterns.Validate(this, Name);
+        if (names is { Length: 0 })
+            return;
+        Name = names;
+        try
         {
-            case AvailableSet:
-                WriteTreeSymbols();
-                break;
-            case PathSet:
-            case LiteralPathSet:
-                foreach (var file in ModuleFilePaths.Resolve(this, Path, LiteralPath))
-                    WriteFileSymbols(file);
-                break;
-            default:
-                WriteKernelSymbols();
-                break;
+            switch (ParameterSetName)
+            {
+                case AvailableSet:
+                    WriteTreeSymbols();
+                    break;
+                case PathSet:
+                case LiteralPathSet:
+                    foreach (var file in ModuleFilePaths.Resolve(this, Path, LiteralPath))
+                        WriteFileSymbols(file);
+                    break;
+                default:
+                    WriteKernelSymbols();
+                    break;
+            }
+        }
+        catch (Exception e) when (ErrorRecords.ForReadFailure(e, Root,
+            ParameterSetName == KernelSet ? "InvalidSymbolTable" : "InvalidModuleIndex") is { } record)
+        {
+            WriteError(record);
         }
     }
 
@@ -92,10 +104,14 @@ public sealed class FindKernelSymbolCommand : PSCmdlet
             return;
         }
         var filter = Name is null ? null : SymbolNameFilters.Any(Name.Select(n => SymbolNameFilters.Wildcard(n, ignoreCase: false)).ToArray());
+        // Only names given without wildcards need remembering (to report the ones not found), so
+        // memory stays independent of the file's length: a 10M-line kallsyms streams through.
         var found = new HashSet<string>(StringComparer.Ordinal);
+        var literals = LiteralNames();
         foreach (var s in kernel.Kallsyms.Read(filter))
         {
-            found.Add(s.Name);
+            if (literals.Contains(s.Name))
+                found.Add(s.Name);
             WriteObject(new KernelSymbol
             {
                 Name = s.Name,
@@ -115,11 +131,13 @@ public sealed class FindKernelSymbolCommand : PSCmdlet
             return;
         var patterns = Patterns();
         var found = new HashSet<string>(StringComparer.Ordinal);
+        var literals = LiteralNames();
         foreach (var s in directory.ExportedSymbols())
         {
             if (!Matches(patterns, s.Symbol))
                 continue;
-            found.Add(s.Symbol);
+            if (literals.Contains(s.Symbol))
+                found.Add(s.Symbol);
             WriteObject(new KernelSymbol
             {
                 Name = s.Symbol,
@@ -130,6 +148,10 @@ public sealed class FindKernelSymbolCommand : PSCmdlet
         }
         ReportLiteralMisses(found, $"the modules installed for {directory.KernelVersion} (modules.symbols)");
     }
+
+    /// <summary>The -Name values without wildcards: the only names whose absence is an error.</summary>
+    private HashSet<string> LiteralNames() =>
+        new((Name ?? []).Where(n => !WildcardPattern.ContainsWildcardCharacters(n)), StringComparer.Ordinal);
 
     private void ReportLiteralMisses(HashSet<string> found, string where)
     {

@@ -55,23 +55,31 @@ public sealed class GetKernelModuleCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
-        switch (ParameterSetName)
+        try
         {
-            case PathSet:
-            case LiteralPathSet:
-                foreach (var file in ModuleFilePaths.Resolve(this, Path, LiteralPath))
-                    WriteModuleFile(file);
-                break;
-            case AvailableSet:
-                var available = NamesReadingFilesAsPaths();
-                if (available is not { Length: 0 })
-                    ModuleListing.WriteAvailable(this, new SystemRoot(ResolveRoot()), KernelVersion, available);
-                break;
-            default:
-                var loaded = NamesReadingFilesAsPaths();
-                if (loaded is not { Length: 0 })
-                    ModuleListing.WriteLoaded(this, new SystemRoot(ResolveRoot()), loaded, IncludeBuiltin);
-                break;
+            switch (ParameterSetName)
+            {
+                case PathSet:
+                case LiteralPathSet:
+                    foreach (var file in ModuleFilePaths.Resolve(this, Path, LiteralPath))
+                        WriteModuleFile(file);
+                    break;
+                case AvailableSet:
+                    var available = ModuleNamePatterns.Validate(this, NamesReadingFilesAsPaths());
+                    if (available is not { Length: 0 })
+                        ModuleListing.WriteAvailable(this, new SystemRoot(ResolveRoot()), KernelVersion, available);
+                    break;
+                default:
+                    var loaded = ModuleNamePatterns.Validate(this, NamesReadingFilesAsPaths());
+                    if (loaded is not { Length: 0 })
+                        ModuleListing.WriteLoaded(this, new SystemRoot(ResolveRoot()), loaded, IncludeBuiltin);
+                    break;
+            }
+        }
+        catch (Exception e) when (ErrorRecords.ForReadFailure(e, Root, "InvalidModuleIndex") is { } record)
+        {
+            // A corrupt index or an unreadable /proc file under the root: this input fails, the pipeline goes on.
+            WriteError(record);
         }
     }
 
@@ -99,6 +107,9 @@ public sealed class GetKernelModuleCommand : PSCmdlet
     private void WriteModuleFile(string path)
     {
         if (ErrorRecords.TryReadModuleFile(this, path) is { } info)
+        {
+            ErrorRecords.WarnAboutDamage(this, info);
             WriteObject(new KernelModuleFile(info));
+        }
     }
 }

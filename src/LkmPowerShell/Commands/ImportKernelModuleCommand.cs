@@ -104,8 +104,9 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
         {
             parameters = ModprobeSessions.ParseParameters(Parameters);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or FormatException)
         {
+            // The engine's parser says FormatException ('a="x': unclosed quote); the call is unusable either way.
             ThrowTerminatingError(new ErrorRecord(e, "InvalidParameters", ErrorCategory.InvalidArgument, Parameters));
             return;
         }
@@ -171,6 +172,12 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
         catch (ModulePlanException e)
         {
             WriteError(ModuleErrors.For(e, target));
+            return;
+        }
+        catch (Exception e) when (ErrorRecords.ForReadFailure(e, target, "InvalidModuleIndex") is { } record)
+        {
+            // A corrupt index or a refused file: the same id as every other cmdlet gives.
+            WriteError(record);
             return;
         }
         foreach (var w in proposal.Warnings)

@@ -80,6 +80,11 @@ public sealed class RemoveKernelModuleCommand : PSCmdlet
             WriteError(ModuleErrors.For(e, name));
             return;
         }
+        catch (Exception e) when (ErrorRecords.ForReadFailure(e, name, "InvalidModuleIndex") is { } record)
+        {
+            WriteError(record);
+            return;
+        }
         foreach (var w in proposal.Warnings)
             WriteWarning(ModprobeSessions.WarningText(w));
         if (proposal.Plan.IsNoOp)

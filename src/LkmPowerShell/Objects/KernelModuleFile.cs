@@ -49,6 +49,7 @@ public sealed class KernelModuleFile
             Signature = string.Concat(sig.FormatSignature().Where(char.IsAsciiHexDigit));
         }
         SignatureProblem = info.SignatureProblem;
+        SymbolProblem = info.SymbolProblem;
         ExportedSymbolCount = info.Exports.Count;
         RequiredSymbolCount = info.RequiredSymbols.Count;
         var fields = new OrderedDictionary(StringComparer.Ordinal);
@@ -87,6 +88,9 @@ public sealed class KernelModuleFile
 
     /// <summary>Why the signature trailer could not be read, when it could not (the module then counts as unsigned).</summary>
     public string? SignatureProblem { get; }
+
+    /// <summary>Why the symbol table could not be read, when it could not (.modinfo is shown all the same).</summary>
+    public string? SymbolProblem { get; }
     public long FileSize { get; }
 
     /// <summary>The name in the module's struct module: what the kernel calls it once loaded.</summary>

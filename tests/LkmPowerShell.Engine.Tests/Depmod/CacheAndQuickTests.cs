@@ -46,7 +46,8 @@ public class CacheAndQuickTests
         using var tree = Tree();
         tree.RunEngine(o => o with { UseCache = true });
         var expected = Files(tree);
-        var cache = Path.Combine(tree.OutputDirectory, DepmodCache.FileName);
+        var cache = DepmodCache.PathFor(new SystemRoot(tree.Root), tree.OutputRoot, tree.Version)!;
+        Assert.StartsWith(tree.OutputRoot + "/var/cache/lkmpowershell/depmod/", cache); // inside the output tree, not beside the index
         var bytes = File.ReadAllBytes(cache);
         foreach (var damage in new Func<byte[], byte[]>[] { b => b[..(b.Length / 2)], b => { var c = (byte[])b.Clone(); c[c.Length / 3] ^= 0x40; return c; }, _ => [], _ => "garbage"u8.ToArray() })
         {

@@ -1,0 +1,24 @@
+using LkmPowerShell.Fuzz;
+using SharpFuzz;
+
+// Usage: LkmPowerShell.Fuzz <target>            under afl-fuzz (persistent mode, input on stdin)
+//        LkmPowerShell.Fuzz <target> <file>...  replays inputs once each (a crash prints its stack)
+if (args.Length == 0 || !Targets.All.TryGetValue(args[0], out var target))
+{
+    Console.Error.WriteLine($"usage: LkmPowerShell.Fuzz <{string.Join('|', Targets.All.Keys)}> [input files]");
+    return 2;
+}
+if (args.Length > 1)
+{
+    foreach (var file in args.Skip(1))
+        target(File.ReadAllBytes(file));
+    Console.WriteLine($"{args.Length - 1} input(s) replayed without a finding");
+    return 0;
+}
+Fuzzer.Run(stream =>
+{
+    using var copy = new MemoryStream();
+    stream.CopyTo(copy);
+    target(copy.ToArray());
+});
+return 0;

@@ -1,0 +1,53 @@
+using System.Diagnostics;
+
+namespace LkmPowerShell.Engine.Loading;
+
+/// <summary>How a modprobe.d install or remove command ended.</summary>
+/// <param name="ExitCode">The shell's exit code; null when it was stopped.</param>
+/// <param name="TimedOut">It ran past its time and was stopped, with every process it started.</param>
+public sealed record ConfigCommandResult(int? ExitCode, bool TimedOut)
+{
+    public bool Succeeded => ExitCode == 0;
+}
+
+/// <summary>
+/// Runs a modprobe.d install or remove command through /bin/sh -c, as kmod does, but never waits
+/// forever: past <see cref="DefaultTimeout"/> (or the caller's) the command and its children are
+/// killed and the step fails with that reason. kmod waits without limit.
+/// </summary>
+public static class ConfigCommand
+{
+    /// <summary>A minute: far more than any real install command (they load a module or two).</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);
+
+    public static ConfigCommandResult Run(string command, IReadOnlyDictionary<string, string> environment, TimeSpan timeout)
+    {
+        var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(command);
+        foreach (var (k, v) in environment)
+            psi.Environment[k] = v;
+        using var p = Process.Start(psi)!;
+        if (p.WaitForExit(timeout))
+        {
+            p.WaitForExit(); // drains the output handles
+            return new ConfigCommandResult(p.ExitCode, false);
+        }
+        try
+        {
+            p.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // It exited between the wait and the kill.
+        }
+        p.WaitForExit();
+        return new ConfigCommandResult(null, true);
+    }
+
+    /// <summary>The failure in words: which command, and why it stopped.</summary>
+    public static string Describe(string kind, string module, string command, ConfigCommandResult result, TimeSpan timeout) =>
+        result.TimedOut
+            ? $"The {kind} command for {module} ('{command}') did not finish within {timeout.TotalSeconds:0} s and was stopped, with the processes it started. Check the command in modprobe.d (it must not wait for input or for ever), or allow it more time."
+            : $"The {kind} command for {module} ('{command}') exited with {result.ExitCode}.";
+}

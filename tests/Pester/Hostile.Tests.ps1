@@ -1,0 +1,193 @@
+# Issue 10's hostile inputs through the cmdlets: each gets its own ErrorId, non-terminating where
+# the pipeline can go on, within a generous time bound (a hang fails instead of stalling the run),
+# and nothing from outside an untrusted -Root (a canary file beside it) reaches any output.
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:manifest = Join-Path (Get-RepositoryRoot) 'LkmPowerShell.psd1'
+    Import-Module $manifest -Force
+    $script:plain = Get-KernelFixture plain
+    $script:version = '6.1.0-99-amd64'
+
+    # Runs $Script in a fresh runspace with the module loaded; fails when it takes more than
+    # $Seconds (a hang). Returns output, errors, and whatever terminated it.
+    function Invoke-Bounded([string] $Script, [hashtable] $A = @{}, [int] $Seconds = 30) {
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("param(`$A) Import-Module '$manifest'; $Script").AddArgument($A)
+            $async = $ps.BeginInvoke()
+            $done = $async.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds($Seconds))
+            if (-not $done) { $ps.Stop(); throw "did not finish within $Seconds s (a hang): $Script" }
+            $terminating = $null
+            $output = try { $ps.EndInvoke($async) } catch { $terminating = $_.Exception.InnerException ?? $_.Exception; @() }
+            [pscustomobject]@{
+                Output      = @($output)
+                Errors      = @($ps.Streams.Error)
+                Warnings    = @($ps.Streams.Warning | ForEach-Object Message)
+                Terminating = $terminating
+                Text        = (@($output | Out-String) + @($ps.Streams.Error | ForEach-Object { "$_ $($_.ErrorDetails)" }) + @($ps.Streams.Warning | ForEach-Object Message)) -join "`n"
+            }
+        }
+        finally { $ps.Dispose() }
+    }
+
+    function New-HostileRoot {
+        $outside = Join-Path ([IO.Path]::GetTempPath()) ("lkm-hostile-" + [guid]::NewGuid().ToString('N'))
+        $root = Join-Path $outside 'image'
+        $modules = Join-Path $root "lib/modules/$version"
+        New-Item -ItemType Directory -Force (Join-Path $modules 'kernel'), (Join-Path $root 'etc/modprobe.d'), (Join-Path $root 'proc') | Out-Null
+        $canary = Join-Path $outside 'shadow'
+        Set-Content $canary "root:`$y`$CANARY-$([guid]::NewGuid().ToString('N')):19000:0:99999:7:::"
+        [pscustomobject]@{ Outside = $outside; Root = $root; Modules = $modules; Canary = $canary }
+    }
+}
+
+Describe 'Special files are refused at once' {
+    BeforeEach { $script:h = New-HostileRoot }
+    AfterEach { Remove-Item -Recurse -Force $h.Outside }
+
+    It 'Get-KernelModule -Path on a FIFO: NotARegularFile' {
+        mkfifo (Join-Path $h.Outside 'f.ko')
+        $r = Invoke-Bounded 'Get-KernelModule -Path $A.Path' @{ Path = (Join-Path $h.Outside 'f.ko') }
+        $r.Errors.FullyQualifiedErrorId | Should -Be 'NotARegularFile,LkmPowerShell.Commands.GetKernelModuleCommand'
+        $r.Errors[0].CategoryInfo.Category | Should -Be 'InvalidType'
+        $r.Terminating | Should -BeNullOrEmpty
+    }
+
+    It 'a FIFO named in modules.dep gives the same id under -ListAvailable, and the other modules still come' {
+        Copy-Item (Join-Path $plain.ModulesDirectory 'kernel/fs/fat/fat.ko') (Join-Path $h.Modules 'kernel/fat.ko')
+        mkfifo (Join-Path $h.Modules 'kernel/f.ko')
+        Set-Content (Join-Path $h.Modules 'modules.dep') "kernel/f.ko:`nkernel/fat.ko:"
+        $r = Invoke-Bounded 'Get-KernelModule -ListAvailable -Root $A.Root -KernelVersion $A.V' @{ Root = $h.Root; V = $version }
+        $r.Errors.FullyQualifiedErrorId | Should -Be 'NotARegularFile,LkmPowerShell.Commands.GetKernelModuleCommand'
+        $r.Output.Name | Should -Be 'fat'
+    }
+
+    It 'a FIFO kallsyms under -Root: NotARegularFile' {
+        mkfifo (Join-Path $h.Root 'proc/kallsyms')
+        $r = Invoke-Bounded 'Find-KernelSymbol -Root $A.Root' @{ Root = $h.Root }
+        $r.Errors.FullyQualifiedErrorId | Should -Be 'NotARegularFile,LkmPowerShell.Commands.FindKernelSymbolCommand'
+    }
+
+    It 'a FIFO in modprobe.d, /proc/cmdline and osrelease: Import -WhatIf plans on, with a warning' {
+        Copy-Item (Join-Path $plain.ModulesDirectory 'kernel/drivers/net/dummy.ko') (Join-Path $h.Modules 'kernel/dummy.ko')
+        Set-Content (Join-Path $h.Modules 'modules.dep') 'kernel/dummy.ko:'
+        mkfifo (Join-Path $h.Root 'etc/modprobe.d/x.conf') (Join-Path $h.Root 'proc/cmdline')
+        New-Item -ItemType Directory -Force (Join-Path $h.Root 'proc/sys/kernel') | Out-Null
+        mkfifo (Join-Path $h.Root 'proc/sys/kernel/osrelease')
+        $r = Invoke-Bounded 'Import-KernelModule dummy -Root $A.Root -KernelVersion $A.V -WhatIf 3>&1' @{ Root = $h.Root; V = $version }
+        $r.Terminating | Should -BeNullOrEmpty
+        ($r.Text -match 'x\.conf.*FIFO') | Should -BeTrue -Because $r.Text
+    }
+
+    It 'a FIFO modules.softdep: Import -WhatIf warns and plans on, does not hang' {
+        Copy-Item (Join-Path $plain.ModulesDirectory 'kernel/drivers/net/dummy.ko') (Join-Path $h.Modules 'kernel/dummy.ko')
+        Set-Content (Join-Path $h.Modules 'modules.dep') 'kernel/dummy.ko:'
+        mkfifo (Join-Path $h.Modules 'modules.softdep')
+        $r = Invoke-Bounded 'Import-KernelModule dummy -Root $A.Root -KernelVersion $A.V -WhatIf 3>&1' @{ Root = $h.Root; V = $version }
+        # modprobe reads modules.softdep as configuration: a file it cannot read is a warning, as in kmod.
+        $r.Text | Should -Match 'modules\.softdep: is a FIFO' 
+        $r.Errors | Should -BeNullOrEmpty
+        $r.Terminating | Should -BeNullOrEmpty
+    }
+
+    It 'Update-ModuleDependency with modules.builtin and modules.order as FIFOs and /dev/zero: warnings, index written' {
+        Copy-Item (Join-Path $plain.ModulesDirectory 'kernel/fs/fat/fat.ko') (Join-Path $h.Modules 'kernel/fat.ko')
+        mkfifo (Join-Path $h.Modules 'modules.builtin')
+        New-Item -ItemType SymbolicLink (Join-Path $h.Modules 'modules.order') -Target /dev/zero | Out-Null
+        $out = Join-Path $h.Outside 'out'
+        $r = Invoke-Bounded 'Update-ModuleDependency -Root $A.Root -KernelVersion $A.V -OutputPath $A.Out' @{ Root = $h.Root; V = $version; Out = $out }
+        $r.Errors | Should -BeNullOrEmpty
+        ($r.Warnings -match 'modules\.builtin') | Should -Not -BeNullOrEmpty
+        Get-Content (Join-Path $out "lib/modules/$version/modules.dep") | Should -Contain 'kernel/fat.ko:'
+    }
+}
+
+Describe 'Nothing outside -Root is opened or echoed' {
+    BeforeEach { $script:h = New-HostileRoot }
+    AfterEach { Remove-Item -Recurse -Force $h.Outside }
+
+    It 'absolute, ".." and linked paths in modules.dep, and a linked modprobe.d file and kallsyms' {
+        $depth = '../' * 12
+        $relCanary = [IO.Path]::GetRelativePath('/', $h.Canary)
+        Set-Content (Join-Path $h.Modules 'modules.dep') "$($h.Canary):`n$depth$($relCanary):`nkernel/link.ko:"
+        New-Item -ItemType SymbolicLink (Join-Path $h.Modules 'kernel/link.ko') -Target $h.Canary | Out-Null
+        New-Item -ItemType SymbolicLink (Join-Path $h.Root 'etc/modprobe.d/s.conf') -Target $h.Canary | Out-Null
+        New-Item -ItemType SymbolicLink (Join-Path $h.Root 'proc/kallsyms') -Target $h.Canary | Out-Null
+        $list = Invoke-Bounded 'Get-KernelModule -ListAvailable -Root $A.Root -KernelVersion $A.V' @{ Root = $h.Root; V = $version }
+        @($list.Errors).Count | Should -Be 3
+        $list.Errors.FullyQualifiedErrorId | Sort-Object -Unique | Should -Be 'ModuleFileNotFound,LkmPowerShell.Commands.GetKernelModuleCommand'
+        $plan = Invoke-Bounded 'Import-KernelModule link -Root $A.Root -KernelVersion $A.V -WhatIf 3>&1' @{ Root = $h.Root; V = $version }
+        $syms = Invoke-Bounded 'Find-KernelSymbol -Root $A.Root' @{ Root = $h.Root }
+        foreach ($r in $list, $plan, $syms) { $r.Text | Should -Not -Match 'CANARY-' }
+    }
+}
+
+Describe 'Bad arguments and corrupt files: the project''s ErrorId, never a raw exception' {
+    BeforeEach { $script:h = New-HostileRoot }
+    AfterEach { Remove-Item -Recurse -Force $h.Outside }
+
+    It 'NUL in -LiteralPath: ModuleFileNotFound' {
+        $r = Invoke-Bounded 'Get-KernelModule -LiteralPath "/tmp/a`0b.ko"'
+        $r.Errors.FullyQualifiedErrorId | Should -Be 'ModuleFileNotFound,LkmPowerShell.Commands.GetKernelModuleCommand'
+        $r.Terminating | Should -BeNullOrEmpty
+    }
+
+    It 'NUL in -KernelVersion: InvalidKernelVersion' {
+        $r = Invoke-Bounded 'Get-KernelModule -ListAvailable -Root $A.Root -KernelVersion "a`0b"' @{ Root = $h.Root }
+        $r.Errors.FullyQualifiedErrorId | Should -Be 'InvalidKernelVersion,LkmPowerShell.Commands.GetKernelModuleCommand'
+    }
+
+    It "-Parameters 'a=""x': InvalidParameters" {
+        $r = Invoke-Bounded 'Import-KernelModule dummy -Parameters ''a="x'' -Root $A.Root -KernelVersion $A.V -WhatIf' @{ Root = $plain.Root; V = $plain.Version }
+        # Statement-terminating (the call is unusable), so it reaches the error stream, not a raw FormatException.
+        $r.Errors.FullyQualifiedErrorId | Should -Be 'InvalidParameters,LkmPowerShell.Commands.ImportKernelModuleCommand'
+        $r.Errors[0].Exception | Should -BeOfType [FormatException]
+    }
+
+    It "-Name '[' gives InvalidNamePattern on every path: <Command>" -ForEach @(
+        @{ Command = 'Get-KernelModule -Name "["' ; Id = 'GetKernelModuleCommand' }
+        @{ Command = 'Get-KernelModule -ListAvailable -Name "[" -Root $A.Root -KernelVersion $A.V' ; Id = 'GetKernelModuleCommand' }
+        @{ Command = 'Find-KernelSymbol -Name "["' ; Id = 'FindKernelSymbolCommand' }
+        @{ Command = 'Find-KernelSymbol -ListAvailable -Name "[" -Root $A.Root -KernelVersion $A.V' ; Id = 'FindKernelSymbolCommand' }
+    ) {
+        $r = Invoke-Bounded $Command @{ Root = $plain.Root; V = $plain.Version }
+        $r.Errors.FullyQualifiedErrorId | Should -Be "InvalidNamePattern,LkmPowerShell.Commands.$Id"
+        $r.Output | Should -BeNullOrEmpty
+    }
+
+    It 'a corrupt modules.dep.bin: InvalidModuleIndex, non-terminating' {
+        Set-Content (Join-Path $h.Modules 'modules.dep.bin') ('garbage' * 10)
+        $r = Invoke-Bounded '"$($A.Root)", "$($A.Root)" | ForEach-Object { Get-KernelModule -ListAvailable -Root $_ -KernelVersion $A.V }; "went on"' @{ Root = $h.Root; V = $version }
+        @($r.Errors).Count | Should -Be 2
+        $r.Errors.FullyQualifiedErrorId | Sort-Object -Unique | Should -Be 'InvalidModuleIndex,LkmPowerShell.Commands.GetKernelModuleCommand'
+        $r.Output | Should -Contain 'went on'
+    }
+
+    It 'a corrupt modules.dep.bin gives the same id to Import-KernelModule -WhatIf' {
+        Set-Content (Join-Path $h.Modules 'modules.dep.bin') ('garbage' * 10)
+        $r = Invoke-Bounded 'Import-KernelModule dummy -Root $A.Root -KernelVersion $A.V -WhatIf' @{ Root = $h.Root; V = $version }
+        $r.Errors.FullyQualifiedErrorId | Should -Be 'InvalidModuleIndex,LkmPowerShell.Commands.ImportKernelModuleCommand'
+    }
+
+    It 'a corrupt modules.symbols.bin: InvalidModuleIndex' {
+        Set-Content (Join-Path $h.Modules 'modules.symbols.bin') ('garbage' * 10)
+        Set-Content (Join-Path $h.Modules 'modules.dep') ''
+        $r = Invoke-Bounded 'Find-KernelSymbol -ListAvailable -Name fat_time -Root $A.Root -KernelVersion $A.V' @{ Root = $h.Root; V = $version }
+        $r.Errors.FullyQualifiedErrorId | Should -Be 'InvalidModuleIndex,LkmPowerShell.Commands.FindKernelSymbolCommand'
+    }
+
+    It 'a corrupt kallsyms: InvalidSymbolTable' {
+        Set-Content (Join-Path $h.Root 'proc/kallsyms') "not a kallsyms line`n"
+        $r = Invoke-Bounded 'Find-KernelSymbol -Root $A.Root' @{ Root = $h.Root }
+        $r.Errors.FullyQualifiedErrorId | Should -Be 'InvalidSymbolTable,LkmPowerShell.Commands.FindKernelSymbolCommand'
+        $r.Terminating | Should -BeNullOrEmpty
+    }
+
+    It 'an xz bomb: InvalidModuleFile naming the limit' {
+        $bomb = Join-Path $h.Outside 'bomb.ko.xz'
+        & bash -c "head -c 300M /dev/zero | xz -0 -T1 > '$bomb'"
+        $r = Invoke-Bounded 'Get-KernelModule -Path $A.Path' @{ Path = $bomb } -Seconds 120
+        $r.Errors.FullyQualifiedErrorId | Should -Be 'InvalidModuleFile,LkmPowerShell.Commands.GetKernelModuleCommand'
+        "$($r.Errors[0])" | Should -Match 'more than the limit of 268,435,456 bytes'
+    }
+}
