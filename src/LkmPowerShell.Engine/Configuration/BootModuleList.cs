@@ -43,7 +43,6 @@ public static class BootModuleList
     public const string DebianModulesFile = "/etc/modules";
 
     /// <summary>Files larger than this are not module lists; they are skipped with a warning.</summary>
-    public const int MaxFileBytes = 1024 * 1024;
 
     /// <summary>
     /// The entries under <paramref name="root"/>, each resolved against <paramref name="tree"/>
@@ -111,13 +110,8 @@ public static class BootModuleList
         string text;
         try
         {
-            var info = new FileInfo(path);
-            if (info.Length > MaxFileBytes)
-            {
-                warnings?.Add($"{display}: {info.Length:N0} bytes is not a module list; skipped");
-                return [];
-            }
-            text = Encoding.UTF8.GetString(BoundedFile.ReadAll(path, MaxFileBytes));
+            // The one bounded, non-blocking reader: a FIFO or an oversized file is refused, not read.
+            text = Encoding.UTF8.GetString(BoundedFile.ReadAll(path, Files.FileLimits.ConfigurationFile));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -57,7 +57,8 @@ public sealed class ModuleLoader(IKernel kernel)
     private (int Errno, InsertMethod Method) InsertCore(string path, InsertOptions options)
     {
         var flags = (options.IgnoreModversions ? ModuleSyscallFlags.IgnoreModversions : 0) | (options.IgnoreVermagic ? ModuleSyscallFlags.IgnoreVermagic : 0);
-        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        // The one bounded, non-blocking reader: a FIFO or a device named as a module is refused, not waited on.
+        using var handle = Files.SafeFile.Open(path, Files.FileLimits.ModuleFile, null, out _);
         Span<byte> head = stackalloc byte[ModuleDecompressor.MagicLength];
         var read = RandomAccess.Read(handle, head, 0);
         var compression = ModuleDecompressor.Detect(head[..read]);
@@ -77,7 +78,7 @@ public sealed class ModuleLoader(IKernel kernel)
 
         // init_module: the image in memory, decompressed here; kmod's forcing on this path is a
         // patched copy (no SHF_ALLOC on __versions, a blank vermagic), since there are no flags.
-        var bytes = File.ReadAllBytes(path);
+        var bytes = Files.SafeFile.ReadAll(path, Files.FileLimits.ModuleFile);
         var image = compression == ModuleCompression.None ? bytes : ModuleDecompressor.Decompress(bytes, compression, path, ModuleFileReader.MaxModuleBytes);
         if (options.IgnoreModversions || options.IgnoreVermagic)
             ModuleImagePatcher.StripForForce(image, path, options.IgnoreModversions, options.IgnoreVermagic);
