@@ -28,6 +28,18 @@ public sealed class SystemRoot
     }
 
     /// <summary>
+    /// A folder to list (modprobe.d, depmod.d, modules-load.d), mapped under the root with its
+    /// symbolic links resolved inside the root, as if chrooted: a planted
+    /// <c>ROOT/etc/modprobe.d -> /etc/modprobe.d</c> lists ROOT's own /etc/modprobe.d (or nothing),
+    /// never the host's. Files found there are still opened through <see cref="Files.SafeFile"/>.
+    /// </summary>
+    public string ResolveFolder(string systemPath)
+    {
+        var mapped = Resolve(systemPath);
+        return IsHost ? mapped : Files.SafeFile.ResolveInsideRoot(Path, Files.SafeFile.InnerPath(this, mapped), mapped);
+    }
+
+    /// <summary>
     /// A path from a file under this root, kept lexically inside it: an absolute path is taken as
     /// the image's own, "." and ".." are resolved with ".." stopping at the root. Symbolic links
     /// are not resolved here; opening through <see cref="Files.SafeFile"/> contains them.

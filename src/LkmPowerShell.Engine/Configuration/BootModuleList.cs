@@ -59,7 +59,7 @@ public static class BootModuleList
         var byName = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var dir in Directories)
         {
-            var real = root.Resolve(dir);
+            var real = root.ResolveFolder(dir);
             if (!System.IO.Directory.Exists(real)) continue;
             foreach (var file in System.IO.Directory.EnumerateFiles(real, "*.conf").Take(10_000))
                 byName.TryAdd(Path.GetFileName(file), file);

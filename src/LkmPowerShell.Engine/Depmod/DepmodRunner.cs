@@ -87,7 +87,7 @@ public static class DepmodRunner
         else if (options.SystemMapPath is not null)
             kernel = KernelSymbols.ReadSystemMap(options.SystemMapPath, Warn);
 
-        var configPaths = options.ConfigPaths ?? DepmodOptions.DefaultConfigDirectories.Select(root.Resolve).ToList();
+        var configPaths = options.ConfigPaths ?? DepmodOptions.DefaultConfigDirectories.Select(root.ResolveFolder).ToList();
         var config = DepmodConfiguration.Load(configPaths, options.KernelVersion, Warn, root);
 
         options.Progress?.Report(new DepmodProgress(DepmodStage.Scanning, 0, 0, modulesDirectory));

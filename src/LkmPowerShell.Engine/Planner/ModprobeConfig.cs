@@ -56,7 +56,7 @@ public sealed class ModprobeConfig
     public static ModprobeConfig Load(SystemRoot root, ModuleDirectory? tree = null, string? kernelCommandLine = null)
     {
         ArgumentNullException.ThrowIfNull(root);
-        return LoadFrom(DefaultDirectories.Select(root.Resolve), tree, kernelCommandLine ?? KernelCommandLine.Read(root), root);
+        return LoadFrom(DefaultDirectories.Select(root.ResolveFolder), tree, kernelCommandLine ?? KernelCommandLine.Read(root), root);
     }
 
     /// <summary>
