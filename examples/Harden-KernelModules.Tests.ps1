@@ -54,7 +54,7 @@ Describe 'Harden-KernelModules.ps1 on a scratch image, kmod judging' {
         $script:plain = Get-KernelFixture plain
         $script:image = Join-Path $TestDrive 'image'
         New-Item -ItemType Directory (Join-Path $image 'etc/modprobe.d'), (Join-Path $image 'lib/modules') | Out-Null
-        New-Item -ItemType SymbolicLink -Path (Join-Path $image "lib/modules/$($plain.Version)") -Target $plain.ModulesDirectory | Out-Null
+        Copy-FixtureTree $plain.ModulesDirectory (Join-Path $image "lib/modules/$($plain.Version)")
         # A site file that already blacklists one module: the report must name it, the script must keep it.
         Set-Content (Join-Path $image 'etc/modprobe.d/site.conf') 'blacklist hfs'
     }

@@ -7,12 +7,13 @@ BeforeAll {
     Import-Module (Join-Path (Get-RepositoryRoot) 'LkmPowerShell.psd1') -Force
     $script:plain = Get-KernelFixture plain
 
-    # A root with Debian's 6.1 tree (a link, never written) and the host's /proc/cmdline, because
-    # kmod reads the host's command line whatever -d says.
+    # A root with Debian's 6.1 tree (hard links, never written: a symbolic link out of the root
+    # would be contained, as it must be for an untrusted image) and the host's /proc/cmdline,
+    # because kmod reads the host's command line whatever -d says.
     function New-ScratchRoot([string] $Name) {
         $root = Join-Path $TestDrive $Name
         New-Item -ItemType Directory (Join-Path $root 'etc/modprobe.d'), (Join-Path $root 'lib/modules'), (Join-Path $root 'proc') | Out-Null
-        New-Item -ItemType SymbolicLink -Path (Join-Path $root "lib/modules/$($plain.Version)") -Target $plain.ModulesDirectory | Out-Null
+        Copy-FixtureTree $plain.ModulesDirectory (Join-Path $root "lib/modules/$($plain.Version)")
         if (Test-Path /proc/cmdline) { Copy-Item /proc/cmdline (Join-Path $root 'proc/cmdline') } else { Set-Content (Join-Path $root 'proc/cmdline') '' }
         $root
     }

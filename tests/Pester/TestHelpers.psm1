@@ -16,4 +16,14 @@ function Get-KernelFixture {
     [pscustomobject]@{ Flavour = $Flavour; Version = $version; Root = $root; ModulesDirectory = Join-Path $root "lib/modules/$version" }
 }
 
-Export-ModuleMember -Function Get-RepositoryRoot, Get-KernelFixture
+function Copy-FixtureTree {
+    # A fixture tree inside a scratch root, as hard links (instant, no space; the tests replace
+    # files by rename, never write them in place), or as a copy across file systems. A symbolic
+    # link would not do: reading under -Root keeps every path inside the root.
+    param([string] $Source, [string] $Destination)
+    New-Item -ItemType Directory -Force (Split-Path $Destination) | Out-Null
+    & cp -al $Source $Destination 2>$null
+    if ($LASTEXITCODE -ne 0) { & cp -a $Source $Destination; if ($LASTEXITCODE -ne 0) { throw "cannot copy $Source to $Destination" } }
+}
+
+Export-ModuleMember -Function Get-RepositoryRoot, Get-KernelFixture, Copy-FixtureTree
