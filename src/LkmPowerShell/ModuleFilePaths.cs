@@ -5,14 +5,12 @@ namespace LkmPowerShell;
 /// <summary>-Path (wildcards) and -LiteralPath resolution shared by the cmdlets that read module files.</summary>
 internal static class ModuleFilePaths
 {
-    private static readonly string[] ModuleFileEndings = [".ko", ".ko.xz", ".ko.gz", ".ko.zst"];
-
     /// <summary>
     /// Whether a string given as a module name is plainly a file: module names never contain '/'
     /// nor end in a module file's extension, so reading it as a path is what the user meant.
     /// </summary>
     public static bool LooksLikeFile(string name) =>
-        name.Contains('/') || ModuleFileEndings.Any(e => name.EndsWith(e, StringComparison.Ordinal));
+        name.Contains('/') || Engine.ModuleTree.ModuleFileNames.IsModuleFile(name);
 
     public static IEnumerable<string> Resolve(PSCmdlet cmdlet, string[]? paths, string[]? literalPaths)
     {

@@ -92,13 +92,14 @@ public sealed class GetKernelModuleCommand : PSCmdlet
     {
         if (Name is null)
             return null;
-        var files = Name.Where(ModuleFilePaths.LooksLikeFile).ToArray();
+        var byKind = Name.ToLookup(ModuleFilePaths.LooksLikeFile);
+        var files = byKind[true].ToArray();
         foreach (var file in ModuleFilePaths.Resolve(this, files, null))
         {
             WriteVerbose($"'{file}' names a file, not a module: reading it as -Path would.");
             WriteModuleFile(file);
         }
-        var names = Name.Where(n => !ModuleFilePaths.LooksLikeFile(n)).ToArray();
+        var names = byKind[false].ToArray();
         return files.Length > 0 && names.Length == 0 ? [] : names;
     }
 
