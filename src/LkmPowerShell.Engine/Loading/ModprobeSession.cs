@@ -99,6 +99,18 @@ public sealed class ModprobeSession
     public LoadProposal PlanLoad(string nameOrAlias, IReadOnlyList<ModuleParameter> parameters, LoadPlanOptions? options = null) =>
         Propose(new LoadPlanner(Resolver, Snapshot(), options).PlanLoad(nameOrAlias, parameters), parameters);
 
+    /// <summary>
+    /// The modules of a plan that modprobe.d disables the CIS way (an install command that loads
+    /// nothing), each with the line that does it: running such a plan would only run that command
+    /// and fail, so the caller refuses it or re-plans without install commands.
+    /// </summary>
+    public IReadOnlyList<Configuration.ModuleLoadBlock> DisabledModules(LoadPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        return [.. plan.Steps.Where(s => s.Action == LoadAction.RunInstallCommand)
+            .Select(s => Configuration.ModuleLoadBlock.Of(Config, s.Module)).Where(b => b.Disabled)];
+    }
+
     /// <summary>Plans insmod PATH: that file only, with only these parameters.</summary>
     public LoadProposal PlanInsert(string path, IReadOnlyList<ModuleParameter> parameters, LoadPlanOptions? options = null) =>
         Propose(new LoadPlanner(Resolver, Snapshot(), options).PlanInsert(path, parameters), parameters);

@@ -185,8 +185,7 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
         var loadPlan = proposal.Plan;
 
         // A module disabled the CIS way would only run /bin/false: say so, naming the file and line.
-        var disabled = loadPlan.Steps.Where(st => st.Action == LoadAction.RunInstallCommand)
-            .Select(st => ModuleLoadBlock.Of(session.Config, st.Module)).Where(b => b.Disabled).ToList();
+        var disabled = session.DisabledModules(loadPlan);
         if (disabled.Count > 0)
         {
             var which = string.Join("; ", disabled.Select(b => $"{b.Module} by {b.DisabledBy}"));
