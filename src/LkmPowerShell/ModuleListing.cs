@@ -45,46 +45,78 @@ internal static class ModuleListing
         // Whether each module is disabled or blacklisted, and by which file and line: read once.
         var config = Engine.Planner.ModprobeConfig.Load(root, directory);
 
-        // Reading is the cost (decompression above all): two files at a time, written in order.
-        var progress = new ProgressRecord(1, "Get-KernelModule", $"Reading the modules of {directory.KernelVersion}");
-        var done = 0;
-        var results = selected.AsParallel().AsOrdered().WithDegreeOfParallelism(Math.Max(2, Environment.ProcessorCount))
-            .Select(m => ReadOne(m.Path, root));
-        foreach (var (file, error, path) in results)
+        // The files are not read here: each object reads its file when a property that needs it is
+        // first asked for (decompression is the cost of a listing, and most listings are filtered
+        // by name or piped on). What reading would refuse before it starts (a missing file, a FIFO,
+        // one outside the root, too large, empty) is checked now, so it is still an error here.
+        var checks = OrderedParallel.Map(selected, m => (Module: m, Error: Probe(m.Path, root)), ReadingThreads);
+        foreach (var (module, error) in checks)
         {
-            if (file is not null)
+            if (error is not null)
             {
-                if (file.SymbolProblem is { } damage)
-                    cmdlet.WriteWarning($"{file.Path}: {damage}; its .modinfo is shown, its symbols are not.");
-                cmdlet.WriteObject(file.WithLoadBlock(Engine.Configuration.ModuleLoadBlock.Of(config, file.Name)));
+                cmdlet.WriteError(ErrorRecords.ForModuleFile(error, module.Path));
+                continue;
             }
-            else
-                cmdlet.WriteError(ErrorRecords.ForModuleFile(error!, path));
-            if (selected.Count > 100 && ++done % 100 == 0)
-            {
-                progress.PercentComplete = done * 100 / selected.Count;
-                cmdlet.WriteProgress(progress);
-            }
-        }
-        if (selected.Count > 100)
-        {
-            progress.RecordType = ProgressRecordType.Completed;
-            cmdlet.WriteProgress(progress);
+            var path = module.Path;
+            var file = KernelModuleFile.Deferred(module.Name, ModuleFileReader.PathShown(path, root), () => ModuleFileReader.Read(path, root));
+            cmdlet.WriteObject(file.WithLoadBlock(Engine.Configuration.ModuleLoadBlock.Of(config, module.Name)));
         }
         foreach (var name in patterns.UnmatchedLiterals())
             cmdlet.WriteError(new ErrorRecord(new ItemNotFoundException($"No module named '{name}' is installed for kernel {directory.KernelVersion} under {root} ({directory.Path})."),
                 "ModuleNotInstalled", ErrorCategory.ObjectNotFound, name));
     }
 
-    private static (KernelModuleFile? File, Exception? Error, string Path) ReadOne(string path, SystemRoot root)
+    /// <summary>Module files are read (and decompressed) on this many threads.</summary>
+    private static int ReadingThreads => Math.Max(2, Environment.ProcessorCount);
+
+    private static Exception? Probe(string path, SystemRoot root)
     {
         try
         {
-            return (new KernelModuleFile(ModuleFileReader.Read(path, root)), null, path);
+            ModuleFileReader.Probe(path, root);
+            return null;
         }
         catch (Exception e) when (ErrorRecords.IsModuleFileFailure(e))
         {
-            return (null, e, path);
+            return e;
+        }
+    }
+
+    /// <summary>
+    /// -Path and -LiteralPath (and names that are plainly files): every file read now, on several
+    /// threads, and written in the order given, each error in its place among the objects.
+    /// </summary>
+    public static void WriteFiles(PSCmdlet cmdlet, string[]? paths, string[]? literalPaths)
+    {
+        var items = new List<(string? Path, ErrorRecord? Error)>();
+        foreach (var path in ModuleFilePaths.Resolve(cmdlet, paths, literalPaths, error => items.Add((null, error))))
+            items.Add((path, null));
+        var reads = OrderedParallel.Map(items, item => item.Path is null ? default : ReadOne(item.Path), items.Count > 1 ? ReadingThreads : 1);
+        var i = 0;
+        foreach (var (info, failure) in reads)
+        {
+            var (path, error) = items[i++];
+            if (error is not null)
+                cmdlet.WriteError(error);
+            else if (info is null)
+                cmdlet.WriteError(ErrorRecords.ForModuleFile(failure!, path!));
+            else
+            {
+                ErrorRecords.WarnAboutDamage(cmdlet, info);
+                cmdlet.WriteObject(new KernelModuleFile(info));
+            }
+        }
+    }
+
+    private static (ModuleFileInfo? Info, Exception? Failure) ReadOne(string path)
+    {
+        try
+        {
+            return (ModuleFileReader.Read(path), null);
+        }
+        catch (Exception e) when (ErrorRecords.IsModuleFileFailure(e))
+        {
+            return (null, e);
         }
     }
 }

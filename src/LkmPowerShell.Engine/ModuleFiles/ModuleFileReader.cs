@@ -1,6 +1,7 @@
 using System.Buffers;
 using LkmPowerShell.Engine.Elf;
 using LkmPowerShell.Engine.Files;
+using Microsoft.Win32.SafeHandles;
 
 namespace LkmPowerShell.Engine.ModuleFiles;
 
@@ -26,22 +27,83 @@ public static class ModuleFileReader
     public static ModuleFileInfo Read(string path, SystemRoot? within = null)
     {
         SafeFile.RejectNul(path);
-        // A path from inside a root keeps its ".." for the contained open to resolve.
-        var fullPath = within is null || within.IsHost ? System.IO.Path.GetFullPath(path) : path;
+        var fullPath = PathShown(path, within);
         using var handle = SafeFile.Open(fullPath, FileLimits.ModuleFile, within, out var length);
         if (length == 0)
             throw new ModuleFormatException(fullPath, 0, "the file is empty");
 
+        Span<byte> magic = stackalloc byte[ModuleDecompressor.MagicLength];
+        var compression = ModuleDecompressor.Detect(magic[..ReadFully(handle, magic[..(int)Math.Min(length, magic.Length)], 0)]);
+        if (compression == ModuleCompression.None)
+            return ReadPlain(handle, length, fullPath);
+
+        // Compressed: the whole file, then the whole image, each in a pooled buffer.
         var buffer = ArrayPool<byte>.Shared.Rent((int)length);
+        byte[]? image = null;
         try
         {
-            var read = ReadFully(handle, buffer.AsSpan(0, (int)length));
-            return Parse(buffer.AsMemory(0, read), fullPath, length);
+            var read = ReadFully(handle, buffer.AsSpan(0, (int)length), 0);
+            // Room for the 8:1 the xz decoder tries first, so it does not allocate its own.
+            image = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max(read * 8L, 1L << 20) + 1, FileLimits.DecompressedModule.MaxBytes + 1));
+            var output = image;
+            var size = ModuleDecompressor.Decompress(buffer.AsSpan(0, read), compression, fullPath, ref output, FileLimits.DecompressedModule.MaxBytes);
+            var bytes = output.AsMemory(0, size);
+            return Parse(ElfImage.Parse(bytes, fullPath), ReadSignature(bytes.Span, size, fullPath), fullPath, length, compression);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            if (image is not null)
+                ArrayPool<byte>.Shared.Return(image);
         }
+    }
+
+    /// <summary>
+    /// An uncompressed module: only what is used is read (the headers, the sections the facts come
+    /// from, the signature block at the end), as kmod's mmap only touches those pages; most of a
+    /// module is code and data that modinfo never looks at.
+    /// </summary>
+    private static ModuleFileInfo ReadPlain(SafeFileHandle handle, long length, string path)
+    {
+        using var source = new PooledFileSource(handle, length, path);
+        var tail = source.Get(length - Math.Min(length, TailGuess), (int)Math.Min(length, TailGuess)).Span;
+        (ModuleSignature?, string?) signature;
+        try
+        {
+            var needed = ModuleSignature.SignatureBlockLength(tail, length, path);
+            if (needed > tail.Length)
+                tail = source.Get(length - needed, (int)needed).Span;
+            signature = (ModuleSignature.TryRead(tail, length, path), null);
+        }
+        catch (ModuleFormatException e)
+        {
+            signature = (null, e.Problem);
+        }
+        return Parse(ElfImage.Parse(source, path), signature, path, length, ModuleCompression.None);
+    }
+
+    /// <summary>Enough of a file's end for the signature of every real module (Debian's are about 700 bytes).</summary>
+    private const int TailGuess = 4096;
+
+    /// <summary>
+    /// The path a <see cref="ModuleFileInfo"/> read from <paramref name="path"/> will carry: made
+    /// absolute on the host; a path from inside a root keeps its ".." for the contained open to resolve.
+    /// </summary>
+    public static string PathShown(string path, SystemRoot? within = null) =>
+        within is null || within.IsHost ? System.IO.Path.GetFullPath(path) : path;
+
+    /// <summary>
+    /// Checks, without reading it, what <see cref="Read"/> checks before it reads: the file is
+    /// there (inside the root), a regular file, within the size limit, not empty. Throws what
+    /// Read would throw for each, so a listing that reads files later reports these at once.
+    /// </summary>
+    public static void Probe(string path, SystemRoot? within = null)
+    {
+        SafeFile.RejectNul(path);
+        var fullPath = PathShown(path, within);
+        using var handle = SafeFile.Open(fullPath, FileLimits.ModuleFile, within, out var length);
+        if (length == 0)
+            throw new ModuleFormatException(fullPath, 0, "the file is empty");
     }
 
     /// <summary>Parses a module already in memory (the file's bytes, compressed or not).</summary>
@@ -51,20 +113,27 @@ public static class ModuleFileReader
         var image = compression == ModuleCompression.None
             ? fileBytes
             : ModuleDecompressor.Decompress(fileBytes.Span, compression, path, FileLimits.DecompressedModule.MaxBytes);
+        return Parse(ElfImage.Parse(image, path), ReadSignature(image.Span, image.Length, path), path, fileSize, compression);
+    }
 
-        // A damaged signature does not make the module unreadable: kmod shows such a module as
-        // unsigned; we do too, and say what is wrong with the signature.
-        ModuleSignature? signature = null;
-        string? signatureProblem = null;
+    /// <summary>
+    /// A damaged signature does not make the module unreadable: kmod shows such a module as
+    /// unsigned; we do too, and say what is wrong with the signature.
+    /// </summary>
+    private static (ModuleSignature? Signature, string? Problem) ReadSignature(ReadOnlySpan<byte> image, long length, string path)
+    {
         try
         {
-            signature = ModuleSignature.TryRead(image.Span, path);
+            return (ModuleSignature.TryRead(image, length, path), null);
         }
         catch (ModuleFormatException e)
         {
-            signatureProblem = e.Problem;
+            return (null, e.Problem);
         }
-        var elf = ElfImage.Parse(image, path);
+    }
+
+    private static ModuleFileInfo Parse(ElfImage elf, (ModuleSignature? Signature, string? Problem) signature, string path, long fileSize, ModuleCompression compression)
+    {
         ModuleElfExtractor.RequireModule(elf);
 
         // .modinfo is what a person inspecting a damaged or hostile module needs to see: as kmod's
@@ -97,18 +166,46 @@ public static class ModuleFileReader
             Exports = exports,
             RequiredSymbols = required,
             Versions = versions,
-            Signature = signature,
-            SignatureProblem = signatureProblem,
+            Signature = signature.Signature,
+            SignatureProblem = signature.Problem,
             SymbolProblem = problems.Count == 0 ? null : string.Join("; ", problems),
         };
     }
 
-    private static int ReadFully(Microsoft.Win32.SafeHandles.SafeFileHandle handle, Span<byte> into)
+    /// <summary>
+    /// pread of the parts a reader asks for, each into a buffer from the shared pool, all returned
+    /// when the file is done: what the parse keeps is strings and copies, never these buffers.
+    /// </summary>
+    private sealed class PooledFileSource(SafeFileHandle handle, long length, string path) : ElfSource, IDisposable
+    {
+        private readonly List<byte[]> _rented = [];
+
+        public override long Length => length;
+
+        public override ReadOnlyMemory<byte> Get(long offset, int count)
+        {
+            var buffer = ArrayPool<byte>.Shared.Rent(count);
+            _rented.Add(buffer);
+            var read = ReadFully(handle, buffer.AsSpan(0, count), offset);
+            if (read < count)
+                throw new ModuleFormatException(path, offset, "the file shrank while it was read");
+            return buffer.AsMemory(0, count);
+        }
+
+        public void Dispose()
+        {
+            foreach (var b in _rented)
+                ArrayPool<byte>.Shared.Return(b);
+            _rented.Clear();
+        }
+    }
+
+    private static int ReadFully(SafeFileHandle handle, Span<byte> into, long offset)
     {
         var total = 0;
         while (total < into.Length)
         {
-            var n = RandomAccess.Read(handle, into[total..], total);
+            var n = RandomAccess.Read(handle, into[total..], offset + total);
             if (n == 0)
                 break; // the file shrank while we read it: parse what is there; the parser reports truncation
             total += n;

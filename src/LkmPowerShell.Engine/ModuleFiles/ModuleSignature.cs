@@ -88,7 +88,7 @@ public sealed class ModuleSignature
     /// the file without the signature block. Checks the block's sizes but not the PKCS#7 inside.
     /// </summary>
     public static long GetPayloadLength(ReadOnlySpan<byte> fileBytes, string path) =>
-        HasTrailer(fileBytes) ? ReadInfo(fileBytes, path).PayloadLength : fileBytes.Length;
+        HasTrailer(fileBytes) ? ReadInfo(fileBytes, fileBytes.Length, path).PayloadLength : fileBytes.Length;
 
     /// <summary>
     /// The signature of a whole (decompressed) module file; null when it has no trailer.
@@ -96,22 +96,43 @@ public sealed class ModuleSignature
     /// malformed PKCS#7) is a <see cref="ModuleFormatException"/>; kmod 30 would silently show no
     /// signature, but a damaged signature on a module is worth saying.
     /// </summary>
-    public static ModuleSignature? TryRead(ReadOnlySpan<byte> fileBytes, string path)
+    public static ModuleSignature? TryRead(ReadOnlySpan<byte> fileBytes, string path) => TryRead(fileBytes, fileBytes.Length, path);
+
+    /// <summary>
+    /// How many bytes at the end of a file of <paramref name="fileLength"/> bytes hold its
+    /// signature block and trailer (0 when it has no trailer), judged from <paramref name="tail"/>,
+    /// the file's last bytes (at least 40 of them, or the whole file). A reader that does not hold
+    /// the whole file reads that many from the end and gives them to the other TryRead.
+    /// </summary>
+    public static long SignatureBlockLength(ReadOnlySpan<byte> tail, long fileLength, string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (!HasTrailer(fileBytes))
+        return tail.EndsWith(Magic) ? fileLength - ReadInfo(tail, fileLength, path).PayloadLength : 0;
+    }
+
+    /// <summary>
+    /// The same from the file's last bytes only: <paramref name="tail"/> ends where the file of
+    /// <paramref name="fileLength"/> bytes ends and holds at least <see cref="SignatureBlockLength"/> bytes.
+    /// </summary>
+    public static ModuleSignature? TryRead(ReadOnlySpan<byte> tail, long fileLength, string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!tail.EndsWith(Magic))
             return null;
-        var info = ReadInfo(fileBytes, path);
-        var sigStart = (int)(info.InfoOffset - info.SigLength);
-        var sig = fileBytes.Slice(sigStart, (int)info.SigLength);
+        var info = ReadInfo(tail, fileLength, path);
+        var tailStart = fileLength - tail.Length;
+        if (info.PayloadLength < tailStart)
+            throw new ArgumentException("the tail given does not hold the whole signature block", nameof(tail));
+        var sigStart = (int)(info.InfoOffset - info.SigLength - tailStart);
+        var sig = tail.Slice(sigStart, (int)info.SigLength);
         if (info.IdType != IdTypePkcs7)
         {
             // PGP and X509 (kernels before 4.3): the signer name and key id are stored raw.
             var keyIdStart = sigStart - info.KeyIdLength;
             var signerStart = keyIdStart - info.SignerLength;
             return new ModuleSignature(IdTypes[info.IdType],
-                Encoding.UTF8.GetString(fileBytes.Slice(signerStart, info.SignerLength)),
-                fileBytes.Slice(keyIdStart, info.KeyIdLength).ToArray(),
+                Encoding.UTF8.GetString(tail.Slice(signerStart, info.SignerLength)),
+                tail.Slice(keyIdStart, info.KeyIdLength).ToArray(),
                 HashAlgorithms[info.Hash], sig.ToArray(), info.PayloadLength);
         }
         try
@@ -124,18 +145,19 @@ public sealed class ModuleSignature
             // ArgumentException and OverflowException: System.Formats.Asn1 is documented to throw
             // AsnContentException for bad content, but hostile input must never escape as anything
             // but this file's format error.
-            throw new ModuleFormatException(path, sigStart, $"the module signature is not a valid PKCS#7 message: {e.Message.TrimEnd('.')}", e);
+            throw new ModuleFormatException(path, sigStart + tailStart, $"the module signature is not a valid PKCS#7 message: {e.Message.TrimEnd('.')}", e);
         }
     }
 
     private readonly record struct Info(int IdType, int Hash, int SignerLength, int KeyIdLength, long SigLength, long InfoOffset, long PayloadLength);
 
-    private static Info ReadInfo(ReadOnlySpan<byte> fileBytes, string path)
+    /// <summary>The struct module_signature before the trailer, from the file's last bytes (offsets are the file's).</summary>
+    private static Info ReadInfo(ReadOnlySpan<byte> tail, long fileLength, string path)
     {
-        long infoOffset = fileBytes.Length - Magic.Length - InfoLength;
+        long infoOffset = fileLength - Magic.Length - InfoLength;
         if (infoOffset < 0)
             throw new ModuleFormatException(path, 0, "the file ends with the module signature trailer but is too short to hold a signature");
-        var s = fileBytes.Slice((int)infoOffset, InfoLength);
+        var s = tail.Slice((int)(infoOffset - (fileLength - tail.Length)), InfoLength);
         int algo = s[0], hash = s[1], idType = s[2], signerLen = s[3], keyIdLen = s[4];
         long sigLen = BinaryPrimitives.ReadUInt32BigEndian(s[8..]);
         if (algo >= AlgorithmCount || hash >= HashAlgorithms.Length || idType >= IdTypes.Length)

@@ -61,8 +61,7 @@ public sealed class GetKernelModuleCommand : PSCmdlet
             {
                 case PathSet:
                 case LiteralPathSet:
-                    foreach (var file in ModuleFilePaths.Resolve(this, Path, LiteralPath))
-                        WriteModuleFile(file);
+                    ModuleListing.WriteFiles(this, Path, LiteralPath);
                     break;
                 case AvailableSet:
                     var available = ModuleNamePatterns.Validate(this, NamesReadingFilesAsPaths());
@@ -94,23 +93,13 @@ public sealed class GetKernelModuleCommand : PSCmdlet
             return null;
         var byKind = Name.ToLookup(ModuleFilePaths.LooksLikeFile);
         var files = byKind[true].ToArray();
-        foreach (var file in ModuleFilePaths.Resolve(this, files, null))
-        {
+        foreach (var file in files)
             WriteVerbose($"'{file}' names a file, not a module: reading it as -Path would.");
-            WriteModuleFile(file);
-        }
+        if (files.Length > 0)
+            ModuleListing.WriteFiles(this, files, null);
         var names = byKind[false].ToArray();
         return files.Length > 0 && names.Length == 0 ? [] : names;
     }
 
     private string ResolveRoot() => SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root);
-
-    private void WriteModuleFile(string path)
-    {
-        if (ErrorRecords.TryReadModuleFile(this, path) is { } info)
-        {
-            ErrorRecords.WarnAboutDamage(this, info);
-            WriteObject(new KernelModuleFile(info));
-        }
-    }
 }

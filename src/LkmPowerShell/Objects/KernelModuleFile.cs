@@ -8,99 +8,80 @@ namespace LkmPowerShell;
 /// A module file, as modinfo describes it: flat properties of simple types, so the object stays
 /// useful after remoting turns it into a property bag.
 /// </summary>
+/// <remarks>
+/// Name and Path are known from the index; everything else comes from the file. A listing makes
+/// the object before the file is read (<see cref="Deferred"/>): the file is read the first time
+/// any of those properties is asked for, once, and then every property shows what an object made
+/// from an eager read shows. A file that cannot be read then makes each such property throw the
+/// reader's exception (which PowerShell reports as "Exception getting ...").
+/// </remarks>
 public sealed class KernelModuleFile
 {
     internal KernelModuleFile(ModuleFileInfo info)
     {
         Name = info.Name;
         Path = info.Path;
-        var vermagic = Text(info.GetValue("vermagic"));
-        VersionMagic = vermagic;
-        KernelVersion = Text(info.KernelVersion);
-        // A module may carry a field twice (soundwire-intel has two descriptions): keep them all.
-        Description = Joined(info.GetValues("description"));
-        Author = Texts(info.GetValues("author"));
-        License = Joined(info.GetValues("license"));
-        Version = Text(info.GetValue("version"));
-        SourceVersion = Text(info.GetValue("srcversion"));
-        Aliases = Texts(info.GetValues("alias"));
-        var depends = Text(info.GetValue("depends"));
-        // Module names in the kernel's form (snd_pcm, not snd-pcm), as Name and UsedBy have them,
-        // so Where-Object Depends -contains 'snd_pcm' finds what it should; Fields keeps modinfo's text.
-        Depends = new ValueList(string.IsNullOrEmpty(depends) ? [] : depends.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ModuleName.Normalize));
-        SoftDependencies = new ValueList(info.GetValues("softdep").Select(v => NormalizeSoftdep(Text(v)!)));
-        WeakDependencies = Texts(info.GetValues("weakdep"));
-        Firmware = Texts(info.GetValues("firmware"));
-        ImportNamespaces = Texts(info.GetValues("import_ns"));
-        Parameters = new ObjectList<KernelModuleParameterInfo>(info.Parameters.Select(p => new KernelModuleParameterInfo(p.Name, Text(p.Type), Text(p.Description))));
-        InTree = Text(info.GetValue("intree")) == "Y";
-        Retpoline = Text(info.GetValue("retpoline")) == "Y";
-        Compression = info.Compression.ToString();
-        FileSize = info.FileSize;
-        InternalName = info.InternalName;
-        if (info.Signature is { } sig)
-        {
-            SignatureId = sig.SignatureId;
-            Signer = sig.Signer;
-            KeyId = sig.KeyId.Length > 0 ? sig.FormatKeyId() : null;
-            HashAlgorithm = sig.HashAlgorithm;
-            // Plain hex: modinfo's colon-separated lines wrapped with tabs are for a terminal;
-            // ToModinfoText() and Fields keep that form.
-            Signature = string.Concat(sig.FormatSignature().Where(char.IsAsciiHexDigit));
-        }
-        SignatureProblem = info.SignatureProblem;
-        SymbolProblem = info.SymbolProblem;
-        ExportedSymbolCount = info.Exports.Count;
-        RequiredSymbolCount = info.RequiredSymbols.Count;
-        var fields = new OrderedDictionary(StringComparer.Ordinal);
-        foreach (var key in info.ModinfoFields().Select(e => e.Key).Distinct())
-            fields[key] = Texts(ModinfoText.Field(info, key));
-        Fields = fields;
-        _info = info;
+        _info = new Lazy<ModuleFileInfo>(info);
+        _shown = new Lazy<Shown>(() => new Shown(_info.Value), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
-    private readonly ModuleFileInfo _info;
+    private KernelModuleFile(string name, string path, Func<ModuleFileInfo> read)
+    {
+        Name = name;
+        Path = path;
+        _info = new Lazy<ModuleFileInfo>(read, LazyThreadSafetyMode.ExecutionAndPublication);
+        _shown = new Lazy<Shown>(() => new Shown(_info.Value), LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    /// <summary>An object whose file is read when a property that needs it is first asked for.</summary>
+    internal static KernelModuleFile Deferred(string name, string path, Func<ModuleFileInfo> read) => new(name, path, read);
+
+    private readonly Lazy<ModuleFileInfo> _info;
+    private readonly Lazy<Shown> _shown;
+
+    /// <summary>Whether the file has been read (for tests and diagnostics; reading it is what the other properties do).</summary>
+    internal bool IsRead => _info.IsValueCreated;
 
     public string Name { get; }
     public string Path { get; }
-    public string? KernelVersion { get; }
-    public string? Description { get; }
-    public ValueList Author { get; }
-    public string? License { get; }
-    public string? Version { get; }
-    public string? SourceVersion { get; }
-    public ValueList Aliases { get; }
-    public ValueList Depends { get; }
-    public ValueList SoftDependencies { get; }
-    public ValueList WeakDependencies { get; }
-    public ValueList Firmware { get; }
-    public ValueList ImportNamespaces { get; }
-    public ObjectList<KernelModuleParameterInfo> Parameters { get; }
-    public string? VersionMagic { get; }
-    public bool InTree { get; }
-    public bool Retpoline { get; }
-    public string? SignatureId { get; }
-    public string? Signer { get; }
-    public string? KeyId { get; }
-    public string? HashAlgorithm { get; }
-    public string? Signature { get; }
-    public string Compression { get; }
+    public string? KernelVersion => _shown.Value.KernelVersion;
+    public string? Description => _shown.Value.Description;
+    public ValueList Author => _shown.Value.Author;
+    public string? License => _shown.Value.License;
+    public string? Version => _shown.Value.Version;
+    public string? SourceVersion => _shown.Value.SourceVersion;
+    public ValueList Aliases => _shown.Value.Aliases;
+    public ValueList Depends => _shown.Value.Depends;
+    public ValueList SoftDependencies => _shown.Value.SoftDependencies;
+    public ValueList WeakDependencies => _shown.Value.WeakDependencies;
+    public ValueList Firmware => _shown.Value.Firmware;
+    public ValueList ImportNamespaces => _shown.Value.ImportNamespaces;
+    public ObjectList<KernelModuleParameterInfo> Parameters => _shown.Value.Parameters;
+    public string? VersionMagic => _shown.Value.VersionMagic;
+    public bool InTree => _shown.Value.InTree;
+    public bool Retpoline => _shown.Value.Retpoline;
+    public string? SignatureId => _shown.Value.SignatureId;
+    public string? Signer => _shown.Value.Signer;
+    public string? KeyId => _shown.Value.KeyId;
+    public string? HashAlgorithm => _shown.Value.HashAlgorithm;
+    public string? Signature => _shown.Value.Signature;
+    public string Compression => _shown.Value.Compression;
 
     /// <summary>Why the signature trailer could not be read, when it could not (the module then counts as unsigned).</summary>
-    public string? SignatureProblem { get; }
+    public string? SignatureProblem => _info.Value.SignatureProblem;
 
     /// <summary>Why the symbol table could not be read, when it could not (.modinfo is shown all the same).</summary>
-    public string? SymbolProblem { get; }
-    public long FileSize { get; }
+    public string? SymbolProblem => _info.Value.SymbolProblem;
+    public long FileSize => _info.Value.FileSize;
 
     /// <summary>The name in the module's struct module: what the kernel calls it once loaded.</summary>
-    public string? InternalName { get; }
+    public string? InternalName => _info.Value.InternalName;
 
-    public int ExportedSymbolCount { get; }
-    public int RequiredSymbolCount { get; }
+    public int ExportedSymbolCount => _info.Value.Exports.Count;
+    public int RequiredSymbolCount => _info.Value.RequiredSymbols.Count;
 
     /// <summary>Every modinfo field, in modinfo's order, each with all its values (what "modinfo -F key" prints).</summary>
-    public OrderedDictionary Fields { get; }
+    public OrderedDictionary Fields => _shown.Value.Fields;
 
     /// <summary>
     /// -ListAvailable only: whether modprobe.d stops modprobe from loading it (the first install
@@ -124,12 +105,99 @@ public sealed class KernelModuleFile
     }
 
     /// <summary>The values "modinfo -F field" prints for this file.</summary>
-    public string[] GetField(string field) => [.. Texts(ModinfoText.Field(_info, field))];
+    public string[] GetField(string field) => [.. Texts(ModinfoText.Field(_info.Value, field))];
 
     /// <summary>The whole modinfo text for this file, byte for byte as kmod's modinfo prints it.</summary>
-    public string ToModinfoText() => Text(ModinfoText.Format(_info))!;
+    public string ToModinfoText() => Text(ModinfoText.Format(_info.Value))!;
 
-    internal ModuleFileInfo Info => _info;
+    internal ModuleFileInfo Info => _info.Value;
+
+    /// <summary>What the properties show, made from the file's facts once, when first asked for.</summary>
+    private sealed class Shown
+    {
+        public Shown(ModuleFileInfo info)
+        {
+            VersionMagic = Text(info.GetValue("vermagic"));
+            KernelVersion = Text(info.KernelVersion);
+            // A module may carry a field twice (soundwire-intel has two descriptions): keep them all.
+            Description = Joined(info.GetValues("description"));
+            Author = Texts(info.GetValues("author"));
+            License = Joined(info.GetValues("license"));
+            Version = Text(info.GetValue("version"));
+            SourceVersion = Text(info.GetValue("srcversion"));
+            Aliases = Texts(info.GetValues("alias"));
+            var depends = Text(info.GetValue("depends"));
+            // Module names in the kernel's form (snd_pcm, not snd-pcm), as Name and UsedBy have them,
+            // so Where-Object Depends -contains 'snd_pcm' finds what it should; Fields keeps modinfo's text.
+            Depends = new ValueList(string.IsNullOrEmpty(depends) ? [] : depends.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ModuleName.Normalize));
+            SoftDependencies = new ValueList(info.GetValues("softdep").Select(v => NormalizeSoftdep(Text(v)!)));
+            WeakDependencies = Texts(info.GetValues("weakdep"));
+            Firmware = Texts(info.GetValues("firmware"));
+            ImportNamespaces = Texts(info.GetValues("import_ns"));
+            var parameters = info.Parameters;
+            Parameters = new ObjectList<KernelModuleParameterInfo>(parameters.Select(p => new KernelModuleParameterInfo(p.Name, Text(p.Type), Text(p.Description))));
+            InTree = Text(info.GetValue("intree")) == "Y";
+            Retpoline = Text(info.GetValue("retpoline")) == "Y";
+            Compression = info.Compression.ToString();
+            if (info.Signature is { } sig)
+            {
+                SignatureId = sig.SignatureId;
+                Signer = sig.Signer;
+                KeyId = sig.KeyId.Length > 0 ? sig.FormatKeyId() : null;
+                HashAlgorithm = sig.HashAlgorithm;
+                // Plain hex: modinfo's colon-separated lines wrapped with tabs are for a terminal;
+                // ToModinfoText() and Fields keep that form.
+                Signature = Convert.ToHexString(sig.Signature);
+            }
+            // modinfo's fields, each key once with all its values, from one pass over them
+            // (the signature is formatted once, not once a key).
+            // The special keys as ModinfoText.Field answers them: filename is the path, parm is merged.
+            var keys = new List<string>();
+            var values = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+            foreach (var e in info.ModinfoFields())
+            {
+                if (!values.TryGetValue(e.Key, out var list))
+                {
+                    keys.Add(e.Key);
+                    values[e.Key] = list = [];
+                }
+                list.Add(e.Value);
+            }
+            var fields = new OrderedDictionary(StringComparer.Ordinal);
+            foreach (var key in keys)
+                fields[key] = key switch
+                {
+                    "filename" => Texts([info.Path]),
+                    "parm" => Texts(parameters.Select(p => p.ToString())),
+                    _ => Texts(values[key]),
+                };
+            Fields = fields;
+        }
+
+        public string? KernelVersion { get; }
+        public string? Description { get; }
+        public ValueList Author { get; }
+        public string? License { get; }
+        public string? Version { get; }
+        public string? SourceVersion { get; }
+        public ValueList Aliases { get; }
+        public ValueList Depends { get; }
+        public ValueList SoftDependencies { get; }
+        public ValueList WeakDependencies { get; }
+        public ValueList Firmware { get; }
+        public ValueList ImportNamespaces { get; }
+        public ObjectList<KernelModuleParameterInfo> Parameters { get; }
+        public string? VersionMagic { get; }
+        public bool InTree { get; }
+        public bool Retpoline { get; }
+        public string? SignatureId { get; }
+        public string? Signer { get; }
+        public string? KeyId { get; }
+        public string? HashAlgorithm { get; }
+        public string? Signature { get; }
+        public string Compression { get; }
+        public OrderedDictionary Fields { get; }
+    }
 
     /// <summary>
     /// The engine keeps module strings as Latin-1 (one char a byte, so output stays byte-exact);
