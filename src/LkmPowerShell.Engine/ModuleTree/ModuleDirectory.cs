@@ -229,7 +229,7 @@ public sealed class ModuleDirectory
         if (_depIndex.Value is { } index)
             return [.. index.Enumerate()
                 .OrderBy(e => e.Priority)
-                .Select(e => ModulesDepFile.ParseLine(e.Value, Path, index.Path, within: Root).Module)];
+                .Select(e => ModulesDepFile.ParseModule(e.Value, Path, index.Path, within: Root))];
         if (_depText.Value is { } lines) return [.. lines.Select(l => l.Module)];
         return ModuleTreeScanner.Scan(Path);
     }

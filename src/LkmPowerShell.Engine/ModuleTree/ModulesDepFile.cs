@@ -41,5 +41,14 @@ public static class ModulesDepFile
         return new ModuleDependencyLine(module, dependencies);
     }
 
+    /// <summary>Only the module of one "path: dependencies ..." line: what a listing needs, without making the dependencies.</summary>
+    public static InstalledModule ParseModule(string text, string modulesDirectory, string path = FileName, long offset = -1, SystemRoot? within = null)
+    {
+        var colon = text.IndexOf(':');
+        if (colon <= 0)
+            throw new ModuleFormatException(path, offset, $"'{Shorten(text)}' is not a modules.dep line (\"path: dependencies\")");
+        return InstalledModule.FromIndexPath(text[..colon].Trim(), modulesDirectory, within);
+    }
+
     private static string Shorten(string text) => text.Length <= 80 ? text : text[..77] + "...";
 }

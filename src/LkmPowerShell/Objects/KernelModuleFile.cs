@@ -12,8 +12,9 @@ namespace LkmPowerShell;
 /// Name and Path are known from the index; everything else comes from the file. A listing makes
 /// the object before the file is read (<see cref="Deferred"/>): the file is read the first time
 /// any of those properties is asked for, once, and then every property shows what an object made
-/// from an eager read shows. A file that cannot be read then makes each such property throw the
-/// reader's exception (which PowerShell reports as "Exception getting ...").
+/// from an eager read shows. PowerShell turns an exception in a property getter into a silent
+/// $null, so a file that turns out unreadable then is not thrown about: its properties are empty
+/// and <see cref="ReadProblem"/> says why (the methods, whose exceptions PowerShell does show, throw).
 /// </remarks>
 public sealed class KernelModuleFile
 {
@@ -30,7 +31,17 @@ public sealed class KernelModuleFile
         Name = name;
         Path = path;
         _info = new Lazy<ModuleFileInfo>(read, LazyThreadSafetyMode.ExecutionAndPublication);
-        _shown = new Lazy<Shown>(() => new Shown(_info.Value), LazyThreadSafetyMode.ExecutionAndPublication);
+        _shown = new Lazy<Shown>(() =>
+        {
+            try
+            {
+                return new Shown(_info.Value);
+            }
+            catch (Exception e) when (ErrorRecords.IsModuleFileFailure(e))
+            {
+                return Shown.Unreadable(e.Message);
+            }
+        }, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>An object whose file is read when a property that needs it is first asked for.</summary>
@@ -65,20 +76,27 @@ public sealed class KernelModuleFile
     public string? KeyId => _shown.Value.KeyId;
     public string? HashAlgorithm => _shown.Value.HashAlgorithm;
     public string? Signature => _shown.Value.Signature;
-    public string Compression => _shown.Value.Compression;
+    public string? Compression => _shown.Value.Compression;
 
     /// <summary>Why the signature trailer could not be read, when it could not (the module then counts as unsigned).</summary>
-    public string? SignatureProblem => _info.Value.SignatureProblem;
+    public string? SignatureProblem => _shown.Value.SignatureProblem;
 
     /// <summary>Why the symbol table could not be read, when it could not (.modinfo is shown all the same).</summary>
-    public string? SymbolProblem => _info.Value.SymbolProblem;
-    public long FileSize => _info.Value.FileSize;
+    public string? SymbolProblem => _shown.Value.SymbolProblem;
+    public long FileSize => _shown.Value.FileSize;
 
     /// <summary>The name in the module's struct module: what the kernel calls it once loaded.</summary>
-    public string? InternalName => _info.Value.InternalName;
+    public string? InternalName => _shown.Value.InternalName;
 
-    public int ExportedSymbolCount => _info.Value.Exports.Count;
-    public int RequiredSymbolCount => _info.Value.RequiredSymbols.Count;
+    public int ExportedSymbolCount => _shown.Value.ExportedSymbolCount;
+    public int RequiredSymbolCount => _shown.Value.RequiredSymbolCount;
+
+    /// <summary>
+    /// -ListAvailable only: why the file could not be read when a property first needed it (it was
+    /// damaged or removed after the listing checked it); the other file properties are then empty.
+    /// Null when it was read, and always with -Path, which reports such a file as an error instead.
+    /// </summary>
+    public string? ReadProblem => _shown.Value.ReadProblem;
 
     /// <summary>Every modinfo field, in modinfo's order, each with all its values (what "modinfo -F key" prints).</summary>
     public OrderedDictionary Fields => _shown.Value.Fields;
@@ -115,8 +133,28 @@ public sealed class KernelModuleFile
     /// <summary>What the properties show, made from the file's facts once, when first asked for.</summary>
     private sealed class Shown
     {
+        private static readonly ValueList NoValues = new([]);
+
+        /// <summary>A file that could not be read: nothing but the reason.</summary>
+        private Shown(string problem)
+        {
+            ReadProblem = problem;
+            Author = Aliases = Depends = SoftDependencies = WeakDependencies = Firmware = ImportNamespaces = NoValues;
+            Parameters = new ObjectList<KernelModuleParameterInfo>([]);
+            Compression = null;
+            Fields = new OrderedDictionary(StringComparer.Ordinal);
+        }
+
+        public static Shown Unreadable(string problem) => new(problem);
+
         public Shown(ModuleFileInfo info)
         {
+            SignatureProblem = info.SignatureProblem;
+            SymbolProblem = info.SymbolProblem;
+            FileSize = info.FileSize;
+            InternalName = info.InternalName;
+            ExportedSymbolCount = info.Exports.Count;
+            RequiredSymbolCount = info.RequiredSymbols.Count;
             VersionMagic = Text(info.GetValue("vermagic"));
             KernelVersion = Text(info.KernelVersion);
             // A module may carry a field twice (soundwire-intel has two descriptions): keep them all.
@@ -195,8 +233,15 @@ public sealed class KernelModuleFile
         public string? KeyId { get; }
         public string? HashAlgorithm { get; }
         public string? Signature { get; }
-        public string Compression { get; }
+        public string? Compression { get; }
         public OrderedDictionary Fields { get; }
+        public string? SignatureProblem { get; }
+        public string? SymbolProblem { get; }
+        public long FileSize { get; }
+        public string? InternalName { get; }
+        public int ExportedSymbolCount { get; }
+        public int RequiredSymbolCount { get; }
+        public string? ReadProblem { get; }
     }
 
     /// <summary>
