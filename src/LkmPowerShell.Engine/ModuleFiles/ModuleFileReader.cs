@@ -66,7 +66,7 @@ public static class ModuleFileReader
     private static ModuleFileInfo ReadPlain(SafeFileHandle handle, long length, string path)
     {
         using var source = new PooledFileSource(handle, length, path);
-        var tail = source.Get(length - Math.Min(length, TailGuess), (int)Math.Min(length, TailGuess)).Span;
+        var tail = source.ReadTail((int)Math.Min(length, TailGuess)).Span;
         (ModuleSignature?, string?) signature;
         try
         {
@@ -82,8 +82,11 @@ public static class ModuleFileReader
         return Parse(ElfImage.Parse(source, path), signature, path, length, ModuleCompression.None);
     }
 
-    /// <summary>Enough of a file's end for the signature of every real module (Debian's are about 700 bytes).</summary>
-    private const int TailGuess = 4096;
+    /// <summary>
+    /// How much of a file's end is read at once: the signature of every real module (Debian's are
+    /// about 700 bytes) and, for most, the section headers and symbol tables before it.
+    /// </summary>
+    private const int TailGuess = 32 * 1024;
 
     /// <summary>
     /// The path a <see cref="ModuleFileInfo"/> read from <paramref name="path"/> will carry: made
@@ -179,11 +182,27 @@ public static class ModuleFileReader
     private sealed class PooledFileSource(SafeFileHandle handle, long length, string path) : ElfSource, IDisposable
     {
         private readonly List<byte[]> _rented = [];
+        private ReadOnlyMemory<byte> _tail;
+        private long _tailStart = long.MaxValue;
 
         public override long Length => length;
 
+        /// <summary>
+        /// Reads the file's last <paramref name="count"/> bytes and serves later requests inside
+        /// them from memory: a module's section headers, .shstrtab, .symtab and .strtab sit at its
+        /// end, before the signature, so one read there saves several.
+        /// </summary>
+        public ReadOnlyMemory<byte> ReadTail(int count)
+        {
+            _tail = Get(length - count, count);
+            _tailStart = length - count;
+            return _tail;
+        }
+
         public override ReadOnlyMemory<byte> Get(long offset, int count)
         {
+            if (offset >= _tailStart && offset + count <= length)
+                return _tail.Slice((int)(offset - _tailStart), count);
             var buffer = ArrayPool<byte>.Shared.Rent(count);
             _rented.Add(buffer);
             var read = ReadFully(handle, buffer.AsSpan(0, count), offset);
