@@ -19,12 +19,15 @@
     touched). The ten index files are checked against kmod's after every run of ours.
     Run: dotnet pwsh -NoProfile -File tests/Benchmarks/Measure-Interactive.ps1 [-Runs 3] [-Quick]
     -Quick: one run per row, the 6.1 tree only unless -Tree says otherwise (for checking the
-    script, not for figures). -Tree plain or xz limits the tree rows to one tree.
+    script, not for figures). -Tree plain or xz limits the tree rows to one tree; -Section Listing,
+    Modinfo, Kallsyms, Depmod or Fresh to those groups of rows.
 #>
 param(
     [ValidateRange(1, 50)] [int] $Runs = 3,
     [switch] $Quick,
-    [ValidateSet('plain', 'xz')] [string[]] $Tree = @('plain', 'xz')
+    [ValidateSet('plain', 'xz')] [string[]] $Tree = @('plain', 'xz'),
+    # Only these groups of rows (all by default): listing, modinfo over a tree, kallsyms, depmod, fresh process.
+    [ValidateSet('Listing', 'Modinfo', 'Kallsyms', 'Depmod', 'Fresh')] [string[]] $Section = @('Listing', 'Modinfo', 'Kallsyms', 'Depmod', 'Fresh')
 )
 $ErrorActionPreference = 'Stop'
 if ($Quick) { $Runs = 1 }
@@ -108,6 +111,8 @@ function Measure-Row {
         -Goal $Goal -Met $Met -OursPeak $oursPeak -AnchorPeak $anchorPeak -Note $Note
 }
 
+function Select-Section([string] $Name, [object[]] $Items) { if ($Section -contains $Name) { $Items } else { @() } }
+
 function Get-Hashes([string] $Directory) {
     $h = @{}; foreach ($name in $kmodFiles) { $h[$name] = (Get-FileHash (Join-Path $Directory $name)).Hash }; $h
 }
@@ -119,10 +124,10 @@ function Assert-SameOutput([string] $Directory, [hashtable] $KmodHashes) {
 Push-Location $repo   # 'dotnet pwsh' finds the local tool through the repository's manifest
 try {
     New-Item -ItemType Directory -Force $scratch | Out-Null
-    Write-Host "Measure-Interactive: $Runs run(s) after the first, trees: $($flavours -join ', '); $([Environment]::ProcessorCount) cores; $(Get-Date -AsUTC -Format 'yyyy-MM-dd HH:mm') UTC" -ForegroundColor Cyan
+    Write-Host "Measure-Interactive: $Runs run(s) after the first, trees: $($flavours -join ', '); $([Environment]::ProcessorCount) cores; $(Get-Date -AsUTC -Format 'yyyy-MM-dd HH:mm') UTC; load average $((Get-Content /proc/loadavg).Split(' ')[0..2] -join ' ')" -ForegroundColor Cyan
 
     # --- Listing a whole tree: Get-KernelModule -ListAvailable -Root ---------------------------
-    foreach ($fl in $flavours) {
+    foreach ($fl in (Select-Section Listing $flavours)) {
         $f = $fixtures[$fl]
         $count = @(& find $f.ModulesDirectory -name '*.ko*').Count
         $label = "$fl $($f.Version), $count files"
@@ -137,7 +142,7 @@ try {
     }
 
     # --- modinfo over every file of a tree: Get-KernelModule -LiteralPath ----------------------
-    foreach ($fl in $flavours) {
+    foreach ($fl in (Select-Section Modinfo $flavours)) {
         $f = $fixtures[$fl]
         $files = @(& find $f.ModulesDirectory -name '*.ko*' | Sort-Object)
         $list = Join-Path $scratch "$fl.list"; $nulList = Join-Path $scratch "$fl.list0"
@@ -156,6 +161,7 @@ try {
     }
 
     # --- kallsyms: Find-KernelSymbol ------------------------------------------------------------
+    if ($Section -contains 'Kallsyms') {
     $kallsymsLines = @(Get-Content /proc/kallsyms).Count
     $kallNote = "/proc/kallsyms has $kallsymsLines lines$(if ($kallsymsLines -lt 100000) { ' (shorter than the ~120k the issue measured)' })"
     Measure-Row -Name 'Find-KernelSymbol, all of /proc/kallsyms' -Ours 'Find-KernelSymbol | Out-Null' `
@@ -175,9 +181,10 @@ try {
     $one = $rows[$rows.Count - 3].'Peak MiB'; $three = $rows[$rows.Count - 1].'Peak MiB'   # the 1x row, before the grep row
     $rows[$rows.Count - 1].Met = if ($three -le 1.1 * $one) { 'yes' } else { 'NO' }
     $notes.Add("memory vs lines: peak $one MiB over $kallsymsLines lines, $three MiB over $(3 * $kallsymsLines) (met when within 10%)")
+    }
 
     # --- depmod: Update-ModuleDependency against kmod's depmod on the same scratch copy ----------
-    foreach ($fl in $flavours) {
+    foreach ($fl in (Select-Section Depmod $flavours)) {
         $f = $fixtures[$fl]; $v = $f.Version
         $root = Join-Path $scratch "depmod-$fl"
         New-Item -ItemType Directory -Force $root | Out-Null
@@ -238,6 +245,7 @@ try {
     }
 
     # --- A fresh process that imports the module and lists one installed module ----------------
+    if ($Section -contains 'Fresh') {
     $f = $fixtures[$flavours[0]]
     $list1 = "Get-KernelModule -ListAvailable -Root '$($f.Root)' -KernelVersion '$($f.Version)' -Name msdos | Out-Null"
     $fresh = @(); $bare = @(); $modinfo = @(); $freshPeak = 0
@@ -252,6 +260,7 @@ try {
         -Anchor 'dotnet pwsh -c exit' -AnchorMs $bare -Goal 'measure' -OursPeak $freshPeak -AnchorPeak $barePeak
     Add-Row -Name '  the same against kmod' -First $fresh[0] -Later $fresh[1..$Runs] `
         -Anchor 'modinfo -b ROOT -k VER msdos' -AnchorMs $modinfo -Goal 'measure' -OursPeak $freshPeak
+    }
 }
 finally {
     Pop-Location
@@ -261,3 +270,4 @@ $sessionPeak = (Get-Process -Id $PID).PeakWorkingSet64 / 1MB
 $rows | Format-Table -AutoSize | Out-String -Width 250 | Write-Host
 $notes | ForEach-Object { Write-Host "- $_" }
 Write-Host ("First = the first call of that row in this session (run 1); Median = median of the {0} run(s) after it; anchors: median of {0} whole processes. Ratio = ours median / anchor median. Peak MiB = max RSS of one 'dotnet pwsh -c' process doing the row once (pwsh included: see the fresh-process row); this session's peak working set: {1:N0} MiB." -f $Runs, $sessionPeak)
+Write-Host "Load average at the end: $((Get-Content /proc/loadavg).Split(' ')[0..2] -join ' ')"
