@@ -66,7 +66,7 @@ Describe 'Get-KernelModule -LiteralPath over many files' {
         $fat = Join-Path $plain.ModulesDirectory 'kernel/fs/fat/fat.ko'
         $vfat = Join-Path $xz.ModulesDirectory 'kernel/fs/fat/vfat.ko.xz'
         $msdos = Join-Path $plain.ModulesDirectory 'kernel/fs/fat/msdos.ko'
-        $out = @(Get-KernelModule -LiteralPath $fat, '/no/such/file.ko', $vfat, "/tmp/a`0b.ko", $msdos 2>&1)
+        $out = @(Get-KernelModule -LiteralPath $fat, '/no/such/file.ko', $vfat, "/tmp/a`0b.ko", $msdos -ErrorAction Continue 2>&1)
         $out.Count | Should -Be 5
         $out[0].Name | Should -Be 'fat'
         $out[1].FullyQualifiedErrorId | Should -Be 'ModuleFileNotFound,LkmPowerShell.Commands.GetKernelModuleCommand'
