@@ -17,7 +17,7 @@ Describe 'Load failures by errno' {
     It 'errno <Errno> is <Id>, category <Category>, with a remedy' -TestCases @(
         @{ Errno = 1; Id = 'ModuleLoadNoPrivilege'; Category = 'PermissionDenied'; Remedy = '*sudo*' }
         @{ Errno = 2; Id = 'ModuleLoadUnknownSymbol'; Category = 'ObjectNotFound'; Remedy = '*by name*' }
-        @{ Errno = 3; Id = 'ModuleLoadWrongSymbolVersion'; Category = 'InvalidData'; Remedy = '*-Force*' }
+        @{ Errno = 3; Id = 'ModuleLoadWrongSymbolVersion'; Category = 'InvalidData'; Remedy = '*-SkipVersionCheck*' }
         @{ Errno = 8; Id = 'ModuleLoadInvalidFormat'; Category = 'InvalidData'; Remedy = '*built for the running kernel*' }
         @{ Errno = 12; Id = 'ModuleLoadOutOfMemory'; Category = 'ResourceUnavailable'; Remedy = '*memory*' }
         @{ Errno = 13; Id = 'ModuleLoadAccessDenied'; Category = 'SecurityError'; Remedy = '*sign*' }

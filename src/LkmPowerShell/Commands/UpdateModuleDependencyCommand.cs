@@ -46,6 +46,9 @@ public sealed class UpdateModuleDependencyCommand : PSCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>The distinct (root, kernel version) pairs of the input, in order: depmod runs once for each, in EndProcessing.</summary>
+    private readonly List<(SystemRoot Root, string Version)> _runs = [];
+
     protected override void ProcessRecord()
     {
         var root = new SystemRoot(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root));
@@ -59,7 +62,20 @@ public sealed class UpdateModuleDependencyCommand : PSCmdlet
                 "InvalidKernelVersion", ErrorCategory.InvalidArgument, version));
             return;
         }
+        // Many modules of one kernel piped in (Import-Clixml, Get-KernelModule -ListAvailable)
+        // name the same tree: index it once, not once per object.
+        if (!_runs.Any(r => r.Root.Path == root.Path && r.Version == version))
+            _runs.Add((root, version));
+    }
 
+    protected override void EndProcessing()
+    {
+        foreach (var (root, version) in _runs)
+            Run(root, version);
+    }
+
+    private void Run(SystemRoot root, string version)
+    {
         var work = new EngineWork();
         var progress = new ProgressRecord(2, "Update-ModuleDependency", $"Indexing the modules of {version}");
         var options = new DepmodOptions
