@@ -114,7 +114,7 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
         catch (Exception e) when (e is ArgumentException or FormatException)
         {
             // The engine's parser says FormatException ('a="x': unclosed quote); the call is unusable either way.
-            ThrowTerminatingError(new ErrorRecord(e, "InvalidParameters", ErrorCategory.InvalidArgument, Parameters));
+            ThrowTerminatingError(ModuleErrors.New(e, "InvalidParameters", ErrorCategory.InvalidArgument, Parameters, "InvalidParameters"));
             return;
         }
         _session ??= ModprobeSessions.Open(this, _kernel!, KernelVersion);
