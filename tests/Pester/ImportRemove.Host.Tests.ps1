@@ -176,6 +176,12 @@ Describe 'Remove-KernelModule -Root: offline plans of a removal' {
         Test-Path (Join-Path $fake 'etc/modules-load.d/msdos.conf') | Should -BeTrue
     }
 
+    It 'an image without proc/modules gets a warning that nothing is loaded there' {
+        $r = Remove-KernelModule msdos -Root $plain.Root -KernelVersion $plain.Version -WhatIf -PassThru -WarningVariable warn 3>$null
+        "$warn" | Should -BeLike '*proc/modules does not exist*nothing to remove*'
+        $r.State | Should -Be 'NotLoaded'
+    }
+
     It 'a module that is not loaded is success, and -PassThru says nothing changed' {
         $r = Remove-KernelModule dummy -Root $fake -PassThru
         $r.Name | Should -Be 'dummy'

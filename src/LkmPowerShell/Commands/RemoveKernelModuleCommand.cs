@@ -67,6 +67,9 @@ public sealed class RemoveKernelModuleCommand : PSCmdlet
         _kernel = _root.IsHost ? RunningKernel.Host : new RunningKernel(_root);
         if (_root.IsHost && !_kernel.SupportsModules)
             ThrowTerminatingError(ModuleErrors.For(new KernelModulesUnsupportedException(_kernel.Release, _kernel.ProcModules.Path, _kernel.ModulesUnsupportedReason)));
+        // An image without proc/modules has nothing loaded: every removal would plan nothing, and say only that.
+        if (!_root.IsHost && !_kernel.SupportsModules)
+            WriteWarning($"{_kernel.ProcModules.Path} does not exist, so nothing is loaded under -Root {_root} and there is nothing to remove. Put a copy of the system's /proc/modules there to plan against it.");
         // -Root and the privilege are judged when a change is approved (ShouldProcess), so
         // -WhatIf and $WhatIfPreference plan alike, and removing what is absent needs neither.
         _gate = new KernelChangeGate(this, _root, _kernel, Force);
