@@ -183,10 +183,20 @@ Describe 'Set-KernelModuleParameter against a fabricated /sys' {
         $c.Changed | Should -BeTrue
     }
 
-    It 'setting the value it already has changes nothing, and says so (Changed)' {
+    It 'setting the value it already has changes nothing, asks nothing, and says so (Changed)' {
         $c = Set-KernelModuleParameter nf_conntrack hashsize 16384 -Root $root -PassThru
         $c.Changed | Should -BeFalse
         $c.OldValue | Should -Be '16384'
+        # Under $ConfirmPreference = 'Medium' a change asks (ShouldProcess); in a runspace without a
+        # user interface the question fails, which shows that it was asked.
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$(Get-RepositoryRoot)/LkmPowerShell.psd1'; `$ConfirmPreference = 'Medium'; (Set-KernelModuleParameter nf_conntrack hashsize 16384 -Root '$root' -PassThru).Changed; Set-KernelModuleParameter nf_conntrack hashsize 32 -Root '$root'")
+            $ps.Invoke() | Should -Be @($false)
+            @($ps.Streams.Error).Count | Should -Be 1
+            $ps.Streams.Error[0].FullyQualifiedErrorId | Should -BeLike 'HostFunctionNotImplemented,*'
+        } finally { $ps.Dispose() }
+        Get-Content (Join-Path $root 'sys/module/nf_conntrack/parameters/hashsize') | Should -Be '16384'
     }
 
     It '-WhatIf writes nothing' {
