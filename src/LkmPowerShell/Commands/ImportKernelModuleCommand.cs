@@ -171,6 +171,14 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
         }
         catch (ModulePlanException e)
         {
+            // A modprobe.d alias to a module that is not installed: modprobe --show-depends plans
+            // nothing and succeeds, so a dry run warns, naming the line; a real import fails.
+            if (e is ModuleNotFoundException { AliasTarget: { } missing, AliasSource: { } via }
+                && !ShouldProcess($"{missing} (alias '{target}' in {via}): not installed, nothing to load", "Import-KernelModule"))
+            {
+                WriteWarning($"{e.Message} Nothing was planned for it. {ModuleErrors.For(e, target).ErrorDetails?.RecommendedAction}".TrimEnd());
+                return;
+            }
             WriteError(ModuleErrors.For(e, target));
             return;
         }
