@@ -85,11 +85,11 @@ public sealed class ModuleDirectory
         return new ModuleDirectory(root, kernelVersion, path);
     }
 
-    /// <summary>The kernel versions with a folder under /lib/modules, in ordinal order; empty when there is none.</summary>
+    /// <summary>The kernel versions with a folder under /lib/modules (the root's module directory), in ordinal order; empty when there is none.</summary>
     public static IReadOnlyList<string> InstalledKernelVersions(SystemRoot root)
     {
         ArgumentNullException.ThrowIfNull(root);
-        var modules = root.Resolve("/lib/modules");
+        var modules = root.ModulesFolder;
         if (!Directory.Exists(modules)) return [];
         return [.. new DirectoryInfo(modules).EnumerateDirectories().Select(d => d.Name).Order(StringComparer.Ordinal)];
     }

@@ -14,7 +14,7 @@ namespace LkmPowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsData.Import, "KernelModule", DefaultParameterSetName = NameSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(LoadedKernelModule))]
-public sealed class ImportKernelModuleCommand : PSCmdlet
+public sealed class ImportKernelModuleCommand : ModuleTreeCmdlet
 {
     private const string NameSet = "Name";
     private const string PathSet = "Path";
@@ -85,7 +85,7 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
 
     protected override void BeginProcessing()
     {
-        _root = new SystemRoot(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root));
+        _root = OpenRoot(Root);
         var whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && ((SwitchParameter)w).IsPresent;
         if (!_root.IsHost && !whatIf)
             ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-Root {_root} only plans (use it with -WhatIf): modules can only be loaded into the running kernel."),

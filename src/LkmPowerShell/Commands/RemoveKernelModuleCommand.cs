@@ -12,7 +12,7 @@ namespace LkmPowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Remove, "KernelModule", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(LoadedKernelModule))]
-public sealed class RemoveKernelModuleCommand : PSCmdlet
+public sealed class RemoveKernelModuleCommand : ModuleTreeCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("ModuleName", "Module")]
@@ -59,7 +59,7 @@ public sealed class RemoveKernelModuleCommand : PSCmdlet
                 return;
             _forceConfirmed = true;
         }
-        _session ??= ModprobeSessions.Open(this, RunningKernel.Host, null);
+        _session ??= ModprobeSessions.Open(this, new RunningKernel(OpenRoot("/")), null);
         if (_session is null)
             return;
         foreach (var name in Name!)
