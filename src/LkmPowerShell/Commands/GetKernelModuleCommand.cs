@@ -27,6 +27,7 @@ public sealed class GetKernelModuleCommand : ModuleTreeCmdlet
     public string[]? Name { get; set; }
 
     [Parameter(ParameterSetName = LoadedSet)]
+    [Parameter(ParameterSetName = AvailableSet)]
     public SwitchParameter IncludeBuiltin { get; set; }
 
     [Parameter(ParameterSetName = AvailableSet, Mandatory = true)]
@@ -67,7 +68,7 @@ public sealed class GetKernelModuleCommand : ModuleTreeCmdlet
                 case AvailableSet:
                     var available = ModuleNamePatterns.Validate(this, NamesReadingFilesAsPaths());
                     if (available is not { Length: 0 })
-                        ModuleListing.WriteAvailable(this, OpenRoot(Root), KernelVersion, available);
+                        ModuleListing.WriteAvailable(this, OpenRoot(Root), KernelVersion, available, IncludeBuiltin);
                     break;
                 default:
                     var loaded = ModuleNamePatterns.Validate(this, NamesReadingFilesAsPaths());
