@@ -48,6 +48,35 @@ public class BuiltinModinfoTests
     }
 
     [Fact]
+    public void KmodsOwnBuiltinCaseMatches()
+    {
+        // kmod's testsuite case test_modinfo_builtin, rebuilt here with the host's kmod as the
+        // oracle: a built-in with a parameter that has both a description and a type, a tree with
+        // no module files at all (depmod writes modules.builtin.bin from modules.builtin).
+        var root = Directory.CreateTempSubdirectory("lkm-builtin-").FullName;
+        try
+        {
+            var dir = Directory.CreateDirectory(Path.Join(root, "lib/modules/6.11.0")).FullName;
+            File.WriteAllText(Path.Join(dir, "modules.builtin"), "kernel/arch/x86/events/intel/intel-uncore.ko\n");
+            File.WriteAllText(Path.Join(dir, "modules.builtin.modinfo"), string.Concat(new[]
+            {
+                "intel_uncore.license=GPL", "intel_uncore.file=arch/x86/events/intel/intel-uncore",
+                "intel_uncore.description=Support for Intel uncore performance events",
+                "intel_uncore.parm=uncore_no_discover:Don't enable the discovery mechanism.", "intel_uncore.parmtype=uncore_no_discover:bool",
+            }.Select(r => r + "\0")));
+            KmodOracle.Run("depmod", ["-b", root, "6.11.0"]);
+            var tree = ModuleDirectory.Open(new SystemRoot(root), "6.11.0");
+            var expected = KmodOracle.Run("modinfo", ["-b", root, "-k", "6.11.0", "intel_uncore"]);
+            Assert.Contains("parm:           uncore_no_discover:Don't enable the discovery mechanism. (bool)\n", expected);
+            Assert.Equal(expected, ModinfoText.Format(tree.FindBuiltinModule("intel-uncore")!));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public void OnlyBuiltinNamesHaveBuiltinInfo()
     {
         var kernel = KernelFixtures.Plain;
