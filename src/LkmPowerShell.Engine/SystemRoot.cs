@@ -54,8 +54,12 @@ public sealed class SystemRoot
     /// <summary>Whether <see cref="ModuleDirectory"/> was asked for rather than found.</summary>
     public bool ModuleDirectoryGiven { get; }
 
-    /// <summary>The folder of the kernels' module trees under the root (/lib/modules by default).</summary>
-    public string ModulesFolder => Resolve(ModuleDirectory);
+    /// <summary>
+    /// The folder of the kernels' module trees under the root (/lib/modules by default), its
+    /// symbolic links resolved inside the root: an image's <c>lib -> /usr/lib</c> names the image's
+    /// /usr/lib, never the host's.
+    /// </summary>
+    public string ModulesFolder => ResolveFolder(ModuleDirectory);
 
     /// <summary>
     /// Why a string cannot be a module directory, or null when it can: it must stay inside the root,
@@ -134,8 +138,11 @@ public sealed class SystemRoot
     public SystemRoot? Within(string path) =>
         !IsHost && path.StartsWith(Path.TrimEnd('/') + "/", StringComparison.Ordinal) ? this : null;
 
-    /// <summary>/lib/modules/&lt;version&gt; under the root (or the <see cref="ModuleDirectory"/> in its place).</summary>
-    public string ModulesDirectory(string kernelVersion) => Resolve(ModuleDirectory + "/" + kernelVersion);
+    /// <summary>
+    /// /lib/modules/&lt;version&gt; under the root (or the <see cref="ModuleDirectory"/> in its
+    /// place), its symbolic links resolved inside the root as <see cref="ResolveFolder"/> does.
+    /// </summary>
+    public string ModulesDirectory(string kernelVersion) => ResolveFolder(ModuleDirectory + "/" + kernelVersion);
 
     public override string ToString() => Path;
 }

@@ -47,6 +47,20 @@ public sealed class ModuleDirectoryLocationTests : IDisposable
     }
 
     [Fact]
+    public void AnAbsoluteLibLinkNamesTheImagesOwnTreesNotTheHosts()
+    {
+        // The host has its own /usr/lib/modules (with other versions, or none): never listed here.
+        MakeTree("usr/lib/modules", "9.9.9-image-only");
+        File.CreateSymbolicLink(Path.Join(_root, "lib"), "/usr/lib");
+        var root = new SystemRoot(_root);
+        Assert.Equal(["9.9.9-image-only"], ModuleDirectory.InstalledKernelVersions(root));
+        var tree = ModuleDirectory.Open(root, "9.9.9-image-only");
+        Assert.Equal(Path.Join(_root, "usr/lib/modules/9.9.9-image-only"), tree.Path);
+        var missing = Assert.Throws<KernelNotInstalledException>(() => ModuleDirectory.Open(root, "1.0"));
+        Assert.Equal(["9.9.9-image-only"], missing.InstalledVersions);
+    }
+
+    [Fact]
     public void AGivenFolderIsAlwaysInsideTheRoot()
     {
         MakeTree("kernel-modules");
