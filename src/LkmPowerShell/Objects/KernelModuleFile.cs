@@ -47,14 +47,34 @@ public sealed class KernelModuleFile
     /// <summary>An object whose file is read when a property that needs it is first asked for.</summary>
     internal static KernelModuleFile Deferred(string name, string path, Func<ModuleFileInfo> read) => new(name, path, read);
 
+    /// <summary>
+    /// A module built into the kernel image, as modinfo shows it from modules.builtin.modinfo: no
+    /// file (Path is null, ToModinfoText() says "(builtin)"), IsBuiltin set.
+    /// </summary>
+    internal KernelModuleFile(BuiltinModuleInfo builtin)
+    {
+        Name = builtin.Name;
+        Path = null;
+        IsBuiltin = true;
+        _builtin = builtin;
+        _info = new Lazy<ModuleFileInfo>(() => throw new InvalidOperationException("a built-in module has no file"));
+        _shown = new Lazy<Shown>(new Shown(builtin));
+    }
+
     private readonly Lazy<ModuleFileInfo> _info;
+    private readonly BuiltinModuleInfo? _builtin;
     private readonly Lazy<Shown> _shown;
 
     /// <summary>Whether the file has been read (for tests and diagnostics; reading it is what the other properties do).</summary>
-    internal bool IsRead => _info.IsValueCreated;
+    internal bool IsRead => _builtin is not null || _info.IsValueCreated;
 
     public string Name { get; }
-    public string Path { get; }
+
+    /// <summary>The module file; null for a module built into the kernel (<see cref="IsBuiltin"/>).</summary>
+    public string? Path { get; }
+
+    /// <summary>Built into the kernel image: its facts come from modules.builtin.modinfo, there is no file to load.</summary>
+    public bool IsBuiltin { get; }
     public string? KernelVersion => _shown.Value.KernelVersion;
     public string? Description => _shown.Value.Description;
     public ValueList Author => _shown.Value.Author;
@@ -76,6 +96,7 @@ public sealed class KernelModuleFile
     public string? KeyId => _shown.Value.KeyId;
     public string? HashAlgorithm => _shown.Value.HashAlgorithm;
     public string? Signature => _shown.Value.Signature;
+    /// <summary>The file's compression; null for a built-in module.</summary>
     public string? Compression => _shown.Value.Compression;
 
     /// <summary>Why the signature trailer could not be read, when it could not (the module then counts as unsigned).</summary>
@@ -123,12 +144,13 @@ public sealed class KernelModuleFile
     }
 
     /// <summary>The values "modinfo -F field" prints for this file.</summary>
-    public string[] GetField(string field) => [.. Texts(ModinfoText.Field(_info.Value, field))];
+    public string[] GetField(string field) => [.. Texts(_builtin is not null ? ModinfoText.Field(_builtin, field) : ModinfoText.Field(_info.Value, field))];
 
     /// <summary>The whole modinfo text for this file, byte for byte as kmod's modinfo prints it.</summary>
-    public string ToModinfoText() => Text(ModinfoText.Format(_info.Value))!;
+    public string ToModinfoText() => Text(_builtin is not null ? ModinfoText.Format(_builtin) : ModinfoText.Format(_info.Value))!;
 
-    internal ModuleFileInfo Info => _info.Value;
+    /// <summary>The engine's facts of the file; null for a built-in module.</summary>
+    internal ModuleFileInfo? Info => _builtin is not null ? null : _info.Value;
 
     /// <summary>What the properties show, made from the file's facts once, when first asked for.</summary>
     private sealed class Shown
@@ -147,7 +169,43 @@ public sealed class KernelModuleFile
 
         public static Shown Unreadable(string problem) => new(problem);
 
-        public Shown(ModuleFileInfo info)
+        /// <summary>What a module file and a built-in module alike say in their modinfo records.</summary>
+        private Shown(string? kernelVersion, IReadOnlyList<ModInfoEntry> info, IReadOnlyList<ModuleParameterInfo> parameters)
+        {
+            string? Value(string key) => info.Where(e => e.Key == key).Select(e => e.Value).FirstOrDefault();
+            IEnumerable<string> Values(string key) => info.Where(e => e.Key == key).Select(e => e.Value);
+            VersionMagic = Text(Value("vermagic"));
+            KernelVersion = Text(kernelVersion);
+            // A module may carry a field twice (soundwire-intel has two descriptions): keep them all.
+            Description = Joined(Values("description"));
+            Author = Texts(Values("author"));
+            License = Joined(Values("license"));
+            Version = Text(Value("version"));
+            SourceVersion = Text(Value("srcversion"));
+            Aliases = Texts(Values("alias"));
+            var depends = Text(Value("depends"));
+            // Module names in the kernel's form (snd_pcm, not snd-pcm), as Name and UsedBy have them,
+            // so Where-Object Depends -contains 'snd_pcm' finds what it should; Fields keeps modinfo's text.
+            Depends = new ValueList(string.IsNullOrEmpty(depends) ? [] : depends.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ModuleName.Normalize));
+            SoftDependencies = new ValueList(Values("softdep").Select(v => NormalizeSoftdep(Text(v)!)));
+            WeakDependencies = Texts(Values("weakdep"));
+            Firmware = Texts(Values("firmware"));
+            ImportNamespaces = Texts(Values("import_ns"));
+            Parameters = new ObjectList<KernelModuleParameterInfo>(parameters.Select(p => new KernelModuleParameterInfo(p.Name, Text(p.Type), Text(p.Description))));
+            InTree = Text(Value("intree")) == "Y";
+            Retpoline = Text(Value("retpoline")) == "Y";
+            Fields = new OrderedDictionary(StringComparer.Ordinal);
+        }
+
+        /// <summary>A built-in module: its modules.builtin.modinfo records, no file.</summary>
+        public Shown(BuiltinModuleInfo builtin) : this(builtin.KernelVersion, builtin.ModInfo, builtin.Parameters)
+        {
+            InTree = true; // compiled into the kernel image, so part of its tree (modules.builtin.modinfo has no intree record)
+            foreach (var key in builtin.ModInfo.Select(e => e.Key).Distinct())
+                Fields[key] = Texts(ModinfoText.Field(builtin, key));
+        }
+
+        public Shown(ModuleFileInfo info) : this(info.KernelVersion, info.ModInfo, info.Parameters)
         {
             SignatureProblem = info.SignatureProblem;
             SymbolProblem = info.SymbolProblem;
@@ -155,27 +213,7 @@ public sealed class KernelModuleFile
             InternalName = info.InternalName;
             ExportedSymbolCount = info.Exports.Count;
             RequiredSymbolCount = info.RequiredSymbols.Count;
-            VersionMagic = Text(info.GetValue("vermagic"));
-            KernelVersion = Text(info.KernelVersion);
-            // A module may carry a field twice (soundwire-intel has two descriptions): keep them all.
-            Description = Joined(info.GetValues("description"));
-            Author = Texts(info.GetValues("author"));
-            License = Joined(info.GetValues("license"));
-            Version = Text(info.GetValue("version"));
-            SourceVersion = Text(info.GetValue("srcversion"));
-            Aliases = Texts(info.GetValues("alias"));
-            var depends = Text(info.GetValue("depends"));
-            // Module names in the kernel's form (snd_pcm, not snd-pcm), as Name and UsedBy have them,
-            // so Where-Object Depends -contains 'snd_pcm' finds what it should; Fields keeps modinfo's text.
-            Depends = new ValueList(string.IsNullOrEmpty(depends) ? [] : depends.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ModuleName.Normalize));
-            SoftDependencies = new ValueList(info.GetValues("softdep").Select(v => NormalizeSoftdep(Text(v)!)));
-            WeakDependencies = Texts(info.GetValues("weakdep"));
-            Firmware = Texts(info.GetValues("firmware"));
-            ImportNamespaces = Texts(info.GetValues("import_ns"));
             var parameters = info.Parameters;
-            Parameters = new ObjectList<KernelModuleParameterInfo>(parameters.Select(p => new KernelModuleParameterInfo(p.Name, Text(p.Type), Text(p.Description))));
-            InTree = Text(info.GetValue("intree")) == "Y";
-            Retpoline = Text(info.GetValue("retpoline")) == "Y";
             Compression = info.Compression.ToString();
             if (info.Signature is { } sig)
             {
@@ -201,7 +239,7 @@ public sealed class KernelModuleFile
                 }
                 list.Add(e.Value);
             }
-            var fields = new OrderedDictionary(StringComparer.Ordinal);
+            var fields = Fields;
             foreach (var key in keys)
                 fields[key] = key switch
                 {
@@ -209,7 +247,6 @@ public sealed class KernelModuleFile
                     "parm" => Texts(parameters.Select(p => p.ToString())),
                     _ => Texts(values[key]),
                 };
-            Fields = fields;
         }
 
         public string? KernelVersion { get; }
@@ -276,7 +313,7 @@ public sealed class KernelModuleFile
     private static string NormalizeSoftdep(string value) =>
         string.Join(' ', value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(t => t.EndsWith(':') ? t : ModuleName.Normalize(t)));
 
-    public override string ToString() => Path;
+    public override string ToString() => Path ?? Name;
 }
 
 /// <summary>A module parameter as modinfo lists it.</summary>
