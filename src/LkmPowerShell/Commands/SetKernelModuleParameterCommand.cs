@@ -14,6 +14,8 @@ namespace LkmPowerShell.Commands;
 public sealed class SetKernelModuleParameterCommand : PSCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [SymbolToModuleName]
+    [ValidateNotAFile("Set-KernelModuleParameter")]
     [Alias("ModuleName", "Module")]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(Completion.LoadedModuleNameCompleter))]

@@ -17,6 +17,12 @@ public sealed class KernelSymbol
     /// <summary>The owner (kallsyms), the exporting module (module tree), or the provider of a needed symbol; null for the kernel image itself.</summary>
     public string? Module { get; init; }
 
+    /// <summary>
+    /// The module to act on for this symbol (Module's value): what a symbol piped to
+    /// Get-, Import- or Remove-KernelModule stands for. Null when no module provides it.
+    /// </summary>
+    public string? ModuleName => Module;
+
     /// <summary>Where the answer came from: RunningKernel, ModuleTree or ModuleFile.</summary>
     public required string Source { get; init; }
 
