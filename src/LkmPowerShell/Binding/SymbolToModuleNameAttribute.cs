@@ -25,8 +25,9 @@ public sealed class SymbolToModuleNameAttribute : ArgumentTransformationAttribut
 
     public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
     {
+        // One name, as a string: the binder wraps it for string[] as it does a piped string.
         if (IsSymbol(inputData, out var symbolName, out var moduleName))
-            return new[] { ModuleOf(symbolName, moduleName) };
+            return ModuleOf(symbolName, moduleName);
         // On the command line: -Name (Find-KernelSymbol ...) gives an array; map its symbols, keep the rest.
         var items = inputData is PSObject { BaseObject: IList } pso ? (IList)pso.BaseObject : inputData as object[];
         if (items is null || !items.Cast<object?>().Any(i => IsSymbol(i, out _, out _)))
