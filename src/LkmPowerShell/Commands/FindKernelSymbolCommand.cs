@@ -175,12 +175,16 @@ public sealed class FindKernelSymbolCommand : PSCmdlet
         }
         var version = KernelVersion ?? module.KernelVersion;
         var resolver = new SymbolProviderResolver(SystemRoot, version);
+        var unverified = 0;
         foreach (var need in module.RequiredSymbols)
         {
             if (!Matches(patterns, need.Name))
                 continue;
             var provider = resolver.Resolve(need.Name);
-            WriteObject(new KernelSymbol
+            if (provider.Kind == SymbolProviderKind.Unverified)
+                unverified++;
+            // Its own view (LkmPowerShell.Format.ps1xml): who provides it is the point of -Undefined.
+            var symbol = new PSObject(new KernelSymbol
             {
                 Name = need.Name,
                 Module = provider.Module,
@@ -192,8 +196,23 @@ public sealed class FindKernelSymbolCommand : PSCmdlet
                 ProviderPath = provider.Path,
                 IsWeak = need.IsWeak,
             });
+            symbol.TypeNames.Insert(0, UndefinedSymbolView);
+            WriteObject(symbol);
+        }
+        if (unverified > 0)
+        {
+            var v = version ?? "VERSION";
+            var remedy = resolver.KernelCheckedIn is null
+                ? $"Run this where {v} runs, or install linux-headers-{v} (its Module.symvers lists what the kernel image exports)"
+                : "";
+            if (!resolver.ModulesChecked)
+                remedy += (remedy.Length > 0 ? "; and " : "") + $"install {v}'s modules (or give -Root an image with them) and index them with Update-ModuleDependency";
+            WriteWarning($"{module.Name}: {unverified} needed symbol{(unverified == 1 ? " is" : "s are")} marked Unverified, not found but not ruled out: {resolver.Unchecked(version)}. {remedy}.");
         }
     }
+
+    /// <summary>The type name of -Undefined's output, whose default view shows the provider.</summary>
+    private const string UndefinedSymbolView = "LkmPowerShell.KernelSymbol#Undefined";
 
     private static string? FormatCrc(ulong? crc) => crc is { } c ? $"0x{c:x8}" : null;
 }

@@ -35,7 +35,7 @@ public sealed class KernelSymbol
     /// <summary>For -Undefined: the module that needs the symbol.</summary>
     public string? RequiredBy { get; init; }
 
-    /// <summary>For -Undefined: Kernel, LoadedModule, ModuleFile or None.</summary>
+    /// <summary>For -Undefined: Kernel, LoadedModule, ModuleFile, None (checked: nobody exports it) or Unverified (no module does; the kernel image could not be checked).</summary>
     public string? ProviderKind { get; init; }
 
     /// <summary>For -Undefined: the module file that provides it when it is not loaded.</summary>
