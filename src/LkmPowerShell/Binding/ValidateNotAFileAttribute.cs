@@ -17,15 +17,22 @@ public sealed class ValidateNotAFileAttribute(string command) : ValidateEnumerat
     /// <summary>A parameter of the cmdlet that takes the file itself, when it has one (Import-KernelModule's -LiteralPath).</summary>
     public string? PathParameter { get; init; }
 
+    /// <summary>What the parameter takes instead, for the message: "module name" unless said otherwise.</summary>
+    public string Takes { get; init; } = "module name";
+
+    /// <summary>The whole remedy, when the default wording does not fit: {0} is the path as given.</summary>
+    public string? Instead { get; init; }
+
     protected override void ValidateElement(object element)
     {
         if (element is not string name || !ModuleFilePaths.LooksLikeFile(name))
             return;
         var module = ModuleNameOfFile(name);
-        var instead = PathParameter is null
+        var instead = Instead is not null ? string.Format(System.Globalization.CultureInfo.InvariantCulture, Instead, name)
+            : PathParameter is null
             ? $"{Command} {module} (it takes module names)"
             : $"{Command} {module} (by name, with its dependencies), or {Command} -{PathParameter} '{name}' (that file alone)";
-        throw new ValidationMetadataException($"'{name}' is a module file, not a module name. Type: {instead}.");
+        throw new ValidationMetadataException($"'{name}' is a module file, not a {Takes}. Type: {instead}.");
     }
 
     /// <summary>The module name a file's name implies: its last component without the module extension.</summary>

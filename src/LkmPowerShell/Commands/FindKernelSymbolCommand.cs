@@ -25,6 +25,7 @@ public sealed class FindKernelSymbolCommand : PSCmdlet
     [Parameter(ParameterSetName = PathSet, Position = 0)]
     [Parameter(ParameterSetName = LiteralPathSet, Position = 0)]
     [ArgumentCompleter(typeof(Completion.KernelSymbolNameCompleter))]
+    [ValidateNotAFile("Find-KernelSymbol", Takes = "symbol name", Instead = "Find-KernelSymbol -Path '{0}' (what it exports; add -Undefined for what it needs)")]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[]? Name { get; set; }
@@ -121,7 +122,7 @@ public sealed class FindKernelSymbolCommand : PSCmdlet
                 Source = "RunningKernel",
             });
         }
-        ReportLiteralMisses(found, "the running kernel's symbol table");
+        ReportLiteralMisses(found, "the running kernel's symbol table", () => Completion.KernelSymbolNameCompleter.KernelSymbols(SystemRoot));
     }
 
     private void WriteTreeSymbols()
@@ -146,19 +147,20 @@ public sealed class FindKernelSymbolCommand : PSCmdlet
                 Path = directory.FindModule(s.Module)?.Path,
             });
         }
-        ReportLiteralMisses(found, $"the modules installed for {directory.KernelVersion} (modules.symbols)");
+        ReportLiteralMisses(found, $"the modules installed for {directory.KernelVersion} (modules.symbols)", () => Completion.KernelSymbolNameCompleter.TreeSymbols(SystemRoot, directory.KernelVersion));
     }
 
     /// <summary>The -Name values without wildcards: the only names whose absence is an error.</summary>
     private HashSet<string> LiteralNames() =>
         new((Name ?? []).Where(n => !WildcardPattern.ContainsWildcardCharacters(n)), StringComparer.Ordinal);
 
-    private void ReportLiteralMisses(HashSet<string> found, string where)
+    /// <remarks><paramref name="known"/>: every name of the source, read only when a name was missed, for "did you mean".</remarks>
+    private void ReportLiteralMisses(HashSet<string> found, string where, Func<IEnumerable<string>> known)
     {
         foreach (var n in Name ?? [])
             if (!WildcardPattern.ContainsWildcardCharacters(n) && !found.Contains(n))
-                WriteError(new ErrorRecord(new ItemNotFoundException($"No symbol named '{n}' in {where}."),
-                    "SymbolNotFound", ErrorCategory.ObjectNotFound, n));
+                WriteError(Suggestions.Add(new ErrorRecord(new ItemNotFoundException($"No symbol named '{n}' in {where}."),
+                    "SymbolNotFound", ErrorCategory.ObjectNotFound, n), n, known(), moduleNames: false));
     }
 
     private void WriteFileSymbols(string path)

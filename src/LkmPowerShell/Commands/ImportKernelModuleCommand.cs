@@ -145,6 +145,12 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
         {
             proposal = plan(session);
         }
+        catch (ModuleNotFoundException e) when (e.AliasTarget is null)
+        {
+            // A misspelt name (msdso): the nearest installed modules, computed only now.
+            WriteError(Suggestions.Add(ModuleErrors.For(e, target), e.Module, session.Tree.Modules().Select(m => m.Name), moduleNames: true));
+            return;
+        }
         catch (ModulePlanException e)
         {
             WriteError(ModuleErrors.For(e, target));

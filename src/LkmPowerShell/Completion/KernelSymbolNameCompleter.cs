@@ -27,7 +27,8 @@ public sealed class KernelSymbolNameCompleter : IArgumentCompleter
             return CompletionCache.WithPrefix(names, word, Limit);
         });
 
-    private static string[] KernelSymbols(SystemRoot root)
+    /// <summary>Every kallsyms name, sorted and cached (also the candidates of "did you mean").</summary>
+    internal static string[] KernelSymbols(SystemRoot root)
     {
         var kallsyms = new KallsymsReader(root);
         if (!kallsyms.Exists)
@@ -39,7 +40,8 @@ public sealed class KernelSymbolNameCompleter : IArgumentCompleter
         return CompletionCache.Names("kallsyms:" + kallsyms.Path, stamp, () => kallsyms.Read().Select(s => s.Name));
     }
 
-    private static string[] TreeSymbols(SystemRoot root, string? version)
+    /// <summary>Every symbol the version's installed modules export, sorted and cached.</summary>
+    internal static string[] TreeSymbols(SystemRoot root, string? version)
     {
         version ??= ModuleTrees.DefaultVersion(root);
         if (version is null || !Directory.Exists(root.ModulesDirectory(version)))
