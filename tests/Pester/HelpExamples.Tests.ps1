@@ -8,8 +8,9 @@
 #   module trees installed, /proc and /sys files); /mnt/image (the examples' offline image), and the
 #   host paths /lib/modules/ and /boot/ that some examples list, are $sys's;
 # - the cmdlets that change something get -WhatIf by default, so they plan instead of act;
-# - the current folder holds the module files the examples name (msdos.ko, fat.ko, dummy.ko, brd.ko
-#   and mydriver.ko, a copy of msdos.ko standing for the reader's own module); $(uname -r) is 6.1's.
+# - the current folder holds the module files the examples name (msdos.ko, fat.ko, dummy.ko, brd.ko;
+#   mydriver.ko and vendor.ko, copies of msdos.ko and brd.ko standing for the reader's own modules);
+#   $(uname -r) is 6.1's.
 # An example that cannot mean anything offline is listed in $NotRunOffline with the reason; it is
 # still parsed, and every command and parameter it uses must exist.
 
@@ -112,6 +113,7 @@ BeforeAll {
     $fatDir = Join-Path $plain.ModulesDirectory 'kernel/fs/fat'
     Copy-Item (Join-Path $fatDir 'msdos.ko'), (Join-Path $fatDir 'fat.ko') $work
     Copy-Item (Join-Path $fatDir 'msdos.ko') (Join-Path $work 'mydriver.ko')
+    Copy-Item (Join-Path $plain.ModulesDirectory 'kernel/drivers/block/brd.ko') (Join-Path $work 'vendor.ko')
     Copy-Item (Join-Path $plain.ModulesDirectory 'kernel/drivers/net/dummy.ko'), (Join-Path $plain.ModulesDirectory 'kernel/drivers/block/brd.ko') $work
 
     # What the kernel image exports, where the headers put it (lib/modules/VER/build): the real
