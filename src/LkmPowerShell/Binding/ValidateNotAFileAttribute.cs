@@ -4,10 +4,16 @@ using LkmPowerShell.Engine.ModuleTree;
 namespace LkmPowerShell;
 
 /// <summary>
-/// Refuses, on a -Name that takes module names only, a string that is plainly a module file
-/// ("./msdos.ko", "msdos.ko.xz", the Name of a FileInfo), with the exact command to type instead;
-/// the name lookup would otherwise say "no module named './msdos.ko'".
+/// Refuses, on a -Name that takes module names only, a string that is plainly a module file (it
+/// ends in .ko, .ko.xz, .ko.gz or .ko.zst: "./msdos.ko", the Name of a FileInfo), with the exact
+/// command to type instead; the name lookup would otherwise say "no module named './msdos.ko'".
 /// </summary>
+/// <remarks>
+/// Only the extension decides here. A name with a '/' and no module extension ("../x") is not
+/// plainly a file: it stays an ordinary bad name, refused per item by the cmdlet (InvalidModuleName,
+/// ModuleNotFound), so the other names of the same call still happen. A binding refusal ends the
+/// whole command line, as every PowerShell validation attribute does; from the pipeline it is per item.
+/// </remarks>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
 public sealed class ValidateNotAFileAttribute(string command) : ValidateEnumeratedArgumentsAttribute
 {
@@ -25,7 +31,7 @@ public sealed class ValidateNotAFileAttribute(string command) : ValidateEnumerat
 
     protected override void ValidateElement(object element)
     {
-        if (element is not string name || !ModuleFilePaths.LooksLikeFile(name))
+        if (element is not string name || !ModuleFileNames.IsModuleFile(name))
             return;
         var module = ModuleNameOfFile(name);
         var instead = Instead is not null ? string.Format(System.Globalization.CultureInfo.InvariantCulture, Instead, name)
