@@ -122,7 +122,8 @@ public sealed class FindKernelSymbolCommand : PSCmdlet
                 Source = "RunningKernel",
             });
         }
-        ReportLiteralMisses(found, "the running kernel's symbol table", () => Completion.KernelSymbolNameCompleter.KernelSymbols(SystemRoot));
+        // Streamed again for the suggestions, never held: a kallsyms of any length costs no memory.
+        ReportLiteralMisses(found, "the running kernel's symbol table", () => kernel.Kallsyms.Read(null).Select(s => s.Name));
     }
 
     private void WriteTreeSymbols()
@@ -147,14 +148,14 @@ public sealed class FindKernelSymbolCommand : PSCmdlet
                 Path = directory.FindModule(s.Module)?.Path,
             });
         }
-        ReportLiteralMisses(found, $"the modules installed for {directory.KernelVersion} (modules.symbols)", () => Completion.KernelSymbolNameCompleter.TreeSymbols(SystemRoot, directory.KernelVersion));
+        ReportLiteralMisses(found, $"the modules installed for {directory.KernelVersion} (modules.symbols)", () => directory.ExportedSymbols().Select(s => s.Symbol));
     }
 
     /// <summary>The -Name values without wildcards: the only names whose absence is an error.</summary>
     private HashSet<string> LiteralNames() =>
         new((Name ?? []).Where(n => !WildcardPattern.ContainsWildcardCharacters(n)), StringComparer.Ordinal);
 
-    /// <remarks><paramref name="known"/>: every name of the source, read only when a name was missed, for "did you mean".</remarks>
+    /// <remarks><paramref name="known"/>: every name of the source, enumerated only when a name was missed, for "did you mean".</remarks>
     private void ReportLiteralMisses(HashSet<string> found, string where, Func<IEnumerable<string>> known)
     {
         foreach (var n in Name ?? [])

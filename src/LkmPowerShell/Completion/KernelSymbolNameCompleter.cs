@@ -27,8 +27,7 @@ public sealed class KernelSymbolNameCompleter : IArgumentCompleter
             return CompletionCache.WithPrefix(names, word, Limit);
         });
 
-    /// <summary>Every kallsyms name, sorted and cached (also the candidates of "did you mean").</summary>
-    internal static string[] KernelSymbols(SystemRoot root)
+    private static string[] KernelSymbols(SystemRoot root)
     {
         var kallsyms = new KallsymsReader(root);
         if (!kallsyms.Exists)
@@ -40,8 +39,7 @@ public sealed class KernelSymbolNameCompleter : IArgumentCompleter
         return CompletionCache.Names("kallsyms:" + kallsyms.Path, stamp, () => kallsyms.Read().Select(s => s.Name));
     }
 
-    /// <summary>Every symbol the version's installed modules export, sorted and cached.</summary>
-    internal static string[] TreeSymbols(SystemRoot root, string? version)
+    private static string[] TreeSymbols(SystemRoot root, string? version)
     {
         version ??= ModuleTrees.DefaultVersion(root);
         if (version is null || !Directory.Exists(root.ModulesDirectory(version)))
