@@ -58,7 +58,9 @@ BeforeAll {
         # and the ErrorIds written.
         param($InputObject, [string] $CommandLine)
         $trace = Join-Path $TestDrive "trace-$([guid]::NewGuid()).txt"
-        $command = [scriptblock]::Create("`$input | $CommandLine -WarningAction SilentlyContinue")
+        # Errors are what is observed here, not failures: Continue, whatever the caller's preference.
+        $ErrorActionPreference = 'Continue'
+        $command = [scriptblock]::Create("`$input | $CommandLine -ErrorAction Continue -WarningAction SilentlyContinue")
         $output = Trace-Command -Name ParameterBinding -FilePath $trace -Expression { $InputObject | & $command 2>&1 }
         $errs = @($output | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
         $lines = @(Get-Content $trace)
