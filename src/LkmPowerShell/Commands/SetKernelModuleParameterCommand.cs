@@ -11,7 +11,7 @@ namespace LkmPowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "KernelModuleParameter", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(ParameterChange))]
-public sealed class SetKernelModuleParameterCommand : PSCmdlet
+public sealed class SetKernelModuleParameterCommand : ModuleTreeCmdlet
 {
     // By value too: a piped name, or a symbol standing for its module (SymbolToModuleName runs only on whole piped objects).
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -48,7 +48,7 @@ public sealed class SetKernelModuleParameterCommand : PSCmdlet
     private bool _treeOpened;
 
     protected override void BeginProcessing() =>
-        _root = new SystemRoot(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root));
+        _root = OpenRoot(Root);
 
     protected override void ProcessRecord()
     {
