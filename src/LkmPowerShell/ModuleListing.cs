@@ -19,20 +19,27 @@ internal static class ModuleListing
             if (!includeBuiltin)
                 return;
         }
-        else
+        var listed = new List<string>(); // the names a misspelt one may have meant
+        if (kernel.SupportsModules)
         {
             foreach (var m in kernel.GetLoadedModules())
+            {
+                listed.Add(m.Name);
                 if (patterns.Match(m.Name))
                     cmdlet.WriteObject(new LoadedKernelModule(m));
+            }
         }
         if (includeBuiltin)
             foreach (var m in kernel.GetBuiltinModules())
+            {
+                listed.Add(m.Name);
                 if (patterns.Match(m.Name))
                     cmdlet.WriteObject(new LoadedKernelModule(m));
+            }
         if (kernel.SupportsModules || includeBuiltin)
             foreach (var name in patterns.UnmatchedLiterals())
-                cmdlet.WriteError(new ErrorRecord(new ItemNotFoundException($"No loaded module is named '{name}'. Get-KernelModule -ListAvailable -Name '{name}' shows whether it is installed; Import-KernelModule loads it."),
-                    "ModuleNotLoaded", ErrorCategory.ObjectNotFound, name));
+                cmdlet.WriteError(Suggestions.Add(new ErrorRecord(new ItemNotFoundException($"No loaded module is named '{name}'. Get-KernelModule -ListAvailable -Name '{name}' shows whether it is installed; Import-KernelModule loads it."),
+                    "ModuleNotLoaded", ErrorCategory.ObjectNotFound, name), name, listed, moduleNames: true));
     }
 
     public static void WriteAvailable(PSCmdlet cmdlet, SystemRoot root, string? kernelVersion, string[]? names, bool includeBuiltin = false)
@@ -64,8 +71,8 @@ internal static class ModuleListing
         foreach (var builtin in BuiltinModules(directory, patterns, includeBuiltin))
             cmdlet.WriteObject(new KernelModuleFile(builtin));
         foreach (var name in patterns.UnmatchedLiterals())
-            cmdlet.WriteError(new ErrorRecord(new ItemNotFoundException($"No module named '{name}' is installed for kernel {directory.KernelVersion} under {root} ({directory.Path})."),
-                "ModuleNotInstalled", ErrorCategory.ObjectNotFound, name));
+            cmdlet.WriteError(Suggestions.Add(new ErrorRecord(new ItemNotFoundException($"No module named '{name}' is installed for kernel {directory.KernelVersion} under {root} ({directory.Path})."),
+                "ModuleNotInstalled", ErrorCategory.ObjectNotFound, name), name, directory.Modules().Select(m => m.Name), moduleNames: true));
     }
 
     /// <summary>

@@ -45,7 +45,7 @@ Describe 'Find-KernelSymbol -ListAvailable' {
 
 Describe 'Find-KernelSymbol -Path -Undefined' {
     It 'names the fat symbols msdos needs and fat.ko as their provider' {
-        $needs = Get-KernelModule -Path $msdos | Find-KernelSymbol -Undefined -Root $plain.Root
+        $needs = Get-KernelModule -Path $msdos | Find-KernelSymbol -Undefined -Root $plain.Root -WarningAction SilentlyContinue
         $fat = @($needs | Where-Object Module -EQ 'fat')
         $fat.Name | Should -Contain 'fat_time_unix2fat'
         $fat.Count | Should -BeGreaterThan 10
@@ -55,7 +55,48 @@ Describe 'Find-KernelSymbol -Path -Undefined' {
         # Everything modinfo says msdos depends on is a provider here, and nothing else is.
         ($needs | Where-Object ProviderKind -EQ 'ModuleFile' | ForEach-Object Module | Sort-Object -Unique) | Should -Be @(modinfo -F depends $msdos)
         # The kernel's own symbols cannot be checked offline, and are said to be unverified.
-        ($needs | Where-Object Name -EQ 'register_filesystem').ProviderKind | Should -Be 'KernelUnverified'
+        ($needs | Where-Object Name -EQ 'register_filesystem').ProviderKind | Should -Be 'Unverified'
+    }
+
+    It 'shows who provides each symbol in its default view, Unverified where nothing could be checked' {
+        $needs = Find-KernelSymbol -Undefined -LiteralPath $msdos -Root $plain.Root -WarningVariable warned -WarningAction SilentlyContinue
+        $needs[0].PSObject.TypeNames[0] | Should -Be 'LkmPowerShell.KernelSymbol#Undefined'
+        $table = $needs | Out-String -Width 120
+        $table | Should -Match 'ProviderKind'
+        $table | Should -Match 'register_filesystem\s+Unverified'
+        # Nothing is claimed for nobody when the kernel image could not be checked.
+        @($needs | Where-Object ProviderKind -EQ 'None') | Should -BeNullOrEmpty
+        @($warned).Count | Should -Be 1
+        "$warned" | Should -BeLike "msdos: * needed symbols are marked Unverified*$($plain.Version) is not the running kernel and no Module.symvers*linux-headers-$($plain.Version)*"
+    }
+
+    It 'checks the kernel image against the Module.symvers under -Root: Kernel, or None for what nothing exports' {
+        # An image with the 6.1 modules and a Module.symvers (reached through lib/modules/VER/build,
+        # an absolute link that must resolve inside the root) that lacks one symbol msdos needs.
+        $image = Join-Path $TestDrive 'with-symvers'
+        Copy-FixtureTree $plain.ModulesDirectory (Join-Path $image "lib/modules/$($plain.Version)")
+        $headers = Join-Path $image "usr/src/linux-headers-$($plain.Version)"
+        New-Item -ItemType Directory -Force $headers | Out-Null
+        New-Item -ItemType SymbolicLink -Path (Join-Path $image "lib/modules/$($plain.Version)/build") -Target "/usr/src/linux-headers-$($plain.Version)" | Out-Null
+        $kernelOnes = (Find-KernelSymbol -Undefined -LiteralPath $msdos -Root $plain.Root -WarningAction SilentlyContinue | Where-Object ProviderKind -EQ 'Unverified').Name
+        $kernelOnes | Should -Contain 'd_instantiate'
+        ($kernelOnes | Where-Object { $_ -ne 'd_instantiate' } | ForEach-Object { "0x00000000`t$_`tvmlinux`tEXPORT_SYMBOL`t" }) -join "`n" | Set-Content (Join-Path $headers 'Module.symvers')
+
+        $needs = Find-KernelSymbol -Undefined -LiteralPath $msdos -Root $image -WarningVariable warned -WarningAction SilentlyContinue
+        ($needs | Where-Object Name -EQ 'register_filesystem').ProviderKind | Should -Be 'Kernel'
+        ($needs | Where-Object Name -EQ 'fat_time_unix2fat').ProviderKind | Should -Be 'ModuleFile'
+        ($needs | Where-Object ProviderKind -EQ 'None').Name | Should -Be 'd_instantiate'
+        @($needs | Where-Object ProviderKind -EQ 'Unverified') | Should -BeNullOrEmpty
+        $warned | Should -BeNullOrEmpty
+    }
+
+    It 'does not read a Module.symvers outside -Root through a link' {
+        # The same link in an image without headers: the host's /usr/src must not answer.
+        $image = Join-Path $TestDrive 'link-out'
+        Copy-FixtureTree $plain.ModulesDirectory (Join-Path $image "lib/modules/$($plain.Version)")
+        New-Item -ItemType SymbolicLink -Path (Join-Path $image "lib/modules/$($plain.Version)/build") -Target "/usr/src/linux-headers-$($plain.Version)" | Out-Null
+        $needs = Find-KernelSymbol -Undefined -LiteralPath $msdos -Root $image -WarningAction SilentlyContinue
+        ($needs | Where-Object Name -EQ 'register_filesystem').ProviderKind | Should -Be 'Unverified'
     }
 
     It 'matches the dependencies depmod computed, for a sample of modules' {
@@ -66,7 +107,7 @@ Describe 'Find-KernelSymbol -Path -Undefined' {
         }
         $sample = $dep.Keys | Sort-Object | Select-Object -First 400 | Where-Object { $dep[$_] } | Select-Object -First 25
         foreach ($rel in $sample) {
-            $direct = Find-KernelSymbol -Undefined -LiteralPath (Join-Path $plain.ModulesDirectory $rel) -Root $plain.Root |
+            $direct = Find-KernelSymbol -Undefined -LiteralPath (Join-Path $plain.ModulesDirectory $rel) -Root $plain.Root -WarningAction SilentlyContinue |
                 Where-Object ProviderKind -EQ 'ModuleFile' | ForEach-Object ProviderPath | Sort-Object -Unique
             # Every direct provider is in depmod's transitive closure for that module.
             $closure = $dep[$rel] -split ' ' | ForEach-Object { Join-Path $plain.ModulesDirectory $_ }

@@ -10,11 +10,12 @@ internal sealed record KernelSymbols(IReadOnlyList<ProvidedSymbol> Symbols, bool
     /// Module.symvers as kmod reads it: "0xCRC\tname\tvmlinux\t..." rows, fields split at spaces and
     /// tabs, only rows whose third field is exactly "vmlinux".
     /// </summary>
-    public static KernelSymbols ReadSymVers(string path, Action<DepmodWarning> warn)
+    /// <remarks><paramref name="within"/>: the root the file (and any link on its way, such as lib/modules/VERSION/build) must stay inside.</remarks>
+    public static KernelSymbols ReadSymVers(string path, Action<DepmodWarning> warn, SystemRoot? within = null)
     {
         var list = new List<ProvidedSymbol>();
         var number = 0;
-        foreach (var line in Lines(path))
+        foreach (var line in Lines(path, within))
         {
             number++;
             // The line keeps its newline, as fgets gives it to strtok: a row that ends after the
@@ -39,7 +40,7 @@ internal sealed record KernelSymbols(IReadOnlyList<ProvidedSymbol> Symbols, bool
         const string ksymtab = "__ksymtab_";
         var list = new List<ProvidedSymbol>();
         var number = 0;
-        foreach (var line in Lines(path))
+        foreach (var line in Lines(path, null))
         {
             number++;
             var first = line.IndexOf(' ');
@@ -59,9 +60,9 @@ internal sealed record KernelSymbols(IReadOnlyList<ProvidedSymbol> Symbols, bool
     }
 
     /// <summary>The file's lines as fgets returns them: each with its newline, the last one maybe without.</summary>
-    private static IEnumerable<string> Lines(string path)
+    private static IEnumerable<string> Lines(string path, SystemRoot? within)
     {
-        var text = Encoding.Latin1.GetString(Files.SafeFile.ReadAll(path, Files.FileLimits.SymbolTable));
+        var text = Encoding.Latin1.GetString(Files.SafeFile.ReadAll(path, Files.FileLimits.SymbolTable, within));
         var start = 0;
         while (start < text.Length)
         {

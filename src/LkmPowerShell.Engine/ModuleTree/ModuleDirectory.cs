@@ -124,6 +124,9 @@ public sealed class ModuleDirectory
         return DependencyLine(ModuleName.Normalize(name))?.Dependencies;
     }
 
+    /// <summary>Whether depmod's symbol index (modules.symbols.bin or modules.symbols) is here: without it no module is known to export anything.</summary>
+    public bool HasSymbolIndex => _symbolIndex.Value is not null || _symbolTextBySymbol.Value is not null;
+
     /// <summary>The installed modules that export <paramref name="symbol"/> (modules.symbols); normally one or none.</summary>
     public IReadOnlyList<string> FindSymbolProviders(string symbol)
     {

@@ -15,6 +15,8 @@ namespace LkmPowerShell.Commands;
 public sealed class DisableKernelModuleCommand : PSCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [SymbolToModuleName]
+    [ValidateNotAFile("Disable-KernelModule")]
     [Alias("ModuleName", "Module")]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(Completion.InstalledModuleNameCompleter))]

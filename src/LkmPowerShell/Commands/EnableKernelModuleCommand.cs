@@ -14,6 +14,8 @@ namespace LkmPowerShell.Commands;
 public sealed class EnableKernelModuleCommand : PSCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [SymbolToModuleName]
+    [ValidateNotAFile("Enable-KernelModule")]
     [Alias("ModuleName", "Module")]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(Completion.DisabledModuleNameCompleter))]

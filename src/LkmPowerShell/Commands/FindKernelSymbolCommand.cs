@@ -25,6 +25,7 @@ public sealed class FindKernelSymbolCommand : ModuleTreeCmdlet
     [Parameter(ParameterSetName = PathSet, Position = 0)]
     [Parameter(ParameterSetName = LiteralPathSet, Position = 0)]
     [ArgumentCompleter(typeof(Completion.KernelSymbolNameCompleter))]
+    [ValidateNotAFile("Find-KernelSymbol", Takes = "symbol name", Instead = "Find-KernelSymbol -Path '{0}' (what it exports; add -Undefined for what it needs)")]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[]? Name { get; set; }
@@ -121,7 +122,8 @@ public sealed class FindKernelSymbolCommand : ModuleTreeCmdlet
                 Source = "RunningKernel",
             });
         }
-        ReportLiteralMisses(found, "the running kernel's symbol table");
+        // Streamed again for the suggestions, never held: a kallsyms of any length costs no memory.
+        ReportLiteralMisses(found, "the running kernel's symbol table", () => kernel.Kallsyms.Read(null).Select(s => s.Name));
     }
 
     private void WriteTreeSymbols()
@@ -146,19 +148,20 @@ public sealed class FindKernelSymbolCommand : ModuleTreeCmdlet
                 Path = directory.FindModule(s.Module)?.Path,
             });
         }
-        ReportLiteralMisses(found, $"the modules installed for {directory.KernelVersion} (modules.symbols)");
+        ReportLiteralMisses(found, $"the modules installed for {directory.KernelVersion} (modules.symbols)", () => directory.ExportedSymbols().Select(s => s.Symbol));
     }
 
     /// <summary>The -Name values without wildcards: the only names whose absence is an error.</summary>
     private HashSet<string> LiteralNames() =>
         new((Name ?? []).Where(n => !WildcardPattern.ContainsWildcardCharacters(n)), StringComparer.Ordinal);
 
-    private void ReportLiteralMisses(HashSet<string> found, string where)
+    /// <remarks><paramref name="known"/>: every name of the source, enumerated only when a name was missed, for "did you mean".</remarks>
+    private void ReportLiteralMisses(HashSet<string> found, string where, Func<IEnumerable<string>> known)
     {
         foreach (var n in Name ?? [])
             if (!WildcardPattern.ContainsWildcardCharacters(n) && !found.Contains(n))
-                WriteError(new ErrorRecord(new ItemNotFoundException($"No symbol named '{n}' in {where}."),
-                    "SymbolNotFound", ErrorCategory.ObjectNotFound, n));
+                WriteError(Suggestions.Add(new ErrorRecord(new ItemNotFoundException($"No symbol named '{n}' in {where}."),
+                    "SymbolNotFound", ErrorCategory.ObjectNotFound, n), n, known(), moduleNames: false));
     }
 
     private void WriteFileSymbols(string path)
@@ -175,12 +178,16 @@ public sealed class FindKernelSymbolCommand : ModuleTreeCmdlet
         }
         var version = KernelVersion ?? module.KernelVersion;
         var resolver = new SymbolProviderResolver(SystemRoot, version);
+        var unverified = 0;
         foreach (var need in module.RequiredSymbols)
         {
             if (!Matches(patterns, need.Name))
                 continue;
             var provider = resolver.Resolve(need.Name);
-            WriteObject(new KernelSymbol
+            if (provider.Kind == SymbolProviderKind.Unverified)
+                unverified++;
+            // Its own view (LkmPowerShell.Format.ps1xml): who provides it is the point of -Undefined.
+            var symbol = new PSObject(new KernelSymbol
             {
                 Name = need.Name,
                 Module = provider.Module,
@@ -192,8 +199,23 @@ public sealed class FindKernelSymbolCommand : ModuleTreeCmdlet
                 ProviderPath = provider.Path,
                 IsWeak = need.IsWeak,
             });
+            symbol.TypeNames.Insert(0, UndefinedSymbolView);
+            WriteObject(symbol);
+        }
+        if (unverified > 0)
+        {
+            var v = version ?? "VERSION";
+            var remedy = resolver.KernelCheckedIn is null
+                ? $"Run this where {v} runs, or install linux-headers-{v} (its Module.symvers lists what the kernel image exports)"
+                : "";
+            if (!resolver.ModulesChecked)
+                remedy += (remedy.Length > 0 ? "; and " : "") + $"install {v}'s modules (or give -Root an image with them) and index them with Update-ModuleDependency";
+            WriteWarning($"{module.Name}: {unverified} needed symbol{(unverified == 1 ? " is" : "s are")} marked Unverified, not found but not ruled out: {resolver.Unchecked(version)}. {remedy}.");
         }
     }
+
+    /// <summary>The type name of -Undefined's output, whose default view shows the provider.</summary>
+    private const string UndefinedSymbolView = "LkmPowerShell.KernelSymbol#Undefined";
 
     private static string? FormatCrc(ulong? crc) => crc is { } c ? $"0x{c:x8}" : null;
 }

@@ -15,6 +15,8 @@ namespace LkmPowerShell.Commands;
 public sealed class GetKernelModuleBootEntryCommand : ModuleTreeCmdlet
 {
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [SymbolToModuleName]
+    [ValidateNotAFile("Get-KernelModuleBootEntry")]
     [Alias("ModuleName")]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]

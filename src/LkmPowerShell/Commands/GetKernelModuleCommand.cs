@@ -20,6 +20,7 @@ public sealed class GetKernelModuleCommand : ModuleTreeCmdlet
 
     [Parameter(ParameterSetName = LoadedSet, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Parameter(ParameterSetName = AvailableSet, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [SymbolToModuleName]
     [Alias("ModuleName")]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]

@@ -22,6 +22,8 @@ public sealed class GetKernelModuleConfigurationCommand : ModuleTreeCmdlet
     private const string KernelRequestSet = "KernelRequest";
 
     [Parameter(ParameterSetName = EntrySet, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [SymbolToModuleName]
+    [ValidateNotAFile("Get-KernelModuleConfiguration")]
     [Alias("ModuleName")]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]

@@ -19,27 +19,26 @@ public sealed class ImportKernelModuleCommand : ModuleTreeCmdlet
     private const string NameSet = "Name";
     private const string PathSet = "Path";
     private const string LiteralPathSet = "LiteralPath";
-    private const string InputObjectSet = "InputObject";
 
-    [Parameter(ParameterSetName = NameSet, Mandatory = true, Position = 0)]
+    /// <summary>
+    /// Names, from the command line or the pipeline: strings, objects with a Name (loaded or
+    /// installed modules), and symbols from Find-KernelSymbol (their providing module, see
+    /// SymbolToModuleNameAttribute).
+    /// </summary>
+    [Parameter(ParameterSetName = NameSet, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [SymbolToModuleName]
+    [ValidateNotAFile("Import-KernelModule", PathParameter = "LiteralPath")]
     [Alias("ModuleName")]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(Completion.InstalledModuleNameCompleter))]
     public string[]? Name { get; set; }
 
-    /// <summary>
-    /// Piped input: names, or objects naming a module. A symbol from Find-KernelSymbol names its
-    /// provider in Module (its Name is the symbol's), so binding by property name alone would take
-    /// the wrong property; this reads the right one, from live or deserialised objects alike.
-    /// </summary>
-    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
-    public PSObject[]? InputObject { get; set; }
-
     [Parameter(ParameterSetName = PathSet, Mandatory = true)]
     [ValidateNotNullOrEmpty]
     public string? Path { get; set; }
 
-    [Parameter(ParameterSetName = LiteralPathSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = LiteralPathSet, Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [FileToLiteralPath]
     [Alias("PSPath", "FullName")]
     [ValidateNotNullOrEmpty]
     public string? LiteralPath { get; set; }
@@ -122,10 +121,9 @@ public sealed class ImportKernelModuleCommand : ModuleTreeCmdlet
             return;
         var options = LoadPlanOptions.Default with { Blacklist = BlacklistEverywhere ? BlacklistScope.Everywhere : BlacklistScope.AliasesOnly };
 
-        if (ParameterSetName is NameSet or InputObjectSet)
+        if (ParameterSetName == NameSet)
         {
-            var names = ParameterSetName == NameSet ? Name! : InputObject!.Select(ModuleNameOf).Where(n => n is not null).Select(n => n!).ToArray();
-            foreach (var name in names)
+            foreach (var name in Name!)
                 Load(name, s => s.PlanLoad(name, parameters, options), parameters, file: null);
         }
         else
@@ -137,28 +135,6 @@ public sealed class ImportKernelModuleCommand : ModuleTreeCmdlet
         }
     }
 
-    private string? ModuleNameOf(PSObject o)
-    {
-        if (o.BaseObject is string s)
-            return s;
-        var props = o.Properties;
-        // A symbol (LkmPowerShell.KernelSymbol, or its deserialised bag): load its provider.
-        if (props["Source"] is not null && props["Module"] is { } module)
-        {
-            if (module.Value is string provider && provider.Length > 0)
-                return provider;
-            WriteError(new ErrorRecord(new ArgumentException($"Symbol {props["Name"]?.Value} has no providing module (the kernel image exports it, or nothing does): there is nothing to load."),
-                "NoProvidingModule", ErrorCategory.InvalidArgument, props["Name"]?.Value));
-            return null;
-        }
-        foreach (var name in new[] { "Name", "ModuleName", "Module" })
-            if (props[name]?.Value is string n && n.Length > 0)
-                return n;
-        WriteError(new ErrorRecord(new ArgumentException($"Cannot tell which module '{o}' names: give a name, or an object with a Name, ModuleName or Module property."),
-            "UnknownInputObject", ErrorCategory.InvalidArgument, o));
-        return null;
-    }
-
     /// <summary>Plan, confirm each step, execute, report: the engine's session does the work.</summary>
     private void Load(string target, Func<ModprobeSession, LoadProposal> plan, IReadOnlyList<ModuleParameter> parameters, ModuleFileInfo? file)
     {
@@ -167,6 +143,12 @@ public sealed class ImportKernelModuleCommand : ModuleTreeCmdlet
         try
         {
             proposal = plan(session);
+        }
+        catch (ModuleNotFoundException e) when (e.AliasTarget is null)
+        {
+            // A misspelt name (msdso): the nearest installed modules, computed only now.
+            WriteError(Suggestions.Add(ModuleErrors.For(e, target), e.Module, session.Tree.Modules().Select(m => m.Name), moduleNames: true));
+            return;
         }
         catch (ModulePlanException e)
         {
@@ -210,7 +192,7 @@ public sealed class ImportKernelModuleCommand : ModuleTreeCmdlet
             try
             {
                 // As modprobe --ignore-install: the same plan without install commands (and softdeps).
-                if (ParameterSetName is NameSet or InputObjectSet)
+                if (ParameterSetName == NameSet)
                     loadPlan = session.PlanLoad(target, parameters, LoadPlanOptions.Default with
                         { IgnoreCommands = true, Blacklist = BlacklistEverywhere ? BlacklistScope.Everywhere : BlacklistScope.AliasesOnly }).Plan;
             }

@@ -15,6 +15,8 @@ namespace LkmPowerShell.Commands;
 public sealed class RemoveKernelModuleCommand : ModuleTreeCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [SymbolToModuleName]
+    [ValidateNotAFile("Remove-KernelModule")]
     [Alias("ModuleName", "Module")]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(Completion.LoadedModuleNameCompleter))]

@@ -13,7 +13,10 @@ namespace LkmPowerShell.Commands;
 [OutputType(typeof(ParameterChange))]
 public sealed class SetKernelModuleParameterCommand : ModuleTreeCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    // By value too: a piped name, or a symbol standing for its module (SymbolToModuleName runs only on whole piped objects).
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [SymbolToModuleName]
+    [ValidateNotAFile("Set-KernelModuleParameter")]
     [Alias("ModuleName", "Module")]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(Completion.LoadedModuleNameCompleter))]

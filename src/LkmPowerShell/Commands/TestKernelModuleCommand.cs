@@ -23,6 +23,8 @@ public sealed class TestKernelModuleCommand : ModuleTreeCmdlet
     private readonly List<string> _names = [];
 
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [SymbolToModuleName]
+    [ValidateNotAFile("Test-KernelModule")]
     [Alias("ModuleName")]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]

@@ -17,6 +17,12 @@ public sealed class KernelSymbol
     /// <summary>The owner (kallsyms), the exporting module (module tree), or the provider of a needed symbol; null for the kernel image itself.</summary>
     public string? Module { get; init; }
 
+    /// <summary>
+    /// The module to act on for this symbol (Module's value): what a symbol piped to
+    /// Get-, Import- or Remove-KernelModule stands for. Null when no module provides it.
+    /// </summary>
+    public string? ModuleName => Module;
+
     /// <summary>Where the answer came from: RunningKernel, ModuleTree or ModuleFile.</summary>
     public required string Source { get; init; }
 
@@ -29,7 +35,7 @@ public sealed class KernelSymbol
     /// <summary>For -Undefined: the module that needs the symbol.</summary>
     public string? RequiredBy { get; init; }
 
-    /// <summary>For -Undefined: Kernel, LoadedModule, ModuleFile or None.</summary>
+    /// <summary>For -Undefined: Kernel, LoadedModule, ModuleFile, None (checked: nobody exports it) or Unverified (no module does; the kernel image could not be checked).</summary>
     public string? ProviderKind { get; init; }
 
     /// <summary>For -Undefined: the module file that provides it when it is not loaded.</summary>
