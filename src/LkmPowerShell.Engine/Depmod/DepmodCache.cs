@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -11,11 +12,16 @@ namespace LkmPowerShell.Engine.Depmod;
 /// kernel package, whose removal must be able to delete it, and to depmod's files alone.
 /// </summary>
 /// <remarks>
-/// Robustness: the file ends with a SHA-256 of the rest, so a torn or damaged cache is detected and
-/// ignored as a whole; a format or engine change bumps <see cref="FormatVersion"/>. An entry is used
-/// only when device, inode, size, mtime and ctime all match, and unreadable modules are never
-/// cached, so a transient read error is retried. The cache is written like the index files
-/// (temporary file, fsync, rename), after them.
+/// Layout: a small index (path, <see cref="FileIdentity"/>, digest and place of each module's facts)
+/// with a SHA-256 of its own, then the facts of each module, encoded by <see cref="ModuleFactsBlob"/>.
+/// Loading reads the index only; a module's facts are decoded when they are needed, after their
+/// SHA-256 is checked against the index, so a run whose outputs turn out unchanged (see
+/// <see cref="DepmodOutputRecord"/>) decodes none, and a damaged entry costs one module, not the
+/// run. A damaged index is ignored as a whole; a format or engine change bumps
+/// <see cref="FormatVersion"/>. An entry is used only when device, inode, size, mtime and ctime
+/// all match, and unreadable modules are never cached, so a transient read error is retried. The
+/// cache is written after the index files, through a temporary file and a rename, without fsync:
+/// a cache lost or torn by a crash is detected and only costs a full read.
 /// </remarks>
 internal sealed class DepmodCache
 {
@@ -46,19 +52,21 @@ internal sealed class DepmodCache
         }
         return path;
     }
-    private const uint FormatVersion = 1;
+    private const uint FormatVersion = 2;
     private static readonly byte[] Magic = "LKMDEPC\n"u8.ToArray();
+    private const int DigestLength = 32;
 
-    private readonly Dictionary<string, (FileIdentity Identity, ModuleFacts Facts)> _entries;
+    private readonly Dictionary<string, (FileIdentity Identity, ModuleFactsBlob Facts)> _entries;
 
-    private DepmodCache(Dictionary<string, (FileIdentity, ModuleFacts)> entries) => _entries = entries;
+    private DepmodCache(Dictionary<string, (FileIdentity, ModuleFactsBlob)> entries) => _entries = entries;
 
     public int Count => _entries.Count;
 
-    public ModuleFacts? TryGet(ModuleCandidate module) =>
+    /// <summary>The cached facts of <paramref name="module"/>, when the file is the very one they were read from.</summary>
+    public ModuleFactsBlob? TryGet(ModuleCandidate module) =>
         module.Identity is { } id && _entries.TryGetValue(module.KmodPath, out var e) && e.Identity == id ? e.Facts : null;
 
-    /// <summary>Reads the cache; null when it is missing, and null with a reason when it is damaged.</summary>
+    /// <summary>Reads the cache's index; null when it is missing, and null with a reason when it is damaged.</summary>
     public static DepmodCache? Load(string path, out string? problem)
     {
         problem = null;
@@ -75,26 +83,36 @@ internal sealed class DepmodCache
         }
         try
         {
-            if (data.Length < Magic.Length + 4 + 32 || !data.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+            // magic | version | index length | index | SHA-256 of all before it | facts
+            var header = Magic.Length + 8;
+            if (data.Length < header || !data.AsSpan(0, Magic.Length).SequenceEqual(Magic))
                 throw new InvalidDataException("not a cache file");
-            var body = data.AsSpan(0, data.Length - 32);
-            if (!SHA256.HashData(body).AsSpan().SequenceEqual(data.AsSpan(data.Length - 32)))
-                throw new InvalidDataException("checksum mismatch");
-            using var reader = new BinaryReader(new MemoryStream(data, Magic.Length, body.Length - Magic.Length), Encoding.UTF8);
-            if (reader.ReadUInt32() != FormatVersion)
+            if (BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(Magic.Length)) != FormatVersion)
                 return null; // another format: rebuilt, not an error
+            var indexLength = BinaryPrimitives.ReadInt32LittleEndian(data.AsSpan(Magic.Length + 4));
+            if (indexLength < 0 || (long)header + indexLength + DigestLength > data.Length)
+                throw new InvalidDataException("truncated");
+            var checkedEnd = header + indexLength;
+            if (!SHA256.HashData(data.AsSpan(0, checkedEnd)).AsSpan().SequenceEqual(data.AsSpan(checkedEnd, DigestLength)))
+                throw new InvalidDataException("checksum mismatch");
+            var factsStart = checkedEnd + DigestLength;
+            var factsLength = data.Length - factsStart;
+            using var reader = new BinaryReader(new MemoryStream(data, header, indexLength), Encoding.UTF8);
             var count = reader.ReadInt32();
-            var entries = new Dictionary<string, (FileIdentity, ModuleFacts)>(Math.Min(count, 1 << 20), StringComparer.Ordinal);
+            if (count < 0 || count > indexLength)
+                throw new InvalidDataException("bad count");
+            var entries = new Dictionary<string, (FileIdentity, ModuleFactsBlob)>(count, StringComparer.Ordinal);
             for (var i = 0; i < count; i++)
             {
                 var key = reader.ReadString();
                 var id = new FileIdentity(reader.ReadUInt64(), reader.ReadUInt64(), reader.ReadInt64(), reader.ReadInt64(),
                     reader.ReadUInt32(), reader.ReadInt64(), reader.ReadUInt32(), reader.ReadUInt32());
-                var exports = new ProvidedSymbol[ReadCount(reader)];
-                for (var j = 0; j < exports.Length; j++) exports[j] = new ProvidedSymbol(reader.ReadString(), reader.ReadUInt64());
-                var needs = new NeededSymbol[ReadCount(reader)];
-                for (var j = 0; j < needs.Length; j++) needs[j] = new NeededSymbol(reader.ReadString(), reader.ReadUInt64(), reader.ReadBoolean());
-                entries[key] = (id, new ModuleFacts(exports, needs, ReadStrings(reader), ReadStrings(reader), ReadStrings(reader), null));
+                var digest = reader.ReadBytes(DigestLength);
+                var offset = reader.ReadInt32();
+                var length = reader.ReadInt32();
+                if (digest.Length != DigestLength || offset < 0 || length < 0 || (long)offset + length > factsLength)
+                    throw new InvalidDataException("bad entry");
+                entries[key] = (id, new ModuleFactsBlob(data.AsMemory(factsStart + offset, length), digest));
             }
             if (reader.BaseStream.Position != reader.BaseStream.Length)
                 throw new InvalidDataException("trailing bytes");
@@ -107,55 +125,47 @@ internal sealed class DepmodCache
         }
     }
 
-    private static int ReadCount(BinaryReader reader)
+    /// <summary>
+    /// The cache file's bytes for these modules: each readable module with an identity, with the
+    /// encoded facts it was read or loaded with (copied as they are, never encoded again).
+    /// </summary>
+    public static byte[] Serialize(IReadOnlyList<ModuleCandidate> modules, IReadOnlyList<ModuleFactsBlob> facts, IReadOnlyList<bool> readable)
     {
-        var n = reader.ReadInt32();
-        // A count larger than what is left cannot be right; refuse it before allocating.
-        if (n < 0 || n > reader.BaseStream.Length - reader.BaseStream.Position)
-            throw new InvalidDataException("bad count");
-        return n;
-    }
-
-    private static string[] ReadStrings(BinaryReader reader)
-    {
-        var a = new string[ReadCount(reader)];
-        for (var i = 0; i < a.Length; i++) a[i] = reader.ReadString();
-        return a;
-    }
-
-    /// <summary>The cache file's bytes for these modules (unreadable ones and ones without identity left out).</summary>
-    public static byte[] Serialize(IReadOnlyList<ModuleCandidate> modules, IReadOnlyList<ModuleFacts> facts)
-    {
-        var stream = new MemoryStream();
-        stream.Write(Magic);
-        using (var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+        var keep = new List<int>(modules.Count);
+        for (var i = 0; i < modules.Count; i++)
+            if (modules[i].Identity is not null && readable[i])
+                keep.Add(i);
+        var index = new MemoryStream();
+        long factsLength = 0;
+        using (var w = new BinaryWriter(index, Encoding.UTF8, leaveOpen: true))
         {
-            var keep = Enumerable.Range(0, modules.Count).Where(i => modules[i].Identity is not null && facts[i].Problem is null).ToList();
-            w.Write(FormatVersion);
             w.Write(keep.Count);
             foreach (var i in keep)
             {
                 var id = modules[i].Identity!.Value;
-                var f = facts[i];
                 w.Write(modules[i].KmodPath);
                 w.Write(id.Device); w.Write(id.Inode); w.Write(id.Size); w.Write(id.MtimeSeconds);
                 w.Write(id.MtimeNanoseconds); w.Write(id.CtimeSeconds); w.Write(id.CtimeNanoseconds); w.Write(id.Mode);
-                w.Write(f.Exports.Length);
-                foreach (var e in f.Exports) { w.Write(e.Name); w.Write(e.Crc); }
-                w.Write(f.Needs.Length);
-                foreach (var n in f.Needs) { w.Write(n.Name); w.Write(n.Crc); w.Write(n.IsWeak); }
-                WriteStrings(w, f.Aliases);
-                WriteStrings(w, f.Softdeps);
-                WriteStrings(w, f.Weakdeps);
+                w.Write(facts[i].Digest);
+                w.Write(checked((int)factsLength));
+                w.Write(facts[i].Bytes.Length);
+                factsLength += facts[i].Bytes.Length;
             }
         }
-        stream.Write(SHA256.HashData(stream.GetBuffer().AsSpan(0, (int)stream.Length)));
-        return stream.ToArray();
-    }
-
-    private static void WriteStrings(BinaryWriter w, string[] values)
-    {
-        w.Write(values.Length);
-        foreach (var v in values) w.Write(v);
+        var indexLength = (int)index.Length;
+        var header = Magic.Length + 8;
+        var output = new byte[checked(header + indexLength + DigestLength + (int)factsLength)];
+        Magic.CopyTo(output, 0);
+        BinaryPrimitives.WriteUInt32LittleEndian(output.AsSpan(Magic.Length), FormatVersion);
+        BinaryPrimitives.WriteInt32LittleEndian(output.AsSpan(Magic.Length + 4), indexLength);
+        index.GetBuffer().AsSpan(0, indexLength).CopyTo(output.AsSpan(header));
+        SHA256.HashData(output.AsSpan(0, header + indexLength), output.AsSpan(header + indexLength, DigestLength));
+        var at = header + indexLength + DigestLength;
+        foreach (var i in keep)
+        {
+            facts[i].Bytes.Span.CopyTo(output.AsSpan(at));
+            at += facts[i].Bytes.Length;
+        }
+        return output;
     }
 }

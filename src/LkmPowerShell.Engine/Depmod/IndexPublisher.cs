@@ -33,8 +33,9 @@ internal static class IndexPublisher
 
     /// <summary>Publishes <paramref name="files"/> (and then, best effort, <paramref name="extra"/>) into <paramref name="directory"/>.</summary>
     /// <returns>The full paths of the files published, in order.</returns>
+    /// <remarks><paramref name="record"/> is called under the lock once the files are in place; what it returns is written beside, best effort, after the extra file.</remarks>
     public static List<string> Publish(string directory, IReadOnlyList<DepmodFile> files, DepmodFile? extra,
-        TimeSpan lockTimeout, Action<string>? hook, CancellationToken cancel)
+        TimeSpan lockTimeout, Action<string>? hook, CancellationToken cancel, Func<DepmodFile?>? record = null)
     {
         Directory.CreateDirectory(directory);
         using var folderLock = FolderLock.Acquire(directory, lockTimeout, cancel);
@@ -83,15 +84,47 @@ internal static class IndexPublisher
         if (extra is not null)
             WriteBeside(extra, hook);
         NativeFile.SyncDirectory(directory);
+        if (record?.Invoke() is { } recordFile)
+            WriteBeside(recordFile, hook);
         return temps.ConvertAll(t => t.Target);
+    }
+
+    /// <summary>
+    /// For files whose content is already what a run computed (<paramref name="reuse"/>): under the
+    /// same lock, and only if every file still has the identity recorded, renews their time stamps
+    /// (what a rewrite would have done for depmod -A and other readers), then writes
+    /// <paramref name="extra"/> and the new record beside. False, with nothing changed, when a file
+    /// differs: the caller then publishes the content it holds.
+    /// </summary>
+    public static bool Refresh(string directory, DepmodOutputRecord reuse, DepmodFile? extra, Func<DepmodFile?>? record,
+        TimeSpan lockTimeout, Action<string>? hook, CancellationToken cancel)
+    {
+        if (!Directory.Exists(directory))
+            return false;
+        using var folderLock = FolderLock.Acquire(directory, lockTimeout, cancel);
+        hook?.Invoke("locked");
+        Recover(directory);
+        if (!reuse.FilesUnchanged(directory))
+            return false;
+        cancel.ThrowIfCancellationRequested();
+        var now = DateTime.UtcNow;
+        foreach (var (name, _) in reuse.Files)
+            File.SetLastWriteTimeUtc(Path.Join(directory, name), now);
+        hook?.Invoke("refreshed");
+        if (extra is not null)
+            WriteBeside(extra, hook);
+        if (record?.Invoke() is { } recordFile)
+            WriteBeside(recordFile, hook);
+        return true;
     }
 
     /// <summary>What earlier versions of this engine left in the output folder.</summary>
     private static readonly string[] LeftoverFileNames = ["modules.lkmpowershell.lock", "modules.lkmpowershell.cache"];
 
     /// <summary>
-    /// Best effort, for the cache: writes <paramref name="file"/> (its name is a full path) through a
-    /// temporary file and a rename. Only a cache: a failure means the next run reads the modules again.
+    /// Best effort, for the cache and the record: writes <paramref name="file"/> (its name is a full
+    /// path) through a temporary file and a rename, without fsync: both are checksummed, so one
+    /// lost or torn by a crash is detected, and a failure only means the next run does more work.
     /// </summary>
     private static void WriteBeside(DepmodFile file, Action<string>? hook)
     {
@@ -100,7 +133,7 @@ internal static class IndexPublisher
         try
         {
             Directory.CreateDirectory(directory);
-            var temp = WriteTemporary(directory, Path.GetFileName(file.Name), file.Content, temps);
+            var temp = WriteTemporary(directory, Path.GetFileName(file.Name), file.Content, temps, durable: false);
             File.Move(temp, file.Name, overwrite: true);
             hook?.Invoke("cache");
         }
@@ -111,13 +144,13 @@ internal static class IndexPublisher
     }
 
     /// <summary>Writes and fsyncs a new temporary file; its path goes into <paramref name="created"/> as soon as it exists.</summary>
-    private static string WriteTemporary(string directory, string name, byte[] content, List<string> created)
+    private static string WriteTemporary(string directory, string name, byte[] content, List<string> created, bool durable = true)
     {
         var temp = Path.Join(directory, $".{name}{TempMarker}{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
         using var stream = new FileStream(temp, CreateOptions(FileMode.CreateNew, FileAccess.Write, content.Length));
         created.Add(temp);
         stream.Write(content);
-        stream.Flush(flushToDisk: true);
+        stream.Flush(flushToDisk: durable);
         return temp;
     }
 
