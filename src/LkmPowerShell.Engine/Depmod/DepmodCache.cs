@@ -12,16 +12,19 @@ namespace LkmPowerShell.Engine.Depmod;
 /// kernel package, whose removal must be able to delete it, and to depmod's files alone.
 /// </summary>
 /// <remarks>
-/// Layout: a small index (path, <see cref="FileIdentity"/>, digest and place of each module's facts)
-/// with a SHA-256 of its own, then the facts of each module, encoded by <see cref="ModuleFactsBlob"/>.
-/// Loading reads the index only; a module's facts are decoded when they are needed, after their
-/// SHA-256 is checked against the index, so a run whose outputs turn out unchanged (see
-/// <see cref="DepmodOutputRecord"/>) decodes none, and a damaged entry costs one module, not the
-/// run. A damaged index is ignored as a whole; a format or engine change bumps
-/// <see cref="FormatVersion"/>. An entry is used only when device, inode, size, mtime and ctime
-/// all match, and unreadable modules are never cached, so a transient read error is retried. The
-/// cache is written after the index files, through a temporary file and a rename, without fsync:
-/// a cache lost or torn by a crash is detected and only costs a full read.
+/// Layout: two files. The index (<see cref="FileName"/>: path, <see cref="FileIdentity"/>, SHA-256
+/// and place of each module's facts, the identity of the facts file, and a SHA-256 of the whole
+/// index) and the facts (<see cref="FactsFileName"/>: each module's facts encoded by
+/// <see cref="ModuleFactsBlob"/>, one after the other). A run reads the index only; the facts file
+/// is read when some module's facts are needed, and each module's bytes are checked against their
+/// SHA-256 before they are decoded, so a run whose outputs turn out unchanged (see
+/// <see cref="DepmodOutputRecord"/>) reads none, and a damaged entry costs one module, not the run.
+/// Saving appends only the facts of modules read anew and rewrites the small index, so touching
+/// one module does not rewrite megabytes. A damaged index, or one whose facts file was replaced,
+/// is ignored as a whole; a format or engine change bumps <see cref="FormatVersion"/>. An entry is
+/// used only when device, inode, size, mtime and ctime all match, and unreadable modules are never
+/// cached, so a transient read error is retried. The cache is written after the index files,
+/// without fsync: a cache lost or torn by a crash is detected and only costs a full read.
 /// </remarks>
 internal sealed class DepmodCache
 {
@@ -52,13 +55,21 @@ internal sealed class DepmodCache
         }
         return path;
     }
-    private const uint FormatVersion = 2;
+    /// <summary>The encoded facts, beside the index (see the remarks).</summary>
+    public const string FactsFileName = "modules.lkmpowershell.facts";
+
+    private const uint FormatVersion = 3;
     private static readonly byte[] Magic = "LKMDEPC\n"u8.ToArray();
     private const int DigestLength = 32;
 
-    private readonly Dictionary<string, (FileIdentity Identity, ModuleFactsBlob Facts)> _entries;
+    private readonly Dictionary<string, (FileIdentity Identity, ModuleFactsBlob Facts)> _entries = new(StringComparer.Ordinal);
+    private readonly string _factsPath;
+    private (ulong Device, ulong Inode) _factsFile;
+    private long _liveBytes;
+    private byte[]? _facts;
+    private readonly Lock _factsLock = new();
 
-    private DepmodCache(Dictionary<string, (FileIdentity, ModuleFactsBlob)> entries) => _entries = entries;
+    private DepmodCache(string factsPath) => _factsPath = factsPath;
 
     public int Count => _entries.Count;
 
@@ -66,11 +77,38 @@ internal sealed class DepmodCache
     public ModuleFactsBlob? TryGet(ModuleCandidate module) =>
         module.Identity is { } id && _entries.TryGetValue(module.KmodPath, out var e) && e.Identity == id ? e.Facts : null;
 
+    /// <summary>
+    /// Bytes of the facts file, read whole the first time any are asked for (a run that needs one
+    /// module's facts from the cache needs them all). Bytes that are not there come back short,
+    /// and then fail their digest: the module is read from its file instead.
+    /// </summary>
+    internal ReadOnlyMemory<byte> ReadFacts(long offset, int length)
+    {
+        lock (_factsLock)
+        {
+            if (_facts is null)
+            {
+                try
+                {
+                    _facts = NativeFile.Stat(_factsPath) is { } id && (id.Device, id.Inode) == _factsFile
+                        ? Files.SafeFile.ReadAll(_factsPath, Files.FileLimits.DepmodCache)
+                        : [];
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    _facts = [];
+                }
+            }
+        }
+        return offset + length <= _facts.Length ? _facts.AsMemory((int)offset, length) : ReadOnlyMemory<byte>.Empty;
+    }
+
     /// <summary>Reads the cache's index; null when it is missing, and null with a reason when it is damaged.</summary>
     public static DepmodCache? Load(string path, out string? problem)
     {
         problem = null;
         byte[] data;
+        var factsPath = Path.Join(Path.GetDirectoryName(path), FactsFileName);
         try
         {
             if (!File.Exists(path)) return null;
@@ -83,40 +121,39 @@ internal sealed class DepmodCache
         }
         try
         {
-            // magic | version | index length | index | SHA-256 of all before it | facts
-            var header = Magic.Length + 8;
-            if (data.Length < header || !data.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+            // magic | version | facts file device, inode | count | entries | SHA-256 of all before it
+            if (data.Length < Magic.Length + 4 + 20 + DigestLength || !data.AsSpan(0, Magic.Length).SequenceEqual(Magic))
                 throw new InvalidDataException("not a cache file");
             if (BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(Magic.Length)) != FormatVersion)
                 return null; // another format: rebuilt, not an error
-            var indexLength = BinaryPrimitives.ReadInt32LittleEndian(data.AsSpan(Magic.Length + 4));
-            if (indexLength < 0 || (long)header + indexLength + DigestLength > data.Length)
-                throw new InvalidDataException("truncated");
-            var checkedEnd = header + indexLength;
-            if (!SHA256.HashData(data.AsSpan(0, checkedEnd)).AsSpan().SequenceEqual(data.AsSpan(checkedEnd, DigestLength)))
+            var body = data.Length - DigestLength;
+            if (!SHA256.HashData(data.AsSpan(0, body)).AsSpan().SequenceEqual(data.AsSpan(body)))
                 throw new InvalidDataException("checksum mismatch");
-            var factsStart = checkedEnd + DigestLength;
-            var factsLength = data.Length - factsStart;
-            using var reader = new BinaryReader(new MemoryStream(data, header, indexLength), Encoding.UTF8);
+            var cache = new DepmodCache(factsPath);
+            using var reader = new BinaryReader(new MemoryStream(data, Magic.Length + 4, body - Magic.Length - 4), Encoding.UTF8);
+            cache._factsFile = (reader.ReadUInt64(), reader.ReadUInt64());
+            if (NativeFile.Stat(factsPath) is not { } facts || (facts.Device, facts.Inode) != cache._factsFile)
+                throw new InvalidDataException($"{FactsFileName} is missing or not the one this index was written with");
             var count = reader.ReadInt32();
-            if (count < 0 || count > indexLength)
+            if (count < 0 || count > body)
                 throw new InvalidDataException("bad count");
-            var entries = new Dictionary<string, (FileIdentity, ModuleFactsBlob)>(count, StringComparer.Ordinal);
+            cache._entries.EnsureCapacity(count);
             for (var i = 0; i < count; i++)
             {
                 var key = reader.ReadString();
                 var id = new FileIdentity(reader.ReadUInt64(), reader.ReadUInt64(), reader.ReadInt64(), reader.ReadInt64(),
                     reader.ReadUInt32(), reader.ReadInt64(), reader.ReadUInt32(), reader.ReadUInt32());
                 var digest = reader.ReadBytes(DigestLength);
-                var offset = reader.ReadInt32();
+                var offset = reader.ReadInt64();
                 var length = reader.ReadInt32();
-                if (digest.Length != DigestLength || offset < 0 || length < 0 || (long)offset + length > factsLength)
+                if (digest.Length != DigestLength || offset < 0 || length < 0 || offset + length > facts.Size)
                     throw new InvalidDataException("bad entry");
-                entries[key] = (id, new ModuleFactsBlob(data.AsMemory(factsStart + offset, length), digest));
+                cache._entries[key] = (id, new ModuleFactsBlob(cache, offset, length, digest));
+                cache._liveBytes += length;
             }
             if (reader.BaseStream.Position != reader.BaseStream.Length)
                 throw new InvalidDataException("trailing bytes");
-            return new DepmodCache(entries);
+            return cache;
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or ArgumentException or FormatException)
         {
@@ -126,19 +163,75 @@ internal sealed class DepmodCache
     }
 
     /// <summary>
-    /// The cache file's bytes for these modules: each readable module with an identity, with the
-    /// encoded facts it was read or loaded with (copied as they are, never encoded again).
+    /// Writes the cache for these modules (each readable one with an identity): facts that came
+    /// from <paramref name="previous"/> stay where they are in its facts file, and only new ones
+    /// are appended to it; the facts file is written anew when there is none, when it is not the
+    /// previous one, or when more than half of it is facts no longer used. Then the index, through
+    /// a temporary file and a rename. Best effort, without fsync (see the remarks).
     /// </summary>
-    public static byte[] Serialize(IReadOnlyList<ModuleCandidate> modules, IReadOnlyList<ModuleFactsBlob> facts, IReadOnlyList<bool> readable)
+    public static void Save(string path, IReadOnlyList<ModuleCandidate> modules, IReadOnlyList<ModuleFactsBlob> facts, IReadOnlyList<bool> readable, DepmodCache? previous)
     {
+        var directory = Path.GetDirectoryName(path)!;
+        Directory.CreateDirectory(directory);
+        var factsPath = Path.Join(directory, FactsFileName);
         var keep = new List<int>(modules.Count);
+        long live = 0;
         for (var i = 0; i < modules.Count; i++)
             if (modules[i].Identity is not null && readable[i])
+            {
                 keep.Add(i);
+                live += facts[i].Source is null ? facts[i].Bytes.Length : facts[i].Length;
+            }
+        var offsets = new long[modules.Count];
+        var existing = NativeFile.Stat(factsPath);
+        var append = previous is not null && existing is { } e && (e.Device, e.Inode) == previous._factsFile && e.Size <= 2 * live;
+        (ulong, ulong) factsFile;
+        if (append)
+        {
+            using var stream = new FileStream(factsPath, FileMode.Append, FileAccess.Write, FileShare.Read);
+            var at = stream.Position;
+            foreach (var i in keep)
+            {
+                if (facts[i].Source == previous)
+                {
+                    offsets[i] = facts[i].Offset;
+                    continue;
+                }
+                offsets[i] = at;
+                stream.Write(facts[i].Bytes.Span);
+                at += facts[i].Bytes.Length;
+            }
+            factsFile = previous!._factsFile;
+        }
+        else
+        {
+            var temp = TempName(factsPath);
+            try
+            {
+                using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                {
+                    foreach (var i in keep)
+                    {
+                        offsets[i] = stream.Position;
+                        stream.Write(facts[i].Bytes.Span);
+                    }
+                }
+                File.Move(temp, factsPath, overwrite: true);
+            }
+            finally
+            {
+                File.Delete(temp);
+            }
+            factsFile = NativeFile.Stat(factsPath) is { } id ? (id.Device, id.Inode) : default;
+        }
+
         var index = new MemoryStream();
-        long factsLength = 0;
+        index.Write(Magic);
         using (var w = new BinaryWriter(index, Encoding.UTF8, leaveOpen: true))
         {
+            w.Write(FormatVersion);
+            w.Write(factsFile.Item1);
+            w.Write(factsFile.Item2);
             w.Write(keep.Count);
             foreach (var i in keep)
             {
@@ -147,25 +240,24 @@ internal sealed class DepmodCache
                 w.Write(id.Device); w.Write(id.Inode); w.Write(id.Size); w.Write(id.MtimeSeconds);
                 w.Write(id.MtimeNanoseconds); w.Write(id.CtimeSeconds); w.Write(id.CtimeNanoseconds); w.Write(id.Mode);
                 w.Write(facts[i].Digest);
-                w.Write(checked((int)factsLength));
-                w.Write(facts[i].Bytes.Length);
-                factsLength += facts[i].Bytes.Length;
+                w.Write(offsets[i]);
+                w.Write(facts[i].Source is null ? facts[i].Bytes.Length : facts[i].Length);
             }
         }
-        var indexLength = (int)index.Length;
-        var header = Magic.Length + 8;
-        var output = new byte[checked(header + indexLength + DigestLength + (int)factsLength)];
-        Magic.CopyTo(output, 0);
-        BinaryPrimitives.WriteUInt32LittleEndian(output.AsSpan(Magic.Length), FormatVersion);
-        BinaryPrimitives.WriteInt32LittleEndian(output.AsSpan(Magic.Length + 4), indexLength);
-        index.GetBuffer().AsSpan(0, indexLength).CopyTo(output.AsSpan(header));
-        SHA256.HashData(output.AsSpan(0, header + indexLength), output.AsSpan(header + indexLength, DigestLength));
-        var at = header + indexLength + DigestLength;
-        foreach (var i in keep)
+        index.Write(SHA256.HashData(index.GetBuffer().AsSpan(0, (int)index.Length)));
+        var indexTemp = TempName(path);
+        try
         {
-            facts[i].Bytes.Span.CopyTo(output.AsSpan(at));
-            at += facts[i].Bytes.Length;
+            using (var stream = new FileStream(indexTemp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                stream.Write(index.GetBuffer().AsSpan(0, (int)index.Length));
+            File.Move(indexTemp, path, overwrite: true);
         }
-        return output;
+        finally
+        {
+            File.Delete(indexTemp);
+        }
     }
+
+    private static string TempName(string path) =>
+        Path.Join(Path.GetDirectoryName(path), $".{Path.GetFileName(path)}.{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
 }

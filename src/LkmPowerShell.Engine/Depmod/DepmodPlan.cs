@@ -24,7 +24,8 @@ public sealed class DepmodPlan
     /// <summary>Time spent computing.</summary>
     public required TimeSpan Duration { get; init; }
 
-    internal DepmodFile? Cache { get; init; }
+    /// <summary>Saves the cache of module facts (best effort, after publishing); null when there is nothing to save.</summary>
+    internal Action? SaveCache { get; init; }
 
     /// <summary>Set when <see cref="Files"/> are the files on disk, unchanged since that record was taken.</summary>
     internal DepmodOutputRecord? Reuse { get; init; }

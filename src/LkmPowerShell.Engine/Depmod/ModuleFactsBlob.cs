@@ -13,11 +13,27 @@ internal sealed class ModuleFactsBlob
 {
     public ModuleFactsBlob(ReadOnlyMemory<byte> bytes, byte[] digest)
     {
-        Bytes = bytes;
+        _bytes = bytes;
         Digest = digest;
     }
 
-    public ReadOnlyMemory<byte> Bytes { get; }
+    /// <summary>Facts kept in a cache's facts file: the bytes are fetched only when asked for.</summary>
+    public ModuleFactsBlob(DepmodCache source, long offset, int length, byte[] digest)
+    {
+        Source = source;
+        Offset = offset;
+        Length = length;
+        Digest = digest;
+    }
+
+    private ReadOnlyMemory<byte>? _bytes;
+
+    /// <summary>The cache whose facts file holds these bytes at <see cref="Offset"/>; null for facts just read.</summary>
+    public DepmodCache? Source { get; }
+    public long Offset { get; }
+    public int Length { get; }
+
+    public ReadOnlyMemory<byte> Bytes => _bytes ??= Source!.ReadFacts(Offset, Length);
 
     /// <summary>SHA-256 of <see cref="Bytes"/>.</summary>
     public byte[] Digest { get; }

@@ -72,15 +72,50 @@ public class CacheAndQuickTests
         var expected = Files(tree);
         var cache = DepmodCache.PathFor(new SystemRoot(tree.Root), tree.OutputRoot, tree.Version)!;
         File.Delete(Path.Combine(Path.GetDirectoryName(cache)!, DepmodOutputRecord.FileName));
-        // The facts follow the index; the last byte belongs to the last module's facts.
-        var bytes = File.ReadAllBytes(cache);
-        bytes[^1] ^= 0x01;
-        File.WriteAllBytes(cache, bytes);
+        // Damage the last module's facts, in place (the facts file must stay the same file).
+        var facts = Path.Combine(Path.GetDirectoryName(cache)!, DepmodCache.FactsFileName);
+        using (var stream = new FileStream(facts, FileMode.Open, FileAccess.ReadWrite))
+        {
+            stream.Seek(-1, SeekOrigin.End);
+            var last = stream.ReadByte();
+            stream.Seek(-1, SeekOrigin.End);
+            stream.WriteByte((byte)(last ^ 0x01));
+        }
         var result = tree.RunEngine(o => o with { UseCache = true });
         Assert.Equal(4, result.ModulesFromCache); // the index is intact: all four were found in it...
         Assert.False(result.OutputsUnchanged);
         Assert.Equal(expected, Files(tree));      // ...and the damaged one was read from its file
         Assert.DoesNotContain(result.Warnings, w => w.Kind == DepmodWarningKind.Cache);
+
+        // A facts file that is not the one the index was written with: the index is ignored.
+        File.Copy(facts, facts + ".new");
+        File.Move(facts + ".new", facts, overwrite: true);
+        var replaced = tree.RunEngine(o => o with { UseCache = true });
+        Assert.Equal(0, replaced.ModulesFromCache);
+        Assert.Contains(replaced.Warnings, w => w.Kind == DepmodWarningKind.Cache);
+        Assert.Equal(expected, Files(tree));
+    }
+
+    [Fact]
+    public void TouchingAModuleAppendsItsFactsAndTheFactsFileStaysBounded()
+    {
+        using var tree = Tree();
+        tree.RunEngine(o => o with { UseCache = true });
+        var expected = Files(tree);
+        var cache = DepmodCache.PathFor(new SystemRoot(tree.Root), tree.OutputRoot, tree.Version)!;
+        var facts = Path.Combine(Path.GetDirectoryName(cache)!, DepmodCache.FactsFileName);
+        var size = new FileInfo(facts).Length;
+        var fat = Path.Combine(tree.ModulesDirectory, "kernel/fs/fat/fat.ko"); // the module with the most facts
+        for (var i = 1; i <= 6; i++)
+        {
+            File.SetLastWriteTimeUtc(fat, DateTime.UtcNow.AddSeconds(-i));
+            var result = tree.RunEngine(o => o with { UseCache = true });
+            Assert.Equal(3, result.ModulesFromCache);
+            Assert.True(result.OutputsUnchanged);
+            Assert.Equal(expected, Files(tree));
+            Assert.True(new FileInfo(facts).Length <= 2 * size + size, $"facts file grew to {new FileInfo(facts).Length} bytes (one full write: {size})");
+        }
+        Assert.Equal(4, tree.RunEngine(o => o with { UseCache = true }).ModulesFromCache);
     }
 
     /// <summary>
