@@ -39,15 +39,14 @@ public static class DepmodRunner
                 DepmodOutputRecord.Take(plan.OutputDirectory, plan.Files.Select(f => f.Name), plan.InputDigest, plan.SymbolCount, plan.AliasCount, plan.RecordWarnings) is { } r
                     ? new DepmodFile(plan.RecordPath, r.Serialize())
                     : null;
-            var pc = Stopwatch.StartNew();
             if (plan.Reuse is not null && IndexPublisher.Refresh(plan.OutputDirectory, plan.Reuse, plan.SaveCache, record, plan.LockTimeout, plan.StepHook, cancel))
             {
-                unchanged = true; if (Environment.GetEnvironmentVariable("LKM_PROF") is not null) Console.Error.WriteLine($"PROF refresh {pc.Elapsed.TotalMilliseconds:0.0}");
+                unchanged = true;
                 written = [.. plan.Files.Select(f => Path.Join(plan.OutputDirectory, f.Name))];
             }
             else
             {
-                written = IndexPublisher.Publish(plan.OutputDirectory, plan.Files, plan.SaveCache, plan.LockTimeout, plan.StepHook, cancel, record); if (Environment.GetEnvironmentVariable("LKM_PROF") is not null) Console.Error.WriteLine($"PROF publish {pc.Elapsed.TotalMilliseconds:0.0}");
+                written = IndexPublisher.Publish(plan.OutputDirectory, plan.Files, plan.SaveCache, plan.LockTimeout, plan.StepHook, cancel, record);
             }
         }
         return new DepmodResult
@@ -74,7 +73,6 @@ public static class DepmodRunner
         if (ModuleTree.ModuleDirectory.KernelVersionProblem(options.KernelVersion) is { } versionProblem)
             throw new ArgumentException($"'{options.KernelVersion}' is not a kernel version: {versionProblem}.", nameof(options));
         var clock = Stopwatch.StartNew();
-        var prof = Environment.GetEnvironmentVariable("LKM_PROF") is not null; var pc = Stopwatch.StartNew(); var cpu0 = Process.GetCurrentProcess().TotalProcessorTime; void P(string what) { if (prof) { var cpu = Process.GetCurrentProcess().TotalProcessorTime; Console.Error.WriteLine($"PROF {what} {pc.Elapsed.TotalMilliseconds:0.0} cpu {(cpu - cpu0).TotalMilliseconds:0.0}"); cpu0 = cpu; pc.Restart(); } }
         var warnings = new List<DepmodWarning>();
         void Warn(DepmodWarning w)
         {
@@ -107,16 +105,13 @@ public static class DepmodRunner
         var configPaths = options.ConfigPaths ?? DepmodOptions.DefaultConfigDirectories.Select(root.ResolveFolder).ToList();
         var config = DepmodConfiguration.Load(configPaths, options.KernelVersion, Warn, root);
 
-        P("config");
         options.Progress?.Report(new DepmodProgress(DepmodStage.Scanning, 0, 0, modulesDirectory));
         var found = ModuleSearch.Find(modulesDirectory, root, config, Warn, cancel);
-        P("search");
         var modules = ModuleOrder.Sort(KmodHash.IterationOrder(found, m => m.Name, ModuleBuckets), modulesDirectory, Warn, root);
         if (modules.Count >= ushort.MaxValue)
             throw new InvalidOperationException($"{modules.Count:N0} modules: kmod's index numbers modules with 16 bits, so no more than {ushort.MaxValue - 1:N0} fit.");
         cancel.ThrowIfCancellationRequested();
 
-        P("order");
         var cachePath = DepmodCache.PathFor(root, options.OutputRoot, options.KernelVersion);
         DepmodCache? cache = null;
         if (options.UseCache && cachePath is not null)
@@ -125,10 +120,8 @@ public static class DepmodRunner
             if (problem is not null)
                 Warn(new DepmodWarning(DepmodWarningKind.Cache, cachePath, null, $"{cachePath}: ignored ({problem}); every module is read again"));
         }
-        P("cacheload");
         var useCache = options.UseCache && cachePath is not null;
         var set = ModuleFactsReader.ReadAll(modules, cache, Math.Max(1, options.MaxDegreeOfParallelism), options.Progress, cancel, encode: useCache, root);
-        P("facts");
         for (var i = 0; i < modules.Count; i++)
             if (set.Facts[i]?.Problem is { } problem)
                 Warn(new DepmodWarning(DepmodWarningKind.UnreadableModule, modules[i].FilePath, null,
@@ -136,7 +129,6 @@ public static class DepmodRunner
         var builtin = ReadInput(modulesDirectory, ModulesBuiltinFile.FileName, Warn, root);
         var builtinModinfo = ReadInput(modulesDirectory, ModulesBuiltinModinfoFile.FileName, Warn, root);
 
-        P("builtin");
         // The cache is written only where no link can carry it out of the tree (see DepmodCache.PathFor),
         // and only when it would change.
         Action? CacheFile()
@@ -152,11 +144,9 @@ public static class DepmodRunner
         byte[]? Digest() => recordPath is null ? null
             : DepmodOutputRecord.Digest(modules, set.Blobs!, outputDirectory, options.Layout, options.WriteWeakDependencies, builtin, builtinModinfo);
         var inputDigest = Digest();
-        P("digest");
         if (inputDigest is not null && DepmodOutputRecord.Load(recordPath!) is { } record && record.InputDigest.AsSpan().SequenceEqual(inputDigest)
             && record.ReadUnchangedFiles(outputDirectory) is { } unchangedFiles)
         {
-        P("recordload+readfiles");
             foreach (var w in record.Warnings)
                 Warn(w);
             options.Progress?.Report(new DepmodProgress(DepmodStage.Writing, 0, unchangedFiles.Count, outputDirectory));
@@ -183,14 +173,11 @@ public static class DepmodRunner
         }
 
         var facts = set.Materialize(cancel);
-        P("materialize");
         var warningsBefore = warnings.Count;
         options.Progress?.Report(new DepmodProgress(DepmodStage.Resolving, 0, modules.Count, null));
         var resolved = DependencyResolver.Resolve(modules, facts, kernel, Warn, cancel);
-        P("resolve");
         var output = new DepmodOutput(modules, facts, resolved, Warn);
         var files = output.Render(options.Layout, options.WriteWeakDependencies, builtin, builtinModinfo, options.MaxDegreeOfParallelism, cancel);
-        P("render");
         options.Progress?.Report(new DepmodProgress(DepmodStage.Writing, 0, files.Count, outputDirectory));
 
         return new DepmodPlan
