@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
@@ -46,17 +47,19 @@ internal sealed class DepmodOutputRecord
     public static byte[] Digest(IReadOnlyList<ModuleCandidate> modules, IReadOnlyList<ModuleFactsBlob> facts, string outputDirectory,
         IndexLayout layout, bool weakdeps, byte[]? builtin, byte[]? builtinModinfo)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var number = new byte[8];
-        void Int(long value) { BinaryPrimitives.WriteInt64LittleEndian(number, value); hash.AppendData(number); }
-        void Text(string value) { Int(value.Length); hash.AppendData(MemoryMarshal.AsBytes(value.AsSpan())); }
-        void Bytes(byte[]? value) { Int(value?.Length ?? -1); if (value is not null) hash.AppendData(value); }
+        // One buffer hashed once: thousands of small appends cost more than the hashing.
+        var buffer = new ArrayBufferWriter<byte>(256 * 1024);
+        void Int(long value) { BinaryPrimitives.WriteInt64LittleEndian(buffer.GetSpan(8), value); buffer.Advance(8); }
+        void Text(string value) { Int(value.Length); buffer.Write(MemoryMarshal.AsBytes(value.AsSpan())); }
+        void Bytes(ReadOnlySpan<byte> value) => buffer.Write(value);
 
-        hash.AppendData(typeof(DepmodOutputRecord).Module.ModuleVersionId.ToByteArray());
+        Bytes(typeof(DepmodOutputRecord).Module.ModuleVersionId.ToByteArray());
         Int((int)layout);
         Int(weakdeps ? 1 : 0);
         Text(outputDirectory);
+        Int(builtin?.Length ?? -1);
         Bytes(builtin);
+        Int(builtinModinfo?.Length ?? -1);
         Bytes(builtinModinfo);
         Int(modules.Count);
         for (var i = 0; i < modules.Count; i++)
@@ -64,9 +67,9 @@ internal sealed class DepmodOutputRecord
             Text(modules[i].KmodPath);
             Text(modules[i].OutputPath);
             Text(modules[i].Name);
-            hash.AppendData(facts[i].Digest);
+            Bytes(facts[i].Digest);
         }
-        return hash.GetHashAndReset();
+        return SHA256.HashData(buffer.WrittenSpan);
     }
 
     /// <summary>
