@@ -122,10 +122,12 @@ public static class DepmodRunner
         }
         var useCache = options.UseCache && cachePath is not null;
         var set = ModuleFactsReader.ReadAll(modules, cache, Math.Max(1, options.MaxDegreeOfParallelism), options.Progress, cancel, encode: useCache, root);
+        void WarnUnreadable(int i, string problem) =>
+            Warn(new DepmodWarning(DepmodWarningKind.UnreadableModule, modules[i].FilePath, null,
+                $"failed to load symbols from {modules[i].KmodPath}: {problem}; it is listed with no dependencies, exports or aliases"));
         for (var i = 0; i < modules.Count; i++)
             if (set.Facts[i]?.Problem is { } problem)
-                Warn(new DepmodWarning(DepmodWarningKind.UnreadableModule, modules[i].FilePath, null,
-                    $"failed to load symbols from {modules[i].KmodPath}: {problem}; it is listed with no dependencies, exports or aliases"));
+                WarnUnreadable(i, problem);
         var builtin = ReadInput(modulesDirectory, ModulesBuiltinFile.FileName, Warn, root);
         var builtinModinfo = ReadInput(modulesDirectory, ModulesBuiltinModinfoFile.FileName, Warn, root);
 
@@ -172,7 +174,12 @@ public static class DepmodRunner
             };
         }
 
+        var decoded = Enumerable.Range(0, modules.Count).Where(i => set.Facts[i] is null).ToList();
         var facts = set.Materialize(cancel);
+        // A cache entry that failed its digest was read from its file, which may have failed too.
+        foreach (var i in decoded)
+            if (facts[i].Problem is { } problem)
+                WarnUnreadable(i, problem);
         var warningsBefore = warnings.Count;
         options.Progress?.Report(new DepmodProgress(DepmodStage.Resolving, 0, modules.Count, null));
         var resolved = DependencyResolver.Resolve(modules, facts, kernel, Warn, cancel);
