@@ -7,19 +7,22 @@ BeforeAll {
 
 Describe 'Provision-KernelModules.ps1, cmdlets mocked' {
     BeforeEach {
-        Mock Import-KernelModule { [pscustomobject]@{ Name = $Name } }
-        Mock Remove-KernelModule { }
+        Mock Import-KernelModule { [pscustomobject]@{ Name = $Name; Changed = $Name -ne 'brd' } }
+        Mock Remove-KernelModule { [pscustomobject]@{ Name = $Name; State = 'NotLoaded'; Changed = $true } }
     }
 
     It 'loads and persists each module with its parameters' {
-        & $provision -Module dummy, brd -Parameters @{ dummy = @{ numdummies = 2 }; brd = 'rd_nr=1' }
-        Should -Invoke Import-KernelModule -Times 1 -Exactly -ParameterFilter { $Name -eq 'dummy' -and $Persist -and $Parameters.numdummies -eq 2 }
+        $report = & $provision -Module dummy, brd -Parameters @{ dummy = @{ numdummies = 2 }; brd = 'rd_nr=1' }
+        $report.Module | Should -Be @('dummy', 'brd')
+        $report.Changed | Should -Be @($true, $false)
+        Should -Invoke Import-KernelModule -Times 1 -Exactly -ParameterFilter { $Name -eq 'dummy' -and $Persist -and $PassThru -and $Parameters.numdummies -eq 2 }
         Should -Invoke Import-KernelModule -Times 1 -Exactly -ParameterFilter { $Name -eq 'brd' -and $Persist -and $Parameters -eq 'rd_nr=1' }
     }
 
     It 'removes the modules that must be absent, with what only they used' {
-        & $provision -Module @() -Absent pcspkr
-        Should -Invoke Remove-KernelModule -Times 1 -Exactly -ParameterFilter { $Name -eq 'pcspkr' -and $RemoveUnusedDependency -and $Persist }
+        $report = & $provision -Module @() -Absent pcspkr
+        ($report.Module, $report.Ensure, $report.Changed) | Should -Be @('pcspkr', 'Absent', $true)
+        Should -Invoke Remove-KernelModule -Times 1 -Exactly -ParameterFilter { $Name -eq 'pcspkr' -and $RemoveUnusedDependency -and $Persist -and $PassThru }
         Should -Invoke Import-KernelModule -Times 0
     }
 

@@ -47,6 +47,21 @@ internal static class ModprobeSessions
         _ => w.Message,
     };
 
+    /// <summary>The ShouldProcess target of -Persist: each file that would change, by its exact path.</summary>
+    public static string PersistTarget(IEnumerable<PersistedFile> changes) =>
+        string.Join(", ", changes.Select(f => $"{(f.Change == PersistChange.Deleted ? "delete" : "write")} {f.Path}"));
+
+    /// <summary>A boot-time file that could not be written or deleted.</summary>
+    public static ErrorRecord PersistFailed(Exception e, string module)
+    {
+        var denied = e is UnauthorizedAccessException;
+        var remedy = ModuleErrors.Remedy(denied ? "Persist.AccessDenied" : "Persist.Failed", module);
+        return new ErrorRecord(e, denied ? "PersistAccessDenied" : "PersistFailed", denied ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError, module)
+        {
+            ErrorDetails = new ErrorDetails($"{e.Message} {remedy}") { RecommendedAction = remedy },
+        };
+    }
+
     public static void WritePersisted(Cmdlet cmdlet, IEnumerable<PersistedFile> files)
     {
         foreach (var f in files)

@@ -16,7 +16,7 @@ internal static class ModuleConfigurationErrors
         }
         catch (InvalidModuleNameException e)
         {
-            cmdlet.WriteError(new ErrorRecord(e, e.ErrorId, ErrorCategory.InvalidArgument, target));
+            cmdlet.WriteError(ModuleErrors.New(e, e.ErrorId, ErrorCategory.InvalidArgument, target, "Configuration.InvalidModuleName"));
         }
         catch (ParameterChangeException e)
         {
@@ -51,12 +51,12 @@ internal static class ModuleConfigurationErrors
         }
         catch (UnauthorizedAccessException e)
         {
-            cmdlet.WriteError(new ErrorRecord(new UnauthorizedAccessException($"{target}: {e.Message} Changing modprobe.d needs root.", e),
-                "ConfigurationAccessDenied", ErrorCategory.PermissionDenied, target));
+            cmdlet.WriteError(ModuleErrors.New(new UnauthorizedAccessException($"{target}: {e.Message}", e),
+                "ConfigurationAccessDenied", ErrorCategory.PermissionDenied, target, "Configuration.AccessDenied"));
         }
         catch (IOException e)
         {
-            cmdlet.WriteError(new ErrorRecord(e, "ConfigurationWriteFailed", ErrorCategory.WriteError, target));
+            cmdlet.WriteError(ModuleErrors.New(e, "ConfigurationWriteFailed", ErrorCategory.WriteError, target, "Configuration.WriteFailed"));
         }
         return null;
     }

@@ -89,6 +89,13 @@ public static class ModuleErrors
     public static ErrorRecord For(KernelModulesUnsupportedException e) =>
         Record(e, "KernelModulesUnsupported", ErrorCategory.NotImplemented, e.Release, Remedy("KernelModulesUnsupported"));
 
+    /// <summary>
+    /// An ErrorRecord of the write side's own (not from the engine's failures), with the remedy
+    /// stored under <paramref name="remedyKey"/> after the message and in RecommendedAction.
+    /// </summary>
+    public static ErrorRecord New(Exception e, string errorId, ErrorCategory category, object? target, string remedyKey, params object?[] args) =>
+        Record(e, errorId, category, target, Remedy(remedyKey, args));
+
     /// <summary>The engine's exception with its facts, the remedy after them in the shown message and in RecommendedAction.</summary>
     private static ErrorRecord Record(Exception e, string errorId, ErrorCategory category, object? target, string? remedy)
     {

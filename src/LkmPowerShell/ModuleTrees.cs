@@ -27,15 +27,15 @@ internal static class ModuleTrees
         if (version is null)
         {
             var installed = ModuleDirectory.InstalledKernelVersions(root);
-            cmdlet.WriteError(new ErrorRecord(new ArgumentException(
-                $"Which kernel? The running kernel's release cannot be read under {root}, and {(installed.Count == 0 ? "no kernel has modules installed there" : "several are installed: " + string.Join(", ", installed))}. Give -KernelVersion."),
-                "KernelVersionUnknown", ErrorCategory.InvalidArgument, root.Path));
+            cmdlet.WriteError(ModuleErrors.New(new ArgumentException(
+                $"Which kernel? The running kernel's release cannot be read under {root}, and {(installed.Count == 0 ? "no kernel has modules installed there" : "several are installed: " + string.Join(", ", installed))}."),
+                "KernelVersionUnknown", ErrorCategory.InvalidArgument, root.Path, "KernelVersionUnknown", root.Path.TrimEnd('/')));
             return null;
         }
         if (ModuleDirectory.KernelVersionProblem(version) is { } problem)
         {
-            cmdlet.WriteError(new ErrorRecord(new ArgumentException($"'{version}' is not a kernel version: {problem}."),
-                "InvalidKernelVersion", ErrorCategory.InvalidArgument, version));
+            cmdlet.WriteError(ModuleErrors.New(new ArgumentException($"'{version}' is not a kernel version: {problem}."),
+                "InvalidKernelVersion", ErrorCategory.InvalidArgument, version, "InvalidKernelVersion"));
             return null;
         }
         try
@@ -44,7 +44,7 @@ internal static class ModuleTrees
         }
         catch (KernelNotInstalledException e)
         {
-            cmdlet.WriteError(new ErrorRecord(e, "KernelNotInstalled", ErrorCategory.ObjectNotFound, version));
+            cmdlet.WriteError(ModuleErrors.New(e, "KernelNotInstalled", ErrorCategory.ObjectNotFound, version, "KernelNotInstalled"));
             return null;
         }
     }

@@ -75,6 +75,7 @@ Describe 'Disable-KernelModule and Enable-KernelModule' {
         modprobe -n -v -C (Join-Path $root 'etc/modprobe.d') -d $root -S $plain.Version freevxfs | Should -BeLike 'insmod *freevxfs.ko*'
         $s = Disable-KernelModule freevxfs, usb-storage -Root $root -PassThru
         $s.Change | Should -Be @('Written', 'Written')
+        $s.Changed | Should -Be @($true, $true)
         $s.Compliant | Should -Be @($true, $true)
         $s[1].Module | Should -Be 'usb_storage'
         modprobe -n -v -C (Join-Path $root 'etc/modprobe.d') -d $root -S $plain.Version freevxfs | Should -Be 'install /bin/false '
@@ -111,7 +112,9 @@ Describe 'Disable-KernelModule and Enable-KernelModule' {
         $file = Join-Path $root 'etc/modprobe.d/00-lkmpowershell-disabled.conf'
         $before = Get-Item $file
         $hash = (Get-FileHash $file).Hash
-        (Disable-KernelModule freevxfs, usb-storage -Root $root -PassThru).Change | Should -Be @('Unchanged', 'Unchanged')
+        $again = Disable-KernelModule freevxfs, usb-storage -Root $root -PassThru
+        $again.Change | Should -Be @('Unchanged', 'Unchanged')
+        $again.Changed | Should -Be @($false, $false)
         (Get-FileHash $file).Hash | Should -Be $hash
         (Get-Item $file).LastWriteTimeUtc | Should -Be $before.LastWriteTimeUtc
     }
@@ -178,6 +181,22 @@ Describe 'Set-KernelModuleParameter against a fabricated /sys' {
         $c.OldValue | Should -Be '1024'
         $c.NewValue | Should -Be '16384'
         $c.Changed | Should -BeTrue
+    }
+
+    It 'setting the value it already has changes nothing, asks nothing, and says so (Changed)' {
+        $c = Set-KernelModuleParameter nf_conntrack hashsize 16384 -Root $root -PassThru
+        $c.Changed | Should -BeFalse
+        $c.OldValue | Should -Be '16384'
+        # Under $ConfirmPreference = 'Medium' a change asks (ShouldProcess); in a runspace without a
+        # user interface the question fails, which shows that it was asked.
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$(Get-RepositoryRoot)/LkmPowerShell.psd1'; `$ConfirmPreference = 'Medium'; (Set-KernelModuleParameter nf_conntrack hashsize 16384 -Root '$root' -PassThru).Changed; Set-KernelModuleParameter nf_conntrack hashsize 32 -Root '$root'")
+            $ps.Invoke() | Should -Be @($false)
+            @($ps.Streams.Error).Count | Should -Be 1
+            $ps.Streams.Error[0].FullyQualifiedErrorId | Should -BeLike 'HostFunctionNotImplemented,*'
+        } finally { $ps.Dispose() }
+        Get-Content (Join-Path $root 'sys/module/nf_conntrack/parameters/hashsize') | Should -Be '16384'
     }
 
     It '-WhatIf writes nothing' {

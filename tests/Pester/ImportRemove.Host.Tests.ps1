@@ -39,6 +39,15 @@ Describe 'Import-KernelModule -WhatIf against an offline tree' {
 
     It '-Root without -WhatIf is refused: loading is only into the running kernel' {
         { Import-KernelModule msdos -Root $plain.Root -ErrorAction Stop } | Should -Throw -ErrorId 'RootNeedsWhatIf,LkmPowerShell.Commands.ImportKernelModuleCommand'
+        $err = try { Import-KernelModule msdos -Root $plain.Root -KernelVersion $plain.Version -ErrorAction Stop } catch { $_ }
+        $err.ErrorDetails.RecommendedAction | Should -BeLike '*-WhatIf*'
+    }
+
+    It '$WhatIfPreference set in a scope plans as -WhatIf does (not RootNeedsWhatIf)' {
+        $text = Invoke-WhatIf "& { `$WhatIfPreference = `$true; Import-KernelModule msdos -Root '$($plain.Root)' -KernelVersion '$($plain.Version)' }"
+        $text | Should -BeLike '*What if:*insmod */fat.ko*'
+        $text | Should -BeLike '*What if:*insmod */msdos.ko*'
+        $text | Should -Not -BeLike '*RootNeedsWhatIf*'
     }
 
     It 'symbols found by Find-KernelSymbol pipe into it as their providing module' {
@@ -56,5 +65,139 @@ Describe 'On a kernel without module support' -Tag 'HostKernel' {
     It 'Remove-KernelModule refuses plainly' {
         if (Test-Path /proc/modules) { throw 'This test describes a build machine without /proc/modules.' }
         { Remove-KernelModule msdos -ErrorAction Stop } | Should -Throw -ErrorId 'KernelModulesUnsupported,LkmPowerShell.Commands.RemoveKernelModuleCommand'
+    }
+}
+
+Describe 'Confirmation as PowerShell does it: ShouldProcess, then Force || ShouldContinue' {
+    # A fabricated running system under -Root: msdos and fat loaded (fat used by msdos), Debian's
+    # 6.1 tree, dummy disabled the CIS way. Under -Root nothing can change: a step that gets past
+    # the questions is refused with RootNeedsWhatIf, so these tests see which questions were asked.
+    BeforeAll {
+        $script:fake = Join-Path $TestDrive 'system'
+        New-Item -ItemType Directory (Join-Path $fake 'proc'), (Join-Path $fake 'etc/modprobe.d'), (Join-Path $fake 'lib/modules') | Out-Null
+        Copy-FixtureTree $plain.ModulesDirectory (Join-Path $fake "lib/modules/$($plain.Version)")
+        Set-Content (Join-Path $fake 'proc/modules') "msdos 20480 0 - Live 0x0000000000000000`nfat 86016 1 msdos, Live 0x0000000000000000"
+        Set-Content (Join-Path $fake 'etc/modprobe.d/cis.conf') "install freevxfs /bin/false`nblacklist freevxfs"
+        # A runspace without a user interface: a question (ShouldProcess's under -Confirm or
+        # $ConfirmPreference, or ShouldContinue) fails there with HostFunctionNotImplemented, so
+        # a test sees whether one was asked; no prompt can hang the run.
+        function Invoke-NoPrompt([string] $Command) {
+            $ps = [powershell]::Create()
+            try {
+                $null = $ps.AddScript("Import-Module '$(Get-RepositoryRoot)/LkmPowerShell.psd1'; $Command")
+                $out = $ps.Invoke()
+                [pscustomobject]@{ Output = @($out); Errors = @($ps.Streams.Error) }
+            } finally { $ps.Dispose() }
+        }
+        function Get-Question($Result) { @($Result.Errors | Where-Object FullyQualifiedErrorId -Like 'HostFunctionNotImplemented,*' | ForEach-Object { "$_" }) }
+    }
+
+    It 'an ordinary import does not ask (ConfirmImpact Medium), and is refused under -Root only once approved' {
+        $r = Invoke-NoPrompt "Import-KernelModule dummy -Root '$fake'"
+        Get-Question $r | Should -BeNullOrEmpty
+        $r.Errors.FullyQualifiedErrorId | Should -Be 'RootNeedsWhatIf,LkmPowerShell.Commands.ImportKernelModuleCommand'
+    }
+
+    It '$ConfirmPreference = Medium makes it ask, through ShouldProcess' {
+        $r = Invoke-NoPrompt "`$ConfirmPreference = 'Medium'; Import-KernelModule dummy -Root '$fake'"
+        Get-Question $r | Should -BeLike '*Import-KernelModule*insmod */dummy.ko*'
+        $r = Invoke-NoPrompt "`$ConfirmPreference = 'Medium'; Remove-KernelModule msdos -Root '$fake'"
+        Get-Question $r | Should -BeLike '*rmmod msdos*'
+    }
+
+    It '$WhatIfPreference in a scope plans without asking anything, even for the risky switches' {
+        $r = Invoke-NoPrompt "& { `$WhatIfPreference = `$true; Import-KernelModule dummy -SkipVersionCheck -Root '$fake'; Remove-KernelModule fat -SkipInUseCheck -Root '$fake'; Import-KernelModule freevxfs -IgnoreDisabled -Root '$fake' }"
+        $r.Errors | Should -BeNullOrEmpty
+    }
+
+    It '-SkipVersionCheck asks (ShouldContinue) after ShouldProcess, even with -Confirm:$false; -Force skips only that question' {
+        $r = Invoke-NoPrompt "Import-KernelModule dummy -SkipVersionCheck -Confirm:`$false -Root '$fake'"
+        Get-Question $r | Should -BeLike '*-SkipVersionCheck loads dummy even if it was built for another kernel*'
+        $r = Invoke-NoPrompt "Import-KernelModule dummy -SkipVersionCheck -Force -Root '$fake'"
+        Get-Question $r | Should -BeNullOrEmpty
+        $r.Errors.FullyQualifiedErrorId | Should -Be 'RootNeedsWhatIf,LkmPowerShell.Commands.ImportKernelModuleCommand'
+    }
+
+    It '-Force alone asks nothing and forces nothing' {
+        $r = Invoke-NoPrompt "Import-KernelModule dummy -Force -Root '$fake'"
+        Get-Question $r | Should -BeNullOrEmpty
+        $r = Invoke-NoPrompt "Remove-KernelModule fat -Force -Root '$fake'"
+        $r.Errors.FullyQualifiedErrorId | Should -Be 'ModuleInUse,LkmPowerShell.Commands.RemoveKernelModuleCommand'
+    }
+
+    It '-IgnoreDisabled asks (ShouldContinue) unless -Force; -Confirm:$false does not silence it' {
+        $r = Invoke-NoPrompt "Import-KernelModule freevxfs -IgnoreDisabled -Confirm:`$false -Root '$fake'"
+        Get-Question $r | Should -BeLike '*freevxfs is disabled on purpose*cis.conf:1*'
+        $r = Invoke-NoPrompt "Import-KernelModule freevxfs -IgnoreDisabled -Force -Root '$fake'"
+        Get-Question $r | Should -BeNullOrEmpty
+        $r.Errors.FullyQualifiedErrorId | Should -Be 'RootNeedsWhatIf,LkmPowerShell.Commands.ImportKernelModuleCommand'
+    }
+
+    It 'a disabled module is refused with the remedy in RecommendedAction (from Remedies.resx)' {
+        $r = Invoke-NoPrompt "Import-KernelModule freevxfs -Root '$fake'"
+        $r.Errors[0].FullyQualifiedErrorId | Should -Be 'ModuleDisabled,LkmPowerShell.Commands.ImportKernelModuleCommand'
+        $r.Errors[0].ErrorDetails.RecommendedAction | Should -Be ([LkmPowerShell.ModuleErrors]::Remedy('ModuleDisabled', [object[]]@('freevxfs')))
+        $r.Errors[0].ErrorDetails.Message | Should -BeLike '*cis.conf:1*Enable-KernelModule freevxfs*'
+    }
+
+    It 'Remove -SkipInUseCheck asks (ShouldContinue) unless -Force' {
+        $r = Invoke-NoPrompt "Remove-KernelModule fat -SkipInUseCheck -Confirm:`$false -Root '$fake'"
+        Get-Question $r | Should -BeLike '*-SkipInUseCheck removes fat even while it is in use*'
+        $r = Invoke-NoPrompt "Remove-KernelModule fat -SkipInUseCheck -Force -Root '$fake'"
+        Get-Question $r | Should -BeNullOrEmpty
+        $r.Errors.FullyQualifiedErrorId | Should -Be 'RootNeedsWhatIf,LkmPowerShell.Commands.RemoveKernelModuleCommand'
+    }
+}
+
+Describe 'Remove-KernelModule -Root: offline plans of a removal' {
+    BeforeAll {
+        $script:fake = Join-Path $TestDrive 'image'
+        New-Item -ItemType Directory (Join-Path $fake 'proc'), (Join-Path $fake 'lib/modules'), (Join-Path $fake 'etc/modules-load.d') | Out-Null
+        Copy-FixtureTree $plain.ModulesDirectory (Join-Path $fake "lib/modules/$($plain.Version)")
+        Set-Content (Join-Path $fake 'proc/modules') "msdos 20480 0 - Live 0x0000000000000000`nfat 86016 1 msdos, Live 0x0000000000000000"
+        Set-Content (Join-Path $fake 'etc/modules-load.d/msdos.conf') "$([LkmPowerShell.Engine.Planner.ModulePersistence]::OwnerMark) (test)`nmsdos"
+    }
+
+    It 'shows the steps modprobe -r shows, and the exact files -Persist would delete' {
+        $text = Invoke-WhatIf "Remove-KernelModule msdos -RemoveUnusedDependency -Persist -Root '$fake' -KernelVersion '$($plain.Version)' -WhatIf"
+        $text | Should -BeLike '*What if:*rmmod msdos (target)*'
+        $text | Should -BeLike '*What if:*rmmod fat (unused dependency of msdos)*'
+        $text | Should -BeLike "*What if:*delete $fake/etc/modules-load.d/msdos.conf*"
+        $text | Should -Not -BeLike '*modprobe.d/msdos.conf*'   # there is none to delete
+        $text.IndexOf('rmmod msdos') | Should -BeLessThan $text.IndexOf('rmmod fat')
+        Test-Path (Join-Path $fake 'etc/modules-load.d/msdos.conf') | Should -BeTrue
+    }
+
+    It 'without -WhatIf it is refused before anything changes, with a remedy' {
+        $err = try { Remove-KernelModule msdos -Persist -Root $fake -ErrorAction Stop } catch { $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'RootNeedsWhatIf,LkmPowerShell.Commands.RemoveKernelModuleCommand'
+        $err.ErrorDetails.RecommendedAction | Should -BeLike '*-WhatIf*'
+        Test-Path (Join-Path $fake 'proc/modules') | Should -BeTrue
+        Test-Path (Join-Path $fake 'etc/modules-load.d/msdos.conf') | Should -BeTrue
+    }
+
+    It 'an image without proc/modules gets a warning that nothing is loaded there' {
+        $r = Remove-KernelModule msdos -Root $plain.Root -KernelVersion $plain.Version -WhatIf -PassThru -WarningVariable warn 3>$null
+        "$warn" | Should -BeLike '*proc/modules does not exist*nothing to remove*'
+        $r.State | Should -Be 'NotLoaded'
+    }
+
+    It 'a module that is not loaded is success, and -PassThru says nothing changed' {
+        $r = Remove-KernelModule dummy -Root $fake -PassThru
+        $r.Name | Should -Be 'dummy'
+        $r.State | Should -Be 'NotLoaded'
+        $r.Changed | Should -BeFalse
+    }
+}
+
+Describe 'Import-KernelModule -Persist -WhatIf names the files' {
+    It 'names each file it would write, by its path under -Root' {
+        $fake = Join-Path $TestDrive 'persist'
+        New-Item -ItemType Directory (Join-Path $fake 'proc'), (Join-Path $fake 'lib/modules') | Out-Null
+        Copy-FixtureTree $plain.ModulesDirectory (Join-Path $fake "lib/modules/$($plain.Version)")
+        Set-Content (Join-Path $fake 'proc/modules') ''
+        $text = Invoke-WhatIf "Import-KernelModule dummy -Parameters @{ numdummies = 2 } -Persist -Root '$fake' -WhatIf"
+        $text | Should -BeLike "*What if:*write $fake/etc/modules-load.d/dummy.conf, write $fake/etc/modprobe.d/dummy.conf*"
+        Test-Path (Join-Path $fake 'etc') | Should -BeFalse
     }
 }

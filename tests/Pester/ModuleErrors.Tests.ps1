@@ -17,7 +17,7 @@ Describe 'Load failures by errno' {
     It 'errno <Errno> is <Id>, category <Category>, with a remedy' -TestCases @(
         @{ Errno = 1; Id = 'ModuleLoadNoPrivilege'; Category = 'PermissionDenied'; Remedy = '*sudo*' }
         @{ Errno = 2; Id = 'ModuleLoadUnknownSymbol'; Category = 'ObjectNotFound'; Remedy = '*by name*' }
-        @{ Errno = 3; Id = 'ModuleLoadWrongSymbolVersion'; Category = 'InvalidData'; Remedy = '*-Force*' }
+        @{ Errno = 3; Id = 'ModuleLoadWrongSymbolVersion'; Category = 'InvalidData'; Remedy = '*-SkipVersionCheck*' }
         @{ Errno = 8; Id = 'ModuleLoadInvalidFormat'; Category = 'InvalidData'; Remedy = '*built for the running kernel*' }
         @{ Errno = 12; Id = 'ModuleLoadOutOfMemory'; Category = 'ResourceUnavailable'; Remedy = '*memory*' }
         @{ Errno = 13; Id = 'ModuleLoadAccessDenied'; Category = 'SecurityError'; Remedy = '*sign*' }
@@ -89,5 +89,37 @@ Describe 'Other failures of the write side' {
             [LkmPowerShell.ModuleErrors]::Remedy($key, [object[]]@('m', 'n')) | Should -Match '^[A-Z].*\.$'
         }
         { [LkmPowerShell.ModuleErrors]::Remedy('NoSuchKey', [object[]]@()) } | Should -Throw '*NoSuchKey*'
+    }
+}
+
+Describe 'Every error the write cmdlets raise carries its remedy in RecommendedAction' {
+    BeforeAll { $script:plain = Get-KernelFixture plain }
+
+    It 'every remedy key the cmdlets name is in Remedies.resx' {
+        $src = Join-Path (Get-RepositoryRoot) 'src/LkmPowerShell'
+        # Remedy("Key", ...) and ModuleErrors.New(exception, "Id", ErrorCategory.X, target, "Key", ...).
+        $text = (Get-ChildItem $src -Recurse -Filter *.cs -Exclude *.g.cs | Where-Object FullName -NotMatch '/(obj|bin)/' | Get-Content -Raw) -join "`n"
+        $keys = @([regex]::Matches($text, 'Remedy\("(?<key>[^"{}]+)"') + [regex]::Matches($text, 'ErrorCategory\.\w+,\s*[^,;]+,\s*"(?<key>[^"]+)"')) |
+            ForEach-Object { $_.Groups['key'].Value } | Sort-Object -Unique
+        $keys | Should -Contain 'ModuleDisabled'
+        $keys | Should -Contain 'Depmod.AccessDenied'
+        foreach ($key in $keys) {
+            { [LkmPowerShell.ModuleErrors]::Remedy($key, [object[]]@('m', 'n')) } | Should -Not -Throw -Because "$key is named in the source"
+        }
+    }
+
+    It '<Id> from <Command>' -ForEach @(
+        @{ Id = 'InvalidKernelVersion'; Command = { Update-ModuleDependency -KernelVersion '../x' -Root $plain.Root -OutputPath TestDrive:/x -ErrorAction Stop } }
+        @{ Id = 'KernelNotInstalled'; Command = { Update-ModuleDependency -KernelVersion 9.9.9 -Root $plain.Root -OutputPath TestDrive:/x -ErrorAction Stop } }
+        @{ Id = 'KernelNotInstalled'; Command = { Import-KernelModule msdos -Root $plain.Root -KernelVersion 9.9.9 -WhatIf -ErrorAction Stop } }
+        @{ Id = 'InvalidParameters'; Command = { Import-KernelModule msdos -Parameters 'a="x' -Root $plain.Root -KernelVersion $plain.Version -WhatIf -ErrorAction Stop } }
+        @{ Id = 'InvalidModuleName'; Command = { Disable-KernelModule '../x' -Root TestDrive:/cfg -ErrorAction Stop } }
+        @{ Id = 'ModuleNotFound'; Command = { Import-KernelModule no_such_module -Root $plain.Root -KernelVersion $plain.Version -WhatIf -ErrorAction Stop } }
+    ) {
+        $err = try { & $Command } catch { $_ }
+        $err | Should -Not -BeNullOrEmpty
+        $err.FullyQualifiedErrorId | Should -BeLike "$Id,*"
+        $err.ErrorDetails.RecommendedAction | Should -Match '^[A-Z].*\.$'
+        $err.ErrorDetails.Message | Should -BeLike "*$($err.ErrorDetails.RecommendedAction)"
     }
 }

@@ -38,6 +38,19 @@ Describe 'Update-ModuleDependency on Debian''s trees' {
         (Get-Item (Join-Path $out "lib/modules/$($f.Version)/modules.dep")).LastWriteTimeUtc | Should -Be $before
     }
 
+    It 'runs once per distinct kernel version of its pipeline input (Import-Clixml of many modules)' {
+        $f = Get-KernelFixture plain
+        $xml = Join-Path $TestDrive 'mods.xml'
+        Get-KernelModule -ListAvailable fat, msdos, vfat, dummy -Root $f.Root -KernelVersion $f.Version | Export-Clixml $xml
+        $mods = Import-Clixml $xml
+        @($mods).Count | Should -Be 4
+        $out = Join-Path $work 'pipeline'
+        $r = $mods | Update-ModuleDependency -Root $f.Root -OutputPath $out -PassThru
+        @($r).Count | Should -Be 1
+        $r.KernelVersion | Should -Be $f.Version
+        (Get-FileHash (Join-Path $out "lib/modules/$($f.Version)/modules.dep")).Hash | Should -Be (Get-FileHash (Join-Path $f.ModulesDirectory 'modules.dep')).Hash
+    }
+
     It 'a kernel that is not installed is a KernelNotInstalled error, and nothing is written' {
         $out = Join-Path $work 'missing'
         Update-ModuleDependency -Root (Get-KernelFixture plain).Root -KernelVersion 9.9.9 -OutputPath $out -ErrorVariable errs -ErrorAction SilentlyContinue

@@ -35,6 +35,12 @@ public sealed record ModuleDisableStatus(
     /// <summary>Both halves of the CIS recommendation: an install command that loads nothing, and a blacklist entry.</summary>
     public bool Compliant => Disabled && Blacklisted;
 
+    /// <summary>The module was removed from the kernel by this call (disabling with unloading).</summary>
+    public bool Unloaded { get; init; }
+
+    /// <summary>Whether this call changed anything: the file written or deleted, or the module unloaded (as Ansible's "changed").</summary>
+    public bool Changed => Change is DisableChange.Written or DisableChange.Deleted || Unloaded;
+
     public override string ToString() => $"{Module}: {(Compliant ? "disabled" : Disabled ? "disabled, not blacklisted" : Blacklisted ? "blacklisted only" : "loadable")} ({Change})";
 }
 

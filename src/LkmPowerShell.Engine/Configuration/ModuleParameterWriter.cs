@@ -73,6 +73,10 @@ public sealed class ModuleParameterWriter(SystemRoot root)
         }
     }
 
+    /// <summary>The parameter's value now (null when the kernel does not let this user read it).</summary>
+    /// <exception cref="ParameterChangeException">The module is not loaded, or shows no such parameter.</exception>
+    public string? CurrentValue(string module, string parameter) => SysfsAttribute.Read(ParameterPath(module, parameter)).Value;
+
     /// <summary>Checks and writes; returns the values before and after. Writing the value it already has is not a change, and nothing is written.</summary>
     /// <exception cref="ParameterChangeException">Every refusal and failure.</exception>
     public ParameterChange Set(string module, string parameter, string value, string? type)

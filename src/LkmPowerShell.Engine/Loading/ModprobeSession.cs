@@ -179,9 +179,18 @@ public sealed class ModprobeSession
     public IReadOnlyList<PersistedFile> Persist(string module, IReadOnlyList<ModuleParameter> parameters) =>
         new ModulePersistence(Kernel.Root, _options.PersistenceHeader).Persist(module, parameters);
 
+    /// <summary>What <see cref="Persist"/> would do to each file (the exact paths), writing nothing.</summary>
+    /// <exception cref="PersistenceConflictException">A file of that name exists and was not written by us.</exception>
+    public IReadOnlyList<PersistedFile> PreviewPersist(string module, IReadOnlyList<ModuleParameter> parameters) =>
+        new ModulePersistence(Kernel.Root, _options.PersistenceHeader).PreviewPersist(module, parameters);
+
     /// <summary>Removes the boot-time files <see cref="Persist"/> wrote for the module.</summary>
     public IReadOnlyList<PersistedFile> Unpersist(string module) =>
         new ModulePersistence(Kernel.Root, _options.PersistenceHeader).Unpersist(ModuleName.Normalize(module));
+
+    /// <summary>What <see cref="Unpersist"/> would do to each file (the exact paths), deleting nothing.</summary>
+    public IReadOnlyList<PersistedFile> PreviewUnpersist(string module) =>
+        new ModulePersistence(Kernel.Root, _options.PersistenceHeader).PreviewUnpersist(ModuleName.Normalize(module));
 
     /// <summary>The module as loaded now, or null.</summary>
     public LoadedModule? Loaded(string module) => Kernel.SupportsModules ? Kernel.GetLoadedModule(module) : null;

@@ -8,6 +8,9 @@ public enum PersistChange { Written, Unchanged, Deleted, Absent, LeftAlone }
 /// <summary>One file touched (or deliberately not touched) by <see cref="ModulePersistence"/>.</summary>
 public sealed record PersistedFile(string Path, PersistChange Change, string? Reason = null)
 {
+    /// <summary>Whether the file is different afterwards (written or deleted).</summary>
+    public bool Changed => Change is PersistChange.Written or PersistChange.Deleted;
+
     public override string ToString() => $"{Change} {Path}{(Reason is null ? "" : " (" + Reason + ")")}";
 }
 
@@ -45,22 +48,38 @@ public sealed class ModulePersistence(SystemRoot root, string header = ModulePer
     /// the last call asked for.
     /// </summary>
     /// <exception cref="PersistenceConflictException">A file of that name exists and is not ours.</exception>
-    public IReadOnlyList<PersistedFile> Persist(string module, IEnumerable<ModuleParameter>? parameters = null)
+    public IReadOnlyList<PersistedFile> Persist(string module, IEnumerable<ModuleParameter>? parameters = null) =>
+        PersistCore(module, parameters, dryRun: false);
+
+    /// <summary>
+    /// What <see cref="Persist"/> would do to each file, without touching any: the exact paths to
+    /// show before asking, and whether anything would change at all.
+    /// </summary>
+    /// <exception cref="PersistenceConflictException">A file of that name exists and is not ours.</exception>
+    public IReadOnlyList<PersistedFile> PreviewPersist(string module, IEnumerable<ModuleParameter>? parameters = null) =>
+        PersistCore(module, parameters, dryRun: true);
+
+    /// <summary>Removes the boot-time files this module got from <see cref="Persist"/>; files not written by us are left alone and reported.</summary>
+    public IReadOnlyList<PersistedFile> Unpersist(string module) => UnpersistCore(module, dryRun: false);
+
+    /// <summary>What <see cref="Unpersist"/> would do to each file, without touching any.</summary>
+    public IReadOnlyList<PersistedFile> PreviewUnpersist(string module) => UnpersistCore(module, dryRun: true);
+
+    private List<PersistedFile> PersistCore(string module, IEnumerable<ModuleParameter>? parameters, bool dryRun)
     {
         var name = ModuleName.Normalize(CheckedName(module));
-        var result = new List<PersistedFile> { WriteOwned(name, ModulesLoadFile(name), $"{Header}\n{name}\n") };
+        var result = new List<PersistedFile> { WriteOwned(name, ModulesLoadFile(name), $"{Header}\n{name}\n", dryRun) };
         var options = ModuleParameters.Format(parameters);
         result.Add(options is null
-            ? DeleteOwned(OptionsFile(name))
-            : WriteOwned(name, OptionsFile(name), $"{Header}\noptions {name} {options}\n"));
+            ? DeleteOwned(OptionsFile(name), dryRun)
+            : WriteOwned(name, OptionsFile(name), $"{Header}\noptions {name} {options}\n", dryRun));
         return result;
     }
 
-    /// <summary>Removes the boot-time files this module got from <see cref="Persist"/>; files not written by us are left alone and reported.</summary>
-    public IReadOnlyList<PersistedFile> Unpersist(string module)
+    private List<PersistedFile> UnpersistCore(string module, bool dryRun)
     {
         var name = ModuleName.Normalize(CheckedName(module));
-        return [DeleteOwned(ModulesLoadFile(name)), DeleteOwned(OptionsFile(name))];
+        return [DeleteOwned(ModulesLoadFile(name), dryRun), DeleteOwned(OptionsFile(name), dryRun)];
     }
 
     /// <summary>Whether <paramref name="path"/> exists and its first line starts with <see cref="OwnerMark"/>.</summary>
@@ -79,22 +98,22 @@ public sealed class ModulePersistence(SystemRoot root, string header = ModulePer
         }
     }
 
-    private static PersistedFile WriteOwned(string module, string path, string content)
+    private static PersistedFile WriteOwned(string module, string path, string content, bool dryRun)
     {
         if (File.Exists(path))
         {
             if (!IsOurs(path)) throw new PersistenceConflictException(module, path);
             if (File.ReadAllText(path) == content) return new PersistedFile(path, PersistChange.Unchanged);
         }
-        AtomicFile.Write(path, content);
+        if (!dryRun) AtomicFile.Write(path, content);
         return new PersistedFile(path, PersistChange.Written);
     }
 
-    private static PersistedFile DeleteOwned(string path)
+    private static PersistedFile DeleteOwned(string path, bool dryRun)
     {
         if (!File.Exists(path)) return new PersistedFile(path, PersistChange.Absent);
         if (!IsOurs(path)) return new PersistedFile(path, PersistChange.LeftAlone, "not written by LkmPowerShell");
-        File.Delete(path);
+        if (!dryRun) File.Delete(path);
         return new PersistedFile(path, PersistChange.Deleted);
     }
 

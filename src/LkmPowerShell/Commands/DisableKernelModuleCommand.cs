@@ -53,7 +53,9 @@ public sealed class DisableKernelModuleCommand : PSCmdlet
             WriteVerbose($"{status.Module}: {status.Change}{(status.Note is null ? "" : "; " + status.Note)}");
             if (status.Note is not null && !status.Disabled)
                 WriteWarning($"{status.Module}: {status.Note}");
-            if (Unload && status.Loaded == true && _disabler!.Root.IsHost)
+            // The unload is this call's own change, so this call's ShouldProcess asks for it
+            // (honouring -WhatIf and $WhatIfPreference); the Remove-KernelModule it runs then does not ask again.
+            if (Unload && status.Loaded == true && _disabler!.Root.IsHost && ShouldProcess(status.Module, "Unload kernel module (Remove-KernelModule)"))
                 status = RemoveNow(status);
             if (PassThru)
                 WriteObject(status);
@@ -69,6 +71,7 @@ public sealed class DisableKernelModuleCommand : PSCmdlet
         ps.Invoke();
         foreach (var e in ps.Streams.Error)
             WriteError(e);
-        return _disabler!.Status(status.Module, status.Change, status.Note);
+        var after = _disabler!.Status(status.Module, status.Change, status.Note);
+        return after with { Unloaded = after.Loaded == false };
     }
 }

@@ -49,6 +49,16 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
     [Alias("ArgumentList")]
     public object? Parameters { get; set; }
 
+    /// <summary>
+    /// kmod's --force-vermagic and --force-modversion: load a module built for another kernel or
+    /// with other symbol versions. Named as PowerShell names a skipped safety check
+    /// (Import-Module -SkipEditionCheck, Invoke-WebRequest -SkipCertificateCheck); asks first
+    /// (ShouldContinue) unless -Force.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter SkipVersionCheck { get; set; }
+
+    /// <summary>Skips the questions -SkipVersionCheck and -IgnoreDisabled ask; does nothing risky by itself.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -64,11 +74,11 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
     [Parameter]
     public SwitchParameter BlacklistEverywhere { get; set; }
 
-    /// <summary>Load a module that modprobe.d disables (install NAME /bin/false) anyway, ignoring install commands; asks first unless -Force.</summary>
+    /// <summary>Load a module that modprobe.d disables (install NAME /bin/false) anyway, ignoring install commands; asks first (ShouldContinue) unless -Force.</summary>
     [Parameter]
     public SwitchParameter IgnoreDisabled { get; set; }
 
-    /// <summary>Only with -WhatIf: plan against another tree (offline image).</summary>
+    /// <summary>Plan against another tree (an offline image): with -WhatIf (or $WhatIfPreference); a change approved under it is refused.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string Root { get; set; } = "/";
@@ -81,20 +91,17 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
     private SystemRoot? _root;
     private RunningKernel? _kernel;
     private ModprobeSession? _session;
-    private bool _forceConfirmed;
+    private KernelChangeGate? _gate;
 
     protected override void BeginProcessing()
     {
         _root = new SystemRoot(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root));
-        var whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && ((SwitchParameter)w).IsPresent;
-        if (!_root.IsHost && !whatIf)
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-Root {_root} only plans (use it with -WhatIf): modules can only be loaded into the running kernel."),
-                "RootNeedsWhatIf", ErrorCategory.InvalidArgument, _root.Path));
         _kernel = new RunningKernel(_root);
-        if (!whatIf && !_kernel.CallerMayManageModules)
-            ThrowTerminatingError(ModuleErrors.For(new ModulePrivilegeException(), null));
         if (_root.IsHost && !_kernel.SupportsModules)
             ThrowTerminatingError(ModuleErrors.For(new KernelModulesUnsupportedException(_kernel.Release, _kernel.ProcModules.Path, _kernel.ModulesUnsupportedReason)));
+        // -Root and the privilege are judged when a change is approved (ShouldProcess), so
+        // -WhatIf and $WhatIfPreference plan alike, and an import with nothing to do needs neither.
+        _gate = new KernelChangeGate(this, _root, _kernel, Force);
     }
 
     protected override void ProcessRecord()
@@ -107,17 +114,9 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
         catch (Exception e) when (e is ArgumentException or FormatException)
         {
             // The engine's parser says FormatException ('a="x': unclosed quote); the call is unusable either way.
-            ThrowTerminatingError(new ErrorRecord(e, "InvalidParameters", ErrorCategory.InvalidArgument, Parameters));
+            ThrowTerminatingError(ModuleErrors.New(e, "InvalidParameters", ErrorCategory.InvalidArgument, Parameters, "InvalidParameters"));
             return;
         }
-        if (Force && !_forceConfirmed)
-        {
-            var confirmOff = MyInvocation.BoundParameters.TryGetValue("Confirm", out var c) && !((SwitchParameter)c).IsPresent;
-            if (!confirmOff && !ShouldContinue("-Force loads modules built for another kernel or with other symbol versions; a mismatch can crash the kernel. Go on?", "Force loading"))
-                return;
-            _forceConfirmed = true;
-        }
-
         _session ??= ModprobeSessions.Open(this, _kernel!, KernelVersion);
         if (_session is null)
             return;
@@ -186,25 +185,20 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
 
         // A module disabled the CIS way would only run /bin/false: say so, naming the file and line.
         var disabled = session.DisabledModules(loadPlan);
+        var which = string.Join("; ", disabled.Select(b => $"{b.Module} by {b.DisabledBy}"));
         if (disabled.Count > 0)
         {
-            var which = string.Join("; ", disabled.Select(b => $"{b.Module} by {b.DisabledBy}"));
             if (!IgnoreDisabled)
             {
-                WriteError(new ErrorRecord(new InvalidOperationException(
-                    $"{target} is disabled in modprobe.d ({which}): its install command loads nothing, so modprobe would only run it and fail. Enable-KernelModule removes what Disable-KernelModule wrote; -IgnoreDisabled loads it anyway."),
-                    "ModuleDisabled", ErrorCategory.PermissionDenied, target)
+                var e = new InvalidOperationException(
+                    $"{target} is disabled in modprobe.d ({which}): its install command loads nothing, so modprobe would only run it and fail.");
+                var remedy = ModuleErrors.Remedy("ModuleDisabled", target);
+                WriteError(new ErrorRecord(e, "ModuleDisabled", ErrorCategory.PermissionDenied, target)
                 {
-                    ErrorDetails = new ErrorDetails($"{target} is disabled in modprobe.d: {which}.")
-                    {
-                        RecommendedAction = "Enable-KernelModule NAME (or remove the install line from the file named), or Import-KernelModule NAME -IgnoreDisabled to load it once anyway.",
-                    },
+                    ErrorDetails = new ErrorDetails($"{e.Message} {remedy}") { RecommendedAction = remedy },
                 });
                 return;
             }
-            var noPrompt = Force || (MyInvocation.BoundParameters.TryGetValue("Confirm", out var confirm) && !((SwitchParameter)confirm).IsPresent);
-            if (!noPrompt && !ShouldContinue($"{target} is disabled on purpose ({which}). Load it anyway, ignoring install commands?", "Load a disabled module"))
-                return;
             try
             {
                 // As modprobe --ignore-install: the same plan without install commands (and softdeps).
@@ -218,66 +212,96 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
                 return;
             }
         }
+        var disabledNames = disabled.Select(b => b.Module).ToHashSet(StringComparer.Ordinal);
 
-        if (loadPlan.IsNoOp)
-        {
-            WriteVerbose($"{target}: already loaded or built in; nothing to do.");
-            PersistIfAsked(loadPlan, parameters);
-            WriteLoaded(loadPlan);
-            return;
-        }
-        if (file is not null && _root!.IsHost && session.Preflight(file, Force) is { } refusal)
+        if (file is not null && _root!.IsHost && !loadPlan.IsNoOp && session.Preflight(file, SkipVersionCheck) is { } refusal)
         {
             WriteError(ModuleErrors.For(refusal, file.Path));
             return;
         }
-        if (!_root!.IsHost)
-        {
-            // Planning against another tree (-Root with -WhatIf): show the steps, run none.
-            foreach (var step in loadPlan.Steps.Where(s => s.ChangesKernel))
-                ShouldProcess(StepText(step), "Import-KernelModule");
-            return;
-        }
 
-        var insert = new InsertOptions { IgnoreVermagic = Force, IgnoreModversions = Force, AllowKernelDecompression = !NoKernelDecompression };
-        var result = session.ExecuteLoad(loadPlan, insert, step => ShouldProcess(StepText(step), "Import-KernelModule"));
-        foreach (var optional in result.Steps.Where(s => s.Status == StepStatus.Failed && s.Step.Optional))
-            WriteWarning($"{optional.Error!.Message} It was optional ({optional.Step.Reason}), so loading goes on.");
-        if (result.Failure is { } failure)
+        var changed = false;
+        if (loadPlan.IsNoOp)
         {
-            WriteError(ModuleErrors.For(failure, failure.Module));
-            return;
+            WriteVerbose($"{target}: already loaded or built in; nothing to do.");
         }
-        PersistIfAsked(loadPlan, parameters);
-        WriteLoaded(loadPlan);
+        else
+        {
+            var insert = new InsertOptions { IgnoreVermagic = SkipVersionCheck, IgnoreModversions = SkipVersionCheck, AllowKernelDecompression = !NoKernelDecompression };
+            var result = session.ExecuteLoad(loadPlan, insert, step => Approve(step, disabledNames, which));
+            _gate!.ThrowIfRefused();
+            foreach (var optional in result.Steps.Where(s => s.Status == StepStatus.Failed && s.Step.Optional))
+                WriteWarning($"{optional.Error!.Message} It was optional ({optional.Step.Reason}), so loading goes on.");
+            if (result.Failure is { } failure)
+            {
+                WriteError(ModuleErrors.For(failure, failure.Module));
+                return;
+            }
+            changed = result.ChangedKernel;
+        }
+        changed |= PersistIfAsked(loadPlan, parameters);
+        WriteLoaded(loadPlan, changed);
+    }
+
+    /// <summary>
+    /// ShouldProcess for each step that changes the kernel; then, for a step that skips a safety
+    /// (-SkipVersionCheck, -IgnoreDisabled), PowerShell's Force || ShouldContinue.
+    /// </summary>
+    private bool Approve(LoadStep step, HashSet<string> disabled, string disabledBy)
+    {
+        var risks = new List<string>();
+        if (disabled.Contains(step.Module))
+            risks.Add($"{step.Module} is disabled on purpose ({disabledBy}); -IgnoreDisabled loads it anyway, ignoring install commands.");
+        if (SkipVersionCheck && step.Action == LoadAction.Insert)
+            risks.Add($"-SkipVersionCheck loads {step.Module} even if it was built for another kernel or with other symbol versions; a mismatch can crash the kernel.");
+        return _gate!.Approve(StepText(step), "Import-KernelModule",
+            risks.Count == 0 ? null : string.Join(" ", risks) + " Go on?",
+            SkipVersionCheck ? "Load without the version check" : "Load a disabled module");
     }
 
     private static string StepText(LoadStep step) => step.Action == LoadAction.RunInstallCommand
         ? $"install {step.CommandLine ?? step.InstallCommand} ({step.Reason})"
         : $"insmod {step.Path} {step.Parameters?.Trim()}".TrimEnd() + $" ({step.Reason})";
 
-    private void PersistIfAsked(LoadPlan plan, IReadOnlyList<ModuleParameter> parameters)
+    /// <summary>-Persist: asks naming the exact files to write or delete (none when they already say so); true when a file changed.</summary>
+    private bool PersistIfAsked(LoadPlan plan, IReadOnlyList<ModuleParameter> parameters)
     {
         if (!Persist || plan.Steps.LastOrDefault(s => s.Role == LoadRole.Target) is not { } target)
-            return;
-        if (!ShouldProcess($"/etc/modules-load.d/{target.Module}.conf", "Persist (load at boot)"))
-            return;
+            return false;
         try
         {
-            ModprobeSessions.WritePersisted(this, _session!.Persist(target.Module, parameters));
+            var changes = _session!.PreviewPersist(target.Module, parameters).Where(f => f.Changed).ToList();
+            if (changes.Count == 0)
+            {
+                WriteVerbose($"{target.Module}: the boot-time files already say so; nothing written.");
+                return false;
+            }
+            if (!_gate!.Approve(ModprobeSessions.PersistTarget(changes), "Persist (load at boot)", changesKernel: false))
+            {
+                _gate.ThrowIfRefused();
+                return false;
+            }
+            var done = _session.Persist(target.Module, parameters);
+            ModprobeSessions.WritePersisted(this, done);
+            return done.Any(f => f.Changed);
         }
         catch (ModulePlanException e)
         {
             WriteError(ModuleErrors.For(e, target.Module));
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            WriteError(ModprobeSessions.PersistFailed(e, target.Module));
+        }
+        return false;
     }
 
-    private void WriteLoaded(LoadPlan plan)
+    private void WriteLoaded(LoadPlan plan, bool changed)
     {
         if (!PassThru)
             return;
         foreach (var step in plan.Steps.Where(s => s.Role == LoadRole.Target))
             if (_session!.Loaded(step.Module) is { } m)
-                WriteObject(new LoadedKernelModule(m));
+                WriteObject(new LoadedKernelModule(m, changed));
     }
 }

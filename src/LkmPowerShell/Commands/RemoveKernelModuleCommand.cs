@@ -23,6 +23,15 @@ public sealed class RemoveKernelModuleCommand : PSCmdlet
     [Parameter]
     public SwitchParameter RemoveUnusedDependency { get; set; }
 
+    /// <summary>
+    /// rmmod --force: remove a module even while it is in use (delete_module with O_TRUNC, kernels
+    /// built with CONFIG_MODULE_FORCE_UNLOAD). Named as PowerShell names a skipped safety check;
+    /// asks first (ShouldContinue) unless -Force.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter SkipInUseCheck { get; set; }
+
+    /// <summary>Skips the question -SkipInUseCheck asks; does nothing risky by itself.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -37,29 +46,38 @@ public sealed class RemoveKernelModuleCommand : PSCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>Plan against another system (an offline image with its own /proc/modules): with -WhatIf (or $WhatIfPreference); a change approved under it is refused.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string Root { get; set; } = "/";
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.KernelVersionCompleter))]
+    public string? KernelVersion { get; set; }
+
+    private SystemRoot? _root;
+    private RunningKernel? _kernel;
     private ModprobeSession? _session;
-    private bool _forceConfirmed;
+    private KernelChangeGate? _gate;
 
     protected override void BeginProcessing()
     {
-        var whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && ((SwitchParameter)w).IsPresent;
-        var kernel = RunningKernel.Host;
-        if (!kernel.SupportsModules)
-            ThrowTerminatingError(ModuleErrors.For(new KernelModulesUnsupportedException(kernel.Release, kernel.ProcModules.Path, kernel.ModulesUnsupportedReason)));
-        if (!whatIf && !kernel.CallerMayManageModules)
-            ThrowTerminatingError(ModuleErrors.For(new ModulePrivilegeException(), null));
+        _root = new SystemRoot(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root));
+        _kernel = _root.IsHost ? RunningKernel.Host : new RunningKernel(_root);
+        if (_root.IsHost && !_kernel.SupportsModules)
+            ThrowTerminatingError(ModuleErrors.For(new KernelModulesUnsupportedException(_kernel.Release, _kernel.ProcModules.Path, _kernel.ModulesUnsupportedReason)));
+        // An image without proc/modules has nothing loaded: every removal would plan nothing, and say only that.
+        if (!_root.IsHost && !_kernel.SupportsModules)
+            WriteWarning($"{_kernel.ProcModules.Path} does not exist, so nothing is loaded under -Root {_root} and there is nothing to remove. Put a copy of the system's /proc/modules there to plan against it.");
+        // -Root and the privilege are judged when a change is approved (ShouldProcess), so
+        // -WhatIf and $WhatIfPreference plan alike, and removing what is absent needs neither.
+        _gate = new KernelChangeGate(this, _root, _kernel, Force);
     }
 
     protected override void ProcessRecord()
     {
-        if (Force && !_forceConfirmed)
-        {
-            var confirmOff = MyInvocation.BoundParameters.TryGetValue("Confirm", out var c) && !((SwitchParameter)c).IsPresent;
-            if (!confirmOff && !ShouldContinue("-Force removes a module even while it is in use (only on kernels built with CONFIG_MODULE_FORCE_UNLOAD); whatever uses it may crash. Go on?", "Forced removal"))
-                return;
-            _forceConfirmed = true;
-        }
-        _session ??= ModprobeSessions.Open(this, RunningKernel.Host, null);
+        _session ??= ModprobeSessions.Open(this, _kernel!, KernelVersion);
         if (_session is null)
             return;
         foreach (var name in Name!)
@@ -73,7 +91,7 @@ public sealed class RemoveKernelModuleCommand : PSCmdlet
         UnloadProposal proposal;
         try
         {
-            proposal = session.PlanUnload(name, new UnloadPlanOptions { RemoveUnusedDependencies = RemoveUnusedDependency, AllowInUse = Force });
+            proposal = session.PlanUnload(name, new UnloadPlanOptions { RemoveUnusedDependencies = RemoveUnusedDependency, AllowInUse = SkipInUseCheck });
         }
         catch (ModulePlanException e)
         {
@@ -87,23 +105,64 @@ public sealed class RemoveKernelModuleCommand : PSCmdlet
         }
         foreach (var w in proposal.Warnings)
             WriteWarning(ModprobeSessions.WarningText(w));
+        var changed = false;
         if (proposal.Plan.IsNoOp)
         {
             WriteVerbose($"{name} is not loaded; nothing to do.");
         }
         else
         {
-            var result = session.ExecuteUnload(proposal.Plan, Force, TimeSpan.FromSeconds(Timeout),
-                step => ShouldProcess($"{step.ToModprobeLine()} ({step.Reason})", "Remove-KernelModule"));
+            var result = session.ExecuteUnload(proposal.Plan, SkipInUseCheck, TimeSpan.FromSeconds(Timeout), Approve);
+            _gate!.ThrowIfRefused();
             if (result.Failure is { } failure)
             {
                 WriteError(ModuleErrors.For(failure, failure.Module));
                 return;
             }
+            changed = result.ChangedKernel;
         }
-        if (Persist && ShouldProcess($"boot-time entries of {name}", "Unpersist"))
-            ModprobeSessions.WritePersisted(this, session.Unpersist(name));
-        if (PassThru && before is not null)
-            WriteObject(new LoadedKernelModule(before));
+        changed |= UnpersistIfAsked(session, name);
+        if (PassThru)
+            WriteObject(before is not null ? new LoadedKernelModule(before, changed) : LoadedKernelModule.NotLoaded(ModuleName.Normalize(name), changed));
+    }
+
+    /// <summary>ShouldProcess for each step; with -SkipInUseCheck, then PowerShell's Force || ShouldContinue for each removal.</summary>
+    private bool Approve(UnloadStep step) => _gate!.Approve($"{step.ToModprobeLine()} ({step.Reason})", "Remove-KernelModule",
+        SkipInUseCheck && step.Action == UnloadAction.Remove
+            ? $"-SkipInUseCheck removes {step.Module} even while it is in use (only on kernels built with CONFIG_MODULE_FORCE_UNLOAD); whatever uses it may crash. Go on?"
+            : null,
+        "Remove a module in use");
+
+    /// <summary>-Persist: asks naming the exact files to delete (none when there are none of ours); true when a file was deleted.</summary>
+    private bool UnpersistIfAsked(ModprobeSession session, string name)
+    {
+        if (!Persist)
+            return false;
+        try
+        {
+            var changes = session.PreviewUnpersist(name).Where(f => f.Changed).ToList();
+            if (changes.Count == 0)
+            {
+                WriteVerbose($"{name}: no boot-time file of ours to delete.");
+                return false;
+            }
+            if (!_gate!.Approve(ModprobeSessions.PersistTarget(changes), "Unpersist (stop loading at boot)", changesKernel: false))
+            {
+                _gate.ThrowIfRefused();
+                return false;
+            }
+            var done = session.Unpersist(name);
+            ModprobeSessions.WritePersisted(this, done);
+            return done.Any(f => f.Changed);
+        }
+        catch (ModulePlanException e)
+        {
+            WriteError(ModuleErrors.For(e, name));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            WriteError(ModprobeSessions.PersistFailed(e, name));
+        }
+        return false;
     }
 }

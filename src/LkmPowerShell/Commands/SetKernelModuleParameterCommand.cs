@@ -56,7 +56,8 @@ public sealed class SetKernelModuleParameterCommand : PSCmdlet
             var type = ModuleParameterWriter.TypeOf(Tree(), Name!, Parameter!);
             if (type is null)
                 WriteVerbose($"The type of {Name}.{Parameter} is unknown (no module file or modinfo for it); only the kernel checks the value.");
-            return ShouldProcess($"{path} = '{Value}'", "Set kernel module parameter")
+            // A value it already has is no change: nothing to ask, and Set writes nothing (Changed false).
+            return writer.CurrentValue(Name!, Parameter!) == Value || ShouldProcess($"{path} = '{Value}'", "Set kernel module parameter")
                 ? writer.Set(Name!, Parameter!, Value!, type)
                 : null;
         });

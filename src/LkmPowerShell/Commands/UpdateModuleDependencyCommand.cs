@@ -46,6 +46,9 @@ public sealed class UpdateModuleDependencyCommand : PSCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>The distinct (root, kernel version) pairs of the input, in order: depmod runs once for each, in EndProcessing.</summary>
+    private readonly List<(SystemRoot Root, string Version)> _runs = [];
+
     protected override void ProcessRecord()
     {
         var root = new SystemRoot(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root));
@@ -53,13 +56,27 @@ public sealed class UpdateModuleDependencyCommand : PSCmdlet
         var problem = ModuleDirectory.KernelVersionProblem(version);
         if (version is null || problem is not null)
         {
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException(version is null
-                    ? $"Which kernel? The running kernel's release cannot be read under {root}; give -KernelVersion."
-                    : $"'{version}' is not a kernel version: {problem}."),
-                "InvalidKernelVersion", ErrorCategory.InvalidArgument, version));
+            ThrowTerminatingError(version is null
+                ? ModuleErrors.New(new ArgumentException($"Which kernel? The running kernel's release cannot be read under {root}."),
+                    "InvalidKernelVersion", ErrorCategory.InvalidArgument, version, "KernelVersionUnknown", root.Path.TrimEnd('/'))
+                : ModuleErrors.New(new ArgumentException($"'{version}' is not a kernel version: {problem}."),
+                    "InvalidKernelVersion", ErrorCategory.InvalidArgument, version, "InvalidKernelVersion"));
             return;
         }
+        // Many modules of one kernel piped in (Import-Clixml, Get-KernelModule -ListAvailable)
+        // name the same tree: index it once, not once per object.
+        if (!_runs.Any(r => r.Root.Path == root.Path && r.Version == version))
+            _runs.Add((root, version));
+    }
 
+    protected override void EndProcessing()
+    {
+        foreach (var (root, version) in _runs)
+            Run(root, version);
+    }
+
+    private void Run(SystemRoot root, string version)
+    {
         var work = new EngineWork();
         var progress = new ProgressRecord(2, "Update-ModuleDependency", $"Indexing the modules of {version}");
         var options = new DepmodOptions
@@ -128,12 +145,12 @@ public sealed class UpdateModuleDependencyCommand : PSCmdlet
 
     private static ErrorRecord Error(Exception e, string version) => e switch
     {
-        DependencyCycleException => new ErrorRecord(e, "DependencyCycle", ErrorCategory.InvalidData, version),
-        KernelNotInstalledException => new ErrorRecord(e, "KernelNotInstalled", ErrorCategory.ObjectNotFound, version),
-        OperationCanceledException => new ErrorRecord(new OperationCanceledException("Stopped before anything was written; the old index files are as they were.", e), "Stopped", ErrorCategory.OperationStopped, version),
-        UnauthorizedAccessException => new ErrorRecord(new UnauthorizedAccessException($"Cannot write the index files: {e.Message} Run as root, or use -OutputPath.", e), "AccessDenied", ErrorCategory.PermissionDenied, version),
-        TimeoutException => new ErrorRecord(e, "IndexLocked", ErrorCategory.ResourceBusy, version),
-        _ => new ErrorRecord(e, "WriteFailed", ErrorCategory.WriteError, version),
+        DependencyCycleException => ModuleErrors.New(e, "DependencyCycle", ErrorCategory.InvalidData, version, "Depmod.DependencyCycle"),
+        KernelNotInstalledException => ModuleErrors.New(e, "KernelNotInstalled", ErrorCategory.ObjectNotFound, version, "KernelNotInstalled"),
+        OperationCanceledException => ModuleErrors.New(new OperationCanceledException("Stopped before anything was written; the old index files are as they were.", e), "Stopped", ErrorCategory.OperationStopped, version, "Depmod.Stopped"),
+        UnauthorizedAccessException => ModuleErrors.New(new UnauthorizedAccessException($"Cannot write the index files: {e.Message}", e), "AccessDenied", ErrorCategory.PermissionDenied, version, "Depmod.AccessDenied"),
+        TimeoutException => ModuleErrors.New(e, "IndexLocked", ErrorCategory.ResourceBusy, version, "Depmod.IndexLocked"),
+        _ => ModuleErrors.New(e, "WriteFailed", ErrorCategory.WriteError, version, "Depmod.WriteFailed"),
     };
 
     /// <summary>IProgress without a SynchronizationContext: the report runs on the engine's thread, which posts it on.</summary>

@@ -5,8 +5,9 @@ namespace LkmPowerShell;
 /// <summary>A module in the running kernel, as lsmod and /sys/module describe it.</summary>
 public sealed class LoadedKernelModule
 {
-    internal LoadedKernelModule(LoadedModule m)
+    internal LoadedKernelModule(LoadedModule m, bool? changed = null)
     {
+        Changed = changed;
         Name = m.Name;
         Size = m.Size;
         ReferenceCount = m.ReferenceCount;
@@ -35,7 +36,7 @@ public sealed class LoadedKernelModule
     /// <summary>The modules holding this one (/sys/module/NAME/holders).</summary>
     public ValueList UsedBy { get; }
 
-    /// <summary>Live, Loading, Unloading or Builtin.</summary>
+    /// <summary>Live, Loading, Unloading or Builtin; NotLoaded for a module Remove-KernelModule -PassThru found absent.</summary>
     public string State { get; }
 
     public string? Address { get; }
@@ -56,6 +57,30 @@ public sealed class LoadedKernelModule
 
     public bool IsPermanent { get; }
     public bool IsBuiltin { get; }
+
+    /// <summary>
+    /// From Import- and Remove-KernelModule -PassThru: whether that call changed anything (the
+    /// kernel, or with -Persist the boot-time files), as Ansible's "changed"; null from
+    /// Get-KernelModule, which changes nothing.
+    /// </summary>
+    public bool? Changed { get; }
+
+    /// <summary>A module that is not loaded (Remove-KernelModule -PassThru of a module already absent): only its name and <see cref="Changed"/>.</summary>
+    internal static LoadedKernelModule NotLoaded(string name, bool changed) => new(name, changed);
+
+    private LoadedKernelModule(string name, bool changed)
+    {
+        Name = name;
+        UsedBy = new ValueList([]);
+        State = NotLoadedState;
+        Taints = "";
+        Parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        UnreadableParameters = new ValueList([]);
+        Changed = changed;
+    }
+
+    /// <summary>The State of a module that is not in the kernel.</summary>
+    public const string NotLoadedState = "NotLoaded";
 
     public override string ToString() => Name;
 }

@@ -13,7 +13,8 @@ Describe 'examples/Provision-KernelModules.ps1 in a real kernel' -Tag 'RealKerne
     }
 
     It 'loads the modules with their parameters and persists them' {
-        & $provision -Module dummy, brd -Parameters @{ dummy = @{ numdummies = 2 }; brd = 'rd_nr=1 rd_size=4096' }
+        $report = & $provision -Module dummy, brd -Parameters @{ dummy = @{ numdummies = 2 }; brd = 'rd_nr=1 rd_size=4096' }
+        $report.Changed | Should -Be @($true, $true)
         Test-Loaded dummy | Should -BeTrue
         Test-Path /sys/class/net/dummy1 | Should -BeTrue
         (Get-KernelModule brd).Parameters['rd_nr'] | Should -Be '1'
@@ -21,14 +22,15 @@ Describe 'examples/Provision-KernelModules.ps1 in a real kernel' -Tag 'RealKerne
         (Get-Content /etc/modprobe.d/brd.conf) -join "`n" | Should -BeLike '*options brd rd_nr=1 rd_size=4096*'
     }
 
-    It 'is idempotent: a second run changes nothing' {
+    It 'is idempotent: a second run changes nothing, and reports that' {
         $before = Get-Content /proc/modules | ForEach-Object { ($_ -split ' ')[0..2] -join ' ' }
-        & $provision -Module dummy, brd -Parameters @{ dummy = @{ numdummies = 2 }; brd = 'rd_nr=1 rd_size=4096' }
+        $report = & $provision -Module dummy, brd -Parameters @{ dummy = @{ numdummies = 2 }; brd = 'rd_nr=1 rd_size=4096' }
+        $report.Changed | Should -Be @($false, $false)
         Get-Content /proc/modules | ForEach-Object { ($_ -split ' ')[0..2] -join ' ' } | Should -Be $before
     }
 
     It 'removes modules that must be absent, and their boot-time files' {
-        & $provision -Module @() -Absent brd
+        (& $provision -Module @() -Absent brd).Changed | Should -BeTrue
         Test-Loaded brd | Should -BeFalse
         Test-Path /etc/modules-load.d/brd.conf | Should -BeFalse
     }

@@ -28,15 +28,21 @@ Describe 'The classic story: msdos and fat' -Tag 'RealKernel' {
         Test-Loaded msdos | Should -BeFalse
     }
 
-    It 'importing msdos by name loads fat, then msdos' {
-        Import-KernelModule msdos -Verbose 4>&1 | Out-String | Should -Match '(?s)fat.*msdos'
+    It 'importing msdos by name loads fat, then msdos, and -PassThru says it changed something' {
+        $out = Import-KernelModule msdos -PassThru -Verbose 4>&1
+        @($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }) -join "`n" | Should -Match '(?s)fat.*msdos'
+        $loaded = @($out | Where-Object { $_ -is [LkmPowerShell.LoadedKernelModule] })
+        $loaded.Name | Should -Be 'msdos'
+        $loaded.Changed | Should -BeTrue
         Test-Loaded fat | Should -BeTrue
         Test-Loaded msdos | Should -BeTrue
     }
 
-    It 'is idempotent: importing msdos again changes nothing' {
+    It 'is idempotent: importing msdos again changes nothing, and -PassThru says so' {
         $before = Get-Content /proc/modules | ForEach-Object { ($_ -split ' ')[0..2] -join ' ' }
-        Import-KernelModule msdos -PassThru | ForEach-Object Name | Should -Be 'msdos'
+        $again = Import-KernelModule msdos -PassThru
+        $again.Name | Should -Be 'msdos'
+        $again.Changed | Should -BeFalse
         Get-Content /proc/modules | ForEach-Object { ($_ -split ' ')[0..2] -join ' ' } | Should -Be $before
     }
 
@@ -53,14 +59,16 @@ Describe 'The classic story: msdos and fat' -Tag 'RealKernel' {
     }
 
     It 'removing msdos with its unused dependencies leaves neither' {
-        Remove-KernelModule msdos -RemoveUnusedDependency
+        (Remove-KernelModule msdos -RemoveUnusedDependency -PassThru).Changed | Should -BeTrue
         Test-Loaded msdos | Should -BeFalse
         Test-Loaded fat | Should -BeFalse
         Get-LoadedNames | Should -Be $before
     }
 
-    It 'removing a module that is not loaded is success' {
-        { Remove-KernelModule msdos -ErrorAction Stop } | Should -Not -Throw
+    It 'removing a module that is not loaded is success, and -PassThru says nothing changed' {
+        $r = Remove-KernelModule msdos -PassThru -ErrorAction Stop
+        $r.State | Should -Be 'NotLoaded'
+        $r.Changed | Should -BeFalse
     }
 }
 
@@ -141,10 +149,11 @@ Describe 'Parameters, rollback, decompression, privileges and repetition' -Tag '
     }
 
     It '-Persist writes the boot-time files and Remove -Persist deletes them' {
-        Import-KernelModule dummy -Parameters @{ numdummies = 2 } -Persist
+        (Import-KernelModule dummy -Parameters @{ numdummies = 2 } -Persist -PassThru).Changed | Should -BeTrue
         try {
             Get-Content /etc/modules-load.d/dummy.conf | Should -Contain 'dummy'
             (Get-Content /etc/modprobe.d/dummy.conf) -join "`n" | Should -BeLike '*options dummy numdummies=2*'
+            (Import-KernelModule dummy -Parameters @{ numdummies = 2 } -Persist -PassThru).Changed | Should -BeFalse
         } finally { Remove-KernelModule dummy -Persist }
         Test-Path /etc/modules-load.d/dummy.conf, /etc/modprobe.d/dummy.conf | Should -Be @($false, $false)
     }

@@ -48,14 +48,14 @@ public class ModuleDisablerTests
     {
         using var fake = new FakeKernelRoot();
         var disabler = new ModuleDisabler(fake.Root);
-        disabler.Disable("usb-storage");
+        Assert.True(disabler.Disable("usb-storage").Changed);
         disabler.Disable("sctp");
         var bytes = File.ReadAllBytes(disabler.FilePath);
         var stamp = File.GetLastWriteTimeUtc(disabler.FilePath);
         Assert.Equal(ModuleDisabler.Header + "install usb_storage /bin/false\nblacklist usb_storage\ninstall sctp /bin/false\nblacklist sctp\n",
             File.ReadAllText(disabler.FilePath));
 
-        Assert.Equal(DisableChange.Unchanged, disabler.Disable("usb_storage").Change);
+        Assert.False(disabler.Disable("usb_storage").Changed);
         Assert.Equal(DisableChange.Unchanged, disabler.Disable("sctp").Change);
         Assert.Equal(bytes, File.ReadAllBytes(disabler.FilePath));
         Assert.Equal(stamp, File.GetLastWriteTimeUtc(disabler.FilePath));
@@ -63,7 +63,10 @@ public class ModuleDisablerTests
 
         Assert.Equal(DisableChange.Written, disabler.Enable("usb-storage").Change);
         Assert.Equal(["sctp"], disabler.DisabledModules());
-        Assert.Equal(DisableChange.Unchanged, disabler.Enable("usb-storage").Change);
+        var again = disabler.Enable("usb-storage");
+        Assert.Equal(DisableChange.Unchanged, again.Change);
+        Assert.False(again.Changed);
+        Assert.True(disabler.Enable("sctp").Changed); // the last one: the file is deleted
     }
 
     [Fact]

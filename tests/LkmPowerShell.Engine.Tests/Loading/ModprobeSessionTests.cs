@@ -344,6 +344,46 @@ public sealed class ModprobeSessionTests : IDisposable
     }
 
     [Fact]
+    public void RemovingTwiceChangesTheKernelOnlyTheFirstTime()
+    {
+        var (kernel, session) = Open();
+        Load(session, "msdos");
+        UnloadExecution Remove() => session.ExecuteUnload(session.PlanUnload("msdos", new UnloadPlanOptions { RemoveUnusedDependencies = true }).Plan, false, TimeSpan.Zero);
+        var first = Remove();
+        Assert.True(first.ChangedKernel);
+        Assert.Empty(kernel.LoadedNames);
+        var calls = kernel.Calls.Count;
+        var second = Remove();
+        Assert.True(second.Succeeded);
+        Assert.False(second.ChangedKernel);
+        Assert.Equal(calls, kernel.Calls.Count);
+    }
+
+    [Fact]
+    public void DeclinedStepsChangeNothingAndSayDeclined()
+    {
+        // -WhatIf (or a "no" to -Confirm) declines every step through the callback: no syscall, nothing changed.
+        var (kernel, session) = Open();
+        var result = session.ExecuteLoad(session.PlanLoad("msdos", []).Plan, new InsertOptions(), _ => false);
+        Assert.All(result.Steps, s => Assert.Equal(StepStatus.Declined, s.Status));
+        Assert.False(result.ChangedKernel);
+        Assert.Empty(kernel.Calls);
+    }
+
+    [Fact]
+    public void PersistPreviewUnderTheKernelsRootChangesNothing()
+    {
+        var (_, session) = Open();
+        var preview = session.PreviewPersist("dummy", ModuleParameters.Parse("numdummies=2"));
+        Assert.All(preview, f => Assert.StartsWith(_scratch, f.Path));
+        Assert.All(preview, f => Assert.True(f.Changed));
+        Assert.False(Directory.Exists(Path.Join(_scratch, "etc")));
+        session.Persist("dummy", ModuleParameters.Parse("numdummies=2"));
+        Assert.All(session.PreviewUnpersist("dummy"), f => Assert.Equal(PersistChange.Deleted, f.Change));
+        Assert.True(File.Exists(Path.Join(_scratch, "etc/modules-load.d/dummy.conf")));
+    }
+
+    [Fact]
     public void RemovingWhatIsNotLoadedIsANoOp()
     {
         var (kernel, session) = Open();

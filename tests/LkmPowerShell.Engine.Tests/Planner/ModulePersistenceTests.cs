@@ -32,4 +32,30 @@ public class ModulePersistenceTests
         Assert.Equal([PersistChange.Deleted, PersistChange.Absent], persistence.Unpersist("dummy").Select(f => f.Change));
         Assert.Throws<InvalidModuleNameException>(() => persistence.Persist("../etc/passwd"));
     }
+
+    [Fact]
+    public void APreviewNamesTheExactFilesAndWhatWouldChangeWithoutTouchingAny()
+    {
+        using var root = new Kernel.FakeKernelRoot();
+        var persistence = new ModulePersistence(root.Root);
+        var parameters = ModuleParameters.Parse("numdummies=2");
+        var preview = persistence.PreviewPersist("dummy", parameters);
+        Assert.Equal([root.Root.Resolve("/etc/modules-load.d/dummy.conf"), root.Root.Resolve("/etc/modprobe.d/dummy.conf")], preview.Select(f => f.Path));
+        Assert.All(preview, f => Assert.True(f.Changed));
+        Assert.False(File.Exists(preview[0].Path));
+        Assert.False(File.Exists(preview[1].Path));
+
+        // What the preview said is what persisting does; then nothing is left to change (Changed: first true, then false).
+        var done = persistence.Persist("dummy", parameters);
+        Assert.Equal(preview, done);
+        Assert.All(persistence.PreviewPersist("dummy", parameters), f => Assert.False(f.Changed));
+        Assert.All(persistence.Persist("dummy", parameters), f => Assert.False(f.Changed));
+
+        var unpersist = persistence.PreviewUnpersist("dummy");
+        Assert.Equal([PersistChange.Deleted, PersistChange.Deleted], unpersist.Select(f => f.Change));
+        Assert.True(File.Exists(unpersist[0].Path));
+        Assert.Equal(unpersist, persistence.Unpersist("dummy"));
+        Assert.All(persistence.Unpersist("dummy"), f => Assert.False(f.Changed));
+    }
+
 }
