@@ -35,7 +35,7 @@ internal static class ModuleListing
                     "ModuleNotLoaded", ErrorCategory.ObjectNotFound, name));
     }
 
-    public static void WriteAvailable(PSCmdlet cmdlet, SystemRoot root, string? kernelVersion, string[]? names)
+    public static void WriteAvailable(PSCmdlet cmdlet, SystemRoot root, string? kernelVersion, string[]? names, bool includeBuiltin = false)
     {
         var directory = ModuleTrees.Open(cmdlet, root, kernelVersion);
         if (directory is null)
@@ -71,9 +71,25 @@ internal static class ModuleListing
             progress.RecordType = ProgressRecordType.Completed;
             cmdlet.WriteProgress(progress);
         }
+        foreach (var builtin in BuiltinModules(directory, patterns, includeBuiltin))
+            cmdlet.WriteObject(new KernelModuleFile(builtin));
         foreach (var name in patterns.UnmatchedLiterals())
             cmdlet.WriteError(new ErrorRecord(new ItemNotFoundException($"No module named '{name}' is installed for kernel {directory.KernelVersion} under {root} ({directory.Path})."),
                 "ModuleNotInstalled", ErrorCategory.ObjectNotFound, name));
+    }
+
+    /// <summary>
+    /// Modules built into the kernel have no file, but modinfo shows their modules.builtin.modinfo
+    /// records: one named exactly (and not installed) is shown, as modinfo shows it; by wildcard or
+    /// in a whole listing, only with -IncludeBuiltin, because -ListAvailable lists what can be
+    /// loaded, as kmod lists nothing for them.
+    /// </summary>
+    private static IEnumerable<BuiltinModuleInfo> BuiltinModules(Engine.ModuleTree.ModuleDirectory directory, ModuleNamePatterns patterns, bool includeBuiltin)
+    {
+        var candidates = includeBuiltin ? directory.BuiltinModules() : [.. patterns.UnmatchedLiterals()];
+        foreach (var name in candidates)
+            if (directory.FindBuiltinModule(name) is { } builtin && patterns.Match(builtin.Name))
+                yield return builtin;
     }
 
     private static (KernelModuleFile? File, Exception? Error, string Path) ReadOne(string path, SystemRoot root)

@@ -23,6 +23,8 @@ internal static class ModuleTrees
 
     public static ModuleDirectory? Open(PSCmdlet cmdlet, SystemRoot root, string? kernelVersion)
     {
+        if (!root.ModuleDirectoryGiven && root.ModuleDirectory != SystemRoot.DefaultModuleDirectory)
+            cmdlet.WriteVerbose($"{root.Resolve(SystemRoot.DefaultModuleDirectory)} does not exist; reading the module trees in {root.ModulesFolder} (-ModuleDirectory names another folder).");
         var version = kernelVersion ?? DefaultVersion(root);
         if (version is null)
         {

@@ -32,6 +32,23 @@ Describe 'Import-KernelModule -WhatIf against an offline tree' {
         $errs[0].ErrorDetails.RecommendedAction | Should -BeLike '*Get-KernelModule -ListAvailable*'
     }
 
+    It 'a modprobe.d alias to a module that is not installed plans nothing, with a warning naming the file and line, as kmod does' {
+        # kmod's testsuite case modprobe_show_alias_to_none ("doesn't explode with an alias to nothing").
+        $root = Join-Path $TestDrive 'alias-to-none'
+        Copy-FixtureTree (Join-Path $plain.Root 'lib') (Join-Path $root 'lib')
+        New-Item -ItemType Directory (Join-Path $root 'etc/modprobe.d') | Out-Null
+        Set-Content (Join-Path $root 'etc/modprobe.d/bogus.conf') "# comment`nalias mod-simple deaddood"
+        $kmod = modprobe -C (Join-Path $root 'etc/modprobe.d') -d $root -S $plain.Version --show-depends mod-simple
+        $LASTEXITCODE | Should -Be 0
+        $kmod | Should -BeNullOrEmpty
+        Import-KernelModule mod-simple -Root $root -KernelVersion $plain.Version -WhatIf -ErrorVariable errs -WarningVariable warns -WarningAction SilentlyContinue
+        $errs | Should -BeNullOrEmpty
+        $warns.Count | Should -Be 1
+        $warns[0].Message | Should -BeLike "*'deaddood'*$root/etc/modprobe.d/bogus.conf:2*"
+        $text = Invoke-WhatIf "Import-KernelModule mod-simple -Root '$root' -KernelVersion '$($plain.Version)' -WhatIf"
+        $text | Should -Not -BeLike '*insmod*'
+    }
+
     It 'a name with ../ in it is refused' {
         Import-KernelModule '../../etc/passwd' -Root $plain.Root -KernelVersion $plain.Version -WhatIf -ErrorVariable errs -ErrorAction SilentlyContinue
         $errs[0].CategoryInfo.Category | Should -Be 'InvalidArgument'

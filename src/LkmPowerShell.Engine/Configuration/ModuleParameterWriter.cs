@@ -64,8 +64,7 @@ public sealed class ModuleParameterWriter(SystemRoot root)
         {
             if (tree.FindModule(name) is { } installed)
                 return ModuleFileReader.Read(installed.Path).Parameters.FirstOrDefault(p => Same(p.Name, parameter))?.Type;
-            return tree.BuiltinModinfo().Where(f => f.Module == name && f.Key == "parmtype")
-                .Select(f => f.Value.Split(':', 2)).FirstOrDefault(kv => kv.Length == 2 && Same(kv[0], parameter)) is { } found ? found[1] : null;
+            return tree.FindBuiltinModule(name)?.Parameters.FirstOrDefault(p => Same(p.Name, parameter))?.Type;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ModuleFormatException)
         {

@@ -83,10 +83,10 @@ public static class DepmodRunner
         var root = options.Root;
         var modulesDirectory = root.ModulesDirectory(options.KernelVersion);
         if (!Directory.Exists(modulesDirectory))
-            throw new KernelNotInstalledException(options.KernelVersion, root, InstalledVersions(root));
+            throw new KernelNotInstalledException(options.KernelVersion, root, ModuleTree.ModuleDirectory.InstalledKernelVersions(root));
         var outputDirectory = options.OutputRoot is null
             ? modulesDirectory
-            : Path.Join(Path.GetFullPath(options.OutputRoot), "lib", "modules", options.KernelVersion);
+            : Path.Join(Path.GetFullPath(options.OutputRoot), root.ModuleDirectory, options.KernelVersion);
 
         DepmodPlan Skip() => new()
         {
@@ -223,13 +223,5 @@ public static class DepmodRunner
             warn(new DepmodWarning(DepmodWarningKind.InputFile, path, null, $"could not open {name} at {directory}: {e.Message}; {name}.bin is written empty"));
             return null;
         }
-    }
-
-    private static IReadOnlyList<string> InstalledVersions(SystemRoot root)
-    {
-        var folder = root.Resolve("/lib/modules");
-        return Directory.Exists(folder)
-            ? [.. Directory.EnumerateDirectories(folder).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)]
-            : [];
     }
 }

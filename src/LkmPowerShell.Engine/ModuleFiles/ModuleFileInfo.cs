@@ -54,33 +54,8 @@ public sealed class ModuleFileInfo
         return null;
     }
 
-    /// <summary>
-    /// Parameters merged from "parm" and "parmtype" entries, in the order kmod's modinfo prints
-    /// them (it prepends each new name to a list, so the last name first seen comes first).
-    /// </summary>
-    public IReadOnlyList<ModuleParameterInfo> Parameters
-    {
-        get
-        {
-            var order = new List<string>();
-            var description = new Dictionary<string, string>(StringComparer.Ordinal);
-            var type = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var e in ModInfo)
-            {
-                if (e.Key is not ("parm" or "parmtype"))
-                    continue;
-                var colon = e.Value.IndexOf(':');
-                if (colon < 0)
-                    continue; // kmod reports 'Found invalid "parm=..."' and skips it
-                var name = e.Value[..colon];
-                if (!description.ContainsKey(name) && !type.ContainsKey(name))
-                    order.Add(name);
-                (e.Key == "parm" ? description : type)[name] = e.Value[(colon + 1)..];
-            }
-            order.Reverse();
-            return order.Select(n => new ModuleParameterInfo(n, description.GetValueOrDefault(n), type.GetValueOrDefault(n))).ToArray();
-        }
-    }
+    /// <summary>Parameters merged from "parm" and "parmtype" entries, in the order kmod's modinfo prints them.</summary>
+    public IReadOnlyList<ModuleParameterInfo> Parameters => ModuleParameterInfo.FromModinfo(ModInfo);
 
     /// <summary>
     /// The key/value pairs kmod's modinfo lists for this file, in its order: the .modinfo strings,

@@ -41,6 +41,32 @@ public sealed record ModuleParameterInfo(string Name, string? Description, strin
         Description is null ? $"{Name}: ({Type})"
         : Type is null ? $"{Name}:{Description}"
         : $"{Name}:{Description} ({Type})";
+
+    /// <summary>
+    /// Parameters merged from "parm" and "parmtype" entries, in the order kmod's modinfo prints
+    /// them (it prepends each new name to a list, so the last name first seen comes first). The
+    /// same for a module file's .modinfo and a built-in module's modules.builtin.modinfo records.
+    /// </summary>
+    public static IReadOnlyList<ModuleParameterInfo> FromModinfo(IEnumerable<ModInfoEntry> modinfo)
+    {
+        var order = new List<string>();
+        var description = new Dictionary<string, string>(StringComparer.Ordinal);
+        var type = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var e in modinfo)
+        {
+            if (e.Key is not ("parm" or "parmtype"))
+                continue;
+            var colon = e.Value.IndexOf(':');
+            if (colon < 0)
+                continue; // kmod reports 'Found invalid "parm=..."' and skips it
+            var name = e.Value[..colon];
+            if (!description.ContainsKey(name) && !type.ContainsKey(name))
+                order.Add(name);
+            (e.Key == "parm" ? description : type)[name] = e.Value[(colon + 1)..];
+        }
+        order.Reverse();
+        return [.. order.Select(n => new ModuleParameterInfo(n, description.GetValueOrDefault(n), type.GetValueOrDefault(n)))];
+    }
 }
 
 /// <summary>One "key=value" string of .modinfo, in file order.</summary>

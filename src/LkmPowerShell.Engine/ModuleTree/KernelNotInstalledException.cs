@@ -23,7 +23,11 @@ public sealed class KernelNotInstalledException : Exception
         var folder = root.ModulesDirectory(version);
         var what = installed.Count > 0
             ? "installed: " + string.Join(", ", installed)
-            : $"no kernel has modules installed there ({root.Resolve("/lib/modules")} is missing or empty)";
-        return $"No modules are installed for kernel {version} under {root} ({folder} does not exist); {what}.";
+            : $"no kernel has modules installed there ({root.ModulesFolder} is missing or empty)";
+        // The tree may be in the other usual module directory (kmod 34's depmod -m chooses between them).
+        var other = root.ModuleDirectory == SystemRoot.DefaultModuleDirectory ? SystemRoot.UsrModuleDirectory : SystemRoot.DefaultModuleDirectory;
+        var elsewhere = root.ResolveFolder(other + "/" + version);
+        var hint = Directory.Exists(elsewhere) ? $"; {elsewhere} exists: this root keeps its modules in {other}" : "";
+        return $"No modules are installed for kernel {version} under {root} ({folder} does not exist); {what}{hint}.";
     }
 }

@@ -85,11 +85,11 @@ public sealed class ModuleDirectory
         return new ModuleDirectory(root, kernelVersion, path);
     }
 
-    /// <summary>The kernel versions with a folder under /lib/modules, in ordinal order; empty when there is none.</summary>
+    /// <summary>The kernel versions with a folder under /lib/modules (the root's module directory), in ordinal order; empty when there is none.</summary>
     public static IReadOnlyList<string> InstalledKernelVersions(SystemRoot root)
     {
         ArgumentNullException.ThrowIfNull(root);
-        var modules = root.Resolve("/lib/modules");
+        var modules = root.ModulesFolder;
         if (!Directory.Exists(modules)) return [];
         return [.. new DirectoryInfo(modules).EnumerateDirectories().Select(d => d.Name).Order(StringComparer.Ordinal)];
     }
@@ -189,6 +189,20 @@ public sealed class ModuleDirectory
 
     /// <summary>The modinfo fields of built-in modules (modules.builtin.modinfo); empty when the file is missing.</summary>
     public IReadOnlyList<BuiltinModinfoField> BuiltinModinfo() => _builtinModinfo.Value ?? [];
+
+    /// <summary>
+    /// What modinfo shows for a module built into this kernel: its modules.builtin.modinfo records
+    /// (none when the kernel predates that file); null when no built-in module has that name.
+    /// </summary>
+    public ModuleFiles.BuiltinModuleInfo? FindBuiltinModule(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var normalized = ModuleName.Normalize(name);
+        if (!IsBuiltin(normalized)) return null;
+        return new ModuleFiles.BuiltinModuleInfo(normalized, KernelVersion, [.. BuiltinModinfo()
+            .Where(f => ModuleName.Normalize(f.Module) == normalized)
+            .Select(f => new ModuleFiles.ModInfoEntry(f.Key, f.Value))]);
+    }
 
     /// <summary>Built-in modules with an alias matching <paramref name="alias"/> (modules.builtin.alias.bin, else modules.builtin.modinfo).</summary>
     public IReadOnlyList<string> ResolveBuiltinAlias(string alias)

@@ -41,6 +41,11 @@ public sealed class LoadPlanner
         var run = new PlanRun(this);
         foreach (var target in resolution.Modules)
             run.PlanTarget(target, user);
+        // kmod plans nothing for a modprobe.d alias whose module is missing (a dry run exits 0; a
+        // real load then fails on it). One missing target among several is left out with a
+        // warning; when every target is missing there is nothing to load, which is an error.
+        if (run.MissingAliasTargets.Count == resolution.Modules.Count && run.MissingAliasTargets.FirstOrDefault() is { } missing)
+            throw new ModuleNotFoundException(nameOrAlias, missing.Name, missing.ConfigSource!, Tree.KernelVersion, Tree.Path);
         return new LoadPlan(nameOrAlias, Tree.KernelVersion, resolution, run.Steps, run.Skipped, run.Warnings);
     }
 
@@ -70,6 +75,9 @@ public sealed class LoadPlanner
         public List<LoadStep> Steps { get; } = [];
         public List<SkippedModule> Skipped { get; } = [];
         public List<string> Warnings { get; } = [];
+
+        /// <summary>Targets a modprobe.d alias names that are neither installed nor built in: left out of the plan.</summary>
+        public List<ResolvedModule> MissingAliasTargets { get; } = [];
 
         /// <summary>Modules this plan loads, so that a later mention is already loaded (kmod gets EEXIST and ignores it).</summary>
         private readonly HashSet<string> _planned = new(StringComparer.Ordinal);
@@ -126,8 +134,14 @@ public sealed class LoadPlanner
                 var step = Step(item, already, isTarget ? user : null, optional, repeat);
                 if (step.Action == LoadAction.Unavailable && !optional)
                 {
-                    if (item.Module.Source == ModuleSource.ConfigAlias && item.Module.ConfigSource is { } via)
-                        throw new ModuleNotFoundException(item.Module.Alias ?? item.Module.Name, item.Module.Name, via, planner.Tree.KernelVersion, planner.Tree.Path);
+                    if (isTarget && item.Module.Source == ModuleSource.ConfigAlias && item.Module.ConfigSource is { } via)
+                    {
+                        MissingAliasTargets.Add(item.Module);
+                        Skipped.Add(new SkippedModule(item.Module.Name, $"not installed and not built in; named by the alias '{item.Module.Alias}' ({via})"));
+                        Warnings.Add($"'{item.Module.Alias}' is an alias for module '{item.Module.Name}' ({via}), but no module '{item.Module.Name}' is installed " +
+                            $"for kernel {planner.Tree.KernelVersion} and it is not built in; it was left out.");
+                        continue;
+                    }
                     throw new ModuleNotFoundException(item.Module.Name, planner.Tree.KernelVersion, planner.Tree.Path);
                 }
                 if (step.Action == LoadAction.Unavailable)

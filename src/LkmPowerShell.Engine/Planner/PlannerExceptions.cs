@@ -43,12 +43,16 @@ public sealed class ModuleNotFoundException : ModulePlanException
     {
         KernelVersion = kernelVersion;
         AliasTarget = target;
+        AliasSource = via;
     }
 
     public string KernelVersion { get; }
 
     /// <summary>The module a configured alias names, when that is what is missing.</summary>
     public string? AliasTarget { get; }
+
+    /// <summary>The modprobe.d file and line of that alias.</summary>
+    public ConfigLocation? AliasSource { get; }
 }
 
 /// <summary>The module is in use: loaded modules hold it, or something else holds a reference.</summary>

@@ -13,7 +13,7 @@ namespace LkmPowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Find, "KernelSymbol", DefaultParameterSetName = KernelSet)]
 [OutputType(typeof(KernelSymbol))]
-public sealed class FindKernelSymbolCommand : PSCmdlet
+public sealed class FindKernelSymbolCommand : ModuleTreeCmdlet
 {
     private const string KernelSet = "RunningKernel";
     private const string AvailableSet = "ListAvailable";
@@ -57,7 +57,7 @@ public sealed class FindKernelSymbolCommand : PSCmdlet
     [ValidateNotNullOrEmpty]
     public string Root { get; set; } = "/";
 
-    private SystemRoot SystemRoot => new(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root));
+    private SystemRoot SystemRoot => OpenRoot(Root);
 
     protected override void ProcessRecord()
     {

@@ -12,7 +12,7 @@ namespace LkmPowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "KernelModuleBootEntry")]
 [OutputType(typeof(BootModuleEntry))]
-public sealed class GetKernelModuleBootEntryCommand : PSCmdlet
+public sealed class GetKernelModuleBootEntryCommand : ModuleTreeCmdlet
 {
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("ModuleName")]
@@ -34,7 +34,7 @@ public sealed class GetKernelModuleBootEntryCommand : PSCmdlet
 
     protected override void BeginProcessing()
     {
-        var root = new SystemRoot(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root));
+        var root = OpenRoot(Root);
         ModuleDirectory? tree = null;
         if (KernelVersion is not null || ModuleTrees.DefaultVersion(root) is { } v && Directory.Exists(root.ModulesDirectory(v)))
         {

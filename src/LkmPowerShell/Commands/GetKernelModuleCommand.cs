@@ -11,7 +11,7 @@ namespace LkmPowerShell.Commands;
 [Cmdlet(VerbsCommon.Get, "KernelModule", DefaultParameterSetName = LoadedSet)]
 [OutputType(typeof(LoadedKernelModule), ParameterSetName = [LoadedSet])]
 [OutputType(typeof(KernelModuleFile), ParameterSetName = [AvailableSet, PathSet, LiteralPathSet])]
-public sealed class GetKernelModuleCommand : PSCmdlet
+public sealed class GetKernelModuleCommand : ModuleTreeCmdlet
 {
     private const string LoadedSet = "Loaded";
     private const string AvailableSet = "ListAvailable";
@@ -27,6 +27,7 @@ public sealed class GetKernelModuleCommand : PSCmdlet
     public string[]? Name { get; set; }
 
     [Parameter(ParameterSetName = LoadedSet)]
+    [Parameter(ParameterSetName = AvailableSet)]
     public SwitchParameter IncludeBuiltin { get; set; }
 
     [Parameter(ParameterSetName = AvailableSet, Mandatory = true)]
@@ -67,12 +68,12 @@ public sealed class GetKernelModuleCommand : PSCmdlet
                 case AvailableSet:
                     var available = ModuleNamePatterns.Validate(this, NamesReadingFilesAsPaths());
                     if (available is not { Length: 0 })
-                        ModuleListing.WriteAvailable(this, new SystemRoot(ResolveRoot()), KernelVersion, available);
+                        ModuleListing.WriteAvailable(this, OpenRoot(Root), KernelVersion, available, IncludeBuiltin);
                     break;
                 default:
                     var loaded = ModuleNamePatterns.Validate(this, NamesReadingFilesAsPaths());
                     if (loaded is not { Length: 0 })
-                        ModuleListing.WriteLoaded(this, new SystemRoot(ResolveRoot()), loaded, IncludeBuiltin);
+                        ModuleListing.WriteLoaded(this, OpenRoot(Root), loaded, IncludeBuiltin);
                     break;
             }
         }
@@ -102,8 +103,6 @@ public sealed class GetKernelModuleCommand : PSCmdlet
         var names = byKind[false].ToArray();
         return files.Length > 0 && names.Length == 0 ? [] : names;
     }
-
-    private string ResolveRoot() => SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root);
 
     private void WriteModuleFile(string path)
     {

@@ -15,7 +15,7 @@ namespace LkmPowerShell.Commands;
 [OutputType(typeof(ConfigurationEntry), ParameterSetName = [EntrySet])]
 [OutputType(typeof(string), ParameterSetName = [TextSet])]
 [OutputType(typeof(KernelRequestSettings), ParameterSetName = [KernelRequestSet])]
-public sealed class GetKernelModuleConfigurationCommand : PSCmdlet
+public sealed class GetKernelModuleConfigurationCommand : ModuleTreeCmdlet
 {
     private const string EntrySet = "Entry";
     private const string TextSet = "Text";
@@ -56,7 +56,7 @@ public sealed class GetKernelModuleConfigurationCommand : PSCmdlet
 
     protected override void BeginProcessing()
     {
-        _root = new SystemRoot(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root));
+        _root = OpenRoot(Root);
         if (ParameterSetName == KernelRequestSet)
             return;
         // The tree adds modules.softdep and the index dump; without one (an image with no

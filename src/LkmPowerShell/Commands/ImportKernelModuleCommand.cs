@@ -14,7 +14,7 @@ namespace LkmPowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsData.Import, "KernelModule", DefaultParameterSetName = NameSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(LoadedKernelModule))]
-public sealed class ImportKernelModuleCommand : PSCmdlet
+public sealed class ImportKernelModuleCommand : ModuleTreeCmdlet
 {
     private const string NameSet = "Name";
     private const string PathSet = "Path";
@@ -95,7 +95,7 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
 
     protected override void BeginProcessing()
     {
-        _root = new SystemRoot(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root));
+        _root = OpenRoot(Root);
         _kernel = new RunningKernel(_root);
         if (_root.IsHost && !_kernel.SupportsModules)
             ThrowTerminatingError(ModuleErrors.For(new KernelModulesUnsupportedException(_kernel.Release, _kernel.ProcModules.Path, _kernel.ModulesUnsupportedReason)));
@@ -170,6 +170,14 @@ public sealed class ImportKernelModuleCommand : PSCmdlet
         }
         catch (ModulePlanException e)
         {
+            // A modprobe.d alias to a module that is not installed: modprobe --show-depends plans
+            // nothing and succeeds, so a dry run warns, naming the line; a real import fails.
+            if (e is ModuleNotFoundException { AliasTarget: { } missing, AliasSource: { } via }
+                && !ShouldProcess($"{missing} (alias '{target}' in {via}): not installed, nothing to load", "Import-KernelModule"))
+            {
+                WriteWarning($"{e.Message} Nothing was planned for it. {ModuleErrors.For(e, target).ErrorDetails?.RecommendedAction}".TrimEnd());
+                return;
+            }
             WriteError(ModuleErrors.For(e, target));
             return;
         }

@@ -12,7 +12,7 @@ namespace LkmPowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Remove, "KernelModule", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(LoadedKernelModule))]
-public sealed class RemoveKernelModuleCommand : PSCmdlet
+public sealed class RemoveKernelModuleCommand : ModuleTreeCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("ModuleName", "Module")]
@@ -63,8 +63,8 @@ public sealed class RemoveKernelModuleCommand : PSCmdlet
 
     protected override void BeginProcessing()
     {
-        _root = new SystemRoot(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root));
-        _kernel = _root.IsHost ? RunningKernel.Host : new RunningKernel(_root);
+        _root = OpenRoot(Root);
+        _kernel = _root.IsHost && !_root.ModuleDirectoryGiven ? RunningKernel.Host : new RunningKernel(_root);
         if (_root.IsHost && !_kernel.SupportsModules)
             ThrowTerminatingError(ModuleErrors.For(new KernelModulesUnsupportedException(_kernel.Release, _kernel.ProcModules.Path, _kernel.ModulesUnsupportedReason)));
         // An image without proc/modules has nothing loaded: every removal would plan nothing, and say only that.

@@ -11,7 +11,7 @@ namespace LkmPowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "KernelModuleParameter", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(ParameterChange))]
-public sealed class SetKernelModuleParameterCommand : PSCmdlet
+public sealed class SetKernelModuleParameterCommand : ModuleTreeCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("ModuleName", "Module")]
@@ -45,7 +45,7 @@ public sealed class SetKernelModuleParameterCommand : PSCmdlet
     private bool _treeOpened;
 
     protected override void BeginProcessing() =>
-        _root = new SystemRoot(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root));
+        _root = OpenRoot(Root);
 
     protected override void ProcessRecord()
     {

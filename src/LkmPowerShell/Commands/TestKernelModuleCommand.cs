@@ -15,7 +15,7 @@ namespace LkmPowerShell.Commands;
 [OutputType(typeof(AuditFinding), ParameterSetName = [FindingSet])]
 [OutputType(typeof(AuditReport), ParameterSetName = [SummarySet])]
 [OutputType(typeof(bool), ParameterSetName = [QuietSet])]
-public sealed class TestKernelModuleCommand : PSCmdlet
+public sealed class TestKernelModuleCommand : ModuleTreeCmdlet
 {
     private const string FindingSet = "Finding";
     private const string SummarySet = "Summary";
@@ -50,7 +50,7 @@ public sealed class TestKernelModuleCommand : PSCmdlet
 
     protected override void EndProcessing()
     {
-        var root = new SystemRoot(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root));
+        var root = OpenRoot(Root);
         var patterns = new ModuleNamePatterns(_names.Count > 0 ? [.. _names] : null);
         AuditReport report;
         try

@@ -11,7 +11,7 @@ namespace LkmPowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsData.Update, "ModuleDependency", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(ModuleDependencyUpdate))]
-public sealed class UpdateModuleDependencyCommand : PSCmdlet
+public sealed class UpdateModuleDependencyCommand : ModuleTreeCmdlet
 {
     private readonly CancellationTokenSource _cancel = new();
 
@@ -51,9 +51,9 @@ public sealed class UpdateModuleDependencyCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
-        var root = new SystemRoot(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root));
+        var root = OpenRoot(Root);
         var version = KernelVersion ?? ModuleTrees.DefaultVersion(root);
-        var problem = ModuleDirectory.KernelVersionProblem(version);
+        var problem = Engine.ModuleTree.ModuleDirectory.KernelVersionProblem(version);
         if (version is null || problem is not null)
         {
             ThrowTerminatingError(version is null

@@ -13,7 +13,7 @@ public sealed class DisabledModuleNameCompleter : IArgumentCompleter
     {
         try
         {
-            var root = new SystemRoot(fakeBoundParameters["Root"] as string ?? "/");
+            var root = Completions.RootOf(fakeBoundParameters);
             var prefix = ModuleName.Normalize(wordToComplete.Trim('\'', '"'));
             return new ModuleDisabler(root).DisabledModules()
                 .Where(m => m.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))

@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
+using LkmPowerShell.Engine;
 
 namespace LkmPowerShell.Completion;
 
@@ -44,6 +45,10 @@ internal static class Completions
             return [];
         }
     }
+
+    /// <summary>The root the command line names so far: -Root and -ModuleDirectory as typed.</summary>
+    public static SystemRoot RootOf(IDictionary bound) =>
+        new(bound["Root"] as string ?? "/", bound["ModuleDirectory"] as string);
 
     /// <summary>Quotes a value that PowerShell would otherwise split or expand (spaces, $, ;, quotes ...).</summary>
     private static string Quote(string value) =>

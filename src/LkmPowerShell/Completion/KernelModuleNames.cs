@@ -25,7 +25,7 @@ internal static class KernelModuleNames
 
     public static IEnumerable<string> Complete(string word, IDictionary bound, ModuleNameSource source)
     {
-        var root = new SystemRoot(bound["Root"] as string ?? "/");
+        var root = Completions.RootOf(bound);
         var prefix = ModuleName.Normalize(word.Trim('\'', '"'));
         if (source == ModuleNameSource.Loaded)
             return Loaded(root, prefix);

@@ -15,7 +15,7 @@ public sealed class KernelModuleParameterCompleter : IArgumentCompleter
         {
             if (fakeBoundParameters["Name"] is not string module)
                 return [];
-            var root = new SystemRoot(fakeBoundParameters["Root"] as string ?? "/");
+            var root = Completions.RootOf(fakeBoundParameters);
             var prefix = wordToComplete.Trim('\'', '"');
             return new SysModuleReader(root).ReadParameters(module)
                 .Where(p => p.Name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))

@@ -20,7 +20,7 @@ public sealed class KernelSymbolNameCompleter : IArgumentCompleter
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
         Completions.Safely(() =>
         {
-            var root = new SystemRoot(fakeBoundParameters["Root"] as string ?? "/");
+            var root = Completions.RootOf(fakeBoundParameters);
             var word = wordToComplete.Trim('\'', '"');
             var fromTree = fakeBoundParameters.Contains("ListAvailable") || fakeBoundParameters.Contains("Path") || fakeBoundParameters.Contains("LiteralPath");
             var names = fromTree ? TreeSymbols(root, fakeBoundParameters["KernelVersion"] as string) : KernelSymbols(root);

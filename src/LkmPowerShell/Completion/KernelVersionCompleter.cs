@@ -12,7 +12,7 @@ public sealed class KernelVersionCompleter : IArgumentCompleter
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
         Completions.Safely(() =>
         {
-            var root = new SystemRoot(fakeBoundParameters["Root"] as string ?? "/");
+            var root = Completions.RootOf(fakeBoundParameters);
             var word = wordToComplete.Trim('\'', '"');
             return ModuleDirectory.InstalledKernelVersions(root).Where(v => v.StartsWith(word, StringComparison.Ordinal));
         });

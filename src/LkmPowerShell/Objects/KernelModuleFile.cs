@@ -10,31 +10,8 @@ namespace LkmPowerShell;
 /// </summary>
 public sealed class KernelModuleFile
 {
-    internal KernelModuleFile(ModuleFileInfo info)
+    internal KernelModuleFile(ModuleFileInfo info) : this(info.Name, info.Path, info.KernelVersion, info.ModInfo, info.Parameters)
     {
-        Name = info.Name;
-        Path = info.Path;
-        var vermagic = Text(info.GetValue("vermagic"));
-        VersionMagic = vermagic;
-        KernelVersion = Text(info.KernelVersion);
-        // A module may carry a field twice (soundwire-intel has two descriptions): keep them all.
-        Description = Joined(info.GetValues("description"));
-        Author = Texts(info.GetValues("author"));
-        License = Joined(info.GetValues("license"));
-        Version = Text(info.GetValue("version"));
-        SourceVersion = Text(info.GetValue("srcversion"));
-        Aliases = Texts(info.GetValues("alias"));
-        var depends = Text(info.GetValue("depends"));
-        // Module names in the kernel's form (snd_pcm, not snd-pcm), as Name and UsedBy have them,
-        // so Where-Object Depends -contains 'snd_pcm' finds what it should; Fields keeps modinfo's text.
-        Depends = new ValueList(string.IsNullOrEmpty(depends) ? [] : depends.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ModuleName.Normalize));
-        SoftDependencies = new ValueList(info.GetValues("softdep").Select(v => NormalizeSoftdep(Text(v)!)));
-        WeakDependencies = Texts(info.GetValues("weakdep"));
-        Firmware = Texts(info.GetValues("firmware"));
-        ImportNamespaces = Texts(info.GetValues("import_ns"));
-        Parameters = new ObjectList<KernelModuleParameterInfo>(info.Parameters.Select(p => new KernelModuleParameterInfo(p.Name, Text(p.Type), Text(p.Description))));
-        InTree = Text(info.GetValue("intree")) == "Y";
-        Retpoline = Text(info.GetValue("retpoline")) == "Y";
         Compression = info.Compression.ToString();
         FileSize = info.FileSize;
         InternalName = info.InternalName;
@@ -59,10 +36,61 @@ public sealed class KernelModuleFile
         _info = info;
     }
 
-    private readonly ModuleFileInfo _info;
+    /// <summary>
+    /// A module built into the kernel image, as modinfo shows it from modules.builtin.modinfo: no
+    /// file (Path is null, ToModinfoText() says "(builtin)"), IsBuiltin set.
+    /// </summary>
+    internal KernelModuleFile(BuiltinModuleInfo builtin) : this(builtin.Name, null, builtin.KernelVersion, builtin.ModInfo, builtin.Parameters)
+    {
+        IsBuiltin = true;
+        InTree = true; // compiled into the kernel image, so part of its tree (modules.builtin.modinfo has no intree record)
+        var fields = new OrderedDictionary(StringComparer.Ordinal);
+        foreach (var key in builtin.ModInfo.Select(e => e.Key).Distinct())
+            fields[key] = Texts(ModinfoText.Field(builtin, key));
+        Fields = fields;
+        _builtin = builtin;
+    }
+
+    /// <summary>What a module file and a built-in module alike say in their modinfo records.</summary>
+    private KernelModuleFile(string name, string? path, string? kernelVersion, IReadOnlyList<ModInfoEntry> info, IReadOnlyList<ModuleParameterInfo> parameters)
+    {
+        Name = name;
+        Path = path;
+        string? Value(string key) => info.Where(e => e.Key == key).Select(e => e.Value).FirstOrDefault();
+        IEnumerable<string> Values(string key) => info.Where(e => e.Key == key).Select(e => e.Value);
+        VersionMagic = Text(Value("vermagic"));
+        KernelVersion = Text(kernelVersion);
+        // A module may carry a field twice (soundwire-intel has two descriptions): keep them all.
+        Description = Joined(Values("description"));
+        Author = Texts(Values("author"));
+        License = Joined(Values("license"));
+        Version = Text(Value("version"));
+        SourceVersion = Text(Value("srcversion"));
+        Aliases = Texts(Values("alias"));
+        var depends = Text(Value("depends"));
+        // Module names in the kernel's form (snd_pcm, not snd-pcm), as Name and UsedBy have them,
+        // so Where-Object Depends -contains 'snd_pcm' finds what it should; Fields keeps modinfo's text.
+        Depends = new ValueList(string.IsNullOrEmpty(depends) ? [] : depends.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ModuleName.Normalize));
+        SoftDependencies = new ValueList(Values("softdep").Select(v => NormalizeSoftdep(Text(v)!)));
+        WeakDependencies = Texts(Values("weakdep"));
+        Firmware = Texts(Values("firmware"));
+        ImportNamespaces = Texts(Values("import_ns"));
+        Parameters = new ObjectList<KernelModuleParameterInfo>(parameters.Select(p => new KernelModuleParameterInfo(p.Name, Text(p.Type), Text(p.Description))));
+        InTree = Text(Value("intree")) == "Y";
+        Retpoline = Text(Value("retpoline")) == "Y";
+        Fields = new OrderedDictionary(StringComparer.Ordinal);
+    }
+
+    private readonly ModuleFileInfo? _info;
+    private readonly BuiltinModuleInfo? _builtin;
 
     public string Name { get; }
-    public string Path { get; }
+
+    /// <summary>The module file; null for a module built into the kernel (<see cref="IsBuiltin"/>).</summary>
+    public string? Path { get; }
+
+    /// <summary>Built into the kernel image: its facts come from modules.builtin.modinfo, there is no file to load.</summary>
+    public bool IsBuiltin { get; }
     public string? KernelVersion { get; }
     public string? Description { get; }
     public ValueList Author { get; }
@@ -84,7 +112,8 @@ public sealed class KernelModuleFile
     public string? KeyId { get; }
     public string? HashAlgorithm { get; }
     public string? Signature { get; }
-    public string Compression { get; }
+    /// <summary>The file's compression; null for a built-in module.</summary>
+    public string? Compression { get; }
 
     /// <summary>Why the signature trailer could not be read, when it could not (the module then counts as unsigned).</summary>
     public string? SignatureProblem { get; }
@@ -124,12 +153,13 @@ public sealed class KernelModuleFile
     }
 
     /// <summary>The values "modinfo -F field" prints for this file.</summary>
-    public string[] GetField(string field) => [.. Texts(ModinfoText.Field(_info, field))];
+    public string[] GetField(string field) => [.. Texts(_builtin is not null ? ModinfoText.Field(_builtin, field) : ModinfoText.Field(_info!, field))];
 
-    /// <summary>The whole modinfo text for this file, byte for byte as kmod's modinfo prints it.</summary>
-    public string ToModinfoText() => Text(ModinfoText.Format(_info))!;
+    /// <summary>The whole modinfo text for this file (or built-in module), byte for byte as kmod's modinfo prints it.</summary>
+    public string ToModinfoText() => Text(_builtin is not null ? ModinfoText.Format(_builtin) : ModinfoText.Format(_info!))!;
 
-    internal ModuleFileInfo Info => _info;
+    /// <summary>The engine's facts of the file; null for a built-in module.</summary>
+    internal ModuleFileInfo? Info => _info;
 
     /// <summary>
     /// The engine keeps module strings as Latin-1 (one char a byte, so output stays byte-exact);
@@ -163,7 +193,7 @@ public sealed class KernelModuleFile
     private static string NormalizeSoftdep(string value) =>
         string.Join(' ', value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(t => t.EndsWith(':') ? t : ModuleName.Normalize(t)));
 
-    public override string ToString() => Path;
+    public override string ToString() => Path ?? Name;
 }
 
 /// <summary>A module parameter as modinfo lists it.</summary>

@@ -113,4 +113,11 @@ Describe 'Get-KernelModule in a real kernel' -Tag 'RealKernel' {
     It '-ListAvailable defaults to the running kernel''s /lib/modules' {
         (Get-KernelModule -ListAvailable msdos).Path | Should -BeLike "/lib/modules/$release/*"
     }
+
+    It 'a module built into the running kernel is shown as kmod''s modinfo shows it' {
+        # iosf_mbi is built into both Debian kernels (modules.builtin) and is no installed module's alias.
+        $m = Get-KernelModule -ListAvailable iosf_mbi
+        $m.IsBuiltin | Should -BeTrue
+        $m.ToModinfoText() | Should -BeExactly (((modinfo iosf_mbi) -join "`n") + "`n")
+    }
 }

@@ -114,6 +114,20 @@ public class LoadPlannerTests
     }
 
     [Fact]
+    public void AnAliasToAMissingModuleIsLeftOutWithItsLine()
+    {
+        // kmod's modprobe_show_alias_to_none: nothing is planned for it. Alone, nothing is left to load.
+        var alone = Assert.Throws<ModuleNotFoundException>(() => Plan("mod-simple", "alias mod-simple deaddood"));
+        Assert.Equal("deaddood", alone.AliasTarget);
+        Assert.Equal(new ConfigLocation("test.conf", 1), alone.AliasSource);
+        // Beside a module that is installed, the missing one is left out and named with its line.
+        var half = Plan("half-there", "alias half-there deaddood\nalias half-there fat");
+        Assert.Equal("Insert:fat", Steps(half));
+        Assert.Equal("deaddood", Assert.Single(half.Skipped).Module);
+        Assert.Contains(half.Warnings, w => w.Contains("'deaddood'") && w.Contains("(test.conf:1)"));
+    }
+
+    [Fact]
     public void ErrorsStateTheFactsInNoFrontEndsWords()
     {
         // The remedies (which command to run) are the cmdlets' to word: the engine names only facts.

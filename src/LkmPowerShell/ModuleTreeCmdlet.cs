@@ -1,0 +1,36 @@
+using System.Management.Automation;
+using LkmPowerShell.Engine;
+
+namespace LkmPowerShell;
+
+/// <summary>
+/// The base of every cmdlet that reads or writes a kernel's module tree: the one place that
+/// declares -ModuleDirectory (kmod 34's <c>depmod -m</c>) and turns -Root and it into the engine's
+/// <see cref="SystemRoot"/>, so every such cmdlet finds the tree in the same folder.
+/// </summary>
+public abstract class ModuleTreeCmdlet : PSCmdlet
+{
+    /// <summary>
+    /// The folder of the kernels' module trees inside -Root: /lib/modules by default, or
+    /// /usr/lib/modules when only that exists. Always inside -Root, as kmod's depmod -m is inside -b.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ValidateModuleDirectory]
+    public string? ModuleDirectory { get; set; }
+
+    /// <summary>-Root (a provider path) with -ModuleDirectory, as the engine's root.</summary>
+    protected SystemRoot OpenRoot(string root) =>
+        new(SessionState.Path.GetUnresolvedProviderPathFromPSPath(root), ModuleDirectory);
+}
+
+/// <summary>Refuses a -ModuleDirectory that could leave -Root, at binding time, with the reason.</summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+public sealed class ValidateModuleDirectoryAttribute : ValidateArgumentsAttribute
+{
+    protected override void Validate(object arguments, EngineIntrinsics engineIntrinsics)
+    {
+        if (SystemRoot.ModuleDirectoryProblem(arguments as string) is { } problem)
+            throw new ValidationMetadataException($"'{arguments}' cannot be a module directory: {problem}. Give a folder inside -Root such as /usr/lib/modules.");
+    }
+}
