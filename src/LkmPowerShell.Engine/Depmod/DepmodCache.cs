@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -11,11 +12,19 @@ namespace LkmPowerShell.Engine.Depmod;
 /// kernel package, whose removal must be able to delete it, and to depmod's files alone.
 /// </summary>
 /// <remarks>
-/// Robustness: the file ends with a SHA-256 of the rest, so a torn or damaged cache is detected and
-/// ignored as a whole; a format or engine change bumps <see cref="FormatVersion"/>. An entry is used
-/// only when device, inode, size, mtime and ctime all match, and unreadable modules are never
-/// cached, so a transient read error is retried. The cache is written like the index files
-/// (temporary file, fsync, rename), after them.
+/// Layout: two files. The index (<see cref="FileName"/>: path, <see cref="FileIdentity"/>, SHA-256
+/// and place of each module's facts, the identity of the facts file, and a SHA-256 of the whole
+/// index) and the facts (<see cref="FactsFileName"/>: each module's facts encoded by
+/// <see cref="ModuleFactsBlob"/>, one after the other). A run reads the index only; the facts file
+/// is read when some module's facts are needed, and each module's bytes are checked against their
+/// SHA-256 before they are decoded, so a run whose outputs turn out unchanged (see
+/// <see cref="DepmodOutputRecord"/>) reads none, and a damaged entry costs one module, not the run.
+/// Saving appends only the facts of modules read anew and rewrites the small index, so touching
+/// one module does not rewrite megabytes. A damaged index, or one whose facts file was replaced,
+/// is ignored as a whole; a format or engine change bumps <see cref="FormatVersion"/>. An entry is
+/// used only when device, inode, size, mtime and ctime all match, and unreadable modules are never
+/// cached, so a transient read error is retried. The cache is written after the index files,
+/// without fsync: a cache lost or torn by a crash is detected and only costs a full read.
 /// </remarks>
 internal sealed class DepmodCache
 {
@@ -46,23 +55,60 @@ internal sealed class DepmodCache
         }
         return path;
     }
-    private const uint FormatVersion = 1;
+    /// <summary>The encoded facts, beside the index (see the remarks).</summary>
+    public const string FactsFileName = "modules.lkmpowershell.facts";
+
+    private const uint FormatVersion = 3;
     private static readonly byte[] Magic = "LKMDEPC\n"u8.ToArray();
+    private const int DigestLength = 32;
 
-    private readonly Dictionary<string, (FileIdentity Identity, ModuleFacts Facts)> _entries;
+    private readonly Dictionary<string, (FileIdentity Identity, ModuleFactsBlob Facts)> _entries = new(StringComparer.Ordinal);
+    private readonly string _factsPath;
+    private (ulong Device, ulong Inode) _factsFile;
+    private long _liveBytes;
+    private byte[]? _facts;
+    private readonly Lock _factsLock = new();
 
-    private DepmodCache(Dictionary<string, (FileIdentity, ModuleFacts)> entries) => _entries = entries;
+    private DepmodCache(string factsPath) => _factsPath = factsPath;
 
     public int Count => _entries.Count;
 
-    public ModuleFacts? TryGet(ModuleCandidate module) =>
+    /// <summary>The cached facts of <paramref name="module"/>, when the file is the very one they were read from.</summary>
+    public ModuleFactsBlob? TryGet(ModuleCandidate module) =>
         module.Identity is { } id && _entries.TryGetValue(module.KmodPath, out var e) && e.Identity == id ? e.Facts : null;
 
-    /// <summary>Reads the cache; null when it is missing, and null with a reason when it is damaged.</summary>
+    /// <summary>
+    /// Bytes of the facts file, read whole the first time any are asked for (a run that needs one
+    /// module's facts from the cache needs them all). Bytes that are not there come back short,
+    /// and then fail their digest: the module is read from its file instead.
+    /// </summary>
+    internal ReadOnlyMemory<byte> ReadFacts(long offset, int length)
+    {
+        lock (_factsLock)
+        {
+            if (_facts is null)
+            {
+                try
+                {
+                    _facts = NativeFile.Stat(_factsPath) is { } id && (id.Device, id.Inode) == _factsFile
+                        ? Files.SafeFile.ReadAll(_factsPath, Files.FileLimits.DepmodCache)
+                        : [];
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    _facts = [];
+                }
+            }
+        }
+        return offset + length <= _facts.Length ? _facts.AsMemory((int)offset, length) : ReadOnlyMemory<byte>.Empty;
+    }
+
+    /// <summary>Reads the cache's index; null when it is missing, and null with a reason when it is damaged.</summary>
     public static DepmodCache? Load(string path, out string? problem)
     {
         problem = null;
         byte[] data;
+        var factsPath = Path.Join(Path.GetDirectoryName(path), FactsFileName);
         try
         {
             if (!File.Exists(path)) return null;
@@ -75,30 +121,39 @@ internal sealed class DepmodCache
         }
         try
         {
-            if (data.Length < Magic.Length + 4 + 32 || !data.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+            // magic | version | facts file device, inode | count | entries | SHA-256 of all before it
+            if (data.Length < Magic.Length + 4 + 20 + DigestLength || !data.AsSpan(0, Magic.Length).SequenceEqual(Magic))
                 throw new InvalidDataException("not a cache file");
-            var body = data.AsSpan(0, data.Length - 32);
-            if (!SHA256.HashData(body).AsSpan().SequenceEqual(data.AsSpan(data.Length - 32)))
-                throw new InvalidDataException("checksum mismatch");
-            using var reader = new BinaryReader(new MemoryStream(data, Magic.Length, body.Length - Magic.Length), Encoding.UTF8);
-            if (reader.ReadUInt32() != FormatVersion)
+            if (BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(Magic.Length)) != FormatVersion)
                 return null; // another format: rebuilt, not an error
+            var body = data.Length - DigestLength;
+            if (!SHA256.HashData(data.AsSpan(0, body)).AsSpan().SequenceEqual(data.AsSpan(body)))
+                throw new InvalidDataException("checksum mismatch");
+            var cache = new DepmodCache(factsPath);
+            using var reader = new BinaryReader(new MemoryStream(data, Magic.Length + 4, body - Magic.Length - 4), Encoding.UTF8);
+            cache._factsFile = (reader.ReadUInt64(), reader.ReadUInt64());
+            if (NativeFile.Stat(factsPath) is not { } facts || (facts.Device, facts.Inode) != cache._factsFile)
+                throw new InvalidDataException($"{FactsFileName} is missing or not the one this index was written with");
             var count = reader.ReadInt32();
-            var entries = new Dictionary<string, (FileIdentity, ModuleFacts)>(Math.Min(count, 1 << 20), StringComparer.Ordinal);
+            if (count < 0 || count > body)
+                throw new InvalidDataException("bad count");
+            cache._entries.EnsureCapacity(count);
             for (var i = 0; i < count; i++)
             {
                 var key = reader.ReadString();
                 var id = new FileIdentity(reader.ReadUInt64(), reader.ReadUInt64(), reader.ReadInt64(), reader.ReadInt64(),
                     reader.ReadUInt32(), reader.ReadInt64(), reader.ReadUInt32(), reader.ReadUInt32());
-                var exports = new ProvidedSymbol[ReadCount(reader)];
-                for (var j = 0; j < exports.Length; j++) exports[j] = new ProvidedSymbol(reader.ReadString(), reader.ReadUInt64());
-                var needs = new NeededSymbol[ReadCount(reader)];
-                for (var j = 0; j < needs.Length; j++) needs[j] = new NeededSymbol(reader.ReadString(), reader.ReadUInt64(), reader.ReadBoolean());
-                entries[key] = (id, new ModuleFacts(exports, needs, ReadStrings(reader), ReadStrings(reader), ReadStrings(reader), null));
+                var digest = reader.ReadBytes(DigestLength);
+                var offset = reader.ReadInt64();
+                var length = reader.ReadInt32();
+                if (digest.Length != DigestLength || offset < 0 || length < 0 || offset + length > facts.Size)
+                    throw new InvalidDataException("bad entry");
+                cache._entries[key] = (id, new ModuleFactsBlob(cache, offset, length, digest));
+                cache._liveBytes += length;
             }
             if (reader.BaseStream.Position != reader.BaseStream.Length)
                 throw new InvalidDataException("trailing bytes");
-            return new DepmodCache(entries);
+            return cache;
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or ArgumentException or FormatException)
         {
@@ -107,55 +162,102 @@ internal sealed class DepmodCache
         }
     }
 
-    private static int ReadCount(BinaryReader reader)
+    /// <summary>
+    /// Writes the cache for these modules (each readable one with an identity): facts that came
+    /// from <paramref name="previous"/> stay where they are in its facts file, and only new ones
+    /// are appended to it; the facts file is written anew when there is none, when it is not the
+    /// previous one, or when more than half of it is facts no longer used. Then the index, through
+    /// a temporary file and a rename. Best effort, without fsync (see the remarks).
+    /// </summary>
+    public static void Save(string path, IReadOnlyList<ModuleCandidate> modules, IReadOnlyList<ModuleFactsBlob> facts, IReadOnlyList<bool> readable, DepmodCache? previous)
     {
-        var n = reader.ReadInt32();
-        // A count larger than what is left cannot be right; refuse it before allocating.
-        if (n < 0 || n > reader.BaseStream.Length - reader.BaseStream.Position)
-            throw new InvalidDataException("bad count");
-        return n;
-    }
-
-    private static string[] ReadStrings(BinaryReader reader)
-    {
-        var a = new string[ReadCount(reader)];
-        for (var i = 0; i < a.Length; i++) a[i] = reader.ReadString();
-        return a;
-    }
-
-    /// <summary>The cache file's bytes for these modules (unreadable ones and ones without identity left out).</summary>
-    public static byte[] Serialize(IReadOnlyList<ModuleCandidate> modules, IReadOnlyList<ModuleFacts> facts)
-    {
-        var stream = new MemoryStream();
-        stream.Write(Magic);
-        using (var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+        var directory = Path.GetDirectoryName(path)!;
+        Directory.CreateDirectory(directory);
+        var factsPath = Path.Join(directory, FactsFileName);
+        var keep = new List<int>(modules.Count);
+        long live = 0;
+        for (var i = 0; i < modules.Count; i++)
+            if (modules[i].Identity is not null && readable[i])
+            {
+                keep.Add(i);
+                live += facts[i].Source is null ? facts[i].Bytes.Length : facts[i].Length;
+            }
+        var offsets = new long[modules.Count];
+        var existing = NativeFile.Stat(factsPath);
+        var append = previous is not null && existing is { } e && (e.Device, e.Inode) == previous._factsFile && e.Size <= 2 * live;
+        (ulong, ulong) factsFile;
+        if (append)
         {
-            var keep = Enumerable.Range(0, modules.Count).Where(i => modules[i].Identity is not null && facts[i].Problem is null).ToList();
+            using var stream = new FileStream(factsPath, FileMode.Append, FileAccess.Write, FileShare.Read);
+            var at = stream.Position;
+            foreach (var i in keep)
+            {
+                if (facts[i].Source == previous)
+                {
+                    offsets[i] = facts[i].Offset;
+                    continue;
+                }
+                offsets[i] = at;
+                stream.Write(facts[i].Bytes.Span);
+                at += facts[i].Bytes.Length;
+            }
+            factsFile = previous!._factsFile;
+        }
+        else
+        {
+            var temp = TempName(factsPath);
+            try
+            {
+                using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                {
+                    foreach (var i in keep)
+                    {
+                        offsets[i] = stream.Position;
+                        stream.Write(facts[i].Bytes.Span);
+                    }
+                }
+                File.Move(temp, factsPath, overwrite: true);
+            }
+            finally
+            {
+                File.Delete(temp);
+            }
+            factsFile = NativeFile.Stat(factsPath) is { } id ? (id.Device, id.Inode) : default;
+        }
+
+        var index = new MemoryStream();
+        index.Write(Magic);
+        using (var w = new BinaryWriter(index, Encoding.UTF8, leaveOpen: true))
+        {
             w.Write(FormatVersion);
+            w.Write(factsFile.Item1);
+            w.Write(factsFile.Item2);
             w.Write(keep.Count);
             foreach (var i in keep)
             {
                 var id = modules[i].Identity!.Value;
-                var f = facts[i];
                 w.Write(modules[i].KmodPath);
                 w.Write(id.Device); w.Write(id.Inode); w.Write(id.Size); w.Write(id.MtimeSeconds);
                 w.Write(id.MtimeNanoseconds); w.Write(id.CtimeSeconds); w.Write(id.CtimeNanoseconds); w.Write(id.Mode);
-                w.Write(f.Exports.Length);
-                foreach (var e in f.Exports) { w.Write(e.Name); w.Write(e.Crc); }
-                w.Write(f.Needs.Length);
-                foreach (var n in f.Needs) { w.Write(n.Name); w.Write(n.Crc); w.Write(n.IsWeak); }
-                WriteStrings(w, f.Aliases);
-                WriteStrings(w, f.Softdeps);
-                WriteStrings(w, f.Weakdeps);
+                w.Write(facts[i].Digest);
+                w.Write(offsets[i]);
+                w.Write(facts[i].Source is null ? facts[i].Bytes.Length : facts[i].Length);
             }
         }
-        stream.Write(SHA256.HashData(stream.GetBuffer().AsSpan(0, (int)stream.Length)));
-        return stream.ToArray();
+        index.Write(SHA256.HashData(index.GetBuffer().AsSpan(0, (int)index.Length)));
+        var indexTemp = TempName(path);
+        try
+        {
+            using (var stream = new FileStream(indexTemp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                stream.Write(index.GetBuffer().AsSpan(0, (int)index.Length));
+            File.Move(indexTemp, path, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(indexTemp);
+        }
     }
 
-    private static void WriteStrings(BinaryWriter w, string[] values)
-    {
-        w.Write(values.Length);
-        foreach (var v in values) w.Write(v);
-    }
+    private static string TempName(string path) =>
+        Path.Join(Path.GetDirectoryName(path), $".{Path.GetFileName(path)}.{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
 }

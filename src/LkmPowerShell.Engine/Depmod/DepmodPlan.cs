@@ -24,7 +24,16 @@ public sealed class DepmodPlan
     /// <summary>Time spent computing.</summary>
     public required TimeSpan Duration { get; init; }
 
-    internal DepmodFile? Cache { get; init; }
+    /// <summary>Saves the cache of module facts (best effort, after publishing); null when there is nothing to save.</summary>
+    internal Action? SaveCache { get; init; }
+
+    /// <summary>Set when <see cref="Files"/> are the files on disk, unchanged since that record was taken.</summary>
+    internal DepmodOutputRecord? Reuse { get; init; }
+
+    /// <summary>Where the record of the published files goes, and what goes into it; null without a cache.</summary>
+    internal string? RecordPath { get; init; }
+    internal byte[]? InputDigest { get; init; }
+    internal IReadOnlyList<DepmodWarning> RecordWarnings { get; init; } = [];
     internal TimeSpan LockTimeout { get; init; }
     internal Action<string>? StepHook { get; init; }
 }

@@ -58,4 +58,11 @@ public sealed record DepmodResult
 
     /// <summary>Modules whose facts came from the cache instead of reading the file.</summary>
     public int ModulesFromCache { get; init; }
+
+    /// <summary>
+    /// True when the files on disk already held exactly what this run computed (nothing they are
+    /// made from had changed since the last run wrote them): their time stamps were renewed, as a
+    /// rewrite would have, and their content left as it was.
+    /// </summary>
+    public bool OutputsUnchanged { get; init; }
 }

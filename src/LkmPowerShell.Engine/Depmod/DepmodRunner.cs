@@ -31,9 +31,23 @@ public static class DepmodRunner
     {
         var clock = Stopwatch.StartNew();
         List<string> written = [];
+        var unchanged = false;
         if (!plan.Skipped)
         {
-            written = IndexPublisher.Publish(plan.OutputDirectory, plan.Files, plan.Cache, plan.LockTimeout, plan.StepHook, cancel);
+            // The record of what is published, taken under the folder's lock right after publishing.
+            Func<DepmodFile?>? record = plan.RecordPath is null || plan.InputDigest is null ? null : () =>
+                DepmodOutputRecord.Take(plan.OutputDirectory, plan.Files.Select(f => f.Name), plan.InputDigest, plan.SymbolCount, plan.AliasCount, plan.RecordWarnings) is { } r
+                    ? new DepmodFile(plan.RecordPath, r.Serialize())
+                    : null;
+            if (plan.Reuse is not null && IndexPublisher.Refresh(plan.OutputDirectory, plan.Reuse, plan.SaveCache, record, plan.LockTimeout, plan.StepHook, cancel))
+            {
+                unchanged = true;
+                written = [.. plan.Files.Select(f => Path.Join(plan.OutputDirectory, f.Name))];
+            }
+            else
+            {
+                written = IndexPublisher.Publish(plan.OutputDirectory, plan.Files, plan.SaveCache, plan.LockTimeout, plan.StepHook, cancel, record);
+            }
         }
         return new DepmodResult
         {
@@ -47,6 +61,7 @@ public static class DepmodRunner
             Duration = plan.Duration + clock.Elapsed,
             Skipped = plan.Skipped,
             ModulesFromCache = plan.ModulesFromCache,
+            OutputsUnchanged = unchanged,
         };
     }
 
@@ -105,19 +120,71 @@ public static class DepmodRunner
             if (problem is not null)
                 Warn(new DepmodWarning(DepmodWarningKind.Cache, cachePath, null, $"{cachePath}: ignored ({problem}); every module is read again"));
         }
-        var facts = ModuleFactsReader.ReadAll(modules, cache, Math.Max(1, options.MaxDegreeOfParallelism), options.Progress, cancel, out var fromCache, root);
+        var useCache = options.UseCache && cachePath is not null;
+        var set = ModuleFactsReader.ReadAll(modules, cache, Math.Max(1, options.MaxDegreeOfParallelism), options.Progress, cancel, encode: useCache, root);
+        void WarnUnreadable(int i, string problem) =>
+            Warn(new DepmodWarning(DepmodWarningKind.UnreadableModule, modules[i].FilePath, null,
+                $"failed to load symbols from {modules[i].KmodPath}: {problem}; it is listed with no dependencies, exports or aliases"));
         for (var i = 0; i < modules.Count; i++)
+            if (set.Facts[i]?.Problem is { } problem)
+                WarnUnreadable(i, problem);
+        var builtin = ReadInput(modulesDirectory, ModulesBuiltinFile.FileName, Warn, root);
+        var builtinModinfo = ReadInput(modulesDirectory, ModulesBuiltinModinfoFile.FileName, Warn, root);
+
+        // The cache is written only where no link can carry it out of the tree (see DepmodCache.PathFor),
+        // and only when it would change.
+        Action? CacheFile()
+        {
+            if (!useCache || (cache is not null && set.FromCache == modules.Count && cache.Count == modules.Count))
+                return null;
+            var readable = set.Facts.Select(f => f?.Problem is null).ToArray();
+            return () => DepmodCache.Save(cachePath!, modules, set.Blobs!, readable, cache);
+        }
+
+        // Inputs equal to those of the files on disk: take the files as they are (see DepmodOutputRecord).
+        var recordPath = useCache && kernel is null ? DepmodOutputRecord.PathBeside(cachePath!) : null;
+        byte[]? Digest() => recordPath is null ? null
+            : DepmodOutputRecord.Digest(modules, set.Blobs!, outputDirectory, options.Layout, options.WriteWeakDependencies, builtin, builtinModinfo);
+        var inputDigest = Digest();
+        if (inputDigest is not null && DepmodOutputRecord.Load(recordPath!) is { } record && record.InputDigest.AsSpan().SequenceEqual(inputDigest)
+            && record.ReadUnchangedFiles(outputDirectory) is { } unchangedFiles)
+        {
+            foreach (var w in record.Warnings)
+                Warn(w);
+            options.Progress?.Report(new DepmodProgress(DepmodStage.Writing, 0, unchangedFiles.Count, outputDirectory));
+            return new DepmodPlan
+            {
+                KernelVersion = options.KernelVersion,
+                OutputDirectory = outputDirectory,
+                Files = unchangedFiles,
+                ModuleCount = modules.Count,
+                SymbolCount = record.SymbolCount,
+                AliasCount = record.AliasCount,
+                Warnings = warnings,
+                Skipped = false,
+                ModulesFromCache = set.FromCache,
+                Duration = clock.Elapsed,
+                SaveCache = CacheFile(),
+                LockTimeout = options.LockTimeout,
+                StepHook = options.StepHook,
+                Reuse = record,
+                RecordPath = recordPath,
+                InputDigest = inputDigest,
+                RecordWarnings = record.Warnings,
+            };
+        }
+
+        var decoded = Enumerable.Range(0, modules.Count).Where(i => set.Facts[i] is null).ToList();
+        var facts = set.Materialize(cancel);
+        // A cache entry that failed its digest was read from its file, which may have failed too.
+        foreach (var i in decoded)
             if (facts[i].Problem is { } problem)
-                Warn(new DepmodWarning(DepmodWarningKind.UnreadableModule, modules[i].FilePath, null,
-                    $"failed to load symbols from {modules[i].KmodPath}: {problem}; it is listed with no dependencies, exports or aliases"));
+                WarnUnreadable(i, problem);
+        var warningsBefore = warnings.Count;
         options.Progress?.Report(new DepmodProgress(DepmodStage.Resolving, 0, modules.Count, null));
         var resolved = DependencyResolver.Resolve(modules, facts, kernel, Warn, cancel);
         var output = new DepmodOutput(modules, facts, resolved, Warn);
-        var files = output.Render(options.Layout, options.WriteWeakDependencies,
-            ReadInput(modulesDirectory, ModulesBuiltinFile.FileName, Warn, root),
-            ReadInput(modulesDirectory, ModulesBuiltinModinfoFile.FileName, Warn, root), options.MaxDegreeOfParallelism, cancel);
-        // The cache is written only where no link can carry it out of the tree (see DepmodCache.PathFor).
-        var cacheFile = options.UseCache && cachePath is not null ? new DepmodFile(cachePath, DepmodCache.Serialize(modules, facts)) : null;
+        var files = output.Render(options.Layout, options.WriteWeakDependencies, builtin, builtinModinfo, options.MaxDegreeOfParallelism, cancel);
         options.Progress?.Report(new DepmodProgress(DepmodStage.Writing, 0, files.Count, outputDirectory));
 
         return new DepmodPlan
@@ -130,11 +197,15 @@ public static class DepmodRunner
             AliasCount = output.AliasCount,
             Warnings = warnings,
             Skipped = false,
-            ModulesFromCache = fromCache,
+            ModulesFromCache = set.FromCache,
             Duration = clock.Elapsed,
-            Cache = cacheFile,
+            SaveCache = CacheFile(),
             LockTimeout = options.LockTimeout,
             StepHook = options.StepHook,
+            RecordPath = recordPath,
+            // Again: a damaged cache entry read from its file may have changed a digest.
+            InputDigest = Digest(),
+            RecordWarnings = warnings.Skip(warningsBefore).ToList(),
         };
     }
 

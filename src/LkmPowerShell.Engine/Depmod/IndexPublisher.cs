@@ -31,10 +31,11 @@ internal static class IndexPublisher
     public const string JournalFileName = "modules.lkmpowershell.journal";
     private const string TempMarker = ".lkmps-";
 
-    /// <summary>Publishes <paramref name="files"/> (and then, best effort, <paramref name="extra"/>) into <paramref name="directory"/>.</summary>
+    /// <summary>Publishes <paramref name="files"/> into <paramref name="directory"/>, then, best effort, saves the cache with <paramref name="saveCache"/>.</summary>
     /// <returns>The full paths of the files published, in order.</returns>
-    public static List<string> Publish(string directory, IReadOnlyList<DepmodFile> files, DepmodFile? extra,
-        TimeSpan lockTimeout, Action<string>? hook, CancellationToken cancel)
+    /// <remarks><paramref name="record"/> is called under the lock once the files are in place; what it returns is written beside, best effort, after the cache.</remarks>
+    public static List<string> Publish(string directory, IReadOnlyList<DepmodFile> files, Action? saveCache,
+        TimeSpan lockTimeout, Action<string>? hook, CancellationToken cancel, Func<DepmodFile?>? record = null)
     {
         Directory.CreateDirectory(directory);
         using var folderLock = FolderLock.Acquire(directory, lockTimeout, cancel);
@@ -80,18 +81,63 @@ internal static class IndexPublisher
         // File.Delete removes a link itself, never what it points at.
         foreach (var leftover in LeftoverFileNames)
             TryDelete(Path.Join(directory, leftover));
-        if (extra is not null)
-            WriteBeside(extra, hook);
         NativeFile.SyncDirectory(directory);
+        SaveCache(saveCache, hook);
+        if (record?.Invoke() is { } recordFile)
+            WriteBeside(recordFile, hook);
         return temps.ConvertAll(t => t.Target);
+    }
+
+    /// <summary>
+    /// For files whose content is already what a run computed (<paramref name="reuse"/>): under the
+    /// same lock, and only if every file still has the identity recorded, renews their time stamps
+    /// (what a rewrite would have done for depmod -A and other readers), then writes
+    /// the cache and the new record. False, with nothing changed, when a file
+    /// differs: the caller then publishes the content it holds.
+    /// </summary>
+    public static bool Refresh(string directory, DepmodOutputRecord reuse, Action? saveCache, Func<DepmodFile?>? record,
+        TimeSpan lockTimeout, Action<string>? hook, CancellationToken cancel)
+    {
+        if (!Directory.Exists(directory))
+            return false;
+        using var folderLock = FolderLock.Acquire(directory, lockTimeout, cancel);
+        hook?.Invoke("locked");
+        Recover(directory);
+        if (!reuse.FilesUnchanged(directory))
+            return false;
+        cancel.ThrowIfCancellationRequested();
+        var now = DateTime.UtcNow;
+        foreach (var (name, _) in reuse.Files)
+            File.SetLastWriteTimeUtc(Path.Join(directory, name), now);
+        hook?.Invoke("refreshed");
+        SaveCache(saveCache, hook);
+        if (record?.Invoke() is { } recordFile)
+            WriteBeside(recordFile, hook);
+        return true;
     }
 
     /// <summary>What earlier versions of this engine left in the output folder.</summary>
     private static readonly string[] LeftoverFileNames = ["modules.lkmpowershell.lock", "modules.lkmpowershell.cache"];
 
+    /// <summary>Best effort: a cache that cannot be saved means the next run reads the modules again.</summary>
+    private static void SaveCache(Action? saveCache, Action<string>? hook)
+    {
+        if (saveCache is null)
+            return;
+        try
+        {
+            saveCache();
+            hook?.Invoke("cache");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
     /// <summary>
-    /// Best effort, for the cache: writes <paramref name="file"/> (its name is a full path) through a
-    /// temporary file and a rename. Only a cache: a failure means the next run reads the modules again.
+    /// Best effort, for the record: writes <paramref name="file"/> (its name is a full
+    /// path) through a temporary file and a rename, without fsync: both are checksummed, so one
+    /// lost or torn by a crash is detected, and a failure only means the next run does more work.
     /// </summary>
     private static void WriteBeside(DepmodFile file, Action<string>? hook)
     {
@@ -100,9 +146,9 @@ internal static class IndexPublisher
         try
         {
             Directory.CreateDirectory(directory);
-            var temp = WriteTemporary(directory, Path.GetFileName(file.Name), file.Content, temps);
+            var temp = WriteTemporary(directory, Path.GetFileName(file.Name), file.Content, temps, durable: false);
             File.Move(temp, file.Name, overwrite: true);
-            hook?.Invoke("cache");
+            hook?.Invoke("record");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -111,13 +157,13 @@ internal static class IndexPublisher
     }
 
     /// <summary>Writes and fsyncs a new temporary file; its path goes into <paramref name="created"/> as soon as it exists.</summary>
-    private static string WriteTemporary(string directory, string name, byte[] content, List<string> created)
+    private static string WriteTemporary(string directory, string name, byte[] content, List<string> created, bool durable = true)
     {
         var temp = Path.Join(directory, $".{name}{TempMarker}{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
         using var stream = new FileStream(temp, CreateOptions(FileMode.CreateNew, FileAccess.Write, content.Length));
         created.Add(temp);
         stream.Write(content);
-        stream.Flush(flushToDisk: true);
+        stream.Flush(flushToDisk: durable);
         return temp;
     }
 

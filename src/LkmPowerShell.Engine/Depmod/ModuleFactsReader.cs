@@ -14,31 +14,86 @@ namespace LkmPowerShell.Engine.Depmod;
 /// </summary>
 internal static class ModuleFactsReader
 {
-    public static ModuleFacts[] ReadAll(IReadOnlyList<ModuleCandidate> modules, DepmodCache? cache, int parallelism,
-        IProgress<DepmodProgress>? progress, CancellationToken cancel, out int fromCache, SystemRoot? root = null)
+    /// <summary>
+    /// The facts of a run's modules, index by index: <see cref="Facts"/> (null for a module whose
+    /// facts are still only encoded, from the cache) and <see cref="Blobs"/> (null when not encoded).
+    /// </summary>
+    internal sealed class ModuleFactsSet(IReadOnlyList<ModuleCandidate> modules, int parallelism, SystemRoot? root)
     {
-        var facts = new ModuleFacts?[modules.Count];
+        public ModuleFacts?[] Facts { get; } = new ModuleFacts?[modules.Count];
+        public ModuleFactsBlob?[] Blobs { get; } = new ModuleFactsBlob?[modules.Count];
+        public int FromCache { get; set; }
+
+        /// <summary>
+        /// Decodes every cached module's facts (in parallel); an entry whose bytes fail their
+        /// digest is read from its file instead, so a damaged entry costs one module, not the run.
+        /// </summary>
+        public ModuleFacts[] Materialize(CancellationToken cancel)
+        {
+            var pending = Enumerable.Range(0, Facts.Length).Where(i => Facts[i] is null).ToList();
+            RunWorkers(pending, parallelism, cancel, (worker, i) =>
+            {
+                try
+                {
+                    Facts[i] = Blobs[i]!.Decode();
+                }
+                catch (InvalidDataException)
+                {
+                    var facts = Facts[i] = worker.Read(modules[i].FilePath, root?.Within(modules[i].FilePath));
+                    Blobs[i] = ModuleFactsBlob.Encode(facts);
+                }
+            });
+            return Facts!;
+        }
+    }
+
+    /// <summary>
+    /// The facts of every module: read from the file, or for a module the cache knows, only its
+    /// encoded facts (<see cref="ModuleFactsSet.Blobs"/>), decoded later by
+    /// <see cref="ModuleFactsSet.Materialize"/> if the run needs them at all. With
+    /// <paramref name="encode"/>, the facts read are encoded too (for the cache and the digest).
+    /// </summary>
+    public static ModuleFactsSet ReadAll(IReadOnlyList<ModuleCandidate> modules, DepmodCache? cache, int parallelism,
+        IProgress<DepmodProgress>? progress, CancellationToken cancel, bool encode = false, SystemRoot? root = null)
+    {
+        var set = new ModuleFactsSet(modules, parallelism, root);
         var toRead = new List<int>();
-        var cached = 0;
         for (var i = 0; i < modules.Count; i++)
         {
             if (cache?.TryGet(modules[i]) is { } hit)
             {
-                facts[i] = hit;
-                cached++;
+                set.Blobs[i] = hit;
+                set.FromCache++;
             }
             else
             {
                 toRead.Add(i);
             }
         }
-        fromCache = cached;
         toRead.Sort((a, b) => (modules[b].Identity?.Size ?? 0).CompareTo(modules[a].Identity?.Size ?? 0));
 
-        var done = cached;
-        var next = -1;
-        var workers = Math.Max(1, Math.Min(parallelism, toRead.Count));
+        var done = set.FromCache;
         progress?.Report(new DepmodProgress(DepmodStage.Reading, done, modules.Count, null));
+        RunWorkers(toRead, parallelism, cancel, (worker, i) =>
+        {
+            var facts = set.Facts[i] = worker.Read(modules[i].FilePath, root?.Within(modules[i].FilePath));
+            if (encode)
+                set.Blobs[i] = ModuleFactsBlob.Encode(facts);
+            var completed = Interlocked.Increment(ref done);
+            if (progress is not null && (completed & 63) == 0)
+                progress.Report(new DepmodProgress(DepmodStage.Reading, completed, modules.Count, modules[i].FilePath));
+        });
+        progress?.Report(new DepmodProgress(DepmodStage.Reading, modules.Count, modules.Count, null));
+        return set;
+    }
+
+    /// <summary>Runs <paramref name="work"/> for each index on up to <paramref name="parallelism"/> threads, each with its own <see cref="Worker"/>.</summary>
+    internal static void RunWorkers(List<int> items, int parallelism, CancellationToken cancel, Action<Worker, int> work)
+    {
+        var next = -1;
+        var workers = Math.Max(1, Math.Min(parallelism, items.Count));
+        if (items.Count == 0)
+            return;
         var threads = new Task[workers];
         for (var w = 0; w < workers; w++)
         {
@@ -46,14 +101,10 @@ internal static class ModuleFactsReader
             {
                 var worker = new Worker();
                 int k;
-                while ((k = Interlocked.Increment(ref next)) < toRead.Count)
+                while ((k = Interlocked.Increment(ref next)) < items.Count)
                 {
                     cancel.ThrowIfCancellationRequested();
-                    var i = toRead[k];
-                    facts[i] = worker.Read(modules[i].FilePath, root?.Within(modules[i].FilePath));
-                    var completed = Interlocked.Increment(ref done);
-                    if (progress is not null && (completed & 63) == 0)
-                        progress.Report(new DepmodProgress(DepmodStage.Reading, completed, modules.Count, modules[i].FilePath));
+                    work(worker, items[k]);
                 }
             }, cancel, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
@@ -65,8 +116,6 @@ internal static class ModuleFactsReader
         {
             throw new OperationCanceledException(cancel);
         }
-        progress?.Report(new DepmodProgress(DepmodStage.Reading, modules.Count, modules.Count, null));
-        return facts!;
     }
 
     /// <summary>One worker's reusable buffers: the compressed file, the decompressed image, the pieces of a plain file.</summary>

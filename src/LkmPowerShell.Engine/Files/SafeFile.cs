@@ -106,6 +106,22 @@ internal static unsafe partial class SafeFile
         // Start from the reported size (exact for a regular file on disk); grow only for procfs/sysfs.
         var buffer = GC.AllocateUninitializedArray<byte>((int)Math.Clamp(size + 1, 4096, Math.Min(limit.MaxBytes + 1, Array.MaxLength)));
         long total = 0;
+        if (size >= 4096 && size <= limit.MaxBytes)
+        {
+            // A file of known size (megabytes of index files): read into an array of exactly that
+            // size, then make sure nothing follows, so the bytes need no second copy.
+            buffer = GC.AllocateUninitializedArray<byte>((int)size);
+            while (total < size && RandomAccess.Read(handle, buffer.AsSpan((int)total), total) is var n && n > 0)
+                total += n;
+            Span<byte> probe = stackalloc byte[1];
+            if (total == size && RandomAccess.Read(handle, probe, total) == 0)
+                return buffer;
+            if (total < size)
+                return buffer.AsSpan(0, (int)total).ToArray(); // the file shrank while being read
+            var larger = GC.AllocateUninitializedArray<byte>((int)Math.Min(Math.Min(size * 2, limit.MaxBytes + 1), Array.MaxLength));
+            buffer.AsSpan().CopyTo(larger);
+            buffer = larger;
+        }
         while (true)
         {
             if (total == buffer.Length)

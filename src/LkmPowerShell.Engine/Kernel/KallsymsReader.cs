@@ -57,7 +57,7 @@ public sealed class KallsymsReader
     /// </summary>
     public bool AreAddressesHidden()
     {
-        using var e = new Enumerator(Path, Root, static _ => false, null);
+        using var e = new Enumerator(Path, Root, static _ => false, null, readAhead: false);
         return e.AddressesHidden;
     }
 
@@ -74,6 +74,7 @@ public sealed class KallsymsReader
         private readonly SymbolNameFilter? _nameFilter;
         private readonly Func<string?, bool>? _ownerFilter;
         private readonly FileStream _stream;
+        private ReadAhead? _readAhead;
         private byte[]? _buffer;
         private int _start;      // first unparsed byte
         private int _end;        // end of valid data
@@ -83,7 +84,7 @@ public sealed class KallsymsReader
         private readonly Dictionary<string, string> _owners = new(StringComparer.Ordinal);
         private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _ownerLookup;
 
-        public Enumerator(string path, SystemRoot root, SymbolNameFilter? name, Func<string?, bool>? owner)
+        public Enumerator(string path, SystemRoot root, SymbolNameFilter? name, Func<string?, bool>? owner, bool readAhead = true)
         {
             _path = path;
             _nameFilter = name;
@@ -104,6 +105,11 @@ public sealed class KallsymsReader
             {
                 Fill();
                 AddressesHidden = DetectHidden();
+                // The kernel formats the file as it is read, and that is most of the time spent:
+                // when more than one buffer's worth follows, a second thread reads ahead while
+                // this one parses (and the caller consumes), as a pipe between cat and a parser would.
+                if (!_eof && readAhead)
+                    _readAhead = new ReadAhead(_stream);
             }
             catch
             {
@@ -213,7 +219,7 @@ public sealed class KallsymsReader
             // procfs gives about a page per read: keep reading so that a buffer holds many lines.
             while (_end < buf.Length)
             {
-                var n = _stream.Read(buf, _end, buf.Length - _end);
+                var n = _readAhead is { } ahead ? ahead.Read(buf.AsSpan(_end)) : _stream.Read(buf, _end, buf.Length - _end);
                 if (n == 0) { _eof = true; break; }
                 _end += n;
             }
@@ -250,12 +256,114 @@ public sealed class KallsymsReader
 
         public void Dispose()
         {
+            _readAhead?.Dispose();
             _stream.Dispose();
             if (_buffer is not null)
             {
                 ArrayPool<byte>.Shared.Return(_buffer);
                 _buffer = null;
             }
+        }
+    }
+
+    /// <summary>
+    /// Reads a stream ahead on a thread of its own, into a few chunks handed over in order, so
+    /// that the reading (for /proc/kallsyms: the kernel formatting the file) overlaps the parsing.
+    /// Memory is bounded by <see cref="Chunks"/> chunks whatever the file's length. An error of
+    /// the reading thread is thrown by <see cref="Read"/>, in order.
+    /// </summary>
+    private sealed class ReadAhead : IDisposable
+    {
+        private const int Chunks = 4;
+        private readonly System.Collections.Concurrent.BlockingCollection<(byte[]? Data, int Length, Exception? Error)> _full = new(Chunks);
+        private readonly System.Collections.Concurrent.BlockingCollection<byte[]> _empty = new(Chunks);
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _reader;
+        private byte[]? _current;
+        private int _position, _length;
+        private bool _done;
+
+        private readonly byte[][] _chunks = new byte[Chunks][];
+
+        public ReadAhead(Stream stream)
+        {
+            // Pooled, like the parser's buffer: a search allocates next to nothing but its results.
+            for (var i = 0; i < Chunks; i++)
+                _empty.Add(_chunks[i] = ArrayPool<byte>.Shared.Rent(BufferSize));
+            _reader = Task.Factory.StartNew(() => Run(stream), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+
+        private void Run(Stream stream)
+        {
+            try
+            {
+                while (true)
+                {
+                    var chunk = _empty.Take(_stop.Token);
+                    var filled = 0;
+                    while (filled < BufferSize)
+                    {
+                        var n = stream.Read(chunk, filled, BufferSize - filled);
+                        if (n == 0) break;
+                        filled += n;
+                    }
+                    _full.Add((chunk, filled, null), _stop.Token);
+                    if (filled < BufferSize)
+                    {
+                        _full.Add((null, 0, null), _stop.Token); // end of file
+                        return;
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+            }
+            catch (Exception e)
+            {
+                try { _full.Add((null, 0, e), _stop.Token); } catch (OperationCanceledException) { }
+            }
+        }
+
+        /// <summary>Up to <paramref name="into"/>'s length of the next bytes; 0 at the end.</summary>
+        public int Read(Span<byte> into)
+        {
+            while (_current is null || _position == _length)
+            {
+                if (_current is not null)
+                {
+                    _empty.Add(_current);
+                    _current = null;
+                }
+                if (_done)
+                    return 0;
+                var (data, length, error) = _full.Take();
+                if (error is not null)
+                {
+                    _done = true;
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+                }
+                if (data is null)
+                {
+                    _done = true;
+                    return 0;
+                }
+                (_current, _position, _length) = (data, 0, length);
+            }
+            var n = Math.Min(into.Length, _length - _position);
+            _current.AsSpan(_position, n).CopyTo(into);
+            _position += n;
+            return n;
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            try { _reader.Wait(); } catch (AggregateException) { }
+            _stop.Dispose();
+            _full.Dispose();
+            _empty.Dispose();
+            foreach (var chunk in _chunks)
+                ArrayPool<byte>.Shared.Return(chunk);
         }
     }
 }

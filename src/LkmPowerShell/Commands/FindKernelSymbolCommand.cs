@@ -116,8 +116,8 @@ public sealed class FindKernelSymbolCommand : ModuleTreeCmdlet
             WriteObject(new KernelSymbol
             {
                 Name = s.Name,
-                Type = s.Type.ToString(),
-                Address = s.Address is { } a ? $"0x{a:x16}" : null,
+                Type = TypeLetter(s.Type),
+                AddressValue = s.Address,
                 Module = s.Module,
                 Source = "RunningKernel",
             });
@@ -216,6 +216,11 @@ public sealed class FindKernelSymbolCommand : ModuleTreeCmdlet
 
     /// <summary>The type name of -Undefined's output, whose default view shows the provider.</summary>
     private const string UndefinedSymbolView = "LkmPowerShell.KernelSymbol#Undefined";
+
+    /// <summary>The type letters as strings made once, not once per symbol.</summary>
+    private static readonly string[] TypeLetters = Enumerable.Range(0, 128).Select(c => ((char)c).ToString()).ToArray();
+
+    private static string TypeLetter(char type) => type < TypeLetters.Length ? TypeLetters[type] : type.ToString();
 
     private static string? FormatCrc(ulong? crc) => crc is { } c ? $"0x{c:x8}" : null;
 }

@@ -135,7 +135,7 @@ public sealed class UpdateModuleDependencyCommand : ModuleTreeCmdlet
             return;
         }
         foreach (var file in result.FilesWritten)
-            WriteVerbose($"wrote {file}");
+            WriteVerbose(result.OutputsUnchanged ? $"{file}: already holds this content (nothing it is made from changed); time stamp renewed" : $"wrote {file}");
         if (PassThru)
             WriteObject(new ModuleDependencyUpdate(result.KernelVersion, result.OutputDirectory, result.ModuleCount, result.SymbolCount, result.AliasCount,
                 result.FilesWritten.ToArray(), result.Warnings, result.Duration, result.Skipped, result.ModulesFromCache));

@@ -12,7 +12,19 @@ public sealed class KernelSymbol
     public string? Type { get; init; }
 
     /// <summary>Hexadecimal address in the running kernel; null when the kernel hides addresses from this user, or offline.</summary>
-    public string? Address { get; init; }
+    public string? Address
+    {
+        // Formatted when first read: a listing of all of kallsyms makes 120,000 of these, and
+        // most are never looked at.
+        get => _address ??= _addressValue is { } a ? $"0x{a:x16}" : null;
+        init => _address = value;
+    }
+
+    /// <summary>The address as a number, for <see cref="Address"/> to format when asked.</summary>
+    internal ulong? AddressValue { init => _addressValue = value; }
+
+    private string? _address;
+    private readonly ulong? _addressValue;
 
     /// <summary>The owner (kallsyms), the exporting module (module tree), or the provider of a needed symbol; null for the kernel image itself.</summary>
     public string? Module { get; init; }
