@@ -16,10 +16,23 @@ Describe 'Update-ModuleDependency on Debian''s trees' {
         $r = Update-ModuleDependency -Root $f.Root -KernelVersion $f.Version -OutputPath $out -PassThru
         $r.Modules | Should -Be (Get-Content (Join-Path $f.ModulesDirectory 'modules.dep')).Count
         $r.PSObject.TypeNames[0] | Should -Be 'LkmPowerShell.ModuleDependencyUpdate'
+        $r.Changed | Should -BeTrue -Because 'the output folder was empty'
         foreach ($name in $kmodFiles) {
             $ours = Get-FileHash (Join-Path $out "lib/modules/$($f.Version)/$name")
             $theirs = Get-FileHash (Join-Path $f.ModulesDirectory $name)
             $ours.Hash | Should -Be $theirs.Hash -Because "$name must be byte-identical to kmod's"
+        }
+    }
+
+    It 'says Changed false when run again on the same tree, and the files stay kmod''s' {
+        $f = Get-KernelFixture plain
+        $out = Join-Path $work 'plain'   # written by the first test
+        $r = Update-ModuleDependency -Root $f.Root -KernelVersion $f.Version -OutputPath $out -PassThru
+        $r.Changed | Should -BeOfType [bool]
+        $r.Changed | Should -BeFalse
+        foreach ($name in $kmodFiles) {
+            (Get-FileHash (Join-Path $out "lib/modules/$($f.Version)/$name")).Hash |
+                Should -Be (Get-FileHash (Join-Path $f.ModulesDirectory $name)).Hash -Because "$name must still be kmod's"
         }
     }
 

@@ -117,7 +117,7 @@ public sealed class UpdateModuleDependencyCommand : ModuleTreeCmdlet
         {
             WriteVerbose($"{plan.OutputDirectory}: no module is newer than modules.dep; nothing to do (-Quick).");
             if (PassThru)
-                WriteObject(new ModuleDependencyUpdate(version, plan.OutputDirectory, plan.ModuleCount, plan.SymbolCount, plan.AliasCount, [], plan.Warnings, plan.Duration, true, plan.ModulesFromCache));
+                WriteObject(new ModuleDependencyUpdate(version, plan.OutputDirectory, plan.ModuleCount, plan.SymbolCount, plan.AliasCount, [], plan.Warnings, plan.Duration, true, plan.ModulesFromCache, changed: false));
             return;
         }
 
@@ -138,7 +138,8 @@ public sealed class UpdateModuleDependencyCommand : ModuleTreeCmdlet
             WriteVerbose(result.OutputsUnchanged ? $"{file}: already holds this content (nothing it is made from changed); time stamp renewed" : $"wrote {file}");
         if (PassThru)
             WriteObject(new ModuleDependencyUpdate(result.KernelVersion, result.OutputDirectory, result.ModuleCount, result.SymbolCount, result.AliasCount,
-                result.FilesWritten.ToArray(), result.Warnings, result.Duration, result.Skipped, result.ModulesFromCache));
+                result.FilesWritten.ToArray(), result.Warnings, result.Duration, result.Skipped, result.ModulesFromCache,
+                changed: !result.Skipped && !result.OutputsUnchanged));
     }
 
     protected override void StopProcessing() => _cancel.Cancel();

@@ -6,7 +6,7 @@ namespace LkmPowerShell;
 public sealed class ModuleDependencyUpdate
 {
     internal ModuleDependencyUpdate(string kernelVersion, string directory, int modules, int symbols, int aliases, string[] files,
-        IEnumerable<DepmodWarning> warnings, TimeSpan duration, bool skipped, int fromCache)
+        IEnumerable<DepmodWarning> warnings, TimeSpan duration, bool skipped, int fromCache, bool changed)
     {
         KernelVersion = kernelVersion;
         OutputDirectory = directory;
@@ -18,6 +18,7 @@ public sealed class ModuleDependencyUpdate
         Duration = duration;
         Skipped = skipped;
         ModulesFromCache = fromCache;
+        Changed = changed;
     }
 
     public string KernelVersion { get; }
@@ -34,6 +35,13 @@ public sealed class ModuleDependencyUpdate
 
     /// <summary>Modules whose facts came from the cache of an earlier run instead of the file.</summary>
     public int ModulesFromCache { get; }
+
+    /// <summary>
+    /// Whether this call changed what the index files say (as Ansible's "changed"): false when -Quick
+    /// skipped, or when nothing the files are made from changed and they were kept as they were
+    /// (their time stamps renewed, as a rewrite would).
+    /// </summary>
+    public bool Changed { get; }
 
     public override string ToString() => $"{KernelVersion}: {Modules} modules, {Symbols} symbols, {Aliases} aliases";
 }
