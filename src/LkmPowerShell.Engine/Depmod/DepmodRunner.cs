@@ -146,32 +146,37 @@ public static class DepmodRunner
         byte[]? Digest() => recordPath is null ? null
             : DepmodOutputRecord.Digest(modules, set.Blobs!, outputDirectory, options.Layout, options.WriteWeakDependencies, builtin, builtinModinfo);
         var inputDigest = Digest();
+
+        // The plan both ways end in: files kept as they are (reuse) or rendered again.
+        DepmodPlan Plan(IReadOnlyList<DepmodFile> files, int symbols, int aliases, byte[]? digest,
+            IReadOnlyList<DepmodWarning> recordWarnings, DepmodOutputRecord? reuse) => new()
+        {
+            KernelVersion = options.KernelVersion,
+            OutputDirectory = outputDirectory,
+            Files = files,
+            ModuleCount = modules.Count,
+            SymbolCount = symbols,
+            AliasCount = aliases,
+            Warnings = warnings,
+            Skipped = false,
+            ModulesFromCache = set.FromCache,
+            Duration = clock.Elapsed,
+            SaveCache = CacheFile(),
+            LockTimeout = options.LockTimeout,
+            StepHook = options.StepHook,
+            Reuse = reuse,
+            RecordPath = recordPath,
+            InputDigest = digest,
+            RecordWarnings = recordWarnings,
+        };
+
         if (inputDigest is not null && DepmodOutputRecord.Load(recordPath!) is { } record && record.InputDigest.AsSpan().SequenceEqual(inputDigest)
             && record.ReadUnchangedFiles(outputDirectory) is { } unchangedFiles)
         {
             foreach (var w in record.Warnings)
                 Warn(w);
             options.Progress?.Report(new DepmodProgress(DepmodStage.Writing, 0, unchangedFiles.Count, outputDirectory));
-            return new DepmodPlan
-            {
-                KernelVersion = options.KernelVersion,
-                OutputDirectory = outputDirectory,
-                Files = unchangedFiles,
-                ModuleCount = modules.Count,
-                SymbolCount = record.SymbolCount,
-                AliasCount = record.AliasCount,
-                Warnings = warnings,
-                Skipped = false,
-                ModulesFromCache = set.FromCache,
-                Duration = clock.Elapsed,
-                SaveCache = CacheFile(),
-                LockTimeout = options.LockTimeout,
-                StepHook = options.StepHook,
-                Reuse = record,
-                RecordPath = recordPath,
-                InputDigest = inputDigest,
-                RecordWarnings = record.Warnings,
-            };
+            return Plan(unchangedFiles, record.SymbolCount, record.AliasCount, inputDigest, record.Warnings, reuse: record);
         }
 
         var decoded = Enumerable.Range(0, modules.Count).Where(i => set.Facts[i] is null).ToList();
@@ -187,26 +192,8 @@ public static class DepmodRunner
         var files = output.Render(options.Layout, options.WriteWeakDependencies, builtin, builtinModinfo, options.MaxDegreeOfParallelism, cancel);
         options.Progress?.Report(new DepmodProgress(DepmodStage.Writing, 0, files.Count, outputDirectory));
 
-        return new DepmodPlan
-        {
-            KernelVersion = options.KernelVersion,
-            OutputDirectory = outputDirectory,
-            Files = files,
-            ModuleCount = modules.Count,
-            SymbolCount = resolved.SymbolLines.Count,
-            AliasCount = output.AliasCount,
-            Warnings = warnings,
-            Skipped = false,
-            ModulesFromCache = set.FromCache,
-            Duration = clock.Elapsed,
-            SaveCache = CacheFile(),
-            LockTimeout = options.LockTimeout,
-            StepHook = options.StepHook,
-            RecordPath = recordPath,
-            // Again: a damaged cache entry read from its file may have changed a digest.
-            InputDigest = Digest(),
-            RecordWarnings = warnings.Skip(warningsBefore).ToList(),
-        };
+        // Again: a damaged cache entry read from its file may have changed a digest.
+        return Plan(files, resolved.SymbolLines.Count, output.AliasCount, Digest(), warnings.Skip(warningsBefore).ToList(), reuse: null);
     }
 
     /// <summary>An input file of the kernel build; missing: kmod warns and publishes an empty index for it.</summary>
