@@ -65,7 +65,7 @@ internal static class ModuleListing
                 continue;
             }
             var path = module.Path;
-            var file = KernelModuleFile.Deferred(module.Name, ModuleFileReader.PathShown(path, root), () => ModuleFileReader.Read(path, root));
+            var file = KernelModuleFile.Deferred(module.Name, ModuleFileReader.PathShown(path, root), () => ModuleFileReader.Read(path, root, ModuleSymbolDetail.Counts));
             cmdlet.WriteObject(file.WithLoadBlock(Engine.Configuration.ModuleLoadBlock.Of(config, module.Name)));
         }
         foreach (var builtin in BuiltinModules(directory, patterns, includeBuiltin))
@@ -135,7 +135,7 @@ internal static class ModuleListing
     {
         try
         {
-            return (ModuleFileReader.Read(path), null);
+            return (ModuleFileReader.Read(path, detail: ModuleSymbolDetail.Counts), null); // the objects show the symbols' counts only
         }
         catch (Exception e) when (ErrorRecords.IsModuleFileFailure(e))
         {

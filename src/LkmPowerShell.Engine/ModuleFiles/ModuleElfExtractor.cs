@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Numerics;
 using LkmPowerShell.Engine.Elf;
 
 namespace LkmPowerShell.Engine.ModuleFiles;
@@ -116,6 +118,46 @@ internal static class ModuleElfExtractor
         return SplitStrings(elf.SectionData(strings)).Select(n => new ExportedSymbol(n, null, SymbolBinding.Global)).ToArray();
     }
 
+    /// <summary>
+    /// How many symbols <see cref="ReadExports"/> returns, with the same checks (each CRC's location
+    /// is resolved, so a damaged one fails the same way), without making them.
+    /// </summary>
+    public static int CountExports(ElfImage elf, ElfSymbolTable? symbols)
+    {
+        if (symbols is not null)
+        {
+            var count = 0;
+            List<(ushort Index, ReadOnlyMemory<byte> Data)>? crcSections = null;
+            for (var i = 1; i < symbols.Count; i++)
+            {
+                var s = symbols[i];
+                if (!s.NameStartsWith("__crc_"u8))
+                    continue;
+                ResolveCrc(elf, s, ref crcSections);
+                count++;
+            }
+            if (count > 0)
+                return count;
+        }
+        var strings = elf.FindSection("__ksymtab_strings");
+        return strings is null ? 0 : CountStrings(elf.SectionData(strings));
+    }
+
+    /// <summary>How many strings <see cref="SplitStrings"/> returns.</summary>
+    private static int CountStrings(ReadOnlySpan<byte> data)
+    {
+        var count = 0;
+        var i = 0;
+        while (i < data.Length)
+        {
+            if (data[i] == 0) { i++; continue; }
+            var end = data[i..].IndexOf((byte)0);
+            count++;
+            i += (end < 0 ? data.Length - i : end) + 1;
+        }
+        return count;
+    }
+
     /// <summary>The u32 at the symbol's value in its section (or the value itself for SHN_ABS); null when it points nowhere.</summary>
     private static ulong? ResolveCrc(ElfImage elf, RawElfSymbol crcSymbol, ref List<(ushort Index, ReadOnlyMemory<byte> Data)>? read)
     {
@@ -154,22 +196,34 @@ internal static class ModuleElfExtractor
     /// </summary>
     public static SymbolVersion[] ReadVersions(ElfImage elf)
     {
-        var section = elf.FindSection("__versions");
-        if (section is null)
-            return [];
-        var data = elf.SectionData(section);
-        if (data.Length % ModversionEntrySize != 0)
-            return [];
+        var data = VersionEntries(elf).Span;
         var crcSize = elf.Is64Bit ? 8 : 4;
         var result = new SymbolVersion[data.Length / ModversionEntrySize];
         for (var i = 0; i < result.Length; i++)
-        {
-            var name = ElfImage.ReadCString(data.Slice(i * ModversionEntrySize + crcSize, ModversionEntrySize - crcSize), 0);
-            if (name.StartsWith('.'))
-                name = name[1..];
-            result[i] = new SymbolVersion(name, elf.ReadUnsigned(data, i * ModversionEntrySize, crcSize));
-        }
+            result[i] = new SymbolVersion(ElfImage.Latin1(VersionName(data, i, crcSize)), elf.ReadUnsigned(data, i * ModversionEntrySize, crcSize));
         return result;
+    }
+
+    /// <summary>
+    /// The bytes of __versions when it is a whole number of entries; empty otherwise (as
+    /// <see cref="ReadVersions"/> then reads none). Valid while the image's source is.
+    /// </summary>
+    public static ReadOnlyMemory<byte> VersionEntries(ElfImage elf)
+    {
+        var section = elf.FindSection("__versions");
+        if (section is null)
+            return ReadOnlyMemory<byte>.Empty;
+        var data = elf.SectionMemory(section);
+        return data.Length % ModversionEntrySize != 0 ? ReadOnlyMemory<byte>.Empty : data;
+    }
+
+    /// <summary>Entry <paramref name="index"/>'s name: up to its NUL (or the entry's end), a leading "." dropped.</summary>
+    private static ReadOnlySpan<byte> VersionName(ReadOnlySpan<byte> entries, int index, int crcSize)
+    {
+        var field = entries.Slice(index * ModversionEntrySize + crcSize, ModversionEntrySize - crcSize);
+        var end = field.IndexOf((byte)0);
+        var name = end < 0 ? field : field[..end];
+        return name.Length > 0 && name[0] == (byte)'.' ? name[1..] : name;
     }
 
     /// <summary>
@@ -227,6 +281,75 @@ internal static class ModuleElfExtractor
             if (!visited[i])
                 list.Add(make(versions[i].Name, versions[i].Crc, false));
         return list.ToArray();
+    }
+
+    /// <summary>
+    /// How many symbols <see cref="ReadRequiredSymbols(ElfImage, ElfSymbolTable?, SymbolVersion[])"/>
+    /// returns, given the entries <see cref="VersionEntries"/> read (empty when that failed, as the
+    /// versions are then none), matching names as bytes: no string is made.
+    /// </summary>
+    public static int CountRequiredSymbols(ElfImage elf, ElfSymbolTable? symbols, ReadOnlySpan<byte> entries)
+    {
+        if (symbols is null)
+            return 0;
+        var crcSize = elf.Is64Bit ? 8 : 4;
+        var versionCount = entries.Length / ModversionEntrySize;
+        // Open addressing over the entries' names; like the dictionary above, the first entry of a
+        // name is the one a symbol finds, a later one of the same name is never visited.
+        var size = Math.Max(16, (int)BitOperations.RoundUpToPowerOf2((uint)versionCount * 2));
+        var mask = size - 1;
+        var slots = ArrayPool<int>.Shared.Rent(size);
+        var visited = versionCount <= 1024 ? stackalloc bool[versionCount] : new bool[versionCount];
+        try
+        {
+            slots.AsSpan(0, size).Fill(-1);
+            for (var v = 0; v < versionCount; v++)
+            {
+                var name = VersionName(entries, v, crcSize);
+                var at = NameHash(name) & mask;
+                while (slots[at] >= 0 && !VersionName(entries, slots[at], crcSize).SequenceEqual(name))
+                    at = (at + 1) & mask;
+                if (slots[at] < 0)
+                    slots[at] = v;
+            }
+            var sparc = elf.Machine is 2 or 43; // STT_REGISTER symbols are not really undefined there
+            var count = 0;
+            for (var i = 1; i < symbols.Count; i++)
+            {
+                var s = symbols[i];
+                if (!s.IsUndefined || !s.HasName || (sparc && s.Type == 13))
+                    continue;
+                count++;
+                if (versionCount == 0)
+                    continue;
+                var name = s.Name;
+                var at = NameHash(name) & mask;
+                while (slots[at] >= 0)
+                {
+                    if (VersionName(entries, slots[at], crcSize).SequenceEqual(name))
+                    {
+                        visited[slots[at]] = true;
+                        break;
+                    }
+                    at = (at + 1) & mask;
+                }
+            }
+            foreach (var seen in visited)
+                if (!seen)
+                    count++;
+            return count;
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(slots);
+        }
+    }
+
+    private static int NameHash(ReadOnlySpan<byte> name)
+    {
+        var h = new HashCode();
+        h.AddBytes(name);
+        return h.ToHashCode() & int.MaxValue;
     }
 
     /// <summary>

@@ -1,5 +1,19 @@
 namespace LkmPowerShell.Engine.ModuleFiles;
 
+/// <summary>How much of a module's symbol tables a read keeps.</summary>
+public enum ModuleSymbolDetail
+{
+    /// <summary>Every exported and required symbol and __versions entry, as depmod and loading need them.</summary>
+    Lists,
+
+    /// <summary>
+    /// Only how many there are, as modinfo's objects show them: the same checks and problems as
+    /// <see cref="Lists"/>, without a string or an object per symbol (half of what reading a
+    /// module otherwise costs).
+    /// </summary>
+    Counts,
+}
+
 /// <summary>
 /// What a module file says about itself: everything modinfo prints and depmod reads. Holds no
 /// reference to the file's bytes, so thousands of these can be kept.
@@ -23,9 +37,30 @@ public sealed class ModuleFileInfo
     /// <summary>The .modinfo strings in file order (kmod's order).</summary>
     public required IReadOnlyList<ModInfoEntry> ModInfo { get; init; }
 
-    public required IReadOnlyList<ExportedSymbol> Exports { get; init; }
-    public required IReadOnlyList<RequiredSymbol> RequiredSymbols { get; init; }
-    public required IReadOnlyList<SymbolVersion> Versions { get; init; }
+    /// <summary>The symbols the module exports; read with <see cref="ModuleSymbolDetail.Lists"/> only.</summary>
+    public IReadOnlyList<ExportedSymbol> Exports { get => _exports ?? throw NotKept(); init => _exports = value; }
+
+    /// <summary>The symbols the module needs; read with <see cref="ModuleSymbolDetail.Lists"/> only.</summary>
+    public IReadOnlyList<RequiredSymbol> RequiredSymbols { get => _required ?? throw NotKept(); init => _required = value; }
+
+    /// <summary>The __versions entries; read with <see cref="ModuleSymbolDetail.Lists"/> only.</summary>
+    public IReadOnlyList<SymbolVersion> Versions { get => _versions ?? throw NotKept(); init => _versions = value; }
+
+    /// <summary>How many symbols <see cref="Exports"/> holds (or would hold, when only counted).</summary>
+    public required int ExportedSymbolCount { get; init; }
+
+    /// <summary>How many symbols <see cref="RequiredSymbols"/> holds (or would hold, when only counted).</summary>
+    public required int RequiredSymbolCount { get; init; }
+
+    /// <summary>How this was read: with the symbol lists, or with their counts only.</summary>
+    public required ModuleSymbolDetail SymbolDetail { get; init; }
+
+    private readonly IReadOnlyList<ExportedSymbol>? _exports;
+    private readonly IReadOnlyList<RequiredSymbol>? _required;
+    private readonly IReadOnlyList<SymbolVersion>? _versions;
+
+    private InvalidOperationException NotKept() =>
+        new($"{Path} was read for what modinfo shows: its symbols were counted, not kept (read it with the symbol lists)");
     public required ModuleSignature? Signature { get; init; }
 
     /// <summary>Why a signature trailer that is present could not be read (the module then counts as unsigned).</summary>

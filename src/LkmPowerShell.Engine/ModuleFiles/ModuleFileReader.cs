@@ -23,8 +23,9 @@ public static class ModuleFileReader
     /// <param name="path">The module file.</param>
     /// <param name="within">The root the path came from (a tree's modules.dep): it is then opened
     /// inside that root, as if chrooted. Null for a path the user gave.</param>
+    /// <param name="detail">Whether the symbol lists are kept, or only counted (what modinfo's objects show).</param>
     /// <exception cref="FileRefusedException">A FIFO, device or folder, or a file over its limit.</exception>
-    public static ModuleFileInfo Read(string path, SystemRoot? within = null)
+    public static ModuleFileInfo Read(string path, SystemRoot? within = null, ModuleSymbolDetail detail = ModuleSymbolDetail.Lists)
     {
         SafeFile.RejectNul(path);
         var fullPath = PathShown(path, within);
@@ -35,7 +36,7 @@ public static class ModuleFileReader
         Span<byte> magic = stackalloc byte[ModuleDecompressor.MagicLength];
         var compression = ModuleDecompressor.Detect(magic[..ReadFully(handle, magic[..(int)Math.Min(length, magic.Length)], 0)]);
         if (compression == ModuleCompression.None)
-            return ReadPlain(handle, length, fullPath);
+            return ReadPlain(handle, length, fullPath, detail);
 
         // Compressed: the whole file, then the whole image, each in a pooled buffer.
         var buffer = ArrayPool<byte>.Shared.Rent((int)length);
@@ -48,7 +49,7 @@ public static class ModuleFileReader
             var output = image;
             var size = ModuleDecompressor.Decompress(buffer.AsSpan(0, read), compression, fullPath, ref output, FileLimits.DecompressedModule.MaxBytes);
             var bytes = output.AsMemory(0, size);
-            return Parse(ElfImage.Parse(bytes, fullPath), ReadSignature(bytes.Span, size, fullPath), fullPath, length, compression);
+            return Parse(ElfImage.Parse(bytes, fullPath), ReadSignature(bytes.Span, size, fullPath), fullPath, length, compression, detail);
         }
         finally
         {
@@ -63,7 +64,7 @@ public static class ModuleFileReader
     /// from, the signature block at the end), as kmod's mmap only touches those pages; most of a
     /// module is code and data that modinfo never looks at.
     /// </summary>
-    private static ModuleFileInfo ReadPlain(SafeFileHandle handle, long length, string path)
+    private static ModuleFileInfo ReadPlain(SafeFileHandle handle, long length, string path, ModuleSymbolDetail detail)
     {
         using var source = new PooledFileSource(handle, length, path);
         var tail = source.ReadTail((int)Math.Min(length, TailGuess)).Span;
@@ -79,7 +80,7 @@ public static class ModuleFileReader
         {
             signature = (null, e.Problem);
         }
-        return Parse(ElfImage.Parse(source, path), signature, path, length, ModuleCompression.None);
+        return Parse(ElfImage.Parse(source, path), signature, path, length, ModuleCompression.None, detail);
     }
 
     /// <summary>
@@ -110,13 +111,13 @@ public static class ModuleFileReader
     }
 
     /// <summary>Parses a module already in memory (the file's bytes, compressed or not).</summary>
-    public static ModuleFileInfo Parse(ReadOnlyMemory<byte> fileBytes, string path, long fileSize)
+    public static ModuleFileInfo Parse(ReadOnlyMemory<byte> fileBytes, string path, long fileSize, ModuleSymbolDetail detail = ModuleSymbolDetail.Lists)
     {
         var compression = ModuleDecompressor.Detect(fileBytes.Span);
         var image = compression == ModuleCompression.None
             ? fileBytes
             : ModuleDecompressor.Decompress(fileBytes.Span, compression, path, FileLimits.DecompressedModule.MaxBytes);
-        return Parse(ElfImage.Parse(image, path), ReadSignature(image.Span, image.Length, path), path, fileSize, compression);
+        return Parse(ElfImage.Parse(image, path), ReadSignature(image.Span, image.Length, path), path, fileSize, compression, detail);
     }
 
     /// <summary>
@@ -135,7 +136,7 @@ public static class ModuleFileReader
         }
     }
 
-    private static ModuleFileInfo Parse(ElfImage elf, (ModuleSignature? Signature, string? Problem) signature, string path, long fileSize, ModuleCompression compression)
+    private static ModuleFileInfo Parse(ElfImage elf, (ModuleSignature? Signature, string? Problem) signature, string path, long fileSize, ModuleCompression compression, ModuleSymbolDetail detail)
     {
         ModuleElfExtractor.RequireModule(elf);
 
@@ -151,10 +152,27 @@ public static class ModuleFileReader
         var modinfo = ModuleElfExtractor.ReadModInfo(elf);
         var symtab = elf.FindSection(".symtab");
         var symbols = symtab is null ? null : Salvage(() => elf.OpenSymbols(symtab), null);
-        var versions = Salvage(() => ModuleElfExtractor.ReadVersions(elf), []);
-        var internalName = Salvage(() => ModuleElfExtractor.ReadInternalName(elf), null);
-        var exports = Salvage(() => ModuleElfExtractor.ReadExports(elf, symbols), []);
-        var required = Salvage(() => ModuleElfExtractor.ReadRequiredSymbols(elf, symbols, versions), []);
+        // The same steps either way, in the same order, so the same problems are found.
+        SymbolVersion[]? versions = null;
+        ExportedSymbol[]? exports = null;
+        RequiredSymbol[]? required = null;
+        int exportCount, requiredCount;
+        string? internalName;
+        if (detail == ModuleSymbolDetail.Lists)
+        {
+            versions = Salvage(() => ModuleElfExtractor.ReadVersions(elf), []);
+            internalName = Salvage(() => ModuleElfExtractor.ReadInternalName(elf), null);
+            exports = Salvage(() => ModuleElfExtractor.ReadExports(elf, symbols), []);
+            required = Salvage(() => ModuleElfExtractor.ReadRequiredSymbols(elf, symbols, versions), []);
+            (exportCount, requiredCount) = (exports.Length, required.Length);
+        }
+        else
+        {
+            var versionEntries = Salvage(() => ModuleElfExtractor.VersionEntries(elf), ReadOnlyMemory<byte>.Empty);
+            internalName = Salvage(() => ModuleElfExtractor.ReadInternalName(elf), null);
+            exportCount = Salvage(() => ModuleElfExtractor.CountExports(elf, symbols), 0);
+            requiredCount = Salvage(() => ModuleElfExtractor.CountRequiredSymbols(elf, symbols, versionEntries.Span), 0);
+        }
         return new ModuleFileInfo
         {
             Path = path,
@@ -169,6 +187,9 @@ public static class ModuleFileReader
             Exports = exports,
             RequiredSymbols = required,
             Versions = versions,
+            ExportedSymbolCount = exportCount,
+            RequiredSymbolCount = requiredCount,
+            SymbolDetail = detail,
             Signature = signature.Signature,
             SignatureProblem = signature.Problem,
             SymbolProblem = problems.Count == 0 ? null : string.Join("; ", problems),

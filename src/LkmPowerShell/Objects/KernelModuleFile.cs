@@ -211,8 +211,8 @@ public sealed class KernelModuleFile
             SymbolProblem = info.SymbolProblem;
             FileSize = info.FileSize;
             InternalName = info.InternalName;
-            ExportedSymbolCount = info.Exports.Count;
-            RequiredSymbolCount = info.RequiredSymbols.Count;
+            ExportedSymbolCount = info.ExportedSymbolCount;
+            RequiredSymbolCount = info.RequiredSymbolCount;
             var parameters = info.Parameters;
             Compression = info.Compression.ToString();
             if (info.Signature is { } sig)
