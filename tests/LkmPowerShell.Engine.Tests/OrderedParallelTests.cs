@@ -39,6 +39,24 @@ public class OrderedParallelTests
     }
 
     [Fact]
+    public void TheConsumerMapsItemsItselfWhileItWaits()
+    {
+        var consumer = Environment.CurrentManagedThreadId;
+        var byConsumer = 0;
+        var items = Enumerable.Range(0, 200).ToArray();
+        var results = OrderedParallel.Map(items, i =>
+        {
+            if (Environment.CurrentManagedThreadId == consumer)
+                Interlocked.Increment(ref byConsumer);
+            Thread.Sleep(1);
+            return i;
+        }, degree: 2, window: 16).ToList();
+        Assert.Equal(items, results);
+        // Each result it waited for, it spent mapping a later item rather than asleep.
+        Assert.InRange(byConsumer, 1, 200);
+    }
+
+    [Fact]
     public void OneThreadOrAnEmptyListWork()
     {
         Assert.Equal([1, 2, 3], OrderedParallel.Map([0, 1, 2], i => i + 1, degree: 1).ToList());

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace LkmPowerShell.Engine.ModuleFiles;
 
 /// <summary>How much of a module's symbol tables a read keeps.</summary>
@@ -38,13 +40,13 @@ public sealed class ModuleFileInfo
     public required IReadOnlyList<ModInfoEntry> ModInfo { get; init; }
 
     /// <summary>The symbols the module exports; read with <see cref="ModuleSymbolDetail.Lists"/> only.</summary>
-    public IReadOnlyList<ExportedSymbol> Exports { get => _exports ?? throw NotKept(); init => _exports = value; }
+    [AllowNull] public IReadOnlyList<ExportedSymbol> Exports { get => _exports ?? throw NotKept(); init => _exports = value; }
 
     /// <summary>The symbols the module needs; read with <see cref="ModuleSymbolDetail.Lists"/> only.</summary>
-    public IReadOnlyList<RequiredSymbol> RequiredSymbols { get => _required ?? throw NotKept(); init => _required = value; }
+    [AllowNull] public IReadOnlyList<RequiredSymbol> RequiredSymbols { get => _required ?? throw NotKept(); init => _required = value; }
 
     /// <summary>The __versions entries; read with <see cref="ModuleSymbolDetail.Lists"/> only.</summary>
-    public IReadOnlyList<SymbolVersion> Versions { get => _versions ?? throw NotKept(); init => _versions = value; }
+    [AllowNull] public IReadOnlyList<SymbolVersion> Versions { get => _versions ?? throw NotKept(); init => _versions = value; }
 
     /// <summary>How many symbols <see cref="Exports"/> holds (or would hold, when only counted).</summary>
     public required int ExportedSymbolCount { get; init; }
