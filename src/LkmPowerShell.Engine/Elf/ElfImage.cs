@@ -117,7 +117,7 @@ public sealed class ElfImage
         for (var i = 0; i < shnum; i++)
         {
             var nameOffset = sections[i].NameOffset;
-            sections[i].Name = nameOffset < (uint)names.Length ? ReadCString(names, (int)nameOffset) : "";
+            sections[i].Name = nameOffset < (uint)names.Length ? RecurringText.Latin1(CString(names[(int)nameOffset..])) : "";
         }
         return image;
     }
@@ -196,11 +196,13 @@ public sealed class ElfImage
     internal string Describe(ElfSection s) => s.Name.Length > 0 ? $"{s.Index} ({s.Name})" : s.Index.ToString();
 
     /// <summary>A NUL-terminated string; an unterminated one runs to the end of its buffer.</summary>
-    internal static string ReadCString(ReadOnlySpan<byte> buffer, int offset)
+    internal static string ReadCString(ReadOnlySpan<byte> buffer, int offset) => Latin1(CString(buffer[offset..]));
+
+    /// <summary>The bytes up to the first NUL, or all of them.</summary>
+    private static ReadOnlySpan<byte> CString(ReadOnlySpan<byte> bytes)
     {
-        var rest = buffer[offset..];
-        var end = rest.IndexOf((byte)0);
-        return Latin1(end < 0 ? rest : rest[..end]);
+        var end = bytes.IndexOf((byte)0);
+        return end < 0 ? bytes : bytes[..end];
     }
 
     /// <summary>

@@ -40,7 +40,10 @@ internal static class ModuleElfExtractor
         if (section is null)
             return [];
         var data = elf.SectionData(section);
-        var list = new List<ModInfoEntry>();
+        // Counted first, so the result is made once at its size (no list grown and copied).
+        var result = new ModInfoEntry[onlyKeys is null ? CountStrings(data) : 0];
+        var list = onlyKeys is null ? null : new List<ModInfoEntry>();
+        var n = 0;
         var i = 0;
         while (i < data.Length)
         {
@@ -52,10 +55,19 @@ internal static class ModuleElfExtractor
             var key = eq < 0 ? s : s[..eq];
             if (onlyKeys is not null && !IsOneOf(key, onlyKeys))
                 continue;
-            list.Add(new ModInfoEntry(ElfImage.Latin1(key), eq < 0 ? "" : ElfImage.Latin1(s[(eq + 1)..])));
+            var keyText = RecurringText.Latin1(key);
+            var entry = new ModInfoEntry(keyText, eq < 0 ? "" : Value(keyText, s[(eq + 1)..]));
+            if (list is null)
+                result[n++] = entry;
+            else
+                list.Add(entry);
         }
-        return list.ToArray();
+        return list is null ? result : list.ToArray();
     }
+
+    /// <summary>A .modinfo value; those every module of a tree shares (vermagic, license, intree, retpoline) are made once.</summary>
+    private static string Value(string key, ReadOnlySpan<byte> value) =>
+        key is "vermagic" or "license" or "intree" or "retpoline" ? RecurringText.Latin1(value) : ElfImage.Latin1(value);
 
     private static bool IsOneOf(ReadOnlySpan<byte> key, string[] keys)
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Formats.Asn1;
 using System.Text;
@@ -135,9 +136,13 @@ public sealed class ModuleSignature
                 tail.Slice(keyIdStart, info.KeyIdLength).ToArray(),
                 HashAlgorithms[info.Hash], sig.ToArray(), info.PayloadLength);
         }
+        // The parser wants memory, not a span: a pooled copy, which nothing it returns refers to
+        // (its strings and byte arrays are its own).
+        var der = ArrayPool<byte>.Shared.Rent(sig.Length);
         try
         {
-            var parsed = Pkcs7SignerInfo.Parse(sig.ToArray());
+            sig.CopyTo(der);
+            var parsed = Pkcs7SignerInfo.Parse(der.AsMemory(0, sig.Length));
             return new ModuleSignature(IdTypes[IdTypePkcs7], parsed.Signer, parsed.KeyId, parsed.HashAlgorithm, parsed.Signature, info.PayloadLength);
         }
         catch (Exception e) when (e is AsnContentException or FormatException or ArgumentException or OverflowException)
@@ -146,6 +151,10 @@ public sealed class ModuleSignature
             // AsnContentException for bad content, but hostile input must never escape as anything
             // but this file's format error.
             throw new ModuleFormatException(path, sigStart + tailStart, $"the module signature is not a valid PKCS#7 message: {e.Message.TrimEnd('.')}", e);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(der);
         }
     }
 
