@@ -100,7 +100,10 @@ Describe 'Parameters, rollback, decompression, privileges and repetition' -Tag '
         Import-KernelModule brd -Parameters 'rd_nr=1 rd_size=1024'
         try {
             # A process holds /dev/ram0 open for a few seconds: brd's use count is 1 until it exits.
-            $holder = Start-Process /bin/sh -ArgumentList '-c', 'exec 3</dev/ram0; sleep 8' -PassThru
+            # (ProcessStartInfo.ArgumentList: Start-Process would join the arguments with spaces.)
+            $start = [Diagnostics.ProcessStartInfo]::new('/bin/sh')
+            foreach ($a in '-c', 'while [ ! -b /dev/ram0 ]; do sleep 0.1; done; exec 3</dev/ram0; sleep 6') { $start.ArgumentList.Add($a) }
+            $holder = [Diagnostics.Process]::Start($start)
             $until = [DateTime]::UtcNow.AddSeconds(20)
             while ((Get-Content /sys/module/brd/refcnt) -eq '0' -and [DateTime]::UtcNow -lt $until) { Start-Sleep -Milliseconds 50 }
             Get-Content /sys/module/brd/refcnt | Should -Be '1'
