@@ -260,6 +260,35 @@ public sealed class HostileCacheTests
         }
     }
 
+    /// <summary>
+    /// The publication journal in depmod's folder: a FIFO in its place hung the run (File.ReadAllLines
+    /// blocks opening a FIFO with no writer); a link was read out of the tree. Each is now set aside.
+    /// </summary>
+    [Fact]
+    public void JournalThatIsAFifoOrALinkNeverHangsNorReadsOutside()
+    {
+        foreach (var kind in new[] { "fifo", "link", "garbage" })
+        {
+            var tree = Tree();
+            using var _ = tree;
+            using var outside = new HostileRoot();
+            Run(tree);
+            var expected = Outputs(tree);
+            var journal = Path.Combine(tree.OutputDirectory, "modules.lkmpowershell.journal");
+            switch (kind)
+            {
+                case "fifo": MkFifo.Make(journal, 0x1A4); break;
+                case "link": File.CreateSymbolicLink(journal, outside.CanaryPath); break;
+                default: File.WriteAllBytes(journal, [0, 0xFF, (byte)'\t', (byte)'\n', .. "../../x\t/etc/passwd\n"u8, .. "modules.dep\t\n"u8]); break;
+            }
+            File.WriteAllText(Path.Combine(tree.OutputDirectory, "modules.alias"), "stale\n");
+            var result = Run(tree);
+            Assert.Equal(expected, Outputs(tree));
+            Assert.False(File.Exists(journal) || new FileInfo(journal).LinkTarget is not null, $"the {kind} journal was left in depmod's folder");
+            outside.AssertCanaryUntouched(result.Warnings.Select(w => w.Message));
+        }
+    }
+
     /// <summary>The device and inode of a file, as the cache's index names its facts file.</summary>
     private static (ulong Device, ulong Inode) NativeFileIdentity(string path) =>
         NativeFile.Stat(path) is { } id ? (id.Device, id.Inode) : throw new IOException("statx failed");
