@@ -44,6 +44,15 @@ try {
     dotnet tool restore | Out-Null
     dotnet build LkmPowerShell.Fuzz -c Release -o $bin -nologo -v quiet | Out-Null
     if ($LASTEXITCODE) { throw "dotnet build of the fuzz targets failed ($LASTEXITCODE)" }
+    # depmod-cache's seeds come from a real depmod run, which the instrumented engine cannot do
+    # outside afl-fuzz (its coverage map is not there): made now, before instrumenting.
+    $cacheSeeds = Join-Path $OutputPath 'depmod-cache-seeds'
+    if ('depmod-cache' -in $Target) {
+        Remove-Item -Recurse -Force $cacheSeeds -ErrorAction Ignore
+        $plainTree = foreach ($line in Get-Content $kernels) { $v = ($line -split ' ', 2)[1]; Join-Path $Fixtures "$v/root/lib/modules/$v"; break }
+        dotnet (Join-Path $bin 'LkmPowerShell.Fuzz.dll') --seeds depmod-cache $cacheSeeds $plainTree | Out-Null
+        if ($LASTEXITCODE) { throw "seeding depmod-cache failed ($LASTEXITCODE)" }
+    }
     dotnet sharpfuzz (Join-Path $bin 'LkmPowerShell.Engine.dll') | Out-Null
     if ($LASTEXITCODE) { throw "sharpfuzz could not instrument the engine ($LASTEXITCODE)" }
 }
@@ -82,10 +91,7 @@ function New-Seeds([string] $Name, [string] $Folder) {
             }
             'depmod-cache' {
                 # A real run's cache and record (the target makes their checksums valid again after each mutation).
-                if ($n -eq 1) {
-                    & $dotnet (Join-Path $bin 'LkmPowerShell.Fuzz.dll') --seeds depmod-cache $Folder $tree | Out-Null
-                    if ($LASTEXITCODE) { throw "seeding depmod-cache failed ($LASTEXITCODE)" }
-                }
+                if ($n -eq 1) { Copy-Item (Join-Path $cacheSeeds '*') $Folder }
             }
             'index' {
                 foreach ($f in 'modules.builtin.bin', 'modules.builtin.alias.bin', 'modules.devname') {
