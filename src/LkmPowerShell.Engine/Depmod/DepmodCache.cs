@@ -136,7 +136,10 @@ internal sealed class DepmodCache
             if (NativeFile.Stat(factsPath, followLinks: false) is not { IsRegularFile: true } facts || (facts.Device, facts.Inode) != cache._factsFile)
                 throw new InvalidDataException($"{FactsFileName} is missing or not the one this index was written with");
             var count = reader.ReadInt32();
-            if (count < 0 || count > body)
+            // Checked against the smallest entry (an empty key's length byte, the identity, digest,
+            // offset and length), so memory reserved for the entries stays in proportion to the file.
+            const int smallestEntry = 1 + 52 + DigestLength + 8 + 4;
+            if (count < 0 || count > (reader.BaseStream.Length - reader.BaseStream.Position) / smallestEntry)
                 throw new InvalidDataException("bad count");
             cache._entries.EnsureCapacity(count);
             for (var i = 0; i < count; i++)

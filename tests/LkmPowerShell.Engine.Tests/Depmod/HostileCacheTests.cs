@@ -94,6 +94,49 @@ public sealed class HostileCacheTests
         Assert.Equal(expected, Outputs(tree));
     }
 
+    /// <summary>
+    /// A count checked only against the bytes left let a 1 MB index reserve a dictionary of a million
+    /// entries (about 100 MB; a 256 MB index, the limit, would reserve tens of GB). Counts are now
+    /// checked against the smallest entry, so memory stays in proportion to the file.
+    /// </summary>
+    [Fact]
+    public void IndexAllocatesInProportionToItsSize()
+    {
+        using var temp = new TempDirectory();
+        var index = Path.Combine(temp.Path, DepmodCache.FileName);
+        var facts = Path.Combine(temp.Path, DepmodCache.FactsFileName);
+        File.WriteAllBytes(facts, new byte[64]);
+        var (device, inode) = NativeFileIdentity(facts);
+        var body = new byte[1 << 20];
+        "LKMDEPC\n"u8.CopyTo(body);
+        BinaryPrimitives.WriteUInt32LittleEndian(body.AsSpan(8), 3);
+        BinaryPrimitives.WriteUInt64LittleEndian(body.AsSpan(12), device);
+        BinaryPrimitives.WriteUInt64LittleEndian(body.AsSpan(20), inode);
+        BinaryPrimitives.WriteInt32LittleEndian(body.AsSpan(28), body.Length - 100);
+        File.WriteAllBytes(index, [.. body, .. SHA256.HashData(body)]);
+        DepmodCache.Load(index, out _); // warm up the code paths
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var cache = DepmodCache.Load(index, out var problem);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Null(cache);
+        Assert.NotNull(problem);
+        Assert.True(allocated < 8L * body.Length, $"{allocated:N0} bytes allocated to refuse a {body.Length:N0}-byte index");
+    }
+
+    /// <summary>The same for one module's facts: a count of symbols as large as the bytes left reserved 8 bytes for each byte.</summary>
+    [Fact]
+    public void FactsAllocateInProportionToTheirSize()
+    {
+        var bytes = new byte[1 << 20];
+        BinaryPrimitives.WriteInt32LittleEndian(bytes, bytes.Length - 4);
+        var blob = new ModuleFactsBlob(bytes, SHA256.HashData(bytes));
+        Assert.Throws<InvalidDataException>(() => blob.Decode()); // warm up
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Throws<InvalidDataException>(() => blob.Decode());
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 4L * bytes.Length, $"{allocated:N0} bytes allocated to refuse {bytes.Length:N0} bytes of facts");
+    }
+
     [Fact]
     public void CacheFilesThatAreFifosNeverHang()
     {
