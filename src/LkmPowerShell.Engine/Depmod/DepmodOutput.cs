@@ -28,7 +28,8 @@ internal sealed class DepmodOutput
 
     // builtin: modules.builtin's bytes, or null when it is missing.
     // builtinModinfo: modules.builtin.modinfo's bytes, or null when it is missing.
-    public List<DepmodFile> Render(IndexLayout layout, bool weakdeps, byte[]? builtin, byte[]? builtinModinfo, int parallelism, CancellationToken cancel)
+    public List<DepmodFile> Render(IndexLayout layout, bool weakdeps, byte[]? builtin, byte[]? builtinModinfo, int parallelism, CancellationToken cancel,
+        DepmodTimeline? timeline = null)
     {
         var lines = DependencyLines();
         // Each file is independent of the others: render them side by side. Warnings are kept per
@@ -62,7 +63,9 @@ internal sealed class DepmodOutput
         Parallel.For(0, jobs.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism), CancellationToken = cancel }, i =>
         {
             var list = warnings[i] = [];
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             contents[i] = jobs[i].Render(list.Add);
+            timeline?.Add($"  render {jobs[i].Name} (parallel)", System.Diagnostics.Stopwatch.GetElapsedTime(started));
         });
         foreach (var list in warnings)
             foreach (var w in list)

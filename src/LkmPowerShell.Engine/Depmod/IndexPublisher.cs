@@ -35,12 +35,14 @@ internal static class IndexPublisher
     /// <returns>The full paths of the files published, in order.</returns>
     /// <remarks><paramref name="record"/> is called under the lock once the files are in place; what it returns is written beside, best effort, after the cache.</remarks>
     public static List<string> Publish(string directory, IReadOnlyList<DepmodFile> files, Action? saveCache,
-        TimeSpan lockTimeout, Action<string>? hook, CancellationToken cancel, Func<DepmodFile?>? record = null)
+        TimeSpan lockTimeout, Action<string>? hook, CancellationToken cancel, Func<DepmodFile?>? record = null,
+        DepmodTimeline? timeline = null)
     {
         Directory.CreateDirectory(directory);
         using var folderLock = FolderLock.Acquire(directory, lockTimeout, cancel);
         hook?.Invoke("locked");
         Recover(directory);
+        timeline?.Mark("lock and recover");
 
         var temps = new List<(string Temp, string Target)>();
         var created = new List<string>();
@@ -55,9 +57,11 @@ internal static class IndexPublisher
                 temps.Add((temp, Path.Join(directory, file.Name)));
             }
             cancel.ThrowIfCancellationRequested();
+            timeline?.Mark("write and fsync temporaries");
             hook?.Invoke("commit");
             WriteJournal(directory, temps);
             committed = true;
+            timeline?.Mark("journal");
         }
         finally
         {
@@ -82,9 +86,12 @@ internal static class IndexPublisher
         foreach (var leftover in LeftoverFileNames)
             TryDelete(Path.Join(directory, leftover));
         NativeFile.SyncDirectory(directory);
+        timeline?.Mark("rename and fsync folder");
         SaveCache(saveCache, hook);
+        timeline?.Mark("save cache");
         if (record?.Invoke() is { } recordFile)
             WriteBeside(recordFile, hook);
+        timeline?.Mark("output record");
         return temps.ConvertAll(t => t.Target);
     }
 
@@ -96,7 +103,7 @@ internal static class IndexPublisher
     /// differs: the caller then publishes the content it holds.
     /// </summary>
     public static bool Refresh(string directory, DepmodOutputRecord reuse, Action? saveCache, Func<DepmodFile?>? record,
-        TimeSpan lockTimeout, Action<string>? hook, CancellationToken cancel)
+        TimeSpan lockTimeout, Action<string>? hook, CancellationToken cancel, DepmodTimeline? timeline = null)
     {
         if (!Directory.Exists(directory))
             return false;
@@ -110,9 +117,12 @@ internal static class IndexPublisher
         foreach (var (name, _) in reuse.Files)
             File.SetLastWriteTimeUtc(Path.Join(directory, name), now);
         hook?.Invoke("refreshed");
+        timeline?.Mark("lock, check and renew time stamps");
         SaveCache(saveCache, hook);
+        timeline?.Mark("save cache");
         if (record?.Invoke() is { } recordFile)
             WriteBeside(recordFile, hook);
+        timeline?.Mark("output record");
         return true;
     }
 

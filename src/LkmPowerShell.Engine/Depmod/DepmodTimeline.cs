@@ -1,0 +1,34 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace LkmPowerShell.Engine.Depmod;
+
+/// <summary>One step of a run and the wall time it took (steps marked "(parallel)" overlap others).</summary>
+public readonly record struct DepmodStep(string Name, TimeSpan Elapsed)
+{
+    public override string ToString() => $"{Name}: {Elapsed.TotalMilliseconds:0.0} ms";
+}
+
+/// <summary>
+/// Where a run's time went, step by step: kept so a slow run can be explained from its own
+/// record (the cmdlet shows it as verbose output) instead of by guessing.
+/// </summary>
+internal sealed class DepmodTimeline
+{
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly ConcurrentQueue<DepmodStep> _steps = new();
+    private TimeSpan _last;
+
+    /// <summary>Ends the current step: the time since the previous mark.</summary>
+    public void Mark(string step)
+    {
+        var now = _clock.Elapsed;
+        _steps.Enqueue(new DepmodStep(step, now - _last));
+        _last = now;
+    }
+
+    /// <summary>A step timed on its own (one of several running side by side).</summary>
+    public void Add(string step, TimeSpan elapsed) => _steps.Enqueue(new DepmodStep(step, elapsed));
+
+    public IReadOnlyList<DepmodStep> Steps => [.. _steps];
+}
