@@ -49,6 +49,8 @@ internal sealed class DependencyResolver
             foreach (var e in _facts[m].Exports)
                 _symbols[e.Name] = (m, e.Crc);
         cancel.ThrowIfCancellationRequested();
+        // modules.symbols' order needs only the table: on another core while the dependencies are worked out.
+        var symbolLines = Task.Run(SymbolLinesInHashOrder, cancel);
 
         var n = _modules.Count;
         var deps = new List<int>[n];
@@ -104,9 +106,25 @@ internal sealed class DependencyResolver
             closures[m] = [.. closure];
         }
 
-        var lines = KmodHash.IterationOrder(_symbols.Where(s => s.Value.Owner >= 0), s => s.Key, SymbolBuckets)
-            .ConvertAll(s => (s.Key, s.Value.Owner));
-        return new DependencyResolver(_modules, _facts) { Closures = closures, SymbolLines = lines };
+        return new DependencyResolver(_modules, _facts) { Closures = closures, SymbolLines = symbolLines.GetAwaiter().GetResult() };
+    }
+
+    /// <summary>Each symbol a module exports, with its owner, in kmod's hash order.</summary>
+    private List<(string Symbol, int Owner)> SymbolLinesInHashOrder()
+    {
+        var names = new List<string>(_symbols.Count);
+        var owners = new List<int>(_symbols.Count);
+        foreach (var (name, symbol) in _symbols)
+            if (symbol.Owner >= 0)
+            {
+                names.Add(name);
+                owners.Add(symbol.Owner);
+            }
+        var keys = names.ToArray();
+        var lines = new List<(string, int)>(keys.Length);
+        foreach (var i in KmodHash.IterationOrder(keys, SymbolBuckets))
+            lines.Add((keys[i], owners[i]));
+        return lines;
     }
 
     /// <summary>

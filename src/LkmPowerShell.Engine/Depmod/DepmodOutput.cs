@@ -2,8 +2,29 @@ using System.Text;
 
 namespace LkmPowerShell.Engine.Depmod;
 
-/// <summary>One file of depmod's output, entirely in memory.</summary>
-public sealed record DepmodFile(string Name, byte[] Content);
+/// <summary>One file of depmod's output, entirely in memory (or, for a file already on disk as it would be written, read when first asked for).</summary>
+public sealed class DepmodFile
+{
+    private byte[]? _content;
+    private readonly Func<byte[]>? _load;
+
+    public DepmodFile(string name, byte[] content)
+    {
+        Name = name;
+        _content = content;
+    }
+
+    /// <summary>A file whose content is only fetched if someone asks for it.</summary>
+    internal DepmodFile(string name, Func<byte[]> load)
+    {
+        Name = name;
+        _load = load;
+    }
+
+    public string Name { get; }
+
+    public byte[] Content => _content ??= _load!();
+}
 
 /// <summary>
 /// Renders every output file of depmod (tools/depmod.c, depmod_output and the output_* functions)
@@ -13,60 +34,88 @@ internal sealed class DepmodOutput
 {
     private readonly IReadOnlyList<ModuleCandidate> _modules;
     private readonly IReadOnlyList<ModuleFacts> _facts;
-    private readonly DependencyResolver _resolved;
+    private DependencyResolver _resolved = null!;
     private readonly Action<DepmodWarning> _warn;
 
-    public DepmodOutput(IReadOnlyList<ModuleCandidate> modules, IReadOnlyList<ModuleFacts> facts, DependencyResolver resolved, Action<DepmodWarning> warn)
+    public DepmodOutput(IReadOnlyList<ModuleCandidate> modules, IReadOnlyList<ModuleFacts> facts, Action<DepmodWarning> warn)
     {
         _modules = modules;
         _facts = facts;
-        _resolved = resolved;
         _warn = warn;
     }
 
     public int AliasCount { get; private set; }
 
+    /// <summary>Lines of modules.symbols (known once <see cref="Render"/> has resolved).</summary>
+    public int SymbolCount => _resolved.SymbolLines.Count;
+
     // builtin: modules.builtin's bytes, or null when it is missing.
     // builtinModinfo: modules.builtin.modinfo's bytes, or null when it is missing.
+    // resolve: works out the dependencies (DependencyResolver.Resolve); it runs on this thread while
+    // the files that need only the modules' own facts are rendered beside it.
     public List<DepmodFile> Render(IndexLayout layout, bool weakdeps, byte[]? builtin, byte[]? builtinModinfo, int parallelism, CancellationToken cancel,
-        DepmodTimeline? timeline = null)
+        Func<DependencyResolver> resolve, DepmodTimeline? timeline = null)
     {
-        var lines = DependencyLines();
+        string[] lines = [];
         // Each file is independent of the others: render them side by side. Warnings are kept per
-        // file and passed on afterwards, in file order, on the caller's thread.
-        var jobs = new List<(string Name, Func<Action<DepmodWarning>, byte[]> Render)>
+        // file and passed on afterwards, in file order, on the caller's thread. Files marked
+        // "own facts" need no dependency resolution, so they start before it, on the other cores.
+        var jobs = new List<(string Name, bool OwnFacts, Func<Action<DepmodWarning>, byte[]> Render)>
         {
-            ("modules.dep", _ => Latin1(sb => { foreach (var l in lines) sb.Append(l).Append('\n'); })),
-            ("modules.dep.bin", _ => DepIndex(lines, layout)),
-            ("modules.alias", _ => Aliases()),
-            ("modules.alias.bin", warn => AliasIndex(layout, warn)),
-            ("modules.softdep", _ => ModinfoLines("# Soft dependencies extracted from modules themselves.\n", "softdep", f => f.Softdeps)),
+            ("modules.dep", false, _ => Latin1(sb => { foreach (var l in lines) sb.Append(l).Append('\n'); })),
+            ("modules.dep.bin", false, _ => DepIndex(lines, layout)),
+            ("modules.alias", true, _ => Aliases()),
+            ("modules.alias.bin", true, warn => AliasIndex(layout, warn)),
+            ("modules.softdep", true, _ => ModinfoLines("# Soft dependencies extracted from modules themselves.\n", "softdep", f => f.Softdeps)),
         };
         // modules.weakdep (kmod 33+, output_weakdeps): the header line, then "weakdep <module> <value>"
         // for every .modinfo weakdep= value, modules in index order, values in .modinfo order;
         // written after modules.softdep. modprobe reads it like a depmod.d "weakdep" line.
         if (weakdeps)
-            jobs.Add(("modules.weakdep", _ => ModinfoLines("# Weak dependencies extracted from modules themselves.\n", "weakdep", f => f.Weakdeps)));
-        jobs.Add(("modules.symbols", _ => Latin1(sb =>
+            jobs.Add(("modules.weakdep", true, _ => ModinfoLines("# Weak dependencies extracted from modules themselves.\n", "weakdep", f => f.Weakdeps)));
+        jobs.Add(("modules.symbols", false, _ => Latin1(sb =>
         {
             sb.Append("# Aliases for symbols, used by symbol_request().\n");
             foreach (var (symbol, owner) in _resolved.SymbolLines)
                 sb.Append("alias symbol:").Append(symbol).Append(' ').Append(_modules[owner].Name).Append('\n');
         })));
-        jobs.Add(("modules.symbols.bin", _ => SymbolIndex(layout)));
-        jobs.Add(("modules.builtin.bin", warn => builtin is null ? [] : BuiltinIndex(builtin, layout, warn)));
-        jobs.Add(("modules.builtin.alias.bin", warn => builtinModinfo is null ? [] : BuiltinAliasIndex(builtinModinfo, layout, warn)));
-        jobs.Add(("modules.devname", warn => DevnameFile(warn)));
+        jobs.Add(("modules.symbols.bin", false, _ => SymbolIndex(layout)));
+        jobs.Add(("modules.builtin.bin", true, warn => builtin is null ? [] : BuiltinIndex(builtin, layout, warn)));
+        jobs.Add(("modules.builtin.alias.bin", true, warn => builtinModinfo is null ? [] : BuiltinAliasIndex(builtinModinfo, layout, warn)));
+        jobs.Add(("modules.devname", true, warn => DevnameFile(warn)));
 
         var contents = new byte[jobs.Count][];
         var warnings = new List<DepmodWarning>[jobs.Count];
-        Parallel.For(0, jobs.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism), CancellationToken = cancel }, i =>
+        void RenderAll(bool ownFacts, int degree, CancellationToken token)
         {
-            var list = warnings[i] = [];
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            contents[i] = jobs[i].Render(list.Add);
-            timeline?.Add($"  render {jobs[i].Name} (parallel)", System.Diagnostics.Stopwatch.GetElapsedTime(started));
-        });
+            var mine = Enumerable.Range(0, jobs.Count).Where(i => jobs[i].OwnFacts == ownFacts).ToArray();
+            Parallel.For(0, mine.Length, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, degree), CancellationToken = token }, k =>
+            {
+                var i = mine[k];
+                var list = warnings[i] = [];
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                contents[i] = jobs[i].Render(list.Add);
+                timeline?.Add($"  render {jobs[i].Name} (parallel)", System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            });
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        var ownFactsFiles = Task.Run(() => RenderAll(ownFacts: true, parallelism - 1, stop.Token), stop.Token);
+        try
+        {
+            _resolved = resolve();
+            timeline?.Mark("resolve (the files of the modules' own facts rendered beside it)");
+            lines = DependencyLines();
+            RenderAll(ownFacts: false, parallelism, cancel);
+            ownFactsFiles.GetAwaiter().GetResult();
+        }
+        catch
+        {
+            stop.Cancel();
+            try { ownFactsFiles.Wait(); }
+            catch (AggregateException) { }
+            throw;
+        }
         foreach (var list in warnings)
             foreach (var w in list)
                 _warn(w);

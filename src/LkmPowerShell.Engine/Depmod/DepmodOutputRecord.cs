@@ -73,31 +73,24 @@ internal sealed class DepmodOutputRecord
     }
 
     /// <summary>
-    /// The files as they are on disk, when each still has the identity recorded; null when any
-    /// differs, is missing or changes while being read.
+    /// One file as it is on disk, when it still has the identity recorded; null when it differs,
+    /// is missing or changes while being read.
     /// </summary>
-    public List<DepmodFile>? ReadUnchangedFiles(string directory)
+    public static byte[]? ReadIfUnchanged(string directory, string name, FileIdentity identity)
     {
-        var files = new List<DepmodFile>(Files.Count);
-        foreach (var (name, identity) in Files)
+        var path = Path.Join(directory, name);
+        if (NativeFile.Stat(path) != identity)
+            return null;
+        byte[] content;
+        try
         {
-            var path = Path.Join(directory, name);
-            if (NativeFile.Stat(path) != identity)
-                return null;
-            byte[] content;
-            try
-            {
-                content = LkmPowerShell.Engine.Files.SafeFile.ReadAll(path, LkmPowerShell.Engine.Files.FileLimits.TreeTextFile);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                return null;
-            }
-            if (NativeFile.Stat(path) != identity || content.Length != identity.Size)
-                return null;
-            files.Add(new DepmodFile(name, content));
+            content = LkmPowerShell.Engine.Files.SafeFile.ReadAll(path, LkmPowerShell.Engine.Files.FileLimits.TreeTextFile);
         }
-        return files;
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+        return NativeFile.Stat(path) != identity || content.Length != identity.Size ? null : content;
     }
 
     /// <summary>Whether every file still has the identity recorded (checked again under the folder's lock before reuse).</summary>

@@ -130,12 +130,12 @@ public static class DepmodRunner
         timeline.Mark("cache index");
         var set = ModuleFactsReader.ReadAll(modules, cache, Math.Max(1, options.MaxDegreeOfParallelism), options.Progress, cancel, encode: useCache, root);
         timeline.Mark($"read {modules.Count - set.FromCache} module files");
-        void WarnUnreadable(int i, string problem) =>
-            Warn(new DepmodWarning(DepmodWarningKind.UnreadableModule, modules[i].FilePath, null,
+        void WarnUnreadable(int i, string problem, Action<DepmodWarning> warn) =>
+            warn(new DepmodWarning(DepmodWarningKind.UnreadableModule, modules[i].FilePath, null,
                 $"failed to load symbols from {modules[i].KmodPath}: {problem}; it is listed with no dependencies, exports or aliases"));
         for (var i = 0; i < modules.Count; i++)
             if (set.Facts[i]?.Problem is { } problem)
-                WarnUnreadable(i, problem);
+                WarnUnreadable(i, problem, Warn);
         var builtin = ReadInput(modulesDirectory, ModulesBuiltinFile.FileName, Warn, root);
         var builtinModinfo = ReadInput(modulesDirectory, ModulesBuiltinModinfoFile.FileName, Warn, root);
         timeline.Mark("builtin inputs");
@@ -181,37 +181,51 @@ public static class DepmodRunner
             RecordWarnings = recordWarnings,
         };
 
+        // Resolving and rendering, for whichever way needs them: the files' content when they are
+        // not on disk as they would be written, or when one changed after the check below.
+        var decoded = Enumerable.Range(0, modules.Count).Where(i => set.Facts[i] is null).ToList();
+        var warningsBefore = warnings.Count; // the record keeps the warnings of resolving and rendering only
+        (List<DepmodFile> Files, int Symbols, int Aliases) RenderFiles(Action<DepmodWarning> warn)
+        {
+            var facts = set.Materialize(cancel);
+            timeline.Mark("decode cached facts");
+            // A cache entry that failed its digest was read from its file, which may have failed too.
+            foreach (var i in decoded)
+                if (facts[i].Problem is { } problem)
+                    WarnUnreadable(i, problem, warn);
+            warningsBefore = warnings.Count;
+            options.Progress?.Report(new DepmodProgress(DepmodStage.Resolving, 0, modules.Count, null));
+            var output = new DepmodOutput(modules, facts, warn);
+            var files = output.Render(options.Layout, options.WriteWeakDependencies, builtin, builtinModinfo, options.MaxDegreeOfParallelism, cancel,
+                () => DependencyResolver.Resolve(modules, facts, kernel, warn, cancel), timeline);
+            timeline.Mark("render");
+            return (files, output.SymbolCount, output.AliasCount);
+        }
+
         if (inputDigest is not null && DepmodOutputRecord.Load(recordPath!) is { } record && record.InputDigest.AsSpan().SequenceEqual(inputDigest)
-            && record.ReadUnchangedFiles(outputDirectory) is { } unchangedFiles)
+            && record.FilesUnchanged(outputDirectory))
         {
             foreach (var w in record.Warnings)
                 Warn(w);
-            options.Progress?.Report(new DepmodProgress(DepmodStage.Writing, 0, unchangedFiles.Count, outputDirectory));
-            timeline.Mark("files on disk unchanged, read");
-            return Plan(unchangedFiles, record.SymbolCount, record.AliasCount, inputDigest, record.Warnings, reuse: record);
+            // The files are read only if asked for (a caller that looks at them, or a publication
+            // that finds one changed after this check); one that changed meanwhile is rendered
+            // again, its warnings already given by the record.
+            var rendered = new Lazy<Dictionary<string, DepmodFile>>(() => RenderFiles(_ => { }).Files.ToDictionary(f => f.Name));
+            var lazyFiles = record.Files.Select(f => new DepmodFile(f.Name, () =>
+                DepmodOutputRecord.ReadIfUnchanged(outputDirectory, f.Name, f.Identity) ?? rendered.Value[f.Name].Content)).ToList();
+            options.Progress?.Report(new DepmodProgress(DepmodStage.Writing, 0, lazyFiles.Count, outputDirectory));
+            timeline.Mark("files on disk unchanged");
+            return Plan(lazyFiles, record.SymbolCount, record.AliasCount, inputDigest, record.Warnings, reuse: record);
         }
-
-        var decoded = Enumerable.Range(0, modules.Count).Where(i => set.Facts[i] is null).ToList();
         timeline.Mark("output record");
-        var facts = set.Materialize(cancel);
-        timeline.Mark("decode cached facts");
-        // A cache entry that failed its digest was read from its file, which may have failed too.
-        foreach (var i in decoded)
-            if (facts[i].Problem is { } problem)
-                WarnUnreadable(i, problem);
-        var warningsBefore = warnings.Count;
-        options.Progress?.Report(new DepmodProgress(DepmodStage.Resolving, 0, modules.Count, null));
-        var resolved = DependencyResolver.Resolve(modules, facts, kernel, Warn, cancel);
-        timeline.Mark("resolve");
-        var output = new DepmodOutput(modules, facts, resolved, Warn);
-        var files = output.Render(options.Layout, options.WriteWeakDependencies, builtin, builtinModinfo, options.MaxDegreeOfParallelism, cancel, timeline);
-        timeline.Mark("render");
+
+        var (files, symbols, aliases) = RenderFiles(Warn);
         options.Progress?.Report(new DepmodProgress(DepmodStage.Writing, 0, files.Count, outputDirectory));
 
         // Again: a damaged cache entry read from its file may have changed a digest.
         var digest = decoded.Count == 0 ? inputDigest : Digest();
         timeline.Mark("input digest");
-        return Plan(files, resolved.SymbolLines.Count, output.AliasCount, digest, warnings.Skip(warningsBefore).ToList(), reuse: null);
+        return Plan(files, symbols, aliases, digest, warnings.Skip(warningsBefore).ToList(), reuse: null);
     }
 
     /// <summary>An input file of the kernel build; missing: kmod warns and publishes an empty index for it.</summary>

@@ -14,7 +14,7 @@ internal readonly record struct FileIdentity(ulong Device, ulong Inode, long Siz
     public bool IsDirectory => (Mode & 0xF000) == 0x4000;
 }
 
-/// <summary>The few system calls .NET does not expose: statx (one layout on every architecture) and fsync of a folder.</summary>
+/// <summary>The few system calls .NET does not expose: statx (one layout on every architecture), fsync of a folder, sync_file_range.</summary>
 internal static partial class NativeFile
 {
     private const int AtFdCwd = -100;
@@ -24,6 +24,9 @@ internal static partial class NativeFile
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static unsafe partial int Statx(int dirfd, string path, int flags, uint mask, byte* buffer);
 
+    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true)]
+    private static unsafe partial int StatxAt(int dirfd, byte* path, int flags, uint mask, byte* buffer);
+
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags);
 
@@ -32,6 +35,37 @@ internal static partial class NativeFile
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);
+
+    [LibraryImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
+    private static partial int SyncFileRange(nint fd, long offset, long bytes, uint flags);
+
+    private const uint SyncFileRangeWrite = 2;
+    private static volatile bool _syncFileRangeMissing;
+
+    /// <summary>
+    /// Starts writing a file's dirty pages to disk without waiting (sync_file_range): an fsync
+    /// that follows then waits for writes already under way. Best effort; it makes nothing durable by itself.
+    /// </summary>
+    public static void StartWriteback(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
+    {
+        if (_syncFileRangeMissing || !OperatingSystem.IsLinux() || handle.IsInvalid || handle.IsClosed)
+            return;
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            SyncFileRange(handle.DangerousGetHandle(), 0, 0, SyncFileRangeWrite);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            _syncFileRangeMissing = true;
+        }
+        finally
+        {
+            if (added)
+                handle.DangerousRelease();
+        }
+    }
 
     private static volatile bool _statxMissing;
 
@@ -51,6 +85,30 @@ internal static partial class NativeFile
             _statxMissing = true; // glibc before 2.28
             return null;
         }
+        return Parse(buffer);
+    }
+
+    /// <summary>The identity of <paramref name="name"/> (a NUL-terminated name) inside the open folder <paramref name="directory"/>, symbolic links followed.</summary>
+    public static unsafe FileIdentity? StatAt(int directory, byte* name)
+    {
+        if (_statxMissing)
+            return null;
+        var buffer = stackalloc byte[StatxBufferSize];
+        try
+        {
+            if (StatxAt(directory, name, 0, StatxBasicStats, buffer) != 0)
+                return null;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            _statxMissing = true;
+            return null;
+        }
+        return Parse(buffer);
+    }
+
+    private static unsafe FileIdentity Parse(byte* buffer)
+    {
         var b = new ReadOnlySpan<byte>(buffer, StatxBufferSize);
         return new FileIdentity(
             Device: ((ulong)BinaryPrimitives.ReadUInt32LittleEndian(b[136..]) << 32) | BinaryPrimitives.ReadUInt32LittleEndian(b[140..]),
