@@ -229,6 +229,14 @@ namespace LkmBench {
         $kmodHashes = Get-Hashes $dir
         for ($i = 0; $i -lt $Runs; $i++) { $kmodMs += Measure-Sh "depmod -b '$root' '$v'" }
         Assert-SameOutput $dir $kmodHashes
+        # xz: what decompressing every module on both cores costs alone (liblzma through xz), the
+        # floor under a depmod with no cache, timed in the same run.
+        $floorMs = @()
+        if ($fl -eq 'xz') {
+            $xzList = Join-Path $scratch 'depmod-xz.list0'
+            [IO.File]::WriteAllText($xzList, ((@(& find $dir -name '*.ko.xz') -join "`0") + "`0"))
+            for ($i = 0; $i -lt $Runs; $i++) { $floorMs += Measure-Sh "xargs -0 -a '$xzList' -P2 -n 64 xz -dc > /dev/null" }
+        }
 
         # No cache, in this session: the first call is also the first depmod of the session.
         $cold = @(for ($i = 0; $i -le $Runs; $i++) {
@@ -282,6 +290,10 @@ namespace LkmBench {
         Add-Row -Name "  no cache, first call in a fresh process ($fl)" -First $cmdMs[0] -Later $cmdMs[1..$Runs] `
             -Anchor 'depmod -b ROOT VER' -AnchorMs $kmodMs -Goal '<= 0.5x' -Met { param($m, $r) $r -le 0.5 } `
             -OursPeak $procPeak -AnchorPeak $kmodPeak -Note 'the cmdlet alone, each run its own process'
+        if ($floorMs) {
+            Add-Row -Name "  the same against the decompression floor ($fl)" -First $cmdMs[0] -Later $cmdMs[1..$Runs] `
+                -Anchor 'xargs -P2 xz -dc' -AnchorMs $floorMs -Goal '-' -Note 'what decompressing every module on both cores costs alone, in the same run'
+        }
         Add-Row -Name "  the same, whole dotnet pwsh -c process ($fl)" -First $procMs[0] -Later $procMs[1..$Runs] `
             -Anchor 'depmod -b ROOT VER' -AnchorMs $kmodMs -Goal '-' -OursPeak $procPeak -AnchorPeak $kmodPeak
         Remove-Item -Recurse -Force $root
