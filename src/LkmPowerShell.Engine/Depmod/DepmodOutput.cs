@@ -60,36 +60,39 @@ internal sealed class DepmodOutput
         // Each file is independent of the others: render them side by side. Warnings are kept per
         // file and passed on afterwards, in file order, on the caller's thread. Files marked
         // "own facts" need no dependency resolution, so they start before it, on the other cores.
-        var jobs = new List<(string Name, bool OwnFacts, Func<Action<DepmodWarning>, byte[]> Render)>
+        var jobs = new List<RenderJob>
         {
-            ("modules.dep", false, _ => Latin1(sb => { foreach (var l in lines) sb.Append(l).Append('\n'); })),
-            ("modules.dep.bin", false, _ => DepIndex(lines, layout)),
-            ("modules.alias", true, _ => Aliases()),
-            ("modules.alias.bin", true, warn => AliasIndex(layout, warn)),
-            ("modules.softdep", true, _ => ModinfoLines("# Soft dependencies extracted from modules themselves.\n", "softdep", f => f.Softdeps)),
+            new("modules.dep", false, _ => Latin1(sb => { foreach (var l in lines) sb.Append(l).Append('\n'); })),
+            new("modules.dep.bin", false, _ => DepIndex(lines, layout)),
+            new("modules.alias", true, _ => Aliases()),
+            new("modules.alias.bin", true, warn => AliasIndex(layout, warn)),
+            new("modules.softdep", true, _ => ModinfoLines("# Soft dependencies extracted from modules themselves.\n", "softdep", f => f.Softdeps)),
         };
         // modules.weakdep (kmod 33+, output_weakdeps): the header line, then "weakdep <module> <value>"
         // for every .modinfo weakdep= value, modules in index order, values in .modinfo order;
         // written after modules.softdep. modprobe reads it like a depmod.d "weakdep" line.
         if (weakdeps)
-            jobs.Add(("modules.weakdep", true, _ => ModinfoLines("# Weak dependencies extracted from modules themselves.\n", "weakdep", f => f.Weakdeps)));
-        jobs.Add(("modules.symbols", false, _ => Latin1(sb =>
+            jobs.Add(new("modules.weakdep", true, _ => ModinfoLines("# Weak dependencies extracted from modules themselves.\n", "weakdep", f => f.Weakdeps)));
+        jobs.Add(new("modules.symbols", false, _ => Latin1(sb =>
         {
             sb.Append("# Aliases for symbols, used by symbol_request().\n");
             foreach (var (symbol, owner) in _resolved.SymbolLines)
                 sb.Append("alias symbol:").Append(symbol).Append(' ').Append(_modules[owner].Name).Append('\n');
         })));
-        jobs.Add(("modules.symbols.bin", false, _ => SymbolIndex(layout)));
-        jobs.Add(("modules.builtin.bin", true, warn => builtin is null ? [] : BuiltinIndex(builtin, layout, warn)));
-        jobs.Add(("modules.builtin.alias.bin", true, warn => builtinModinfo is null ? [] : BuiltinAliasIndex(builtinModinfo, layout, warn)));
-        jobs.Add(("modules.devname", true, warn => DevnameFile(warn)));
+        jobs.Add(new("modules.symbols.bin", false, _ => SymbolIndex(layout)));
+        jobs.Add(new("modules.builtin.bin", true, warn => builtin is null ? [] : BuiltinIndex(builtin, layout, warn)));
+        jobs.Add(new("modules.builtin.alias.bin", true, warn => builtinModinfo is null ? [] : BuiltinAliasIndex(builtinModinfo, layout, warn)));
+        jobs.Add(new("modules.devname", true, warn => DevnameFile(warn)));
 
         var contents = new byte[jobs.Count][];
         var warnings = new List<DepmodWarning>[jobs.Count];
         void RenderAll(bool ownFacts, int degree, CancellationToken token)
         {
-            var mine = Enumerable.Range(0, jobs.Count).Where(i => jobs[i].OwnFacts == ownFacts).ToArray();
-            Parallel.For(0, mine.Length, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, degree), CancellationToken = token }, k =>
+            var mine = new List<int>();
+            for (var i = 0; i < jobs.Count; i++)
+                if (jobs[i].OwnFacts == ownFacts)
+                    mine.Add(i);
+            Parallel.For(0, mine.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, degree), CancellationToken = token }, k =>
             {
                 var i = mine[k];
                 var list = warnings[i] = [];
@@ -119,8 +122,14 @@ internal sealed class DepmodOutput
         foreach (var list in warnings)
             foreach (var w in list)
                 _warn(w);
-        return [.. jobs.Select((job, i) => new DepmodFile(job.Name, contents[i]))];
+        var files = new List<DepmodFile>(jobs.Count);
+        for (var i = 0; i < jobs.Count; i++)
+            files.Add(new DepmodFile(jobs[i].Name, contents[i]));
+        return files;
     }
+
+    /// <summary>One file to render: whether it needs only the modules' own facts (no resolution), and how.</summary>
+    private sealed record RenderJob(string Name, bool OwnFacts, Func<Action<DepmodWarning>, byte[]> Render);
 
     private static byte[] Latin1(Action<StringBuilder> write)
     {

@@ -38,7 +38,7 @@ internal sealed class DepmodOutputRecord
     public required IReadOnlyList<DepmodWarning> Warnings { get; init; }
 
     /// <summary>Each published file's name and identity after publication, in publication order.</summary>
-    public required IReadOnlyList<(string Name, FileIdentity Identity)> Files { get; init; }
+    public required IReadOnlyList<RecordedFile> Files { get; init; }
 
     /// <summary>Where the record of the cache at <paramref name="cachePath"/> lives: the same folder.</summary>
     public static string PathBeside(string cachePath) => Path.Join(Path.GetDirectoryName(cachePath), FileName);
@@ -112,12 +112,12 @@ internal sealed class DepmodOutputRecord
     /// <summary>The record of files just published in <paramref name="directory"/> (their identities taken now); null when one cannot be had.</summary>
     public static DepmodOutputRecord? Take(string directory, IEnumerable<string> names, byte[] inputDigest, int symbolCount, int aliasCount, IReadOnlyList<DepmodWarning> warnings)
     {
-        var files = new List<(string, FileIdentity)>();
+        var files = new List<RecordedFile>();
         foreach (var name in names)
         {
             if (NativeFile.Stat(Path.Join(directory, name)) is not { } id)
                 return null;
-            files.Add((name, id));
+            files.Add(new RecordedFile(name, id));
         }
         return new DepmodOutputRecord { InputDigest = inputDigest, SymbolCount = symbolCount, AliasCount = aliasCount, Warnings = warnings, Files = files };
     }
@@ -179,11 +179,11 @@ internal sealed class DepmodOutputRecord
                 var symbol = reader.ReadString();
                 warnings.Add(new DepmodWarning(kind, module == "\0" ? null : module, symbol == "\0" ? null : symbol, reader.ReadString()));
             }
-            var files = new List<(string, FileIdentity)>();
+            var files = new List<RecordedFile>();
             for (var n = Count(reader); n > 0; n--)
-                files.Add((reader.ReadString(), new FileIdentity(reader.ReadUInt64(), reader.ReadUInt64(), reader.ReadInt64(), reader.ReadInt64(),
+                files.Add(new RecordedFile(reader.ReadString(), new FileIdentity(reader.ReadUInt64(), reader.ReadUInt64(), reader.ReadInt64(), reader.ReadInt64(),
                     reader.ReadUInt32(), reader.ReadInt64(), reader.ReadUInt32(), reader.ReadUInt32())));
-            if (reader.BaseStream.Position != reader.BaseStream.Length || files.Any(f => f.Item1.Contains('/')))
+            if (reader.BaseStream.Position != reader.BaseStream.Length || files.Any(f => f.Name.Contains('/')))
                 return null;
             return new DepmodOutputRecord { InputDigest = digest, SymbolCount = symbols, AliasCount = aliases, Warnings = warnings, Files = files };
         }
@@ -201,3 +201,6 @@ internal sealed class DepmodOutputRecord
         return n;
     }
 }
+
+/// <summary>A published file's name and its identity right after publication (a class: see ValueList on why not a tuple).</summary>
+internal sealed record RecordedFile(string Name, FileIdentity Identity);

@@ -63,7 +63,7 @@ public static class DepmodRunner
             Skipped = plan.Skipped,
             ModulesFromCache = plan.ModulesFromCache,
             OutputsUnchanged = unchanged,
-            Steps = [.. plan.Steps, .. timeline.Steps],
+            Steps = plan.Steps.Concat(timeline.Steps).ToArray(),
         };
     }
 

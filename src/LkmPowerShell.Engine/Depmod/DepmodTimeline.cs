@@ -1,10 +1,9 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 
 namespace LkmPowerShell.Engine.Depmod;
 
 /// <summary>One step of a run and the wall time it took (steps marked "(parallel)" overlap others).</summary>
-public readonly record struct DepmodStep(string Name, TimeSpan Elapsed)
+public sealed record DepmodStep(string Name, TimeSpan Elapsed)
 {
     public override string ToString() => $"{Name}: {Elapsed.TotalMilliseconds:0.0} ms";
 }
@@ -16,19 +15,35 @@ public readonly record struct DepmodStep(string Name, TimeSpan Elapsed)
 internal sealed class DepmodTimeline
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private readonly ConcurrentQueue<DepmodStep> _steps = new();
+    // A list of a class under a lock, not a concurrent queue of structs: no framework generic over
+    // an engine struct for a fresh process to JIT-compile (see ValueList).
+    private readonly List<DepmodStep> _steps = [];
     private TimeSpan _last;
 
     /// <summary>Ends the current step: the time since the previous mark.</summary>
     public void Mark(string step)
     {
         var now = _clock.Elapsed;
-        _steps.Enqueue(new DepmodStep(step, now - _last));
-        _last = now;
+        lock (_steps)
+        {
+            _steps.Add(new DepmodStep(step, now - _last));
+            _last = now;
+        }
     }
 
     /// <summary>A step timed on its own (one of several running side by side).</summary>
-    public void Add(string step, TimeSpan elapsed) => _steps.Enqueue(new DepmodStep(step, elapsed));
+    public void Add(string step, TimeSpan elapsed)
+    {
+        lock (_steps)
+            _steps.Add(new DepmodStep(step, elapsed));
+    }
 
-    public IReadOnlyList<DepmodStep> Steps => [.. _steps];
+    public IReadOnlyList<DepmodStep> Steps
+    {
+        get
+        {
+            lock (_steps)
+                return _steps.ToArray();
+        }
+    }
 }

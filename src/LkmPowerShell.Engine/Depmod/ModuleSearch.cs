@@ -68,11 +68,11 @@ internal sealed class ModuleSearch
         return search._byName.Values;
     }
 
-    private readonly record struct FoundFile(string FilePath, string KmodPath, string? RelativePath, string Name, FileIdentity? Identity, bool Stated);
+    private sealed record FoundFile(string FilePath, string KmodPath, string? RelativePath, string Name, FileIdentity? Identity, bool Stated);
 
     private readonly List<FoundFile> _files = [];
 
-    private readonly record struct Entry(string Name, bool IsDirectory, FileIdentity? Identity, bool Stated);
+    private sealed record Entry(string Name, bool IsDirectory, FileIdentity? Identity, bool Stated);
 
     private static readonly Func<string, bool> IsModuleFile = ModuleTree.ModuleFileNames.IsModuleFile;
 

@@ -14,7 +14,7 @@ namespace LkmPowerShell.Engine.Depmod;
 internal static unsafe partial class NativeDirectory
 {
     /// <summary>An entry: its name, whether it is a folder (symbolic links followed), and for files that <c>wantIdentity</c> chose, their identity.</summary>
-    public readonly record struct Entry(string Name, bool IsDirectory, FileIdentity? Identity);
+    public sealed record Entry(string Name, bool IsDirectory, FileIdentity? Identity);
 
     private const int OpenReadOnly = 0, OpenNonBlocking = 0x800, OpenCloseOnExec = 0x80000; // the same on x86_64 and aarch64
     private const byte TypeUnknown = 0, TypeDirectory = 4, TypeLink = 10;
