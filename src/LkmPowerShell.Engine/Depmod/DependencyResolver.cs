@@ -43,14 +43,18 @@ internal sealed class DependencyResolver
     public required IReadOnlyList<(string Symbol, int Owner)> SymbolLines { get; init; }
 
     // kernel: The kernel's exports (-E/-F); null: no checks, as without -e.
+    // symbolLinesReady: called (on another thread) as soon as SymbolLines are known, before the
+    // closures are: what needs only them can start.
     public static DependencyResolver Resolve(IReadOnlyList<ModuleCandidate> modules, IReadOnlyList<ModuleFacts> facts,
-        KernelSymbols? kernel, Action<DepmodWarning> warn, CancellationToken cancel)
+        KernelSymbols? kernel, Action<DepmodWarning> warn, CancellationToken cancel,
+        Action<IReadOnlyList<(string Symbol, int Owner)>>? symbolLinesReady = null)
     {
         var r = new DependencyResolver(modules, facts) { Closures = [], SymbolLines = [] };
-        return r.Run(kernel, warn, cancel);
+        return r.Run(kernel, warn, cancel, symbolLinesReady);
     }
 
-    private DependencyResolver Run(KernelSymbols? kernel, Action<DepmodWarning> warn, CancellationToken cancel)
+    private DependencyResolver Run(KernelSymbols? kernel, Action<DepmodWarning> warn, CancellationToken cancel,
+        Action<IReadOnlyList<(string Symbol, int Owner)>>? symbolLinesReady)
     {
         // kmod's symbol table: the kernel's exports first (owner none), then the fake symbols the
         // loader provides, then each module's exports in module order; a later add replaces.
@@ -68,7 +72,12 @@ internal sealed class DependencyResolver
                 SetSymbol(e.Name, m, e.Crc);
         cancel.ThrowIfCancellationRequested();
         // modules.symbols' order needs only the table: on another core while the dependencies are worked out.
-        var symbolLines = Task.Run(SymbolLinesInHashOrder, cancel);
+        var symbolLines = Task.Run(() =>
+        {
+            var lines = SymbolLinesInHashOrder();
+            symbolLinesReady?.Invoke(lines);
+            return lines;
+        }, cancel);
 
         var n = _modules.Count;
         var deps = new List<int>[n];

@@ -35,6 +35,7 @@ internal sealed class DepmodOutput
     private readonly IReadOnlyList<ModuleCandidate> _modules;
     private readonly IReadOnlyList<ModuleFacts> _facts;
     private DependencyResolver _resolved = null!;
+    private IReadOnlyList<(string Symbol, int Owner)> _symbolLines = [];
     private readonly Action<DepmodWarning> _warn;
 
     public DepmodOutput(IReadOnlyList<ModuleCandidate> modules, IReadOnlyList<ModuleFacts> facts, Action<DepmodWarning> warn)
@@ -47,50 +48,52 @@ internal sealed class DepmodOutput
     public int AliasCount { get; private set; }
 
     /// <summary>Lines of modules.symbols (known once <see cref="Render"/> has resolved).</summary>
-    public int SymbolCount => _resolved.SymbolLines.Count;
+    public int SymbolCount => _symbolLines.Count;
 
     // builtin: modules.builtin's bytes, or null when it is missing.
     // builtinModinfo: modules.builtin.modinfo's bytes, or null when it is missing.
-    // resolve: works out the dependencies (DependencyResolver.Resolve); it runs on this thread while
-    // the files that need only the modules' own facts are rendered beside it.
+    // resolve: works out the dependencies (DependencyResolver.Resolve, given the callback for its
+    // symbol lines); it runs on this thread while the files that need only the modules' own facts
+    // are rendered beside it, and those that need only the symbol table once that is known.
     public List<DepmodFile> Render(IndexLayout layout, bool weakdeps, byte[]? builtin, byte[]? builtinModinfo, int parallelism, CancellationToken cancel,
-        Func<DependencyResolver> resolve, DepmodTimeline? timeline = null)
+        Func<Action<IReadOnlyList<(string Symbol, int Owner)>>, DependencyResolver> resolve, DepmodTimeline? timeline = null)
     {
         string[] lines = [];
         // Each file is independent of the others: render them side by side. Warnings are kept per
-        // file and passed on afterwards, in file order, on the caller's thread. Files marked
-        // "own facts" need no dependency resolution, so they start before it, on the other cores.
+        // file and passed on afterwards, in file order, on the caller's thread. Each file starts as
+        // soon as what it needs is known: the modules' own facts (at once, before resolution), the
+        // symbol table, or the dependencies.
         var jobs = new List<RenderJob>
         {
-            new("modules.dep", false, _ => Latin1(sb => { foreach (var l in lines) sb.Append(l).Append('\n'); })),
-            new("modules.dep.bin", false, _ => DepIndex(lines, layout)),
-            new("modules.alias", true, _ => Aliases()),
-            new("modules.alias.bin", true, warn => AliasIndex(layout, warn)),
-            new("modules.softdep", true, _ => ModinfoLines("# Soft dependencies extracted from modules themselves.\n", "softdep", f => f.Softdeps)),
+            new("modules.dep", Needs.Dependencies, _ => Latin1(sb => { foreach (var l in lines) sb.Append(l).Append('\n'); })),
+            new("modules.dep.bin", Needs.Dependencies, _ => DepIndex(lines, layout)),
+            new("modules.alias", Needs.OwnFacts, _ => Aliases()),
+            new("modules.alias.bin", Needs.OwnFacts, warn => AliasIndex(layout, warn)),
+            new("modules.softdep", Needs.OwnFacts, _ => ModinfoLines("# Soft dependencies extracted from modules themselves.\n", "softdep", f => f.Softdeps)),
         };
         // modules.weakdep (kmod 33+, output_weakdeps): the header line, then "weakdep <module> <value>"
         // for every .modinfo weakdep= value, modules in index order, values in .modinfo order;
         // written after modules.softdep. modprobe reads it like a depmod.d "weakdep" line.
         if (weakdeps)
-            jobs.Add(new("modules.weakdep", true, _ => ModinfoLines("# Weak dependencies extracted from modules themselves.\n", "weakdep", f => f.Weakdeps)));
-        jobs.Add(new("modules.symbols", false, _ => Latin1(sb =>
+            jobs.Add(new("modules.weakdep", Needs.OwnFacts, _ => ModinfoLines("# Weak dependencies extracted from modules themselves.\n", "weakdep", f => f.Weakdeps)));
+        jobs.Add(new("modules.symbols", Needs.SymbolTable, _ => Latin1(sb =>
         {
             sb.Append("# Aliases for symbols, used by symbol_request().\n");
-            foreach (var (symbol, owner) in _resolved.SymbolLines)
+            foreach (var (symbol, owner) in _symbolLines)
                 sb.Append("alias symbol:").Append(symbol).Append(' ').Append(_modules[owner].Name).Append('\n');
         })));
-        jobs.Add(new("modules.symbols.bin", false, _ => SymbolIndex(layout)));
-        jobs.Add(new("modules.builtin.bin", true, warn => builtin is null ? [] : BuiltinIndex(builtin, layout, warn)));
-        jobs.Add(new("modules.builtin.alias.bin", true, warn => builtinModinfo is null ? [] : BuiltinAliasIndex(builtinModinfo, layout, warn)));
-        jobs.Add(new("modules.devname", true, warn => DevnameFile(warn)));
+        jobs.Add(new("modules.symbols.bin", Needs.SymbolTable, _ => SymbolIndex(layout)));
+        jobs.Add(new("modules.builtin.bin", Needs.OwnFacts, warn => builtin is null ? [] : BuiltinIndex(builtin, layout, warn)));
+        jobs.Add(new("modules.builtin.alias.bin", Needs.OwnFacts, warn => builtinModinfo is null ? [] : BuiltinAliasIndex(builtinModinfo, layout, warn)));
+        jobs.Add(new("modules.devname", Needs.OwnFacts, warn => DevnameFile(warn)));
 
         var contents = new byte[jobs.Count][];
         var warnings = new List<DepmodWarning>[jobs.Count];
-        void RenderAll(bool ownFacts, int degree, CancellationToken token)
+        void RenderAll(Needs needs, int degree, CancellationToken token)
         {
             var mine = new List<int>();
             for (var i = 0; i < jobs.Count; i++)
-                if (jobs[i].OwnFacts == ownFacts)
+                if (jobs[i].Needs == needs)
                     mine.Add(i);
             Parallel.For(0, mine.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, degree), CancellationToken = token }, k =>
             {
@@ -103,20 +106,36 @@ internal sealed class DepmodOutput
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        var ownFactsFiles = Task.Run(() => RenderAll(ownFacts: true, parallelism - 1, stop.Token), stop.Token);
+        var ownFactsFiles = Task.Run(() => RenderAll(Needs.OwnFacts, parallelism - 1, stop.Token), stop.Token);
+        Task? symbolFiles = null;
         try
         {
-            _resolved = resolve();
-            timeline?.Mark("resolve (the files of the modules' own facts rendered beside it)");
+            _resolved = resolve(symbolLines =>
+            {
+                _symbolLines = symbolLines;
+                // A resolution that failed (a cycle) may have left here already: then there is nothing to start.
+                if (!stop.IsCancellationRequested)
+                    symbolFiles = Task.Run(() => RenderAll(Needs.SymbolTable, parallelism - 1, stop.Token), CancellationToken.None);
+            });
+            timeline?.Mark("resolve (the files of the modules' own facts, then of the symbol table, rendered beside it)");
+            if (symbolFiles is null)
+            {
+                _symbolLines = _resolved.SymbolLines;
+                RenderAll(Needs.SymbolTable, parallelism, cancel);
+            }
             lines = DependencyLines();
-            RenderAll(ownFacts: false, parallelism, cancel);
+            RenderAll(Needs.Dependencies, parallelism, cancel);
             ownFactsFiles.GetAwaiter().GetResult();
+            symbolFiles?.GetAwaiter().GetResult();
         }
         catch
         {
             stop.Cancel();
-            try { ownFactsFiles.Wait(); }
-            catch (AggregateException) { }
+            foreach (var task in new[] { ownFactsFiles, symbolFiles })
+            {
+                try { task?.Wait(); }
+                catch (AggregateException) { }
+            }
             throw;
         }
         foreach (var list in warnings)
@@ -128,8 +147,11 @@ internal sealed class DepmodOutput
         return files;
     }
 
-    /// <summary>One file to render: whether it needs only the modules' own facts (no resolution), and how.</summary>
-    private sealed record RenderJob(string Name, bool OwnFacts, Func<Action<DepmodWarning>, byte[]> Render);
+    /// <summary>What a file is made from, hence when it can start.</summary>
+    private enum Needs { OwnFacts, SymbolTable, Dependencies }
+
+    /// <summary>One file to render: what it needs, and how.</summary>
+    private sealed record RenderJob(string Name, Needs Needs, Func<Action<DepmodWarning>, byte[]> Render);
 
     private static byte[] Latin1(Action<StringBuilder> write)
     {
@@ -203,7 +225,7 @@ internal sealed class DepmodOutput
     private byte[] SymbolIndex(IndexLayout layout)
     {
         var index = new IndexBuilder();
-        foreach (var (symbol, owner) in _resolved.SymbolLines)
+        foreach (var (symbol, owner) in _symbolLines)
             index.Add("symbol:" + symbol, _modules[owner].Name, (uint)owner);
         return index.Build(layout);
     }

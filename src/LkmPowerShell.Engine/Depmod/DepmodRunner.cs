@@ -197,7 +197,7 @@ public static class DepmodRunner
             options.Progress?.Report(new DepmodProgress(DepmodStage.Resolving, 0, modules.Count, null));
             var output = new DepmodOutput(modules, facts, warn);
             var files = output.Render(options.Layout, options.WriteWeakDependencies, builtin, builtinModinfo, options.MaxDegreeOfParallelism, cancel,
-                () => DependencyResolver.Resolve(modules, facts, kernel, warn, cancel), timeline);
+                symbolLinesReady => DependencyResolver.Resolve(modules, facts, kernel, warn, cancel, symbolLinesReady), timeline);
             timeline.Mark("render");
             return (files, output.SymbolCount, output.AliasCount);
         }
