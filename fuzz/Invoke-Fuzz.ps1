@@ -17,7 +17,7 @@
 [CmdletBinding()]
 param(
     # 'pwsh -File' passes "a,b" as one string: commas separate targets too.
-    [string[]] $Target = @('module', 'index', 'modules-dep', 'modprobe-d', 'kallsyms'),
+    [string[]] $Target = @('module', 'index', 'modules-dep', 'modprobe-d', 'kallsyms', 'module-file', 'depmod-cache'),
     [ValidateRange(1, 86400)]
     [int] $Seconds = 600,
     [string] $OutputPath = (Join-Path $PSScriptRoot 'out'),
@@ -25,7 +25,7 @@ param(
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
-$known = 'module', 'index', 'modules-dep', 'modprobe-d', 'kallsyms'
+$known = 'module', 'index', 'modules-dep', 'modprobe-d', 'kallsyms', 'module-file', 'depmod-cache'
 $Target = @($Target | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
 foreach ($t in $Target) { if ($t -notin $known) { throw "Unknown target '$t'; the targets are: $($known -join ', ')" } }
 
@@ -44,6 +44,15 @@ try {
     dotnet tool restore | Out-Null
     dotnet build LkmPowerShell.Fuzz -c Release -o $bin -nologo -v quiet | Out-Null
     if ($LASTEXITCODE) { throw "dotnet build of the fuzz targets failed ($LASTEXITCODE)" }
+    # depmod-cache's seeds come from a real depmod run, which the instrumented engine cannot do
+    # outside afl-fuzz (its coverage map is not there): made now, before instrumenting.
+    $cacheSeeds = Join-Path $OutputPath 'depmod-cache-seeds'
+    if ('depmod-cache' -in $Target) {
+        Remove-Item -Recurse -Force $cacheSeeds -ErrorAction Ignore
+        $plainTree = foreach ($line in Get-Content $kernels) { $v = ($line -split ' ', 2)[1]; Join-Path $Fixtures "$v/root/lib/modules/$v"; break }
+        dotnet (Join-Path $bin 'LkmPowerShell.Fuzz.dll') --seeds depmod-cache $cacheSeeds $plainTree | Out-Null
+        if ($LASTEXITCODE) { throw "seeding depmod-cache failed ($LASTEXITCODE)" }
+    }
     dotnet sharpfuzz (Join-Path $bin 'LkmPowerShell.Engine.dll') | Out-Null
     if ($LASTEXITCODE) { throw "sharpfuzz could not instrument the engine ($LASTEXITCODE)" }
 }
@@ -70,6 +79,19 @@ function New-Seeds([string] $Name, [string] $Folder) {
                 Get-ChildItem -Recurse -File (Join-Path $tree 'kernel') -Include '*.ko', '*.ko.xz', '*.ko.zst', '*.ko.gz' |
                     Sort-Object Length | Select-Object -First 8 |
                     ForEach-Object { Copy-Item $_.FullName (Join-Path $Folder "$n-$($_.Name)") }
+            }
+            'module-file' {
+                # Plain modules on both sides of the 32 KiB tail the sparse reader reads first.
+                if ($n -eq 1) {
+                    Get-ChildItem -Recurse -File (Join-Path $tree 'kernel') -Filter '*.ko' | Where-Object Length -lt 12KB |
+                        Sort-Object Length | Select-Object -First 4 | ForEach-Object { Copy-Item $_.FullName (Join-Path $Folder "small-$($_.Name)") }
+                    Get-ChildItem -Recurse -File (Join-Path $tree 'kernel') -Filter '*.ko' | Where-Object { $_.Length -gt 40KB -and $_.Length -lt 64KB } |
+                        Sort-Object Length | Select-Object -First 4 | ForEach-Object { Copy-Item $_.FullName (Join-Path $Folder "large-$($_.Name)") }
+                }
+            }
+            'depmod-cache' {
+                # A real run's cache and record (the target makes their checksums valid again after each mutation).
+                if ($n -eq 1) { Copy-Item (Join-Path $cacheSeeds '*') $Folder }
             }
             'index' {
                 foreach ($f in 'modules.builtin.bin', 'modules.builtin.alias.bin', 'modules.devname') {

@@ -3,6 +3,13 @@ using SharpFuzz;
 
 // Usage: LkmPowerShell.Fuzz <target>            under afl-fuzz (persistent mode, input on stdin)
 //        LkmPowerShell.Fuzz <target> <file>...  replays inputs once each (a crash prints its stack)
+//        LkmPowerShell.Fuzz --seeds depmod-cache <folder> <modules directory>
+//                                               writes seeds made by a real depmod run (Invoke-Fuzz.ps1)
+if (args.Length == 4 && args[0] == "--seeds" && args[1] == "depmod-cache")
+{
+    Seeds.DepmodCache(args[2], args[3]);
+    return 0;
+}
 if (args.Length == 0 || !Targets.All.TryGetValue(args[0], out var target))
 {
     Console.Error.WriteLine($"usage: LkmPowerShell.Fuzz <{string.Join('|', Targets.All.Keys)}> [input files]");

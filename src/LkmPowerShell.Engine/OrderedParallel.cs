@@ -8,8 +8,9 @@ namespace LkmPowerShell.Engine;
 /// </summary>
 /// <remarks>
 /// PLINQ's AsOrdered does the same but buffers more and costs several milliseconds to start; reading
-/// module files wants the first object within a few. The map must not throw: a failure is a
-/// result (the callers return the exception beside the path).
+/// module files wants the first object within a few. The map should not throw: a failure is a
+/// result (the callers return the exception beside the path). If it does throw, that exception is
+/// thrown to the consumer at its item's place, after every result before it, and no item after it is started.
 /// </remarks>
 public static class OrderedParallel
 {
@@ -50,43 +51,45 @@ public static class OrderedParallel
         private readonly object _lock = new();
         private readonly TOut[] _results = new TOut[items.Count];
         private readonly bool[] _done = new bool[items.Count];
+        // An item's exception, kept at its place: items are handed out in order, so every item
+        // before a failed one was handed out and will be done, and the consumer meets them first.
+        private readonly Exception?[] _errors = new Exception?[items.Count];
         private int _next = -1;      // the last index handed to a worker
         private int _consumed;       // the results the consumer has taken
         private bool _stopped;
-        private Exception? _failure;
 
         public void Work()
         {
-            try
+            while (true)
             {
-                while (true)
-                {
-                    int i;
-                    lock (_lock)
-                    {
-                        while (!_stopped && _next + 1 < items.Count && _next + 1 >= _consumed + window)
-                            Monitor.Wait(_lock);
-                        if (_stopped || _next + 1 >= items.Count)
-                            return;
-                        i = ++_next;
-                    }
-                    var result = map(items[i]);
-                    lock (_lock)
-                    {
-                        _results[i] = result;
-                        _done[i] = true;
-                        if (i == _consumed)
-                            Monitor.PulseAll(_lock);
-                    }
-                }
-            }
-            catch (Exception e)
-            {
+                int i;
                 lock (_lock)
                 {
-                    _failure ??= e;
-                    _stopped = true;
-                    Monitor.PulseAll(_lock);
+                    while (!_stopped && _next + 1 < items.Count && _next + 1 >= _consumed + window)
+                        Monitor.Wait(_lock);
+                    if (_stopped || _next + 1 >= items.Count)
+                        return;
+                    i = ++_next;
+                }
+                TOut result = default!;
+                Exception? error = null;
+                try
+                {
+                    result = map(items[i]);
+                }
+                catch (Exception e)
+                {
+                    error = e;
+                }
+                lock (_lock)
+                {
+                    _results[i] = result;
+                    _errors[i] = error;
+                    _done[i] = true;
+                    if (error is not null)
+                        _stopped = true; // nothing after a failure is started
+                    if (i == _consumed || error is not null)
+                        Monitor.PulseAll(_lock);
                 }
             }
         }
@@ -95,10 +98,10 @@ public static class OrderedParallel
         {
             lock (_lock)
             {
-                while (!_done[i] && _failure is null)
+                while (!_done[i])
                     Monitor.Wait(_lock);
-                if (!_done[i])
-                    throw new AggregateException("a worker failed", _failure!);
+                if (_errors[i] is { } error)
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
                 var result = _results[i];
                 _results[i] = default!; // the consumer owns it now: let it go when the consumer does
                 _consumed = i + 1;

@@ -191,3 +191,85 @@ Describe 'Bad arguments and corrupt files: the project''s ErrorId, never a raw e
         "$($r.Errors[0])" | Should -Match 'more than the limit of 268,435,456 bytes'
     }
 }
+
+# Issue 11's speed work, attacked: -ListAvailable checks files on every core and reads each one
+# when a property first needs it; -Path reads on every core in input order.
+Describe 'Parallel and lazy reading under hostile trees' {
+    BeforeEach {
+        $script:h = New-HostileRoot
+        # 40 good modules with a bad one every few places, in modules.dep's order.
+        $fat = Join-Path $plain.ModulesDirectory 'kernel/fs/fat'
+        $script:order = foreach ($i in 0..39) {
+            $name = "m$i"
+            $path = Join-Path $h.Modules "kernel/$name.ko"
+            switch ($i) {
+                5 { mkfifo $path }
+                17 { New-Item -ItemType SymbolicLink $path -Target $h.Canary | Out-Null }
+                23 { New-Item -ItemType SymbolicLink $path -Target /dev/zero | Out-Null }
+                30 { New-Item -ItemType File $path | Out-Null }
+                default { Copy-Item (Join-Path $fat 'msdos.ko') $path }
+            }
+            $name
+        }
+        Set-Content (Join-Path $h.Modules 'modules.dep') ($order | ForEach-Object { "kernel/$_.ko:" })
+    }
+    AfterEach { Remove-Item -Recurse -Force $h.Outside }
+
+    It '-ListAvailable: each bad file is one error in its place among the objects, nothing from outside' {
+        $r = Invoke-Bounded 'Get-KernelModule -ListAvailable -Root $A.Root -KernelVersion $A.V 2>&1' @{ Root = $h.Root; V = $version }
+        $r.Terminating | Should -BeNullOrEmpty
+        $seen = $r.Output | ForEach-Object { if ($_ -is [System.Management.Automation.ErrorRecord]) { "error:$([IO.Path]::GetFileNameWithoutExtension($_.TargetObject))" } else { $_.Name } }
+        $expected = $order | ForEach-Object { if ($_ -in 'm5', 'm17', 'm23', 'm30') { "error:$_" } else { $_ } }
+        $seen | Should -Be $expected
+        $ids = $r.Output | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] } | ForEach-Object { ($_.FullyQualifiedErrorId -split ',')[0] }
+        $ids | Should -Be 'NotARegularFile', 'ModuleFileNotFound', 'ModuleFileNotFound', 'InvalidModuleFile'
+        $r.Text | Should -Not -Match 'CANARY-'
+    }
+
+    It '-ListAvailable objects whose file is damaged, removed or replaced after the listing say so in ReadProblem' {
+        # Listed here, not through Invoke-Bounded: its Out-String would read every file at once.
+        $listed = Get-KernelModule -ListAvailable -Root $h.Root -KernelVersion $version -ErrorAction SilentlyContinue
+        $byName = @{}; foreach ($m in $listed) { $byName[$m.Name] = $m }
+        $byName.Count | Should -Be 36
+        $file = { param($n) Join-Path $h.Modules "kernel/$n.ko" }
+        $bytes = [IO.File]::ReadAllBytes((& $file 'm0'))
+        [IO.File]::WriteAllBytes((& $file 'm1'), $bytes[0..99])                      # truncated
+        Remove-Item (& $file 'm2')                                                       # deleted
+        Remove-Item (& $file 'm3'); mkfifo (& $file 'm3')                                # a FIFO now
+        Remove-Item (& $file 'm4'); New-Item -ItemType SymbolicLink (& $file 'm4') -Target $h.Canary | Out-Null  # out of the root
+        Copy-Item (Join-Path $plain.ModulesDirectory 'kernel/drivers/net/dummy.ko') (& $file 'm6') -Force  # another module
+        [IO.File]::WriteAllBytes((& $file 'm7'), [byte[]]::new(0))                      # emptied
+        $read = Invoke-Bounded '$A.M | ForEach-Object { [pscustomobject]@{ Name = $_.Name; Problem = $_.ReadProblem; Description = $_.Description; Aliases = @($_.Aliases) } }' @{ M = @('m0', 'm1', 'm2', 'm3', 'm4', 'm6', 'm7' | ForEach-Object { $byName[$_] }) }
+        $read.Terminating | Should -BeNullOrEmpty
+        $read.Errors | Should -BeNullOrEmpty
+        $p = @{}; foreach ($o in $read.Output) { $p[$o.Name] = $o }
+        $p['m0'].Problem | Should -BeNullOrEmpty
+        $p['m0'].Description | Should -Match 'MS-DOS'
+        foreach ($n in 'm1', 'm2', 'm3', 'm4', 'm7') {
+            $p[$n].Problem | Should -Not -BeNullOrEmpty -Because "$n was damaged after the listing"
+            $p[$n].Description | Should -BeNullOrEmpty
+        }
+        $p['m3'].Problem | Should -Match 'FIFO'
+        $p['m6'].Aliases | Should -Be 'rtnl-link-dummy' # read when first asked: the file as it is then
+        # The methods throw what the properties only report.
+        { $byName['m2'].ToModinfoText() } | Should -Throw
+        $read.Text + ($p.Values | Out-String) | Should -Not -Match 'CANARY-'
+    }
+
+    It 'Select-Object -First 1 and a stopped pipeline end a listing and a -Path read at once' {
+        $first = Invoke-Bounded 'Get-KernelModule -ListAvailable -Root $A.Root -KernelVersion $A.V | Select-Object -First 1' @{ Root = $plain.Root; V = $plain.Version } -Seconds 20
+        @($first.Output).Count | Should -Be 1
+        $paths = @(Get-ChildItem -Recurse -File -Filter '*.ko' (Join-Path $plain.ModulesDirectory 'kernel') | Select-Object -First 2000 -ExpandProperty FullName)
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("param(`$P) Import-Module '$manifest'; Get-KernelModule -LiteralPath `$P | ForEach-Object { Start-Sleep -Milliseconds 20; `$_ }").AddArgument($paths)
+            $async = $ps.BeginInvoke()
+            Start-Sleep -Seconds 2
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 10
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        }
+        finally { $ps.Dispose() }
+    }
+}

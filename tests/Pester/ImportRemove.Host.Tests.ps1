@@ -193,6 +193,22 @@ Describe 'Remove-KernelModule -Root: offline plans of a removal' {
         Test-Path (Join-Path $fake 'etc/modules-load.d/msdos.conf') | Should -BeTrue
     }
 
+    It '-Timeout plans a module used only by processes (modprobe -r --wait), not one used by modules' {
+        $busy = Join-Path $TestDrive 'busy'
+        New-Item -ItemType Directory (Join-Path $busy 'proc'), (Join-Path $busy 'lib/modules') | Out-Null
+        Copy-FixtureTree $plain.ModulesDirectory (Join-Path $busy "lib/modules/$($plain.Version)")
+        Set-Content (Join-Path $busy 'proc/modules') "loop 32768 2 - Live 0x0000000000000000`nmsdos 20480 0 - Live 0x0000000000000000`nfat 86016 1 msdos, Live 0x0000000000000000"
+        $err = try { Remove-KernelModule loop -Root $busy -WhatIf -ErrorAction Stop } catch { $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'ModuleInUse,LkmPowerShell.Commands.RemoveKernelModuleCommand'
+        $err.ErrorDetails.RecommendedAction | Should -BeLike '*-Timeout*'
+        $text = Invoke-WhatIf "Remove-KernelModule loop -Timeout 5 -Root '$busy' -WhatIf"
+        $text | Should -BeLike '*What if:*rmmod loop (target)*'
+        $text | Should -Not -BeLike '*ModuleInUse*'
+        $err = try { Remove-KernelModule fat -Timeout 5 -Root $busy -WhatIf -ErrorAction Stop } catch { $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'ModuleInUse,LkmPowerShell.Commands.RemoveKernelModuleCommand'
+        "$err" | Should -BeLike '*in use by msdos*'
+    }
+
     It 'an image without proc/modules gets a warning that nothing is loaded there' {
         $r = Remove-KernelModule msdos -Root $plain.Root -KernelVersion $plain.Version -WhatIf -PassThru -WarningVariable warn 3>$null
         "$warn" | Should -BeLike '*proc/modules does not exist*nothing to remove*'

@@ -90,8 +90,8 @@ internal sealed class DepmodCache
             {
                 try
                 {
-                    _facts = NativeFile.Stat(_factsPath) is { } id && (id.Device, id.Inode) == _factsFile
-                        ? Files.SafeFile.ReadAll(_factsPath, Files.FileLimits.DepmodCache)
+                    _facts = NativeFile.Stat(_factsPath, followLinks: false) is { IsRegularFile: true } id && (id.Device, id.Inode) == _factsFile
+                        ? Files.SafeFile.ReadAll(_factsPath, Files.FileLimits.DepmodCache, followLinks: false)
                         : [];
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -112,7 +112,8 @@ internal sealed class DepmodCache
         try
         {
             if (!File.Exists(path)) return null;
-            data = Files.SafeFile.ReadAll(path, Files.FileLimits.DepmodCache);
+            // Never through a link: the cache is the engine's own file, and a link there was planted.
+            data = Files.SafeFile.ReadAll(path, Files.FileLimits.DepmodCache, followLinks: false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -132,10 +133,13 @@ internal sealed class DepmodCache
             var cache = new DepmodCache(factsPath);
             using var reader = new BinaryReader(new MemoryStream(data, Magic.Length + 4, body - Magic.Length - 4), Encoding.UTF8);
             cache._factsFile = (reader.ReadUInt64(), reader.ReadUInt64());
-            if (NativeFile.Stat(factsPath) is not { } facts || (facts.Device, facts.Inode) != cache._factsFile)
+            if (NativeFile.Stat(factsPath, followLinks: false) is not { IsRegularFile: true } facts || (facts.Device, facts.Inode) != cache._factsFile)
                 throw new InvalidDataException($"{FactsFileName} is missing or not the one this index was written with");
             var count = reader.ReadInt32();
-            if (count < 0 || count > body)
+            // Checked against the smallest entry (an empty key's length byte, the identity, digest,
+            // offset and length), so memory reserved for the entries stays in proportion to the file.
+            const int smallestEntry = 1 + 52 + DigestLength + 8 + 4;
+            if (count < 0 || count > (reader.BaseStream.Length - reader.BaseStream.Position) / smallestEntry)
                 throw new InvalidDataException("bad count");
             cache._entries.EnsureCapacity(count);
             for (var i = 0; i < count; i++)
@@ -146,7 +150,8 @@ internal sealed class DepmodCache
                 var digest = reader.ReadBytes(DigestLength);
                 var offset = reader.ReadInt64();
                 var length = reader.ReadInt32();
-                if (digest.Length != DigestLength || offset < 0 || length < 0 || offset + length > facts.Size)
+                // Found by attacking the cache: offset + length could overflow past a plain sum's check.
+                if (digest.Length != DigestLength || offset < 0 || length < 0 || offset > facts.Size || length > facts.Size - offset)
                     throw new InvalidDataException("bad entry");
                 cache._entries[key] = (id, new ModuleFactsBlob(cache, offset, length, digest));
                 cache._liveBytes += length;
@@ -183,12 +188,14 @@ internal sealed class DepmodCache
                 live += facts[i].Source is null ? facts[i].Bytes.Length : facts[i].Length;
             }
         var offsets = new long[modules.Count];
-        var existing = NativeFile.Stat(factsPath);
-        var append = previous is not null && existing is { } e && (e.Device, e.Inode) == previous._factsFile && e.Size <= 2 * live;
+        // Appended to only when it is the very file the index was read with, and never through a
+        // link (the index's device and inode are checksummed, not secret: a hostile image could name a host file's).
+        var existing = NativeFile.Stat(factsPath, followLinks: false);
+        var append = previous is not null && existing is { IsRegularFile: true } e && (e.Device, e.Inode) == previous._factsFile && e.Size <= 2 * live;
         (ulong, ulong) factsFile;
         if (append)
         {
-            using var stream = new FileStream(factsPath, FileMode.Append, FileAccess.Write, FileShare.Read);
+            using var stream = NativeFile.OpenAppendNoFollow(factsPath);
             var at = stream.Position;
             foreach (var i in keep)
             {

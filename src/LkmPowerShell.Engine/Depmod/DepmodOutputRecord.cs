@@ -82,18 +82,20 @@ internal sealed class DepmodOutputRecord
         foreach (var (name, identity) in Files)
         {
             var path = Path.Join(directory, name);
-            if (NativeFile.Stat(path) != identity)
+            // Never through a link: the record (checksummed, not secret) could name the identity of
+            // a host file that a link in a hostile image points at.
+            if (!identity.IsRegularFile || NativeFile.Stat(path, followLinks: false) != identity)
                 return null;
             byte[] content;
             try
             {
-                content = LkmPowerShell.Engine.Files.SafeFile.ReadAll(path, LkmPowerShell.Engine.Files.FileLimits.TreeTextFile);
+                content = LkmPowerShell.Engine.Files.SafeFile.ReadAll(path, LkmPowerShell.Engine.Files.FileLimits.TreeTextFile, followLinks: false);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 return null;
             }
-            if (NativeFile.Stat(path) != identity || content.Length != identity.Size)
+            if (NativeFile.Stat(path, followLinks: false) != identity || content.Length != identity.Size)
                 return null;
             files.Add(new DepmodFile(name, content));
         }
@@ -102,7 +104,7 @@ internal sealed class DepmodOutputRecord
 
     /// <summary>Whether every file still has the identity recorded (checked again under the folder's lock before reuse).</summary>
     public bool FilesUnchanged(string directory) =>
-        Files.All(f => NativeFile.Stat(Path.Join(directory, f.Name)) == f.Identity);
+        Files.All(f => f.Identity.IsRegularFile && NativeFile.Stat(Path.Join(directory, f.Name), followLinks: false) == f.Identity);
 
     /// <summary>The record of files just published in <paramref name="directory"/> (their identities taken now); null when one cannot be had.</summary>
     public static DepmodOutputRecord? Take(string directory, IEnumerable<string> names, byte[] inputDigest, int symbolCount, int aliasCount, IReadOnlyList<DepmodWarning> warnings)
@@ -154,7 +156,7 @@ internal sealed class DepmodOutputRecord
         try
         {
             if (!File.Exists(path)) return null;
-            var data = LkmPowerShell.Engine.Files.SafeFile.ReadAll(path, LkmPowerShell.Engine.Files.FileLimits.DepmodCache);
+            var data = LkmPowerShell.Engine.Files.SafeFile.ReadAll(path, LkmPowerShell.Engine.Files.FileLimits.DepmodCache, followLinks: false);
             if (data.Length < Magic.Length + 4 + 32 || !data.AsSpan(0, Magic.Length).SequenceEqual(Magic))
                 return null;
             var body = data.AsSpan(0, data.Length - 32);

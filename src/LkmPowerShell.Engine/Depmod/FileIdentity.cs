@@ -18,6 +18,9 @@ internal readonly record struct FileIdentity(ulong Device, ulong Inode, long Siz
 internal static partial class NativeFile
 {
     private const int AtFdCwd = -100;
+    private const int AtSymlinkNoFollow = 0x100;
+    private const int OWriteOnly = 0x1, OCloExec = 0x80000;
+    private static readonly int ONoFollow = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x8000 : 0x20000;
     private const uint StatxBasicStats = 0x7FF;
     private const int StatxBufferSize = 256;
 
@@ -55,15 +58,19 @@ internal static partial class NativeFile
         return FromStatx(new ReadOnlySpan<byte>(buffer, StatxBufferSize));
     }
 
-    /// <summary>The identity of <paramref name="path"/> (symbolic links followed), or null when it cannot be had.</summary>
-    public static unsafe FileIdentity? Stat(string path)
+    /// <summary>
+    /// The identity of <paramref name="path"/>, or null when it cannot be had. Symbolic links are
+    /// followed unless <paramref name="followLinks"/> is false (the engine's own files: a link
+    /// there is then itself, never the same as a regular file it points at).
+    /// </summary>
+    public static unsafe FileIdentity? Stat(string path, bool followLinks = true)
     {
         if (_statxMissing || !OperatingSystem.IsLinux())
             return null;
         var buffer = stackalloc byte[StatxBufferSize];
         try
         {
-            if (Statx(AtFdCwd, path, 0, StatxBasicStats, buffer) != 0)
+            if (Statx(AtFdCwd, path, followLinks ? 0 : AtSymlinkNoFollow, StatxBasicStats, buffer) != 0)
                 return null;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
@@ -85,6 +92,29 @@ internal static partial class NativeFile
             CtimeSeconds: BinaryPrimitives.ReadInt64LittleEndian(b[96..]),
             CtimeNanoseconds: BinaryPrimitives.ReadUInt32LittleEndian(b[104..]),
             Mode: BinaryPrimitives.ReadUInt16LittleEndian(b[28..]));
+    }
+
+    /// <summary>
+    /// Opens an existing file to append to it (the stream is at its end), never through a symbolic
+    /// link (O_NOFOLLOW): a link planted in its place is refused, so the append cannot land outside the tree.
+    /// </summary>
+    public static FileStream OpenAppendNoFollow(string path)
+    {
+        var fd = Open(path, OWriteOnly | ONoFollow | OCloExec);
+        if (fd < 0)
+            throw new IOException($"{path}: cannot be appended to ({Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}).");
+        var handle = new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true);
+        try
+        {
+            var stream = new FileStream(handle, FileAccess.Write, 0);
+            stream.Seek(0, SeekOrigin.End);
+            return stream;
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
     }
 
     /// <summary>

@@ -192,9 +192,23 @@ internal static class IndexPublisher
     internal static void Recover(string directory)
     {
         var journal = Path.Join(directory, JournalFileName);
-        if (File.Exists(journal))
+        string[]? lines;
+        try
         {
-            foreach (var line in File.ReadAllLines(journal))
+            // Bounded, never blocking, never through a link: a FIFO planted here hung the run.
+            lines = Encoding.UTF8.GetString(Files.SafeFile.ReadAll(journal, Files.FileLimits.TreeTextFile, followLinks: false)).Split('\n');
+        }
+        catch (FileNotFoundException)
+        {
+            lines = null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            lines = []; // not a journal this engine wrote (a FIFO, a link, a device): removed, nothing renamed
+        }
+        if (lines is not null)
+        {
+            foreach (var line in lines)
             {
                 var parts = line.Split('\t');
                 // Only plain file names of this folder: a damaged journal must not rename anything elsewhere.

@@ -64,9 +64,9 @@ internal sealed class ModuleFactsBlob
         try
         {
             using var reader = new BinaryReader(new ReadOnlyMemoryStream(Bytes), Encoding.UTF8);
-            var exports = new ProvidedSymbol[ReadCount(reader)];
+            var exports = new ProvidedSymbol[ReadCount(reader, 1 + 8)];
             for (var j = 0; j < exports.Length; j++) exports[j] = new ProvidedSymbol(reader.ReadString(), reader.ReadUInt64());
-            var needs = new NeededSymbol[ReadCount(reader)];
+            var needs = new NeededSymbol[ReadCount(reader, 1 + 8 + 1)];
             for (var j = 0; j < needs.Length; j++) needs[j] = new NeededSymbol(reader.ReadString(), reader.ReadUInt64(), reader.ReadBoolean());
             var facts = new ModuleFacts(exports, needs, ReadStrings(reader), ReadStrings(reader), ReadStrings(reader), null);
             if (reader.BaseStream.Position != reader.BaseStream.Length)
@@ -79,11 +79,13 @@ internal sealed class ModuleFactsBlob
         }
     }
 
-    private static int ReadCount(BinaryReader reader)
+    // A count of items, each taking at least `smallest` bytes (a string: its length byte).
+    private static int ReadCount(BinaryReader reader, int smallest = 1)
     {
         var n = reader.ReadInt32();
-        // A count larger than what is left cannot be right; refuse it before allocating.
-        if (n < 0 || n > reader.BaseStream.Length - reader.BaseStream.Position)
+        // More items than the bytes left can hold cannot be right; refuse it before allocating
+        // (an array of n items costs several times n bytes).
+        if (n < 0 || n > (reader.BaseStream.Length - reader.BaseStream.Position) / smallest)
             throw new InvalidDataException("bad count");
         return n;
     }

@@ -67,12 +67,14 @@ internal static unsafe partial class SafeFile
     /// <exception cref="UnauthorizedAccessException">Permission denied.</exception>
     /// <exception cref="FileRefusedException">Not a regular file, too big, or a symbolic-link loop.</exception>
     /// <exception cref="IOException">Any other failure, with the system's message.</exception>
-    public static SafeFileHandle Open(string path, FileLimit limit, SystemRoot? within, out long size)
+    /// <remarks>With <paramref name="followLinks"/> false (the engine's own files: depmod's cache), a
+    /// symbolic link in the last component was planted, and is refused rather than followed out of the tree.</remarks>
+    public static SafeFileHandle Open(string path, FileLimit limit, SystemRoot? within, out long size, bool followLinks = true)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(limit);
         RejectNul(path);
-        var fd = within is null || within.IsHost ? OpenOnHost(path) : OpenInRoot(within, path);
+        var fd = !followLinks ? OpenNoFollow(path) : within is null || within.IsHost ? OpenOnHost(path) : OpenInRoot(within, path);
         var handle = new SafeFileHandle(fd, ownsHandle: true);
         try
         {
@@ -100,9 +102,9 @@ internal static unsafe partial class SafeFile
     }
 
     /// <summary>Reads the whole file (never more than its limit; procfs files report size 0, so the limit is checked as it is read).</summary>
-    public static byte[] ReadAll(string path, FileLimit limit, SystemRoot? within = null)
+    public static byte[] ReadAll(string path, FileLimit limit, SystemRoot? within = null, bool followLinks = true)
     {
-        using var handle = Open(path, limit, within, out var size);
+        using var handle = Open(path, limit, within, out var size, followLinks);
         return ReadAll(handle, size, path, limit);
     }
 
@@ -182,6 +184,18 @@ internal static unsafe partial class SafeFile
     {
         var fd = OpenNative(path, ReadFlags);
         return fd >= 0 ? fd : throw Failure(path, Marshal.GetLastPInvokeError());
+    }
+
+    /// <summary>The last component must not be a symbolic link (O_NOFOLLOW's ELOOP says it is).</summary>
+    private static int OpenNoFollow(string path)
+    {
+        var fd = OpenNative(path, ReadFlags | ONoFollow);
+        if (fd >= 0)
+            return fd;
+        var errno = Marshal.GetLastPInvokeError();
+        throw errno == ELOOP
+            ? new FileRefusedException(path, FileRefusal.NotRegularFile, $"{path}: is a symbolic link, not a regular file; it was not followed.")
+            : Failure(path, errno);
     }
 
     private static int OpenInRoot(SystemRoot root, string path)

@@ -18,8 +18,16 @@ public sealed record UnloadPlanOptions
     /// <summary>Ignore remove commands and soft dependencies (<c>modprobe -r -i</c>).</summary>
     public bool IgnoreCommands { get; init; }
 
-    /// <summary>Do not refuse a module in use: the caller waits for its count to drop (<c>modprobe -r -w</c>) or forces.</summary>
+    /// <summary>Do not refuse a module in use: the caller forces its removal (<c>rmmod -f</c>).</summary>
     public bool AllowInUse { get; init; }
+
+    /// <summary>
+    /// The caller retries while the use count drops (<c>modprobe -r --wait</c>): a module whose
+    /// references are held only by processes (an open device, a mount) is planned. One used by other
+    /// loaded modules is still refused: those references go only when the holders are removed, so
+    /// waiting cannot help (kmod waits the whole time and then fails).
+    /// </summary>
+    public bool WaitForUseCount { get; init; }
 
     public static UnloadPlanOptions Default { get; } = new();
 }
@@ -131,7 +139,8 @@ public sealed class UnloadPlanner
                     Visit(holder, null, UnloadRole.Holder, name, topLevel);
 
             // 3. the module itself, unless something still uses it.
-            if (command is null && loaded is not null && !Options.AllowInUse && Uses(loaded) > 0)
+            if (command is null && loaded is not null && !Options.AllowInUse && Uses(loaded) > 0
+                && !(Options.WaitForUseCount && Holders(loaded).Count == 0))
             {
                 var error = new ModuleInUseException(name, Uses(loaded), Holders(loaded));
                 if (topLevel && !optional) throw error;

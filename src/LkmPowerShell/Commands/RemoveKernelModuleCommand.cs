@@ -37,7 +37,7 @@ public sealed class RemoveKernelModuleCommand : ModuleTreeCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
-    /// <summary>How long to wait for a module whose use count is dropping (seconds).</summary>
+    /// <summary>How long to wait for a module whose use count is dropping (seconds): a module in use only by processes is then tried and retried, as modprobe -r --wait does.</summary>
     [Parameter]
     [ValidateRange(0, 3600)]
     public int Timeout { get; set; }
@@ -93,7 +93,7 @@ public sealed class RemoveKernelModuleCommand : ModuleTreeCmdlet
         UnloadProposal proposal;
         try
         {
-            proposal = session.PlanUnload(name, new UnloadPlanOptions { RemoveUnusedDependencies = RemoveUnusedDependency, AllowInUse = SkipInUseCheck });
+            proposal = session.PlanUnload(name, new UnloadPlanOptions { RemoveUnusedDependencies = RemoveUnusedDependency, AllowInUse = SkipInUseCheck, WaitForUseCount = Timeout > 0 });
         }
         catch (ModulePlanException e)
         {

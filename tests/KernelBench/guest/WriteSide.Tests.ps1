@@ -96,6 +96,28 @@ Describe 'Parameters, rollback, decompression, privileges and repetition' -Tag '
         } finally { Remove-KernelModule brd }
     }
 
+    It 'Remove -Timeout removes a module once the process using it lets go (modprobe -r --wait); without it the removal is refused at once' {
+        Import-KernelModule brd -Parameters 'rd_nr=1 rd_size=1024'
+        try {
+            # A process holds /dev/ram0 open for a few seconds: brd's use count is 1 until it exits.
+            # (ProcessStartInfo.ArgumentList: Start-Process would join the arguments with spaces.)
+            $start = [Diagnostics.ProcessStartInfo]::new('/bin/sh')
+            foreach ($a in '-c', 'while [ ! -b /dev/ram0 ]; do sleep 0.1; done; exec 3</dev/ram0; sleep 6') { $start.ArgumentList.Add($a) }
+            $holder = [Diagnostics.Process]::Start($start)
+            $until = [DateTime]::UtcNow.AddSeconds(20)
+            while ((Get-Content /sys/module/brd/refcnt) -eq '0' -and [DateTime]::UtcNow -lt $until) { Start-Sleep -Milliseconds 50 }
+            Get-Content /sys/module/brd/refcnt | Should -Be '1'
+            $err = try { Remove-KernelModule brd -ErrorAction Stop } catch { $_ }
+            $err.FullyQualifiedErrorId | Should -Be 'ModuleInUse,LkmPowerShell.Commands.RemoveKernelModuleCommand'
+            $err.ErrorDetails.RecommendedAction | Should -BeLike '*-Timeout*'
+            $holder.HasExited | Should -BeFalse   # the refusal came while it was still held
+            $r = Remove-KernelModule brd -Timeout 60 -PassThru
+            $r.Changed | Should -BeTrue
+            $holder.HasExited | Should -BeTrue
+            Test-Loaded brd | Should -BeFalse
+        } finally { if (Test-Loaded brd) { Remove-KernelModule brd -Timeout 60 } }
+    }
+
     It 'a chain whose last step fails is rolled back: no new module stays loaded' {
         $before = Get-LoadedNames
         Import-KernelModule snd-dummy -Parameters 'pcm_devs=notanumber' -ErrorVariable errs -ErrorAction SilentlyContinue

@@ -40,6 +40,8 @@ public sealed class FuzzRegressionTests
     [InlineData("modules-dep")]
     [InlineData("modprobe-d")]
     [InlineData("kallsyms")]
+    [InlineData("module-file")]
+    [InlineData("depmod-cache")]
     public void SmokeRun(string target)
     {
         var seeds = Directory.EnumerateFiles(Path.Combine(Regressions, target)).Select(File.ReadAllBytes).ToList();
@@ -76,6 +78,24 @@ public sealed class FuzzRegressionTests
             case "kallsyms":
                 yield return File.ReadAllLines(Path.Combine(KernelFixtures.Plain.Root, "boot", $"System.map-{KernelFixtures.Plain.Version}"))
                     .Take(200).SelectMany(l => System.Text.Encoding.UTF8.GetBytes(l + "\n")).ToArray();
+                break;
+            case "module-file":
+                // One under the 32 KiB tail the sparse reader reads first, one over it.
+                yield return File.ReadAllBytes(Path.Combine(tree, "kernel/fs/fat/msdos.ko"));
+                yield return File.ReadAllBytes(Path.Combine(tree, "kernel/fs/fat/vfat.ko"));
+                break;
+            case "depmod-cache":
+                var folder = Directory.CreateTempSubdirectory("lkm-seeds-").FullName;
+                try
+                {
+                    Seeds.DepmodCache(folder, tree);
+                    yield return File.ReadAllBytes(Path.Combine(folder, "cache"));
+                    yield return File.ReadAllBytes(Path.Combine(folder, "record"));
+                }
+                finally
+                {
+                    Directory.Delete(folder, recursive: true);
+                }
                 break;
         }
     }

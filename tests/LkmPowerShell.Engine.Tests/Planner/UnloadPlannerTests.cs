@@ -25,6 +25,20 @@ public class UnloadPlannerTests
     }
 
     [Fact]
+    public void WaitingForTheUseCountPlansAModuleUsedOnlyByProcessesButNotOneHeldByModules()
+    {
+        // modprobe -r --wait skips the use-count check and retries delete_module; a count held by
+        // processes (an open device, a mount) can drop while we wait, one held by modules cannot.
+        var wait = new UnloadPlanOptions { WaitForUseCount = true };
+        Assert.Equal("Remove:msdos", Steps(Plan("msdos", Snapshot(Loaded("msdos", 2)), wait)));
+        var held = Assert.Throws<ModuleInUseException>(() => Plan("fat", FatAndMsdos, wait));
+        Assert.Equal(["msdos"], held.Holders);
+        // the unused dependencies after it are planned as if the wait succeeds
+        var plan = Plan("msdos", Snapshot(Loaded("msdos", 1), Loaded("fat", 1, "msdos")), wait with { RemoveUnusedDependencies = true });
+        Assert.Equal("Remove:msdos Remove:fat", Steps(plan));
+    }
+
+    [Fact]
     public void UnusedDependenciesGoOnlyWhenAsked()
     {
         Assert.Equal("Remove:msdos", Steps(Plan("msdos", FatAndMsdos)));
