@@ -256,6 +256,8 @@ public sealed class ModuleDirectory
     private IReadOnlyList<InstalledModule>? ListFromDependencyIndex()
     {
         var file = System.IO.Path.Join(Path, ModulesDepFile.FileName + ".bin");
+        if (new FileInfo(file) is { Exists: true, Length: 0 })
+            return null; // as OpenIndex decides it: empty (or a FIFO, a device) is absent
         Microsoft.Win32.SafeHandles.SafeFileHandle handle;
         long size;
         try
