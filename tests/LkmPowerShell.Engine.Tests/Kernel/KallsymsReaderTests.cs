@@ -115,6 +115,23 @@ public class KallsymsReaderTests(ITestOutputHelper output)
         Assert.Throws<ArgumentNullException>(() => reader.Read<string>(null, null!));
     }
 
+    /// <summary>Any of several filters: matches what one of them matches, and allocates nothing per name (it runs once a line).</summary>
+    [Fact]
+    public void AnyMatchesEachFilterAndAllocatesNothingPerName()
+    {
+        var any = SymbolNameFilters.Any([SymbolNameFilters.Wildcard("tcp_v4_*", ignoreCase: false), SymbolNameFilters.Exact(["schedule"])]);
+        Assert.True(any("tcp_v4_connect"));
+        Assert.True(any("schedule"));
+        Assert.False(any("Schedule"));
+        Assert.False(any("udp_v4_rcv"));
+        var one = SymbolNameFilters.Prefix("fat_");
+        Assert.Same(one, SymbolNameFilters.Any([one]));
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 10_000; i++)
+            any("udp_v4_rcv");
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     [Fact]
     public void LinesSpanningBufferRefillsParse()
     {
