@@ -119,6 +119,8 @@ function New-Seeds([string] $Name, [string] $Folder) {
                 # No tree carries a kallsyms: System.map is the same "address type name" format.
                 $map = Get-ChildItem (Join-Path $tree '../../../boot') -Filter 'System.map-*' -ErrorAction Ignore | Select-Object -First 1
                 if ($map) { Copy-Head $map.FullName (Join-Path $Folder "$n-System.map") 200 }
+                # Over the parser's 64 KiB buffer, so the read-ahead thread serves part of the file.
+                if ($map -and $n -eq 1) { Copy-Head $map.FullName (Join-Path $Folder "$n-System.map.long") 2500 }
             }
         }
     }

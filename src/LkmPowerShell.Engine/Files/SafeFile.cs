@@ -74,17 +74,25 @@ internal static unsafe partial class SafeFile
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(limit);
         RejectNul(path);
-        var fd = !followLinks ? OpenNoFollow(path) : within is null || within.IsHost ? OpenOnHost(path) : OpenInRoot(within, path);
+        // Found attacking the listing: a device node was opened (then refused), and opening a device
+        // acts (a watchdog starts, a tape rewinds on close), so a hostile image could trigger it. The
+        // path is opened with O_PATH first, which only names the file, and opened to read only once
+        // it is known to be a regular file, through that very descriptor (/proc/self/fd).
+        using var named = new SafeFileHandle(OpenNamed(path, within, followLinks, PathFlags), ownsHandle: true);
+        var length = Check(named, path, limit);
+        var fd = OpenNative($"/proc/self/fd/{(int)named.DangerousGetHandle()}", ReadFlags);
+        var reopened = fd >= 0;
+        if (!reopened)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno is not (ENOENT or ENOTDIR))
+                throw Failure(path, errno);
+            fd = OpenNamed(path, within, followLinks, ReadFlags); // no /proc mounted: opened by its path again, and checked again below
+        }
         var handle = new SafeFileHandle(fd, ownsHandle: true);
         try
         {
-            var (mode, length) = Stat(handle, path);
-            if ((mode & 0xF000) != 0x8000)
-                throw new FileRefusedException(path, FileRefusal.NotRegularFile,
-                    $"{path}: is {Describe(mode)}, not a regular file; {limit.Kind} must be a regular file, so it was not read.");
-            if (length > limit.MaxBytes)
-                throw TooLarge(path, limit, length);
-            size = length;
+            size = reopened ? length : Check(handle, path, limit);
             return handle;
         }
         catch
@@ -92,6 +100,35 @@ internal static unsafe partial class SafeFile
             handle.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// What <see cref="Open"/> checks, without opening the file to read it: it is there (inside the
+    /// root), a regular file, within its limit. Returns its size. Cheaper than opening it.
+    /// </summary>
+    public static long Probe(string path, FileLimit limit, SystemRoot? within)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(limit);
+        RejectNul(path);
+        using var named = new SafeFileHandle(OpenNamed(path, within, followLinks: true, PathFlags), ownsHandle: true);
+        return Check(named, path, limit);
+    }
+
+    /// <summary>O_PATH: names a file without opening it for reading (no device or FIFO is opened this way).</summary>
+    private const int PathFlags = OPath | OCloExec;
+
+    private static int OpenNamed(string path, SystemRoot? within, bool followLinks, int flags) =>
+        !followLinks ? OpenNoFollow(path, flags) : within is null || within.IsHost ? OpenOnHost(path, flags) : OpenInRoot(within, path, flags);
+
+    /// <summary>The size of a regular file within its limit; anything else refused.</summary>
+    private static long Check(SafeFileHandle handle, string path, FileLimit limit)
+    {
+        var (mode, length) = Stat(handle, path);
+        if ((mode & 0xF000) != 0x8000)
+            throw new FileRefusedException(path, FileRefusal.NotRegularFile,
+                $"{path}: is {Describe(mode)}, not a regular file; {limit.Kind} must be a regular file, so it was not read.");
+        return length <= limit.MaxBytes ? length : throw TooLarge(path, limit, length);
     }
 
     /// <summary>No file name holds a NUL: such a path names no file (and .NET would throw ArgumentException).</summary>
@@ -180,16 +217,19 @@ internal static unsafe partial class SafeFile
         new(path, FileRefusal.TooLarge,
             $"{path}: is {(length > limit.MaxBytes + 1 ? $"{length:N0} bytes" : "larger than that")}, more than the {limit.MaxBytes:N0} bytes allowed for {limit.Kind}; it was not read.", limit);
 
-    private static int OpenOnHost(string path)
+    private static int OpenOnHost(string path, int flags)
     {
-        var fd = OpenNative(path, ReadFlags);
+        var fd = OpenNative(path, flags);
         return fd >= 0 ? fd : throw Failure(path, Marshal.GetLastPInvokeError());
     }
 
-    /// <summary>The last component must not be a symbolic link (O_NOFOLLOW's ELOOP says it is).</summary>
-    private static int OpenNoFollow(string path)
+    /// <summary>
+    /// The last component must not be a symbolic link: with O_PATH, O_NOFOLLOW names the link
+    /// itself, which is then refused as not a regular file; without O_PATH, its ELOOP says so.
+    /// </summary>
+    private static int OpenNoFollow(string path, int flags)
     {
-        var fd = OpenNative(path, ReadFlags | ONoFollow);
+        var fd = OpenNative(path, flags | ONoFollow);
         if (fd >= 0)
             return fd;
         var errno = Marshal.GetLastPInvokeError();
@@ -198,7 +238,7 @@ internal static unsafe partial class SafeFile
             : Failure(path, errno);
     }
 
-    private static int OpenInRoot(SystemRoot root, string path)
+    private static int OpenInRoot(SystemRoot root, string path, int flags)
     {
         var inner = InnerPath(root, path);
         if (!_openat2Missing && !ForceUserSpaceResolution)
@@ -208,7 +248,7 @@ internal static unsafe partial class SafeFile
                 throw Failure(root.Path, Marshal.GetLastPInvokeError());
             try
             {
-                var how = new OpenHow { Flags = (ulong)ReadFlags, Resolve = ResolveInRoot | ResolveNoMagicLinks };
+                var how = new OpenHow { Flags = (ulong)flags, Resolve = ResolveInRoot | ResolveNoMagicLinks };
                 var fd = Openat2(SysOpenat2, rootFd, inner, &how, (nuint)sizeof(OpenHow));
                 if (fd >= 0)
                     return (int)fd;
@@ -225,7 +265,7 @@ internal static unsafe partial class SafeFile
         }
         var resolved = ResolveInsideRoot(root.Path, inner, path);
         // O_NOFOLLOW: the walk resolved every link; a link planted since then is refused, not followed.
-        var fd2 = OpenNative(resolved, ReadFlags | ONoFollow);
+        var fd2 = OpenNative(resolved, flags | ONoFollow);
         return fd2 >= 0 ? fd2 : throw Failure(path, Marshal.GetLastPInvokeError());
     }
 
@@ -292,6 +332,7 @@ internal static unsafe partial class SafeFile
         0x2000 => "a character device",
         0x4000 => "a folder",
         0x6000 => "a block device",
+        0xA000 => "a symbolic link",
         0xC000 => "a socket",
         _ => "a special file",
     };

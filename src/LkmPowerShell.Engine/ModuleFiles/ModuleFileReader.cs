@@ -104,8 +104,8 @@ public static class ModuleFileReader
     {
         SafeFile.RejectNul(path);
         var fullPath = PathShown(path, within);
-        using var handle = SafeFile.Open(fullPath, FileLimits.ModuleFile, within, out var length);
-        if (length == 0)
+        // Named, never opened: a device in a hostile tree is refused without the effects of opening it.
+        if (SafeFile.Probe(fullPath, FileLimits.ModuleFile, within) == 0)
             throw new ModuleFormatException(fullPath, 0, "the file is empty");
     }
 
