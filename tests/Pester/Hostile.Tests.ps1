@@ -273,3 +273,58 @@ Describe 'Parallel and lazy reading under hostile trees' {
         finally { $ps.Dispose() }
     }
 }
+
+Describe 'depmod killed at any moment' {
+    It 'kill -9 during runs that read, cache and publish; the next run writes kmod''s exact files' {
+        $work = Join-Path ([IO.Path]::GetTempPath()) ("lkm-kill-" + [guid]::NewGuid().ToString('N'))
+        try {
+            # The 135 modules of the 6.1 tree's fs/, with its builtin and order files: kmod's depmod on the same root is the oracle.
+            $root = Join-Path $work 'root'
+            $modules = Join-Path $root "lib/modules/$version"
+            New-Item -ItemType Directory -Force (Join-Path $modules 'kernel') | Out-Null
+            Copy-Item -Recurse (Join-Path $plain.ModulesDirectory 'kernel/fs') (Join-Path $modules 'kernel/fs')
+            foreach ($f in 'modules.builtin', 'modules.builtin.modinfo', 'modules.order') { Copy-Item (Join-Path $plain.ModulesDirectory $f) $modules }
+            & depmod -b $root $version 2>&1 | Out-Null
+            $LASTEXITCODE | Should -Be 0
+            $out = Join-Path $work 'out'
+            $published = Join-Path $out "lib/modules/$version"
+
+            # This pwsh, as its own executable or as 'dotnet pwsh': one process to kill, no launcher in between.
+            $exe = [Environment]::ProcessPath
+            $pre = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
+            # Each run in turn writes the other .bin layout, so every run renders and publishes all its files.
+            $script = "Import-Module '$manifest'; while (`$true) { foreach (`$l in 'PreOrder', 'PostOrder') { Update-ModuleDependency -Root '$root' -KernelVersion '$version' -OutputPath '$out' -IndexLayout `$l } }"
+            $random = [Random]::new(11)
+            $fs = @(Get-ChildItem -Recurse -File -Filter '*.ko' (Join-Path $modules 'kernel'))
+            foreach ($round in 1..8) {
+                # Some modules touched: read again, their facts appended to the cache.
+                foreach ($i in 1..5) { $fs[$random.Next($fs.Count)].LastWriteTimeUtc = [DateTime]::UtcNow.AddSeconds(-$random.Next(1000)) }
+                $start = [Diagnostics.ProcessStartInfo]::new($exe)
+                foreach ($a in $pre + @('-NoProfile', '-NonInteractive', '-Command', $script)) { $start.ArgumentList.Add($a) }
+                $start.RedirectStandardOutput = $start.RedirectStandardError = $true
+                $p = [Diagnostics.Process]::Start($start)
+                Start-Sleep -Milliseconds (1500 + $random.Next(3000))
+                $p.HasExited | Should -BeFalse -Because "round $round's runs must be killed, not end by themselves: $(if ($p.HasExited) { $p.StandardError.ReadToEnd() })"
+                $p.Kill()   # SIGKILL: no finally, no cleanup
+                $p.WaitForExit()
+                $p.Dispose()
+                $left = @(Get-ChildItem -Force -Recurse $out -File -ErrorAction Ignore | Where-Object Name -Match '\.tmp$|journal')
+                Write-Host "round $($round): killed; left behind: $(if ($left) { $left.Name -join ', ' } else { 'nothing half-done' })"
+            }
+            # The killed runs got as far as publishing (else this tested only start-up).
+            Join-Path $published 'modules.dep' | Should -Exist
+            $r = Update-ModuleDependency -Root $root -KernelVersion $version -OutputPath $out -PassThru -WarningAction SilentlyContinue
+            foreach ($name in 'modules.dep', 'modules.dep.bin', 'modules.alias', 'modules.alias.bin', 'modules.softdep', 'modules.symbols',
+                'modules.symbols.bin', 'modules.builtin.bin', 'modules.builtin.alias.bin', 'modules.devname') {
+                $ours = [IO.File]::ReadAllBytes((Join-Path $published $name))
+                $kmod = [IO.File]::ReadAllBytes((Join-Path $modules $name))
+                [Linq.Enumerable]::SequenceEqual($ours, $kmod) | Should -BeTrue -Because "$name after runs killed at random moments"
+            }
+            $r.Modules | Should -Be 135
+            # And the run after that takes the files as they are (the cache and record it left are whole).
+            (Update-ModuleDependency -Root $root -KernelVersion $version -OutputPath $out -PassThru).Changed | Should -BeFalse
+            @(Get-ChildItem -Force $published -Filter '.*.tmp') | Should -BeNullOrEmpty
+        }
+        finally { Remove-Item -Recurse -Force $work -ErrorAction Ignore }
+    }
+}
