@@ -72,6 +72,26 @@ internal static partial class NativeFile
 
     private static volatile bool _statxMissing;
 
+    /// <summary>The identity of the file <paramref name="handle"/> has open, or null when it cannot be had.</summary>
+    public static unsafe FileIdentity? Stat(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
+    {
+        const int AtEmptyPath = 0x1000;
+        if (_statxMissing || !OperatingSystem.IsLinux())
+            return null;
+        var buffer = stackalloc byte[StatxBufferSize];
+        try
+        {
+            if (Statx((int)handle.DangerousGetHandle(), "", AtEmptyPath, StatxBasicStats, buffer) != 0)
+                return null;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            _statxMissing = true;
+            return null;
+        }
+        return FromStatx(new ReadOnlySpan<byte>(buffer, StatxBufferSize));
+    }
+
     /// <summary>
     /// The identity of <paramref name="path"/>, or null when it cannot be had. Symbolic links are
     /// followed unless <paramref name="followLinks"/> is false (the engine's own files: a link
@@ -92,7 +112,7 @@ internal static partial class NativeFile
             _statxMissing = true; // glibc before 2.28
             return null;
         }
-        return Parse(buffer);
+        return FromStatx(new ReadOnlySpan<byte>(buffer, StatxBufferSize));
     }
 
     /// <summary>The identity of <paramref name="name"/> (a NUL-terminated name) inside the open folder <paramref name="directory"/>, symbolic links followed.</summary>
@@ -111,12 +131,11 @@ internal static partial class NativeFile
             _statxMissing = true;
             return null;
         }
-        return Parse(buffer);
+        return FromStatx(new ReadOnlySpan<byte>(buffer, StatxBufferSize));
     }
 
-    private static unsafe FileIdentity Parse(byte* buffer)
+    private static FileIdentity FromStatx(ReadOnlySpan<byte> b)
     {
-        var b = new ReadOnlySpan<byte>(buffer, StatxBufferSize);
         return new FileIdentity(
             Device: ((ulong)BinaryPrimitives.ReadUInt32LittleEndian(b[136..]) << 32) | BinaryPrimitives.ReadUInt32LittleEndian(b[140..]),
             Inode: BinaryPrimitives.ReadUInt64LittleEndian(b[32..]),
