@@ -96,8 +96,9 @@ public static class Targets
         {
             var recordPath = Path.Combine(dir, DepmodOutputRecord.FileName);
             File.WriteAllBytes(recordPath, Sealed(data.AsSpan(1)));
-            if (DepmodOutputRecord.Load(recordPath) is { } record)
-                _ = record.ReadUnchangedFiles(dir);
+            if (DepmodOutputRecord.Load(recordPath) is { } record && record.FilesUnchanged(dir))
+                foreach (var file in record.Files)
+                    _ = DepmodOutputRecord.ReadIfUnchanged(dir, file.Name, file.Identity);
             return;
         }
         var rest = data.AsSpan(1);

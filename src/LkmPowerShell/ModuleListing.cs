@@ -56,9 +56,13 @@ internal static class ModuleListing
         // first asked for (decompression is the cost of a listing, and most listings are filtered
         // by name or piped on). What reading would refuse before it starts (a missing file, a FIFO,
         // one outside the root, too large, empty) is checked now, so it is still an error here.
-        var checks = OrderedParallel.Map(selected, m => (Module: m, Error: Probe(m.Path, root)), ReadingThreads);
-        foreach (var (module, error) in checks)
+        // The map yields only the problem (a reference type, so the parallel map's shared generic
+        // code is the precompiled one; a tuple result made the JIT compile it at the first call).
+        var problems = OrderedParallel.Map(selected, m => Probe(m.Path, root), ReadingThreads);
+        var i = 0;
+        foreach (var error in problems)
         {
+            var module = selected[i++];
             if (error is not null)
             {
                 cmdlet.WriteError(ErrorRecords.ForModuleFile(error, module.Path));

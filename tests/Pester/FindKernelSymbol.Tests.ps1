@@ -163,6 +163,19 @@ Describe 'On this build machine, whose kernel has no module support' -Tag 'HostK
         $s.Type | Should -BeIn @('T', 't')
         $s.Module | Should -BeNullOrEmpty
         $s.Source | Should -Be 'RunningKernel'
+        # The file-only facts are empty, and every property is still there, in the same order.
+        @($s.Path, $s.Crc, $s.RequiredBy, $s.ProviderKind, $s.ProviderPath).Where({ $null -ne $_ }) | Should -BeNullOrEmpty
+        $s.IsWeak | Should -BeFalse
+        $s.Address | Should -Match '^0x[0-9a-f]{16}$|^$'
+        @($s.PSObject.Properties.Name) | Should -Be @('Name', 'Type', 'Address', 'Module', 'ModuleName', 'Source', 'Path', 'Crc', 'RequiredBy', 'ProviderKind', 'ProviderPath', 'IsWeak')
+    }
+
+    It 'Find-KernelSymbol with a literal name and a wildcard: both found, and a missing name is an error' {
+        $found = @(Find-KernelSymbol schedule, 'tcp_v4_*', no_such_symbol_xyz -ErrorVariable errs -ErrorAction SilentlyContinue)
+        $found.Name | Should -Contain 'schedule'
+        @($found | Where-Object Name -like 'tcp_v4_*').Count | Should -BeGreaterThan 0
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'SymbolNotFound,*'
     }
 }
 

@@ -11,7 +11,24 @@ internal sealed class DependencyResolver
 
     private readonly IReadOnlyList<ModuleCandidate> _modules;
     private readonly IReadOnlyList<ModuleFacts> _facts;
-    private readonly Dictionary<string, (int Owner, ulong Crc)> _symbols = new(StringComparer.Ordinal);
+    // kmod's symbol table: name -> slot in the two lists (a dictionary of ints, which the framework
+    // has precompiled, rather than of a tuple a fresh process would JIT-compile; see ValueList).
+    private readonly Dictionary<string, int> _symbols = new(StringComparer.Ordinal);
+    private ValueList<int> _owners = new(0);
+    private ValueList<ulong> _crcs = new(0);
+
+    private void SetSymbol(string name, int owner, ulong crc)
+    {
+        if (_symbols.TryGetValue(name, out var slot))
+        {
+            _owners[slot] = owner;
+            _crcs[slot] = crc;
+            return;
+        }
+        _symbols[name] = _owners.Count;
+        _owners.Add(owner);
+        _crcs.Add(crc);
+    }
 
     private DependencyResolver(IReadOnlyList<ModuleCandidate> modules, IReadOnlyList<ModuleFacts> facts)
     {
@@ -26,29 +43,41 @@ internal sealed class DependencyResolver
     public required IReadOnlyList<(string Symbol, int Owner)> SymbolLines { get; init; }
 
     // kernel: The kernel's exports (-E/-F); null: no checks, as without -e.
+    // symbolLinesReady: called (on another thread) as soon as SymbolLines are known, before the
+    // closures are: what needs only them can start.
     public static DependencyResolver Resolve(IReadOnlyList<ModuleCandidate> modules, IReadOnlyList<ModuleFacts> facts,
-        KernelSymbols? kernel, Action<DepmodWarning> warn, CancellationToken cancel)
+        KernelSymbols? kernel, Action<DepmodWarning> warn, CancellationToken cancel,
+        Action<IReadOnlyList<(string Symbol, int Owner)>>? symbolLinesReady = null)
     {
         var r = new DependencyResolver(modules, facts) { Closures = [], SymbolLines = [] };
-        return r.Run(kernel, warn, cancel);
+        return r.Run(kernel, warn, cancel, symbolLinesReady);
     }
 
-    private DependencyResolver Run(KernelSymbols? kernel, Action<DepmodWarning> warn, CancellationToken cancel)
+    private DependencyResolver Run(KernelSymbols? kernel, Action<DepmodWarning> warn, CancellationToken cancel,
+        Action<IReadOnlyList<(string Symbol, int Owner)>>? symbolLinesReady)
     {
         // kmod's symbol table: the kernel's exports first (owner none), then the fake symbols the
         // loader provides, then each module's exports in module order; a later add replaces.
         if (kernel is not null)
         {
             foreach (var s in kernel.Symbols)
-                _symbols[s.Name] = (-1, s.Crc);
-            _symbols["__this_module"] = (-1, 0);
-            _symbols["_GLOBAL_OFFSET_TABLE_"] = (-1, 0);
-            _symbols.TryAdd("TOC.", (-1, 0));
+                SetSymbol(s.Name, -1, s.Crc);
+            SetSymbol("__this_module", -1, 0);
+            SetSymbol("_GLOBAL_OFFSET_TABLE_", -1, 0);
+            if (!_symbols.ContainsKey("TOC."))
+                SetSymbol("TOC.", -1, 0);
         }
         for (var m = 0; m < _modules.Count; m++)
             foreach (var e in _facts[m].Exports)
-                _symbols[e.Name] = (m, e.Crc);
+                SetSymbol(e.Name, m, e.Crc);
         cancel.ThrowIfCancellationRequested();
+        // modules.symbols' order needs only the table: on another core while the dependencies are worked out.
+        var symbolLines = Task.Run(() =>
+        {
+            var lines = SymbolLinesInHashOrder();
+            symbolLinesReady?.Invoke(lines);
+            return lines;
+        }, cancel);
 
         var n = _modules.Count;
         var deps = new List<int>[n];
@@ -61,20 +90,21 @@ internal sealed class DependencyResolver
             foreach (var need in _facts[m].Needs)
             {
                 var name = need.Name.StartsWith('.') ? need.Name[1..] : need.Name; // ppc64: .foo is foo
-                if (!_symbols.TryGetValue(name, out var sym))
+                if (!_symbols.TryGetValue(name, out var slot))
                 {
                     if (checkUnknown && !need.IsWeak)
                         warn(new DepmodWarning(DepmodWarningKind.UnknownSymbol, _modules[m].FilePath, need.Name,
                             $"{_modules[m].KmodPath} needs unknown symbol {need.Name}"));
                     continue;
                 }
-                if (checkVersions && sym.Crc != need.Crc && !need.IsWeak)
+                var owner = _owners[slot];
+                if (checkVersions && _crcs[slot] != need.Crc && !need.IsWeak)
                     warn(new DepmodWarning(DepmodWarningKind.VersionMismatch, _modules[m].FilePath, need.Name,
                         $"{_modules[m].KmodPath} disagrees about version of symbol {need.Name}"));
-                if (sym.Owner < 0 || list.Contains(sym.Owner))
+                if (owner < 0 || list.Contains(owner))
                     continue;
-                list.Add(sym.Owner);
-                users[sym.Owner]++;
+                list.Add(owner);
+                users[owner]++;
             }
         }
         cancel.ThrowIfCancellationRequested();
@@ -85,11 +115,11 @@ internal sealed class DependencyResolver
         var closures = new int[n][];
         var seen = new int[n];
         Array.Fill(seen, -1);
-        var stack = new Stack<int>();
+        var stack = new ValueList<int>(64);
         for (var m = 0; m < n; m++)
         {
             var closure = new List<int>();
-            stack.Push(m);
+            stack.Add(m);
             while (stack.Count > 0)
             {
                 foreach (var d in deps[stack.Pop()])
@@ -97,16 +127,32 @@ internal sealed class DependencyResolver
                     if (seen[d] == m) continue;
                     seen[d] = m;
                     closure.Add(d);
-                    stack.Push(d);
+                    stack.Add(d);
                 }
             }
             closure.Sort((a, b) => sortIndex[a].CompareTo(sortIndex[b]));
             closures[m] = [.. closure];
         }
 
-        var lines = KmodHash.IterationOrder(_symbols.Where(s => s.Value.Owner >= 0), s => s.Key, SymbolBuckets)
-            .ConvertAll(s => (s.Key, s.Value.Owner));
-        return new DependencyResolver(_modules, _facts) { Closures = closures, SymbolLines = lines };
+        return new DependencyResolver(_modules, _facts) { Closures = closures, SymbolLines = symbolLines.GetAwaiter().GetResult() };
+    }
+
+    /// <summary>Each symbol a module exports, with its owner, in kmod's hash order.</summary>
+    private List<(string Symbol, int Owner)> SymbolLinesInHashOrder()
+    {
+        var names = new List<string>(_symbols.Count);
+        var owners = new List<int>(_symbols.Count);
+        foreach (var (name, slot) in _symbols)
+            if (_owners[slot] >= 0)
+            {
+                names.Add(name);
+                owners.Add(_owners[slot]);
+            }
+        var keys = names.ToArray();
+        var lines = new List<(string, int)>(keys.Length);
+        foreach (var i in KmodHash.IterationOrder(keys, SymbolBuckets))
+            lines.Add((keys[i], owners[i]));
+        return lines;
     }
 
     /// <summary>
@@ -120,16 +166,16 @@ internal sealed class DependencyResolver
         var remaining = (int[])users.Clone();
         var sortIndex = new int[n];
         Array.Fill(sortIndex, int.MaxValue);
-        var roots = new Stack<int>();
+        var roots = new ValueList<int>(n);
         for (var m = 0; m < n; m++)
-            if (remaining[m] == 0) roots.Push(m);
+            if (remaining[m] == 0) roots.Add(m);
         var sorted = 0;
         while (roots.Count > 0)
         {
             var src = roots.Pop();
             sortIndex[src] = sorted++;
             foreach (var dst in deps[src])
-                if (--remaining[dst] == 0) roots.Push(dst);
+                if (--remaining[dst] == 0) roots.Add(dst);
         }
         if (sorted < n)
             ReportCycles(deps, remaining);

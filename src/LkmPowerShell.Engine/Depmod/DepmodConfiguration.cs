@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace LkmPowerShell.Engine.Depmod;
 
 /// <summary>One entry of a depmod.d "search" line.</summary>
-internal readonly record struct SearchEntry(SearchKind Kind, string Path);
+internal sealed record SearchEntry(SearchKind Kind, string Path);
 
 internal enum SearchKind
 {

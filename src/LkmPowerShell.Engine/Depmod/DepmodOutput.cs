@@ -2,8 +2,29 @@ using System.Text;
 
 namespace LkmPowerShell.Engine.Depmod;
 
-/// <summary>One file of depmod's output, entirely in memory.</summary>
-public sealed record DepmodFile(string Name, byte[] Content);
+/// <summary>One file of depmod's output, entirely in memory (or, for a file already on disk as it would be written, read when first asked for).</summary>
+public sealed class DepmodFile
+{
+    private byte[]? _content;
+    private readonly Func<byte[]>? _load;
+
+    public DepmodFile(string name, byte[] content)
+    {
+        Name = name;
+        _content = content;
+    }
+
+    /// <summary>A file whose content is only fetched if someone asks for it.</summary>
+    internal DepmodFile(string name, Func<byte[]> load)
+    {
+        Name = name;
+        _load = load;
+    }
+
+    public string Name { get; }
+
+    public byte[] Content => _content ??= _load!();
+}
 
 /// <summary>
 /// Renders every output file of depmod (tools/depmod.c, depmod_output and the output_* functions)
@@ -13,62 +34,124 @@ internal sealed class DepmodOutput
 {
     private readonly IReadOnlyList<ModuleCandidate> _modules;
     private readonly IReadOnlyList<ModuleFacts> _facts;
-    private readonly DependencyResolver _resolved;
+    private DependencyResolver _resolved = null!;
+    private IReadOnlyList<(string Symbol, int Owner)> _symbolLines = [];
     private readonly Action<DepmodWarning> _warn;
 
-    public DepmodOutput(IReadOnlyList<ModuleCandidate> modules, IReadOnlyList<ModuleFacts> facts, DependencyResolver resolved, Action<DepmodWarning> warn)
+    public DepmodOutput(IReadOnlyList<ModuleCandidate> modules, IReadOnlyList<ModuleFacts> facts, Action<DepmodWarning> warn)
     {
         _modules = modules;
         _facts = facts;
-        _resolved = resolved;
         _warn = warn;
     }
 
     public int AliasCount { get; private set; }
 
+    /// <summary>Lines of modules.symbols (known once <see cref="Render"/> has resolved).</summary>
+    public int SymbolCount => _symbolLines.Count;
+
     // builtin: modules.builtin's bytes, or null when it is missing.
     // builtinModinfo: modules.builtin.modinfo's bytes, or null when it is missing.
-    public List<DepmodFile> Render(IndexLayout layout, bool weakdeps, byte[]? builtin, byte[]? builtinModinfo, int parallelism, CancellationToken cancel)
+    // resolve: works out the dependencies (DependencyResolver.Resolve, given the callback for its
+    // symbol lines); it runs on this thread while the files that need only the modules' own facts
+    // are rendered beside it, and those that need only the symbol table once that is known.
+    public List<DepmodFile> Render(IndexLayout layout, bool weakdeps, byte[]? builtin, byte[]? builtinModinfo, int parallelism, CancellationToken cancel,
+        Func<Action<IReadOnlyList<(string Symbol, int Owner)>>, DependencyResolver> resolve, DepmodTimeline? timeline = null)
     {
-        var lines = DependencyLines();
+        string[] lines = [];
         // Each file is independent of the others: render them side by side. Warnings are kept per
-        // file and passed on afterwards, in file order, on the caller's thread.
-        var jobs = new List<(string Name, Func<Action<DepmodWarning>, byte[]> Render)>
+        // file and passed on afterwards, in file order, on the caller's thread. Each file starts as
+        // soon as what it needs is known: the modules' own facts (at once, before resolution), the
+        // symbol table, or the dependencies.
+        var jobs = new List<RenderJob>
         {
-            ("modules.dep", _ => Latin1(sb => { foreach (var l in lines) sb.Append(l).Append('\n'); })),
-            ("modules.dep.bin", _ => DepIndex(lines, layout)),
-            ("modules.alias", _ => Aliases()),
-            ("modules.alias.bin", warn => AliasIndex(layout, warn)),
-            ("modules.softdep", _ => ModinfoLines("# Soft dependencies extracted from modules themselves.\n", "softdep", f => f.Softdeps)),
+            new("modules.dep", Needs.Dependencies, _ => Latin1(sb => { foreach (var l in lines) sb.Append(l).Append('\n'); })),
+            new("modules.dep.bin", Needs.Dependencies, _ => DepIndex(lines, layout)),
+            new("modules.alias", Needs.OwnFacts, _ => Aliases()),
+            new("modules.alias.bin", Needs.OwnFacts, warn => AliasIndex(layout, warn)),
+            new("modules.softdep", Needs.OwnFacts, _ => ModinfoLines("# Soft dependencies extracted from modules themselves.\n", "softdep", f => f.Softdeps)),
         };
         // modules.weakdep (kmod 33+, output_weakdeps): the header line, then "weakdep <module> <value>"
         // for every .modinfo weakdep= value, modules in index order, values in .modinfo order;
         // written after modules.softdep. modprobe reads it like a depmod.d "weakdep" line.
         if (weakdeps)
-            jobs.Add(("modules.weakdep", _ => ModinfoLines("# Weak dependencies extracted from modules themselves.\n", "weakdep", f => f.Weakdeps)));
-        jobs.Add(("modules.symbols", _ => Latin1(sb =>
+            jobs.Add(new("modules.weakdep", Needs.OwnFacts, _ => ModinfoLines("# Weak dependencies extracted from modules themselves.\n", "weakdep", f => f.Weakdeps)));
+        jobs.Add(new("modules.symbols", Needs.SymbolTable, _ => Latin1(sb =>
         {
             sb.Append("# Aliases for symbols, used by symbol_request().\n");
-            foreach (var (symbol, owner) in _resolved.SymbolLines)
+            foreach (var (symbol, owner) in _symbolLines)
                 sb.Append("alias symbol:").Append(symbol).Append(' ').Append(_modules[owner].Name).Append('\n');
         })));
-        jobs.Add(("modules.symbols.bin", _ => SymbolIndex(layout)));
-        jobs.Add(("modules.builtin.bin", warn => builtin is null ? [] : BuiltinIndex(builtin, layout, warn)));
-        jobs.Add(("modules.builtin.alias.bin", warn => builtinModinfo is null ? [] : BuiltinAliasIndex(builtinModinfo, layout, warn)));
-        jobs.Add(("modules.devname", warn => DevnameFile(warn)));
+        jobs.Add(new("modules.symbols.bin", Needs.SymbolTable, _ => SymbolIndex(layout)));
+        jobs.Add(new("modules.builtin.bin", Needs.OwnFacts, warn => builtin is null ? [] : BuiltinIndex(builtin, layout, warn)));
+        jobs.Add(new("modules.builtin.alias.bin", Needs.OwnFacts, warn => builtinModinfo is null ? [] : BuiltinAliasIndex(builtinModinfo, layout, warn)));
+        jobs.Add(new("modules.devname", Needs.OwnFacts, warn => DevnameFile(warn)));
 
         var contents = new byte[jobs.Count][];
         var warnings = new List<DepmodWarning>[jobs.Count];
-        Parallel.For(0, jobs.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism), CancellationToken = cancel }, i =>
+        void RenderAll(Needs needs, int degree, CancellationToken token)
         {
-            var list = warnings[i] = [];
-            contents[i] = jobs[i].Render(list.Add);
-        });
+            var mine = new List<int>();
+            for (var i = 0; i < jobs.Count; i++)
+                if (jobs[i].Needs == needs)
+                    mine.Add(i);
+            Parallel.For(0, mine.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, degree), CancellationToken = token }, k =>
+            {
+                var i = mine[k];
+                var list = warnings[i] = [];
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                contents[i] = jobs[i].Render(list.Add);
+                timeline?.Add($"  render {jobs[i].Name} (parallel)", System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            });
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        var ownFactsFiles = Task.Run(() => RenderAll(Needs.OwnFacts, parallelism - 1, stop.Token), stop.Token);
+        Task? symbolFiles = null;
+        try
+        {
+            _resolved = resolve(symbolLines =>
+            {
+                _symbolLines = symbolLines;
+                // A resolution that failed (a cycle) may have left here already: then there is nothing to start.
+                if (!stop.IsCancellationRequested)
+                    symbolFiles = Task.Run(() => RenderAll(Needs.SymbolTable, parallelism - 1, stop.Token), CancellationToken.None);
+            });
+            timeline?.Mark("resolve (the files of the modules' own facts, then of the symbol table, rendered beside it)");
+            if (symbolFiles is null)
+            {
+                _symbolLines = _resolved.SymbolLines;
+                RenderAll(Needs.SymbolTable, parallelism, cancel);
+            }
+            lines = DependencyLines();
+            RenderAll(Needs.Dependencies, parallelism, cancel);
+            ownFactsFiles.GetAwaiter().GetResult();
+            symbolFiles?.GetAwaiter().GetResult();
+        }
+        catch
+        {
+            stop.Cancel();
+            foreach (var task in new[] { ownFactsFiles, symbolFiles })
+            {
+                try { task?.Wait(); }
+                catch (AggregateException) { }
+            }
+            throw;
+        }
         foreach (var list in warnings)
             foreach (var w in list)
                 _warn(w);
-        return [.. jobs.Select((job, i) => new DepmodFile(job.Name, contents[i]))];
+        var files = new List<DepmodFile>(jobs.Count);
+        for (var i = 0; i < jobs.Count; i++)
+            files.Add(new DepmodFile(jobs[i].Name, contents[i]));
+        return files;
     }
+
+    /// <summary>What a file is made from, hence when it can start.</summary>
+    private enum Needs { OwnFacts, SymbolTable, Dependencies }
+
+    /// <summary>One file to render: what it needs, and how.</summary>
+    private sealed record RenderJob(string Name, Needs Needs, Func<Action<DepmodWarning>, byte[]> Render);
 
     private static byte[] Latin1(Action<StringBuilder> write)
     {
@@ -142,7 +225,7 @@ internal sealed class DepmodOutput
     private byte[] SymbolIndex(IndexLayout layout)
     {
         var index = new IndexBuilder();
-        foreach (var (symbol, owner) in _resolved.SymbolLines)
+        foreach (var (symbol, owner) in _symbolLines)
             index.Add("symbol:" + symbol, _modules[owner].Name, (uint)owner);
         return index.Build(layout);
     }

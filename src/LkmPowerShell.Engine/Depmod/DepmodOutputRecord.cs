@@ -38,7 +38,7 @@ internal sealed class DepmodOutputRecord
     public required IReadOnlyList<DepmodWarning> Warnings { get; init; }
 
     /// <summary>Each published file's name and identity after publication, in publication order.</summary>
-    public required IReadOnlyList<(string Name, FileIdentity Identity)> Files { get; init; }
+    public required IReadOnlyList<RecordedFile> Files { get; init; }
 
     /// <summary>Where the record of the cache at <paramref name="cachePath"/> lives: the same folder.</summary>
     public static string PathBeside(string cachePath) => Path.Join(Path.GetDirectoryName(cachePath), FileName);
@@ -47,59 +47,64 @@ internal sealed class DepmodOutputRecord
     public static byte[] Digest(IReadOnlyList<ModuleCandidate> modules, IReadOnlyList<ModuleFactsBlob> facts, string outputDirectory,
         IndexLayout layout, bool weakdeps, byte[]? builtin, byte[]? builtinModinfo)
     {
-        // One buffer hashed once: thousands of small appends cost more than the hashing.
-        var buffer = new ArrayBufferWriter<byte>(256 * 1024);
-        void Int(long value) { BinaryPrimitives.WriteInt64LittleEndian(buffer.GetSpan(8), value); buffer.Advance(8); }
-        void Text(string value) { Int(value.Length); buffer.Write(MemoryMarshal.AsBytes(value.AsSpan())); }
-        void Bytes(ReadOnlySpan<byte> value) => buffer.Write(value);
-
-        Bytes(typeof(DepmodOutputRecord).Module.ModuleVersionId.ToByteArray());
-        Int((int)layout);
-        Int(weakdeps ? 1 : 0);
-        Text(outputDirectory);
-        Int(builtin?.Length ?? -1);
-        Bytes(builtin);
-        Int(builtinModinfo?.Length ?? -1);
-        Bytes(builtinModinfo);
-        Int(modules.Count);
+        // One buffer, sized up front and hashed once: thousands of small appends cost more than
+        // the hashing, and growing the buffer copied it (and left large arrays for the GC) each time.
+        long size = 16 + 3 * 8 + 2 * 8 + (builtin?.Length ?? 0) + (builtinModinfo?.Length ?? 0) + 8 + 2L * outputDirectory.Length;
         for (var i = 0; i < modules.Count; i++)
+            size += 3 * 8 + 2L * (modules[i].KmodPath.Length + modules[i].OutputPath.Length + modules[i].Name.Length) + facts[i].Digest.Length;
+        var rented = ArrayPool<byte>.Shared.Rent((int)Math.Min(size, Array.MaxLength));
+        try
         {
-            Text(modules[i].KmodPath);
-            Text(modules[i].OutputPath);
-            Text(modules[i].Name);
-            Bytes(facts[i].Digest);
+            var at = 0;
+            void Int(long value) { BinaryPrimitives.WriteInt64LittleEndian(rented.AsSpan(at), value); at += 8; }
+            void Bytes(ReadOnlySpan<byte> value) { value.CopyTo(rented.AsSpan(at)); at += value.Length; }
+            void Text(string value) { Int(value.Length); Bytes(MemoryMarshal.AsBytes(value.AsSpan())); }
+
+            Bytes(typeof(DepmodOutputRecord).Module.ModuleVersionId.ToByteArray());
+            Int((int)layout);
+            Int(weakdeps ? 1 : 0);
+            Text(outputDirectory);
+            Int(builtin?.Length ?? -1);
+            Bytes(builtin);
+            Int(builtinModinfo?.Length ?? -1);
+            Bytes(builtinModinfo);
+            Int(modules.Count);
+            for (var i = 0; i < modules.Count; i++)
+            {
+                Text(modules[i].KmodPath);
+                Text(modules[i].OutputPath);
+                Text(modules[i].Name);
+                Bytes(facts[i].Digest);
+            }
+            return SHA256.HashData(rented.AsSpan(0, at));
         }
-        return SHA256.HashData(buffer.WrittenSpan);
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 
     /// <summary>
-    /// The files as they are on disk, when each still has the identity recorded; null when any
-    /// differs, is missing or changes while being read.
+    /// One file as it is on disk, when it still has the identity recorded; null when it differs,
+    /// is missing or changes while being read.
     /// </summary>
-    public List<DepmodFile>? ReadUnchangedFiles(string directory)
+    public static byte[]? ReadIfUnchanged(string directory, string name, FileIdentity identity)
     {
-        var files = new List<DepmodFile>(Files.Count);
-        foreach (var (name, identity) in Files)
+        var path = Path.Join(directory, name);
+        // Never through a link: the record (checksummed, not secret) could name the identity of
+        // a host file that a link in a hostile image points at.
+        if (!identity.IsRegularFile || NativeFile.Stat(path, followLinks: false) != identity)
+            return null;
+        byte[] content;
+        try
         {
-            var path = Path.Join(directory, name);
-            // Never through a link: the record (checksummed, not secret) could name the identity of
-            // a host file that a link in a hostile image points at.
-            if (!identity.IsRegularFile || NativeFile.Stat(path, followLinks: false) != identity)
-                return null;
-            byte[] content;
-            try
-            {
-                content = LkmPowerShell.Engine.Files.SafeFile.ReadAll(path, LkmPowerShell.Engine.Files.FileLimits.TreeTextFile, followLinks: false);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                return null;
-            }
-            if (NativeFile.Stat(path, followLinks: false) != identity || content.Length != identity.Size)
-                return null;
-            files.Add(new DepmodFile(name, content));
+            content = LkmPowerShell.Engine.Files.SafeFile.ReadAll(path, LkmPowerShell.Engine.Files.FileLimits.TreeTextFile, followLinks: false);
         }
-        return files;
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+        return NativeFile.Stat(path, followLinks: false) != identity || content.Length != identity.Size ? null : content;
     }
 
     /// <summary>Whether every file still has the identity recorded (checked again under the folder's lock before reuse).</summary>
@@ -109,12 +114,12 @@ internal sealed class DepmodOutputRecord
     /// <summary>The record of files just published in <paramref name="directory"/> (their identities taken now); null when one cannot be had.</summary>
     public static DepmodOutputRecord? Take(string directory, IEnumerable<string> names, byte[] inputDigest, int symbolCount, int aliasCount, IReadOnlyList<DepmodWarning> warnings)
     {
-        var files = new List<(string, FileIdentity)>();
+        var files = new List<RecordedFile>();
         foreach (var name in names)
         {
             if (NativeFile.Stat(Path.Join(directory, name)) is not { } id)
                 return null;
-            files.Add((name, id));
+            files.Add(new RecordedFile(name, id));
         }
         return new DepmodOutputRecord { InputDigest = inputDigest, SymbolCount = symbolCount, AliasCount = aliasCount, Warnings = warnings, Files = files };
     }
@@ -176,11 +181,11 @@ internal sealed class DepmodOutputRecord
                 var symbol = reader.ReadString();
                 warnings.Add(new DepmodWarning(kind, module == "\0" ? null : module, symbol == "\0" ? null : symbol, reader.ReadString()));
             }
-            var files = new List<(string, FileIdentity)>();
+            var files = new List<RecordedFile>();
             for (var n = Count(reader); n > 0; n--)
-                files.Add((reader.ReadString(), new FileIdentity(reader.ReadUInt64(), reader.ReadUInt64(), reader.ReadInt64(), reader.ReadInt64(),
+                files.Add(new RecordedFile(reader.ReadString(), new FileIdentity(reader.ReadUInt64(), reader.ReadUInt64(), reader.ReadInt64(), reader.ReadInt64(),
                     reader.ReadUInt32(), reader.ReadInt64(), reader.ReadUInt32(), reader.ReadUInt32())));
-            if (reader.BaseStream.Position != reader.BaseStream.Length || files.Any(f => f.Item1.Contains('/')))
+            if (reader.BaseStream.Position != reader.BaseStream.Length || files.Any(f => f.Name.Contains('/')))
                 return null;
             return new DepmodOutputRecord { InputDigest = digest, SymbolCount = symbols, AliasCount = aliases, Warnings = warnings, Files = files };
         }
@@ -198,3 +203,6 @@ internal sealed class DepmodOutputRecord
         return n;
     }
 }
+
+/// <summary>A published file's name and its identity right after publication (a class: see ValueList on why not a tuple).</summary>
+internal sealed record RecordedFile(string Name, FileIdentity Identity);

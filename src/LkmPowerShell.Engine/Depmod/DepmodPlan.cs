@@ -24,6 +24,9 @@ public sealed class DepmodPlan
     /// <summary>Time spent computing.</summary>
     public required TimeSpan Duration { get; init; }
 
+    /// <summary>Where <see cref="Duration"/> went, step by step.</summary>
+    public IReadOnlyList<DepmodStep> Steps { get; init; } = [];
+
     /// <summary>Saves the cache of module facts (best effort, after publishing); null when there is nothing to save.</summary>
     internal Action? SaveCache { get; init; }
 

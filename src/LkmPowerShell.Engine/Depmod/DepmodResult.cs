@@ -53,6 +53,9 @@ public sealed record DepmodResult
 
     public required TimeSpan Duration { get; init; }
 
+    /// <summary>Where <see cref="Duration"/> went, step by step (computing, then writing).</summary>
+    public IReadOnlyList<DepmodStep> Steps { get; init; } = [];
+
     /// <summary>True when <see cref="DepmodOptions.Quick"/> found nothing newer than modules.dep and wrote nothing.</summary>
     public required bool Skipped { get; init; }
 

@@ -30,6 +30,7 @@ public static class DepmodRunner
     public static DepmodResult Publish(DepmodPlan plan, CancellationToken cancel = default)
     {
         var clock = Stopwatch.StartNew();
+        var timeline = new DepmodTimeline();
         List<string> written = [];
         var unchanged = false;
         if (!plan.Skipped)
@@ -39,14 +40,14 @@ public static class DepmodRunner
                 DepmodOutputRecord.Take(plan.OutputDirectory, plan.Files.Select(f => f.Name), plan.InputDigest, plan.SymbolCount, plan.AliasCount, plan.RecordWarnings) is { } r
                     ? new DepmodFile(plan.RecordPath, r.Serialize())
                     : null;
-            if (plan.Reuse is not null && IndexPublisher.Refresh(plan.OutputDirectory, plan.Reuse, plan.SaveCache, record, plan.LockTimeout, plan.StepHook, cancel))
+            if (plan.Reuse is not null && IndexPublisher.Refresh(plan.OutputDirectory, plan.Reuse, plan.SaveCache, record, plan.LockTimeout, plan.StepHook, cancel, timeline))
             {
                 unchanged = true;
                 written = [.. plan.Files.Select(f => Path.Join(plan.OutputDirectory, f.Name))];
             }
             else
             {
-                written = IndexPublisher.Publish(plan.OutputDirectory, plan.Files, plan.SaveCache, plan.LockTimeout, plan.StepHook, cancel, record);
+                written = IndexPublisher.Publish(plan.OutputDirectory, plan.Files, plan.SaveCache, plan.LockTimeout, plan.StepHook, cancel, record, timeline);
             }
         }
         return new DepmodResult
@@ -62,6 +63,7 @@ public static class DepmodRunner
             Skipped = plan.Skipped,
             ModulesFromCache = plan.ModulesFromCache,
             OutputsUnchanged = unchanged,
+            Steps = plan.Steps.Concat(timeline.Steps).ToArray(),
         };
     }
 
@@ -73,6 +75,7 @@ public static class DepmodRunner
         if (ModuleTree.ModuleDirectory.KernelVersionProblem(options.KernelVersion) is { } versionProblem)
             throw new ArgumentException($"'{options.KernelVersion}' is not a kernel version: {versionProblem}.", nameof(options));
         var clock = Stopwatch.StartNew();
+        var timeline = new DepmodTimeline();
         var warnings = new List<DepmodWarning>();
         void Warn(DepmodWarning w)
         {
@@ -91,7 +94,7 @@ public static class DepmodRunner
         DepmodPlan Skip() => new()
         {
             KernelVersion = options.KernelVersion, OutputDirectory = outputDirectory, Files = [], ModuleCount = 0,
-            SymbolCount = 0, AliasCount = 0, Warnings = warnings, Skipped = true, Duration = clock.Elapsed,
+            SymbolCount = 0, AliasCount = 0, Warnings = warnings, Skipped = true, Duration = clock.Elapsed, Steps = timeline.Steps,
         };
         if (options.Quick && QuickCheck.IsUpToDate(modulesDirectory, outputDirectory))
             return Skip();
@@ -104,10 +107,13 @@ public static class DepmodRunner
 
         var configPaths = options.ConfigPaths ?? DepmodOptions.DefaultConfigDirectories.Select(root.ResolveFolder).ToList();
         var config = DepmodConfiguration.Load(configPaths, options.KernelVersion, Warn, root);
+        timeline.Mark("configuration");
 
         options.Progress?.Report(new DepmodProgress(DepmodStage.Scanning, 0, 0, modulesDirectory));
         var found = ModuleSearch.Find(modulesDirectory, root, config, Warn, cancel);
+        timeline.Mark("walk and statx");
         var modules = ModuleOrder.Sort(KmodHash.IterationOrder(found, m => m.Name, ModuleBuckets), modulesDirectory, Warn, root);
+        timeline.Mark("order");
         if (modules.Count >= ushort.MaxValue)
             throw new InvalidOperationException($"{modules.Count:N0} modules: kmod's index numbers modules with 16 bits, so no more than {ushort.MaxValue - 1:N0} fit.");
         cancel.ThrowIfCancellationRequested();
@@ -121,15 +127,18 @@ public static class DepmodRunner
                 Warn(new DepmodWarning(DepmodWarningKind.Cache, cachePath, null, $"{cachePath}: ignored ({problem}); every module is read again"));
         }
         var useCache = options.UseCache && cachePath is not null;
+        timeline.Mark("cache index");
         var set = ModuleFactsReader.ReadAll(modules, cache, Math.Max(1, options.MaxDegreeOfParallelism), options.Progress, cancel, encode: useCache, root);
-        void WarnUnreadable(int i, string problem) =>
-            Warn(new DepmodWarning(DepmodWarningKind.UnreadableModule, modules[i].FilePath, null,
+        timeline.Mark($"read {modules.Count - set.FromCache} module files");
+        void WarnUnreadable(int i, string problem, Action<DepmodWarning> warn) =>
+            warn(new DepmodWarning(DepmodWarningKind.UnreadableModule, modules[i].FilePath, null,
                 $"failed to load symbols from {modules[i].KmodPath}: {problem}; it is listed with no dependencies, exports or aliases"));
         for (var i = 0; i < modules.Count; i++)
             if (set.Facts[i]?.Problem is { } problem)
-                WarnUnreadable(i, problem);
+                WarnUnreadable(i, problem, Warn);
         var builtin = ReadInput(modulesDirectory, ModulesBuiltinFile.FileName, Warn, root);
         var builtinModinfo = ReadInput(modulesDirectory, ModulesBuiltinModinfoFile.FileName, Warn, root);
+        timeline.Mark("builtin inputs");
 
         // The cache is written only where no link can carry it out of the tree (see DepmodCache.PathFor),
         // and only when it would change.
@@ -146,6 +155,7 @@ public static class DepmodRunner
         byte[]? Digest() => recordPath is null ? null
             : DepmodOutputRecord.Digest(modules, set.Blobs!, outputDirectory, options.Layout, options.WriteWeakDependencies, builtin, builtinModinfo);
         var inputDigest = Digest();
+        timeline.Mark("input digest");
 
         // The plan both ways end in: files kept as they are (reuse) or rendered again.
         DepmodPlan Plan(IReadOnlyList<DepmodFile> files, int symbols, int aliases, byte[]? digest,
@@ -161,6 +171,7 @@ public static class DepmodRunner
             Skipped = false,
             ModulesFromCache = set.FromCache,
             Duration = clock.Elapsed,
+            Steps = timeline.Steps,
             SaveCache = CacheFile(),
             LockTimeout = options.LockTimeout,
             StepHook = options.StepHook,
@@ -170,30 +181,51 @@ public static class DepmodRunner
             RecordWarnings = recordWarnings,
         };
 
+        // Resolving and rendering, for whichever way needs them: the files' content when they are
+        // not on disk as they would be written, or when one changed after the check below.
+        var decoded = Enumerable.Range(0, modules.Count).Where(i => set.Facts[i] is null).ToList();
+        var warningsBefore = warnings.Count; // the record keeps the warnings of resolving and rendering only
+        (List<DepmodFile> Files, int Symbols, int Aliases) RenderFiles(Action<DepmodWarning> warn)
+        {
+            var facts = set.Materialize(cancel);
+            timeline.Mark("decode cached facts");
+            // A cache entry that failed its digest was read from its file, which may have failed too.
+            foreach (var i in decoded)
+                if (facts[i].Problem is { } problem)
+                    WarnUnreadable(i, problem, warn);
+            warningsBefore = warnings.Count;
+            options.Progress?.Report(new DepmodProgress(DepmodStage.Resolving, 0, modules.Count, null));
+            var output = new DepmodOutput(modules, facts, warn);
+            var files = output.Render(options.Layout, options.WriteWeakDependencies, builtin, builtinModinfo, options.MaxDegreeOfParallelism, cancel,
+                symbolLinesReady => DependencyResolver.Resolve(modules, facts, kernel, warn, cancel, symbolLinesReady), timeline);
+            timeline.Mark("render");
+            return (files, output.SymbolCount, output.AliasCount);
+        }
+
         if (inputDigest is not null && DepmodOutputRecord.Load(recordPath!) is { } record && record.InputDigest.AsSpan().SequenceEqual(inputDigest)
-            && record.ReadUnchangedFiles(outputDirectory) is { } unchangedFiles)
+            && record.FilesUnchanged(outputDirectory))
         {
             foreach (var w in record.Warnings)
                 Warn(w);
-            options.Progress?.Report(new DepmodProgress(DepmodStage.Writing, 0, unchangedFiles.Count, outputDirectory));
-            return Plan(unchangedFiles, record.SymbolCount, record.AliasCount, inputDigest, record.Warnings, reuse: record);
+            // The files are read only if asked for (a caller that looks at them, or a publication
+            // that finds one changed after this check); one that changed meanwhile is rendered
+            // again, its warnings already given by the record.
+            var rendered = new Lazy<Dictionary<string, DepmodFile>>(() => RenderFiles(_ => { }).Files.ToDictionary(f => f.Name));
+            var lazyFiles = record.Files.Select(f => new DepmodFile(f.Name, () =>
+                DepmodOutputRecord.ReadIfUnchanged(outputDirectory, f.Name, f.Identity) ?? rendered.Value[f.Name].Content)).ToList();
+            options.Progress?.Report(new DepmodProgress(DepmodStage.Writing, 0, lazyFiles.Count, outputDirectory));
+            timeline.Mark("files on disk unchanged");
+            return Plan(lazyFiles, record.SymbolCount, record.AliasCount, inputDigest, record.Warnings, reuse: record);
         }
+        timeline.Mark("output record");
 
-        var decoded = Enumerable.Range(0, modules.Count).Where(i => set.Facts[i] is null).ToList();
-        var facts = set.Materialize(cancel);
-        // A cache entry that failed its digest was read from its file, which may have failed too.
-        foreach (var i in decoded)
-            if (facts[i].Problem is { } problem)
-                WarnUnreadable(i, problem);
-        var warningsBefore = warnings.Count;
-        options.Progress?.Report(new DepmodProgress(DepmodStage.Resolving, 0, modules.Count, null));
-        var resolved = DependencyResolver.Resolve(modules, facts, kernel, Warn, cancel);
-        var output = new DepmodOutput(modules, facts, resolved, Warn);
-        var files = output.Render(options.Layout, options.WriteWeakDependencies, builtin, builtinModinfo, options.MaxDegreeOfParallelism, cancel);
+        var (files, symbols, aliases) = RenderFiles(Warn);
         options.Progress?.Report(new DepmodProgress(DepmodStage.Writing, 0, files.Count, outputDirectory));
 
         // Again: a damaged cache entry read from its file may have changed a digest.
-        return Plan(files, resolved.SymbolLines.Count, output.AliasCount, Digest(), warnings.Skip(warningsBefore).ToList(), reuse: null);
+        var digest = decoded.Count == 0 ? inputDigest : Digest();
+        timeline.Mark("input digest");
+        return Plan(files, symbols, aliases, digest, warnings.Skip(warningsBefore).ToList(), reuse: null);
     }
 
     /// <summary>An input file of the kernel build; missing: kmod warns and publishes an empty index for it.</summary>

@@ -14,7 +14,7 @@ internal readonly record struct FileIdentity(ulong Device, ulong Inode, long Siz
     public bool IsDirectory => (Mode & 0xF000) == 0x4000;
 }
 
-/// <summary>The few system calls .NET does not expose: statx (one layout on every architecture) and fsync of a folder.</summary>
+/// <summary>The few system calls .NET does not expose: statx (one layout on every architecture), fsync of a folder, sync_file_range.</summary>
 internal static partial class NativeFile
 {
     private const int AtFdCwd = -100;
@@ -27,6 +27,9 @@ internal static partial class NativeFile
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static unsafe partial int Statx(int dirfd, string path, int flags, uint mask, byte* buffer);
 
+    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true)]
+    private static unsafe partial int StatxAt(int dirfd, byte* path, int flags, uint mask, byte* buffer);
+
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags);
 
@@ -36,7 +39,58 @@ internal static partial class NativeFile
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);
 
+    [LibraryImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
+    private static partial int SyncFileRange(nint fd, long offset, long bytes, uint flags);
+
+    private const uint SyncFileRangeWrite = 2;
+    private static volatile bool _syncFileRangeMissing;
+
+    /// <summary>
+    /// Starts writing a file's dirty pages to disk without waiting (sync_file_range): an fsync
+    /// that follows then waits for writes already under way. Best effort; it makes nothing durable by itself.
+    /// </summary>
+    public static void StartWriteback(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
+    {
+        if (_syncFileRangeMissing || !OperatingSystem.IsLinux() || handle.IsInvalid || handle.IsClosed)
+            return;
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            SyncFileRange(handle.DangerousGetHandle(), 0, 0, SyncFileRangeWrite);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            _syncFileRangeMissing = true;
+        }
+        finally
+        {
+            if (added)
+                handle.DangerousRelease();
+        }
+    }
+
     private static volatile bool _statxMissing;
+
+    /// <summary>The identity of the file <paramref name="handle"/> has open, or null when it cannot be had.</summary>
+    public static unsafe FileIdentity? Stat(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
+    {
+        const int AtEmptyPath = 0x1000;
+        if (_statxMissing || !OperatingSystem.IsLinux())
+            return null;
+        var buffer = stackalloc byte[StatxBufferSize];
+        try
+        {
+            if (Statx((int)handle.DangerousGetHandle(), "", AtEmptyPath, StatxBasicStats, buffer) != 0)
+                return null;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            _statxMissing = true;
+            return null;
+        }
+        return FromStatx(new ReadOnlySpan<byte>(buffer, StatxBufferSize));
+    }
 
     /// <summary>
     /// The identity of <paramref name="path"/>, or null when it cannot be had. Symbolic links are
@@ -58,7 +112,30 @@ internal static partial class NativeFile
             _statxMissing = true; // glibc before 2.28
             return null;
         }
-        var b = new ReadOnlySpan<byte>(buffer, StatxBufferSize);
+        return FromStatx(new ReadOnlySpan<byte>(buffer, StatxBufferSize));
+    }
+
+    /// <summary>The identity of <paramref name="name"/> (a NUL-terminated name) inside the open folder <paramref name="directory"/>, symbolic links followed.</summary>
+    public static unsafe FileIdentity? StatAt(int directory, byte* name)
+    {
+        if (_statxMissing)
+            return null;
+        var buffer = stackalloc byte[StatxBufferSize];
+        try
+        {
+            if (StatxAt(directory, name, 0, StatxBasicStats, buffer) != 0)
+                return null;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            _statxMissing = true;
+            return null;
+        }
+        return FromStatx(new ReadOnlySpan<byte>(buffer, StatxBufferSize));
+    }
+
+    private static FileIdentity FromStatx(ReadOnlySpan<byte> b)
+    {
         return new FileIdentity(
             Device: ((ulong)BinaryPrimitives.ReadUInt32LittleEndian(b[136..]) << 32) | BinaryPrimitives.ReadUInt32LittleEndian(b[140..]),
             Inode: BinaryPrimitives.ReadUInt64LittleEndian(b[32..]),

@@ -16,7 +16,10 @@ internal sealed class IndexBuilder
     public const uint Version = 0x00020001;
     private const uint FlagPrefix = 0x80000000, FlagValues = 0x40000000, FlagChildren = 0x20000000;
 
-    private readonly Dictionary<string, List<(string Value, uint Priority)>> _values = new(StringComparer.Ordinal);
+    // Values as a class, not a tuple: a list of tuples is framework code a fresh process would JIT-compile (see ValueList).
+    private sealed record IndexValue(string Value, uint Priority);
+
+    private readonly Dictionary<string, List<IndexValue>> _values = new(StringComparer.Ordinal);
 
     public int KeyCount => _values.Count;
 
@@ -24,17 +27,17 @@ internal sealed class IndexBuilder
     public void Add(string key, string value, uint priority)
     {
         if (!_values.TryGetValue(key, out var list))
-            _values[key] = list = new List<(string, uint)>(1);
+            _values[key] = list = new List<IndexValue>(1);
         // index_add_value: before the first value whose priority is not lower.
         var at = 0;
         while (at < list.Count && list[at].Priority < priority) at++;
-        list.Insert(at, (value, priority));
+        list.Insert(at, new IndexValue(value, priority));
     }
 
     private sealed class Node
     {
         public string Prefix = "";
-        public List<(string Value, uint Priority)>? Values;
+        public List<IndexValue>? Values;
         public byte First, Last;
         public Node?[]? Children; // indexed by character - First
         public int Size;          // bytes of this node alone

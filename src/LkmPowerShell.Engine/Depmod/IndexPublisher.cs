@@ -35,29 +35,52 @@ internal static class IndexPublisher
     /// <returns>The full paths of the files published, in order.</returns>
     /// <remarks><paramref name="record"/> is called under the lock once the files are in place; what it returns is written beside, best effort, after the cache.</remarks>
     public static List<string> Publish(string directory, IReadOnlyList<DepmodFile> files, Action? saveCache,
-        TimeSpan lockTimeout, Action<string>? hook, CancellationToken cancel, Func<DepmodFile?>? record = null)
+        TimeSpan lockTimeout, Action<string>? hook, CancellationToken cancel, Func<DepmodFile?>? record = null,
+        DepmodTimeline? timeline = null)
     {
         Directory.CreateDirectory(directory);
         using var folderLock = FolderLock.Acquire(directory, lockTimeout, cancel);
         hook?.Invoke("locked");
         Recover(directory);
+        timeline?.Mark("lock and recover");
 
         var temps = new List<(string Temp, string Target)>();
         var created = new List<string>();
         var committed = false;
         try
         {
-            foreach (var file in files)
+            var streams = new List<FileStream>(files.Count);
+            try
             {
-                cancel.ThrowIfCancellationRequested();
-                hook?.Invoke("write:" + file.Name);
-                var temp = WriteTemporary(directory, file.Name, file.Content, created);
-                temps.Add((temp, Path.Join(directory, file.Name)));
+                foreach (var file in files)
+                {
+                    cancel.ThrowIfCancellationRequested();
+                    hook?.Invoke("write:" + file.Name);
+                    var (temp, stream) = CreateTemporary(directory, file.Name, file.Content.Length, created);
+                    streams.Add(stream);
+                    stream.Write(file.Content);
+                    stream.Flush(flushToDisk: false);
+                    temps.Add((temp, Path.Join(directory, file.Name)));
+                }
+                // Durable before the commit. Writeback of every file is started first, so the
+                // file system allocates them all and the first fsync's journal commit covers them
+                // all: one commit instead of one per file.
+                foreach (var stream in streams)
+                    NativeFile.StartWriteback(stream.SafeFileHandle);
+                foreach (var stream in streams)
+                    stream.Flush(flushToDisk: true);
+            }
+            finally
+            {
+                foreach (var stream in streams)
+                    stream.Dispose();
             }
             cancel.ThrowIfCancellationRequested();
+            timeline?.Mark("write and fsync temporaries");
             hook?.Invoke("commit");
             WriteJournal(directory, temps);
             committed = true;
+            timeline?.Mark("journal");
         }
         finally
         {
@@ -82,9 +105,12 @@ internal static class IndexPublisher
         foreach (var leftover in LeftoverFileNames)
             TryDelete(Path.Join(directory, leftover));
         NativeFile.SyncDirectory(directory);
+        timeline?.Mark("rename and fsync folder");
         SaveCache(saveCache, hook);
+        timeline?.Mark("save cache");
         if (record?.Invoke() is { } recordFile)
             WriteBeside(recordFile, hook);
+        timeline?.Mark("output record");
         return temps.ConvertAll(t => t.Target);
     }
 
@@ -96,7 +122,7 @@ internal static class IndexPublisher
     /// differs: the caller then publishes the content it holds.
     /// </summary>
     public static bool Refresh(string directory, DepmodOutputRecord reuse, Action? saveCache, Func<DepmodFile?>? record,
-        TimeSpan lockTimeout, Action<string>? hook, CancellationToken cancel)
+        TimeSpan lockTimeout, Action<string>? hook, CancellationToken cancel, DepmodTimeline? timeline = null)
     {
         if (!Directory.Exists(directory))
             return false;
@@ -110,9 +136,12 @@ internal static class IndexPublisher
         foreach (var (name, _) in reuse.Files)
             File.SetLastWriteTimeUtc(Path.Join(directory, name), now);
         hook?.Invoke("refreshed");
+        timeline?.Mark("lock, check and renew time stamps");
         SaveCache(saveCache, hook);
+        timeline?.Mark("save cache");
         if (record?.Invoke() is { } recordFile)
             WriteBeside(recordFile, hook);
+        timeline?.Mark("output record");
         return true;
     }
 
@@ -159,12 +188,22 @@ internal static class IndexPublisher
     /// <summary>Writes and fsyncs a new temporary file; its path goes into <paramref name="created"/> as soon as it exists.</summary>
     private static string WriteTemporary(string directory, string name, byte[] content, List<string> created, bool durable = true)
     {
-        var temp = Path.Join(directory, $".{name}{TempMarker}{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
-        using var stream = new FileStream(temp, CreateOptions(FileMode.CreateNew, FileAccess.Write, content.Length));
-        created.Add(temp);
-        stream.Write(content);
-        stream.Flush(flushToDisk: durable);
+        var (temp, stream) = CreateTemporary(directory, name, content.Length, created);
+        using (stream)
+        {
+            stream.Write(content);
+            stream.Flush(flushToDisk: durable);
+        }
         return temp;
+    }
+
+    /// <summary>A new temporary file, open for writing; its path goes into <paramref name="created"/> as soon as it exists.</summary>
+    private static (string Path, FileStream Stream) CreateTemporary(string directory, string name, long length, List<string> created)
+    {
+        var temp = Path.Join(directory, $".{name}{TempMarker}{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
+        var stream = new FileStream(temp, CreateOptions(FileMode.CreateNew, FileAccess.Write, length));
+        created.Add(temp);
+        return (temp, stream);
     }
 
     /// <summary>Exclusive access; new files get mode 0644 (less the umask), as kmod creates its files.</summary>

@@ -27,34 +27,47 @@ internal static class ModuleOrder
             return hashOrder;
         }
         var text = Encoding.Latin1.GetString(bytes);
-        var lines = new List<string>();
+        // Each module's place: the last line that names it. Lines are looked up as spans of the
+        // file's text, so no string is made per line.
+        var byPath = new Dictionary<string, int>(hashOrder.Count, StringComparer.Ordinal);
+        for (var m = 0; m < hashOrder.Count; m++)
+            if (hashOrder[m].UncompressedRelativePath is { } key)
+                byPath.TryAdd(key, m);
+        var lookup = byPath.GetAlternateLookup<ReadOnlySpan<char>>();
+        var lineOf = new int[hashOrder.Count];
+        Array.Fill(lineOf, -1);
+        var lineCount = 0;
         var start = 0;
         while (start < text.Length)
         {
             var end = text.IndexOf('\n', start);
             if (end < 0 || end - start + 1 > LineMax - 1)
             {
-                warn(new DepmodWarning(DepmodWarningKind.InputFile, path, null, $"{path}:{lines.Count + 1} corrupted line misses '\\n'"));
+                warn(new DepmodWarning(DepmodWarningKind.InputFile, path, null, $"{path}:{lineCount + 1} corrupted line misses '\\n'"));
                 return hashOrder;
             }
-            lines.Add(text[start..end]);
-            start = end + 1;
-        }
-        var total = lines.Count + 1;
-        var byPath = new Dictionary<string, ModuleCandidate>(StringComparer.Ordinal);
-        foreach (var m in hashOrder)
-            if (m.UncompressedRelativePath is { } key)
-                byPath.TryAdd(key, m);
-        var sortIndex = new Dictionary<ModuleCandidate, int>(ReferenceEqualityComparer.Instance);
-        for (var i = 0; i < lines.Count; i++)
-        {
-            var line = lines[i];
+            var line = text.AsSpan(start, end - start);
             var nul = line.IndexOf('\0'); // strlen stops there
             if (nul >= 0) line = line[..nul];
-            if (byPath.TryGetValue(line, out var m))
-                sortIndex[m] = i + 1 - total;
+            if (lookup.TryGetValue(line, out var m))
+                lineOf[m] = lineCount;
+            lineCount++;
+            start = end + 1;
         }
-        // A stable sort: List.Sort is not, OrderBy is.
-        return [.. hashOrder.OrderBy(m => sortIndex.TryGetValue(m, out var idx) ? idx : 1)];
+        // A stable sort by line (modules no line names last, in hash order): each line names at
+        // most one module, so the named ones drop into their line's slot.
+        var byLine = new int[lineCount];
+        Array.Fill(byLine, -1);
+        for (var m = 0; m < lineOf.Length; m++)
+            if (lineOf[m] >= 0)
+                byLine[lineOf[m]] = m;
+        var sorted = new List<ModuleCandidate>(hashOrder.Count);
+        foreach (var m in byLine)
+            if (m >= 0)
+                sorted.Add(hashOrder[m]);
+        for (var m = 0; m < lineOf.Length; m++)
+            if (lineOf[m] < 0)
+                sorted.Add(hashOrder[m]);
+        return sorted;
     }
 }

@@ -43,33 +43,38 @@ internal sealed class ModuleSearch
                 continue; // kmod ignores a missing external folder
             search.Walk(real, ByteString.FromPath(external), relative: "", isExternal: true, depth: 0);
         }
-        // One statx per file, the walk's largest cost after readdir: spread over the cores, then
-        // the files are taken in the walk's order, which decides ties as kmod's does.
+        // Files listed without their identity (the managed fallback) get it here, spread over the
+        // cores; then the files are taken in the walk's order, which decides ties as kmod's does.
         var files = search._files;
-        var identities = new FileIdentity?[files.Count];
-        Parallel.For(0, files.Count, new ParallelOptions { CancellationToken = cancel }, i => identities[i] = NativeFile.Stat(files[i].FilePath));
-        for (var i = 0; i < files.Count; i++)
+        if (files.Any(f => !f.Stated))
+            Parallel.For(0, files.Count, new ParallelOptions { CancellationToken = cancel }, i =>
+            {
+                if (!files[i].Stated)
+                    files[i] = files[i] with { Identity = NativeFile.Stat(files[i].FilePath), Stated = true };
+            });
+        foreach (var f in files)
         {
-            if (identities[i] is { IsRegularFile: false })
+            if (f.Identity is { IsRegularFile: false })
                 continue; // kmod: "unsupported file type" for fifos, sockets, devices
-            var f = files[i];
             search.AddFile(new ModuleCandidate
             {
                 FilePath = f.FilePath,
                 KmodPath = f.KmodPath,
                 RelativePath = f.RelativePath,
                 Name = f.Name,
-                Identity = identities[i],
+                Identity = f.Identity,
             });
         }
         return search._byName.Values;
     }
 
-    private readonly record struct FoundFile(string FilePath, string KmodPath, string? RelativePath, string Name);
+    private sealed record FoundFile(string FilePath, string KmodPath, string? RelativePath, string Name, FileIdentity? Identity, bool Stated);
 
     private readonly List<FoundFile> _files = [];
 
-    private readonly record struct Entry(string Name, bool IsDirectory);
+    private sealed record Entry(string Name, bool IsDirectory, FileIdentity? Identity, bool Stated);
+
+    private static readonly Func<string, bool> IsModuleFile = ModuleTree.ModuleFileNames.IsModuleFile;
 
     private void Walk(string directory, string kmodDirectory, string relative, bool isExternal, int depth)
     {
@@ -83,9 +88,12 @@ internal sealed class ModuleSearch
         try
         {
             // Top level only, in readdir order; IsDirectory follows symbolic links as kmod's fstatat does.
-            entries = [.. new FileSystemEnumerable<Entry>(directory,
-                (ref FileSystemEntry e) => new Entry(e.FileName.ToString(), e.IsDirectory),
-                new EnumerationOptions { RecurseSubdirectories = false, IgnoreInaccessible = false, AttributesToSkip = 0, ReturnSpecialDirectories = false })];
+            // Module files come with their identity from the native listing; the managed one is the fallback.
+            entries = NativeDirectory.TryList(directory, IsModuleFile) is { } native
+                ? native.ConvertAll(e => new Entry(e.Name, e.IsDirectory, e.Identity, Stated: true))
+                : [.. new FileSystemEnumerable<Entry>(directory,
+                    (ref FileSystemEntry e) => new Entry(e.FileName.ToString(), e.IsDirectory, null, Stated: false),
+                    new EnumerationOptions { RecurseSubdirectories = false, IgnoreInaccessible = false, AttributesToSkip = 0, ReturnSpecialDirectories = false })];
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -109,7 +117,7 @@ internal sealed class ModuleSearch
             }
             if (!ModuleTree.ModuleFileNames.IsModuleFile(name))
                 continue;
-            _files.Add(new FoundFile(full, kmodPath, isExternal ? null : rel, ModuleName.FromPath(ByteString.FromPath(name))));
+            _files.Add(new FoundFile(full, kmodPath, isExternal ? null : rel, ModuleName.FromPath(ByteString.FromPath(name)), entry.Identity, entry.Stated));
         }
     }
 

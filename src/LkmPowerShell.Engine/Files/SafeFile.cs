@@ -142,6 +142,12 @@ internal static unsafe partial class SafeFile
     public static byte[] ReadAll(string path, FileLimit limit, SystemRoot? within = null, bool followLinks = true)
     {
         using var handle = Open(path, limit, within, out var size, followLinks);
+        return ReadAll(handle, size, path, limit);
+    }
+
+    /// <summary>Reads the whole of a file <see cref="Open"/> opened (<paramref name="size"/> as it reported).</summary>
+    public static byte[] ReadAll(SafeFileHandle handle, long size, string path, FileLimit limit)
+    {
         // Start from the reported size (exact for a regular file on disk); grow only for procfs/sysfs.
         var buffer = GC.AllocateUninitializedArray<byte>((int)Math.Clamp(size + 1, 4096, Math.Min(limit.MaxBytes + 1, Array.MaxLength)));
         long total = 0;

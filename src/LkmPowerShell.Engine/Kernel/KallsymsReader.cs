@@ -49,7 +49,20 @@ public sealed class KallsymsReader
     /// <exception cref="FileNotFoundException">When enumeration starts and the file does not exist.</exception>
     /// <exception cref="ModuleFormatException">A line is not in the kernel's format.</exception>
     public IEnumerable<KallsymsEntry> Read(SymbolNameFilter? name = null, Func<string?, bool>? owner = null) =>
-        new Symbols(Path, Root, name, owner);
+        new Symbols<KallsymsEntry>(Path, Root, name, owner, MakeEntry);
+
+    /// <summary>
+    /// The same stream, each symbol made by <paramref name="make"/> from its name, address (null
+    /// when hidden), type letter and owner: a caller that turns every symbol into an object of its
+    /// own (a whole listing is 120,000 of them) then allocates no <see cref="KallsymsEntry"/> in between.
+    /// </summary>
+    public IEnumerable<T> Read<T>(SymbolNameFilter? name, Func<string, ulong?, char, string?, T> make) where T : class
+    {
+        ArgumentNullException.ThrowIfNull(make);
+        return new Symbols<T>(Path, Root, name, null, make);
+    }
+
+    private static readonly Func<string, ulong?, char, string?, KallsymsEntry> MakeEntry = static (n, a, t, m) => new KallsymsEntry(n, a, t, m);
 
     /// <summary>
     /// Whether the kernel hides addresses from this process: true when the first text symbol reads
@@ -57,19 +70,21 @@ public sealed class KallsymsReader
     /// </summary>
     public bool AreAddressesHidden()
     {
-        using var e = new Enumerator(Path, Root, static _ => false, null, readAhead: false);
+        using var e = new Enumerator<KallsymsEntry>(Path, Root, static _ => false, null, MakeEntry, readAhead: false);
         return e.AddressesHidden;
     }
 
-    private sealed class Symbols(string path, SystemRoot root, SymbolNameFilter? name, Func<string?, bool>? owner) : IEnumerable<KallsymsEntry>
+    private sealed class Symbols<T>(string path, SystemRoot root, SymbolNameFilter? name, Func<string?, bool>? owner,
+        Func<string, ulong?, char, string?, T> make) : IEnumerable<T> where T : class
     {
-        public IEnumerator<KallsymsEntry> GetEnumerator() => new Enumerator(path, root, name, owner);
+        public IEnumerator<T> GetEnumerator() => new Enumerator<T>(path, root, name, owner, make);
         IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     /// <summary>A hand-written enumerator because spans cannot live across an iterator's yield.</summary>
-    private sealed class Enumerator : IEnumerator<KallsymsEntry>
+    private sealed class Enumerator<T> : IEnumerator<T> where T : class
     {
+        private readonly Func<string, ulong?, char, string?, T> _make;
         private readonly string _path;
         private readonly SymbolNameFilter? _nameFilter;
         private readonly Func<string?, bool>? _ownerFilter;
@@ -84,8 +99,10 @@ public sealed class KallsymsReader
         private readonly Dictionary<string, string> _owners = new(StringComparer.Ordinal);
         private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _ownerLookup;
 
-        public Enumerator(string path, SystemRoot root, SymbolNameFilter? name, Func<string?, bool>? owner, bool readAhead = true)
+        public Enumerator(string path, SystemRoot root, SymbolNameFilter? name, Func<string?, bool>? owner,
+            Func<string, ulong?, char, string?, T> make, bool readAhead = true)
         {
+            _make = make;
             _path = path;
             _nameFilter = name;
             _ownerFilter = owner;
@@ -120,7 +137,7 @@ public sealed class KallsymsReader
 
         public bool AddressesHidden { get; }
 
-        public KallsymsEntry Current { get; private set; } = null!;
+        public T Current { get; private set; } = null!;
         object IEnumerator.Current => Current;
 
         public bool MoveNext()
@@ -155,7 +172,7 @@ public sealed class KallsymsReader
             }
         }
 
-        private bool TryParse(ReadOnlySpan<byte> line, long offset, Span<char> chars, out KallsymsEntry symbol)
+        private bool TryParse(ReadOnlySpan<byte> line, long offset, Span<char> chars, out T symbol)
         {
             symbol = null!;
             var sp1 = line.IndexOf((byte)' ');
@@ -181,9 +198,15 @@ public sealed class KallsymsReader
                 throw Bad(offset, "the symbol name is empty or longer than the kernel allows", line);
 
             // The cheap, common rejection first: most lines fail the name filter, and for them
-            // neither the owner nor the address needs decoding.
-            var nameLength = Encoding.UTF8.GetChars(nameBytes, chars);
-            if (_nameFilter is not null && !_nameFilter(chars[..nameLength])) return false;
+            // neither the owner nor the address needs decoding. Without a filter every name
+            // becomes a string: decoded straight into it, not through the buffer.
+            string? name = null;
+            if (_nameFilter is not null)
+            {
+                var nameLength = Encoding.UTF8.GetChars(nameBytes, chars);
+                if (!_nameFilter(chars[..nameLength])) return false;
+                name = chars[..nameLength].ToString();
+            }
 
             string? owner = null;
             if (!ownerBytes.IsEmpty)
@@ -201,7 +224,7 @@ public sealed class KallsymsReader
             if (!ulong.TryParse(line[..sp1], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var address))
                 throw Bad(offset, "the address is not hexadecimal", line);
 
-            symbol = new KallsymsEntry(chars[..nameLength].ToString(), AddressesHidden ? null : address, type, owner);
+            symbol = _make(name ?? Encoding.UTF8.GetString(nameBytes), AddressesHidden ? null : address, type, owner);
             return true;
         }
 

@@ -42,7 +42,7 @@ internal static class ModuleElfExtractor
         var data = elf.SectionData(section);
         // Counted first, so the result is made once at its size (no list grown and copied).
         var result = new ModInfoEntry[onlyKeys is null ? CountStrings(data) : 0];
-        var list = onlyKeys is null ? null : new List<ModInfoEntry>();
+        var list = onlyKeys is null ? default : new ValueList<ModInfoEntry>(16);
         var n = 0;
         var i = 0;
         while (i < data.Length)
@@ -57,12 +57,12 @@ internal static class ModuleElfExtractor
                 continue;
             var keyText = RecurringText.Latin1(key);
             var entry = new ModInfoEntry(keyText, eq < 0 ? "" : Value(keyText, s[(eq + 1)..]));
-            if (list is null)
+            if (onlyKeys is null)
                 result[n++] = entry;
             else
                 list.Add(entry);
         }
-        return list is null ? result : list.ToArray();
+        return onlyKeys is null ? result : list.ToArray();
     }
 
     /// <summary>A .modinfo value; those every module of a tree shares (vermagic, license, intree, retpoline) are made once.</summary>
@@ -111,9 +111,9 @@ internal static class ModuleElfExtractor
     {
         if (symbols is not null)
         {
-            var list = new List<ExportedSymbol>();
+            var list = new ValueList<ExportedSymbol>(0);
             // Each CRC section is read once, however many CRCs point into it.
-            List<(ushort Index, ReadOnlyMemory<byte> Data)>? crcSections = null;
+            var crcSections = new ValueList<CrcSection>(0);
             for (var i = 1; i < symbols.Count; i++)
             {
                 var s = symbols[i];
@@ -139,7 +139,7 @@ internal static class ModuleElfExtractor
         if (symbols is not null)
         {
             var count = 0;
-            List<(ushort Index, ReadOnlyMemory<byte> Data)>? crcSections = null;
+            var crcSections = new ValueList<CrcSection>(0);
             for (var i = 1; i < symbols.Count; i++)
             {
                 var s = symbols[i];
@@ -171,7 +171,7 @@ internal static class ModuleElfExtractor
     }
 
     /// <summary>The u32 at the symbol's value in its section (or the value itself for SHN_ABS); null when it points nowhere.</summary>
-    private static ulong? ResolveCrc(ElfImage elf, RawElfSymbol crcSymbol, ref List<(ushort Index, ReadOnlyMemory<byte> Data)>? read)
+    private static ulong? ResolveCrc(ElfImage elf, RawElfSymbol crcSymbol, ref ValueList<CrcSection> read)
     {
         if (crcSymbol.SectionIndex is ElfSymbol.SectionAbsolute or ElfSymbol.SectionUndefined)
             return crcSymbol.Value;
@@ -180,18 +180,20 @@ internal static class ModuleElfExtractor
         var section = elf.Sections[crcSymbol.SectionIndex];
         if (section.Size < 4 || crcSymbol.Value > section.Size - 4 || section.Type == ElfSection.ShtNoBits)
             return null;
-        read ??= [];
         ReadOnlyMemory<byte>? data = null;
-        foreach (var (index, bytes) in read)
-            if (index == crcSymbol.SectionIndex)
-                data = bytes;
+        for (var i = 0; i < read.Count; i++)
+            if (read[i].Index == crcSymbol.SectionIndex)
+                data = read[i].Data;
         if (data is null)
         {
             data = elf.SectionMemory(section);
-            read.Add((crcSymbol.SectionIndex, data.Value));
+            read.Add(new CrcSection(crcSymbol.SectionIndex, data.Value));
         }
         return elf.ReadUnsigned(data.Value.Span, (int)crcSymbol.Value, 4);
     }
+
+    /// <summary>A section CRCs were read from, kept for the next CRC that points into it.</summary>
+    private readonly record struct CrcSection(ushort Index, ReadOnlyMemory<byte> Data);
 
     private static SymbolBinding ToBinding(byte bind) => bind switch
     {
@@ -261,7 +263,7 @@ internal static class ModuleElfExtractor
         Span<char> chars = stackalloc char[256];
         var visited = new bool[versions.Length];
         var sparc = elf.Machine is 2 or 43; // STT_REGISTER symbols are not really undefined there
-        var list = new List<T>();
+        var list = new ValueList<T>(64);
         for (var i = 1; i < symbols.Count; i++)
         {
             var s = symbols[i];

@@ -42,12 +42,17 @@ public static class ModulesDepFile
     }
 
     /// <summary>Only the module of one "path: dependencies ..." line: what a listing needs, without making the dependencies.</summary>
-    public static InstalledModule ParseModule(string text, string modulesDirectory, string path = FileName, long offset = -1, SystemRoot? within = null)
+    public static InstalledModule ParseModule(string text, string modulesDirectory, string path = FileName, long offset = -1, SystemRoot? within = null) =>
+        ParseModule(text, modulesDirectory, path, offset, within, directoryContained: false);
+
+    /// <remarks>directoryContained: the caller checked that the modules directory is already inside
+    /// the root as <see cref="SystemRoot.Contain"/> would make it (see InstalledModule.FromIndexPath).</remarks>
+    internal static InstalledModule ParseModule(string text, string modulesDirectory, string path, long offset, SystemRoot? within, bool directoryContained)
     {
         var colon = text.IndexOf(':');
         if (colon <= 0)
             throw new ModuleFormatException(path, offset, $"'{Shorten(text)}' is not a modules.dep line (\"path: dependencies\")");
-        return InstalledModule.FromIndexPath(text[..colon].Trim(), modulesDirectory, within);
+        return InstalledModule.FromIndexPath(text[..colon].Trim(), modulesDirectory, within, directoryContained);
     }
 
     private static string Shorten(string text) => text.Length <= 80 ? text : text[..77] + "...";

@@ -109,18 +109,22 @@ public sealed class FindKernelSymbolCommand : ModuleTreeCmdlet
         // memory stays independent of the file's length: a 10M-line kallsyms streams through.
         var found = new HashSet<string>(StringComparer.Ordinal);
         var literals = LiteralNames();
-        foreach (var s in kernel.Kallsyms.Read(filter))
+        // Each line straight into the object written (no engine record in between), and the
+        // found-name bookkeeping only when a name without wildcards was given.
+        var symbols = kernel.Kallsyms.Read(filter, MakeKernelSymbol);
+        if (literals.Count == 0)
         {
-            if (literals.Contains(s.Name))
-                found.Add(s.Name);
-            WriteObject(new KernelSymbol
+            foreach (var s in symbols)
+                WriteObject(s);
+        }
+        else
+        {
+            foreach (var s in symbols)
             {
-                Name = s.Name,
-                Type = TypeLetter(s.Type),
-                AddressValue = s.Address,
-                Module = s.Module,
-                Source = "RunningKernel",
-            });
+                if (literals.Contains(s.Name))
+                    found.Add(s.Name);
+                WriteObject(s);
+            }
         }
         // Streamed again for the suggestions, never held: a kallsyms of any length costs no memory.
         ReportLiteralMisses(found, "the running kernel's symbol table", () => kernel.Kallsyms.Read(null).Select(s => s.Name));
@@ -213,6 +217,15 @@ public sealed class FindKernelSymbolCommand : ModuleTreeCmdlet
             WriteWarning($"{module.Name}: {unverified} needed symbol{(unverified == 1 ? " is" : "s are")} marked Unverified, not found but not ruled out: {resolver.Unchecked(version)}. {remedy}.");
         }
     }
+
+    private static readonly Func<string, ulong?, char, string?, KernelSymbol> MakeKernelSymbol = static (name, address, type, module) => new KernelSymbol
+    {
+        Name = name,
+        Type = TypeLetter(type),
+        AddressValue = address,
+        Module = module,
+        Source = "RunningKernel",
+    };
 
     /// <summary>The type name of -Undefined's output, whose default view shows the provider.</summary>
     private const string UndefinedSymbolView = "LkmPowerShell.KernelSymbol#Undefined";

@@ -134,6 +134,8 @@ public sealed class UpdateModuleDependencyCommand : ModuleTreeCmdlet
             WriteError(Error(e, version));
             return;
         }
+        foreach (var step in result.Steps)
+            WriteVerbose(step.ToString());
         foreach (var file in result.FilesWritten)
             WriteVerbose(result.OutputsUnchanged ? $"{file}: already holds this content (nothing it is made from changed); time stamp renewed" : $"wrote {file}");
         if (PassThru)

@@ -196,6 +196,33 @@ public class CacheAndQuickTests
         Assert.Equal(expected, Files(tree));
     }
 
+    /// <summary>
+    /// A reused plan reads the files on disk only when asked for, and a file changed between the
+    /// check and the publication is not taken as it is: publishing renders it again.
+    /// </summary>
+    [Fact]
+    public void ReusedFilesAreReadWhenAskedAndAFileChangedBeforePublishingIsRenderedAgain()
+    {
+        using var tree = Tree();
+        DepmodOptions Options() => new() { Root = new SystemRoot(tree.Root), KernelVersion = tree.Version, OutputRoot = tree.OutputRoot, UseCache = true };
+        DepmodRunner.Run(Options());
+        var expected = Files(tree);
+
+        var plan = DepmodRunner.Compute(Options());
+        Assert.NotNull(plan.Reuse);
+        Assert.Equal(expected, plan.Files.Where(f => expected.ContainsKey(f.Name)).ToDictionary(f => f.Name, f => f.Content));
+
+        // Someone rewrites two files after the check and before the publication.
+        plan = DepmodRunner.Compute(Options());
+        Assert.NotNull(plan.Reuse);
+        File.WriteAllText(Path.Combine(tree.OutputDirectory, "modules.alias"), "# edited\n");
+        File.Delete(Path.Combine(tree.OutputDirectory, "modules.dep.bin"));
+        var result = DepmodRunner.Publish(plan);
+        Assert.False(result.OutputsUnchanged);
+        Assert.Equal(expected, Files(tree));
+        Assert.True(tree.RunEngine(o => o with { UseCache = true }).OutputsUnchanged);
+    }
+
     [Fact]
     public void QuickSkipsWhenNothingIsNewer()
     {

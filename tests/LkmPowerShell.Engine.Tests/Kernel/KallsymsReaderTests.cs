@@ -99,6 +99,39 @@ public class KallsymsReaderTests(ITestOutputHelper output)
         Assert.EndsWith("proc/kallsyms", ex.FilePath);
     }
 
+    /// <summary>The factory form makes each symbol from exactly the parts the record form carries, filter and hidden addresses alike.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void FactoryGetsWhatTheRecordsHold(bool hidden)
+    {
+        using var root = new FakeKernelRoot().File("/proc/kallsyms", hidden ? Hidden : Sample);
+        var reader = new KallsymsReader(root.Root);
+        Assert.Equal(reader.Read().Select(e => e.ToString()), reader.Read(null, (n, a, t, m) => new KallsymsEntry(n, a, t, m).ToString() + "").ToList());
+        Assert.Equal(["fat_cache_init", "fat_date_unix2dos"], reader.Read(SymbolNameFilters.Prefix("fat_"), (n, a, t, m) => n));
+        var made = reader.Read(null, (n, a, t, m) => new Tuple<string, ulong?, char, string?>(n, a, t, m)).ToList();
+        Assert.Equal(("fat_date_unix2dos", hidden ? (ulong?)null : 0xffffffffc09f2000, 'T', "fat"), (made[5].Item1, made[5].Item2, made[5].Item3, made[5].Item4));
+        Assert.Same(made[4].Item4, made[5].Item4); // owners interned here too
+        Assert.Throws<ArgumentNullException>(() => reader.Read<string>(null, null!));
+    }
+
+    /// <summary>Any of several filters: matches what one of them matches, and allocates nothing per name (it runs once a line).</summary>
+    [Fact]
+    public void AnyMatchesEachFilterAndAllocatesNothingPerName()
+    {
+        var any = SymbolNameFilters.Any([SymbolNameFilters.Wildcard("tcp_v4_*", ignoreCase: false), SymbolNameFilters.Exact(["schedule"])]);
+        Assert.True(any("tcp_v4_connect"));
+        Assert.True(any("schedule"));
+        Assert.False(any("Schedule"));
+        Assert.False(any("udp_v4_rcv"));
+        var one = SymbolNameFilters.Prefix("fat_");
+        Assert.Same(one, SymbolNameFilters.Any([one]));
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 10_000; i++)
+            any("udp_v4_rcv");
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     [Fact]
     public void LinesSpanningBufferRefillsParse()
     {
