@@ -5,11 +5,19 @@ namespace LkmPowerShell;
 
 /// <summary>
 /// The base of every cmdlet that reads or writes a kernel's module tree: the one place that
-/// declares -ModuleDirectory (kmod 34's <c>depmod -m</c>) and turns -Root and it into the engine's
+/// declares -Root and -ModuleDirectory (kmod 34's <c>depmod -m</c>) and turns them into the engine's
 /// <see cref="SystemRoot"/>, so every such cmdlet finds the tree in the same folder.
 /// </summary>
 public abstract class ModuleTreeCmdlet : PSCmdlet
 {
+    /// <summary>
+    /// The system to work on (an offline image or a chroot, as kmod's -b); / is this machine. The
+    /// cmdlets that change the running kernel only plan under another root (-WhatIf).
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string Root { get; set; } = "/";
+
     /// <summary>
     /// The folder of the kernels' module trees inside -Root: /lib/modules by default, or
     /// /usr/lib/modules when only that exists. Always inside -Root, as kmod's depmod -m is inside -b.
@@ -20,8 +28,8 @@ public abstract class ModuleTreeCmdlet : PSCmdlet
     public string? ModuleDirectory { get; set; }
 
     /// <summary>-Root (a provider path) with -ModuleDirectory, as the engine's root.</summary>
-    protected SystemRoot OpenRoot(string root) =>
-        new(SessionState.Path.GetUnresolvedProviderPathFromPSPath(root), ModuleDirectory);
+    protected SystemRoot OpenRoot() =>
+        new(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root), ModuleDirectory);
 }
 
 /// <summary>Refuses a -ModuleDirectory that could leave -Root, at binding time, with the reason.</summary>

@@ -54,11 +54,7 @@ public sealed class FindKernelSymbolCommand : ModuleTreeCmdlet
     [Parameter(ParameterSetName = LiteralPathSet)]
     public SwitchParameter Undefined { get; set; }
 
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string Root { get; set; } = "/";
-
-    private SystemRoot SystemRoot => OpenRoot(Root);
+    private SystemRoot SystemRoot => OpenRoot();
 
     protected override void ProcessRecord()
     {

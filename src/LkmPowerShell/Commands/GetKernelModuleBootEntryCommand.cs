@@ -28,15 +28,11 @@ public sealed class GetKernelModuleBootEntryCommand : ModuleTreeCmdlet
     [ArgumentCompleter(typeof(Completion.KernelVersionCompleter))]
     public string? KernelVersion { get; set; }
 
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string Root { get; set; } = "/";
-
     private IReadOnlyList<BootModuleEntry>? _entries;
 
     protected override void BeginProcessing()
     {
-        var root = OpenRoot(Root);
+        var root = OpenRoot();
         ModuleDirectory? tree = null;
         if (KernelVersion is not null || ModuleTrees.DefaultVersion(root) is { } v && Directory.Exists(root.ModulesDirectory(v)))
         {

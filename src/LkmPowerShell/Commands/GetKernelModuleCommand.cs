@@ -51,10 +51,6 @@ public sealed class GetKernelModuleCommand : ModuleTreeCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? LiteralPath { get; set; }
 
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string Root { get; set; } = "/";
-
     protected override void ProcessRecord()
     {
         try
@@ -68,12 +64,12 @@ public sealed class GetKernelModuleCommand : ModuleTreeCmdlet
                 case AvailableSet:
                     var available = ModuleNamePatterns.Validate(this, NamesReadingFilesAsPaths());
                     if (available is not { Length: 0 })
-                        ModuleListing.WriteAvailable(this, OpenRoot(Root), KernelVersion, available, IncludeBuiltin);
+                        ModuleListing.WriteAvailable(this, OpenRoot(), KernelVersion, available, IncludeBuiltin);
                     break;
                 default:
                     var loaded = ModuleNamePatterns.Validate(this, NamesReadingFilesAsPaths());
                     if (loaded is not { Length: 0 })
-                        ModuleListing.WriteLoaded(this, OpenRoot(Root), loaded, IncludeBuiltin);
+                        ModuleListing.WriteLoaded(this, OpenRoot(), loaded, IncludeBuiltin);
                     break;
             }
         }

@@ -48,17 +48,13 @@ public sealed class GetKernelModuleConfigurationCommand : ModuleTreeCmdlet
     [ArgumentCompleter(typeof(Completion.KernelVersionCompleter))]
     public string? KernelVersion { get; set; }
 
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string Root { get; set; } = "/";
-
     private IReadOnlyList<ConfigurationEntry>? _entries;
     private ModuleDirectory? _tree;
     private SystemRoot? _root;
 
     protected override void BeginProcessing()
     {
-        _root = OpenRoot(Root);
+        _root = OpenRoot();
         if (ParameterSetName == KernelRequestSet)
             return;
         // The tree adds modules.softdep and the index dump; without one (an image with no

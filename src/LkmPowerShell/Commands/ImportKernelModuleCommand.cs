@@ -77,11 +77,6 @@ public sealed class ImportKernelModuleCommand : ModuleTreeCmdlet
     [Parameter]
     public SwitchParameter IgnoreDisabled { get; set; }
 
-    /// <summary>Plan against another tree (an offline image): with -WhatIf (or $WhatIfPreference); a change approved under it is refused.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string Root { get; set; } = "/";
-
     [Parameter]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(Completion.KernelVersionCompleter))]
@@ -94,7 +89,7 @@ public sealed class ImportKernelModuleCommand : ModuleTreeCmdlet
 
     protected override void BeginProcessing()
     {
-        _root = OpenRoot(Root);
+        _root = OpenRoot();
         _kernel = new RunningKernel(_root);
         if (_root.IsHost && !_kernel.SupportsModules)
             ThrowTerminatingError(ModuleErrors.For(new KernelModulesUnsupportedException(_kernel.Release, _kernel.ProcModules.Path, _kernel.ModulesUnsupportedReason)));

@@ -48,11 +48,6 @@ public sealed class RemoveKernelModuleCommand : ModuleTreeCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    /// <summary>Plan against another system (an offline image with its own /proc/modules): with -WhatIf (or $WhatIfPreference); a change approved under it is refused.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string Root { get; set; } = "/";
-
     [Parameter]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(Completion.KernelVersionCompleter))]
@@ -65,7 +60,7 @@ public sealed class RemoveKernelModuleCommand : ModuleTreeCmdlet
 
     protected override void BeginProcessing()
     {
-        _root = OpenRoot(Root);
+        _root = OpenRoot();
         _kernel = _root.IsHost && !_root.ModuleDirectoryGiven ? RunningKernel.Host : new RunningKernel(_root);
         if (_root.IsHost && !_kernel.SupportsModules)
             ThrowTerminatingError(ModuleErrors.For(new KernelModulesUnsupportedException(_kernel.Release, _kernel.ProcModules.Path, _kernel.ModulesUnsupportedReason)));

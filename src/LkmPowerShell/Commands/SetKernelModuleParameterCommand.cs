@@ -39,16 +39,12 @@ public sealed class SetKernelModuleParameterCommand : ModuleTreeCmdlet
     [ArgumentCompleter(typeof(Completion.KernelVersionCompleter))]
     public string? KernelVersion { get; set; }
 
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string Root { get; set; } = "/";
-
     private SystemRoot? _root;
     private ModuleDirectory? _tree;
     private bool _treeOpened;
 
     protected override void BeginProcessing() =>
-        _root = OpenRoot(Root);
+        _root = OpenRoot();
 
     protected override void ProcessRecord()
     {

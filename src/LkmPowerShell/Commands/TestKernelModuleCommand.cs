@@ -40,10 +40,6 @@ public sealed class TestKernelModuleCommand : ModuleTreeCmdlet
     [Parameter(ParameterSetName = QuietSet, Mandatory = true)]
     public SwitchParameter Quiet { get; set; }
 
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string Root { get; set; } = "/";
-
     protected override void ProcessRecord()
     {
         // The audit reads every view once, so names from the pipeline are gathered and audited together.
@@ -52,7 +48,7 @@ public sealed class TestKernelModuleCommand : ModuleTreeCmdlet
 
     protected override void EndProcessing()
     {
-        var root = OpenRoot(Root);
+        var root = OpenRoot();
         var patterns = new ModuleNamePatterns(_names.Count > 0 ? [.. _names] : null);
         AuditReport report;
         try

@@ -23,10 +23,6 @@ public sealed class UpdateModuleDependencyCommand : ModuleTreeCmdlet
 
     [Parameter]
     [ValidateNotNullOrEmpty]
-    public string Root { get; set; } = "/";
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
     public string? OutputPath { get; set; }
 
     [Parameter]
@@ -51,7 +47,7 @@ public sealed class UpdateModuleDependencyCommand : ModuleTreeCmdlet
 
     protected override void ProcessRecord()
     {
-        var root = OpenRoot(Root);
+        var root = OpenRoot();
         var version = KernelVersion ?? ModuleTrees.DefaultVersion(root);
         var problem = Engine.ModuleTree.ModuleDirectory.KernelVersionProblem(version);
         if (version is null || problem is not null)
