@@ -6,8 +6,14 @@
     Tasks:
       Build       compile the engine and cmdlets into ./bin and the help into ./en-US, so that
                   'Import-Module ./LkmPowerShell.psd1' works from the repository root.
-      Fixtures    fetch Debian's kernels into the fixture cache and run kmod on them (needs root).
-      UnitTest    the engine's xunit tests (real module trees, kmod as the oracle).
+      Fixtures    fetch the Debian kernels pinned in tests/fixtures/kernels.pin into the fixture
+                  cache and run kmod on them (needs root).
+      UpdatePins  move tests/fixtures/kernels.pin to the newest kernels the archive serves, or to
+                  the releases given with -Pin plain=RELEASE,xz=RELEASE; says what changed.
+      HermeticTest  the tests that need no root, no network and no fixtures: the engine's
+                  hermetic layer and the cmdlets' Pester tests on synthetic trees.
+      UnitTest    the engine's xunit tests (synthetic trees, and Debian's real trees with kmod as
+                  the oracle).
       PesterTest  the cmdlets' Pester tests, in a child pwsh.
       KernelTest  the Pester suites tagged for a real kernel, inside Debian's kernels under QEMU.
       Test        all of the above tests: what CI runs.
@@ -18,8 +24,12 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Fixtures', 'UnitTest', 'PesterTest', 'KernelTest', 'Test', 'Package', 'Demo', 'Clean')]
+    [ValidateSet('Build', 'Fixtures', 'UpdatePins', 'HermeticTest', 'UnitTest', 'PesterTest', 'KernelTest', 'Test', 'Package', 'Demo', 'Clean')]
     [string[]] $Task = @('Build'),
+
+    # UpdatePins: the releases to pin, as flavour=release (plain=6.1.0-56-amd64, xz=6.12.117+deb12-amd64);
+    # a flavour not given moves to the newest release the archive serves.
+    [string[]] $Pin = @(),
 
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release'
@@ -80,6 +90,21 @@ function Get-FixtureCache {
 
 function Invoke-Fixtures {
     Invoke-Native bash @((Join-Path $repo 'tests/fixtures/get-debian-kernels.sh'))
+}
+
+function Invoke-UpdatePins {
+    Invoke-Native bash (@((Join-Path $repo 'tests/fixtures/update-pins.sh')) + $Pin)
+}
+
+function Invoke-HermeticTest {
+    # No fixtures, no root, no network: the oracle layer (Debian's trees, kmod) and the guests are left out
+    # by name, and everything else runs.
+    Invoke-Native dotnet @('test', (Join-Path $repo 'tests/LkmPowerShell.Engine.Tests'), '-c', $Configuration, '--nologo',
+        '--filter', 'Layer!=Oracle', '--logger', "junit;LogFilePath=$results/engine.junit.xml", '--logger', 'console;verbosity=minimal')
+    $modules = Restore-Pester
+    $env:PSModulePath = "$modules$([IO.Path]::PathSeparator)$env:PSModulePath"
+    Invoke-Native dotnet @('pwsh', '-NoProfile', '-NonInteractive', '-File', (Join-Path $repo 'tests/Invoke-PesterSuite.ps1'),
+        '-Path', ((Join-Path $repo 'tests/Pester') + ',' + (Join-Path $repo 'examples')), '-ResultFile', (Join-Path $results 'pester.xml'), '-ExcludeTag', 'RealKernel,Oracle')
 }
 
 function Restore-Pester {
@@ -172,6 +197,12 @@ foreach ($t in $Task) {
         'Clean' { Remove-Item -Recurse -Force (Join-Path $repo 'bin'), $out -ErrorAction SilentlyContinue }
         'Build' { Invoke-Build }
         'Fixtures' { Invoke-Fixtures }
+        'UpdatePins' { Invoke-UpdatePins }
+        'HermeticTest' {
+            Remove-Item -Recurse -Force $results -ErrorAction SilentlyContinue
+            New-Item -ItemType Directory -Force $results | Out-Null
+            Invoke-Build; Invoke-HermeticTest
+        }
         'UnitTest' { Invoke-Fixtures; Invoke-UnitTest }
         'PesterTest' { Invoke-Build; Invoke-Fixtures; Invoke-PesterTest }
         'KernelTest' { Invoke-Build; Invoke-Fixtures; Invoke-KernelTest }

@@ -8,7 +8,11 @@ function Install-BenchKernelHeaders([string] $Version) {
     # installing it does not change the running kernel.
     $dir = "/usr/src/linux-headers-$Version"
     if (Test-Path -LiteralPath (Join-Path $dir 'Makefile')) { return $dir }
-    $package = "linux-headers-$Version"
+    # The same build of the kernel as the fixture: the package version pinned in tests/fixtures/kernels.pin.
+    $pins = Join-Path $PSScriptRoot '../fixtures/kernels.pin'
+    $pinned = Get-Content -LiteralPath $pins | Where-Object { $_ -notmatch '^\s*(#|$)' } | ForEach-Object { , (-split $_) } |
+        Where-Object { $_[1] -eq $Version } | Select-Object -First 1
+    $package = if ($pinned) { "linux-headers-$Version=$($pinned[2])" } else { "linux-headers-$Version" }
     if ((id -u) -ne '0') { throw "Bench: $package is not installed and this is not root. Install it: sudo apt-get install -y $package" }
     if (-not (Get-Command apt-get -ErrorAction Ignore)) { throw "Bench: $package is not installed and there is no apt-get to install it." }
     $env:DEBIAN_FRONTEND = 'noninteractive'

@@ -10,7 +10,9 @@
 # - the cmdlets that change something get -WhatIf by default, so they plan instead of act;
 # - the current folder holds the module files the examples name (msdos.ko, fat.ko, dummy.ko, brd.ko;
 #   mydriver.ko and vendor.ko, copies of msdos.ko and brd.ko standing for the reader's own modules);
-#   $(uname -r) is 6.1's.
+#   $(uname -r) is 6.1's;
+# - a kernel release the example names is the pinned fixture of the same series (6.1.0-NN-amd64 is the
+#   pinned 6.1, 6.12.NNN+deb12-amd64 the pinned 6.12): examples may show any realistic release.
 # An example that cannot mean anything offline is listed in $NotRunOffline with the reason; it is
 # still parsed, and every command and parameter it uses must exist.
 
@@ -145,8 +147,17 @@ BeforeAll {
         }
     }
 
+    # A kernel release written in an example (6.1.0-57-amd64, 6.12.117+deb12-amd64) stands for the pinned
+    # fixture of the same series, so an example never breaks because Debian published another build.
+    $script:fixtureBySeries = @{}
+    foreach ($f in $plain, $xz) { $fixtureBySeries[($f.Version -replace '^(\d+\.\d+)\..*$', '$1')] = $f.Version }
+    function ConvertTo-PinnedRelease([string] $Code) {
+        [regex]::Replace($Code, '(?<![\w.])(\d+\.\d+)\.\d+(?:-\d+)?(?:\+deb\d+)?-amd64(?![\w.])', {
+                param($m) if ($fixtureBySeries.ContainsKey($m.Groups[1].Value)) { $fixtureBySeries[$m.Groups[1].Value] } else { $m.Value } })
+    }
+
     function ConvertTo-Offline([string] $Code) {
-        $Code.Replace('/mnt/image', $sys).Replace('$(uname -r)', $version).
+        (ConvertTo-PinnedRelease $Code).Replace('/mnt/image', $sys).Replace('$(uname -r)', $version).
             Replace(' /lib/modules/', " $sys/lib/modules/").Replace(' /boot/', " $sys/boot/").Replace('/tmp/index', (Join-Path $TestDrive 'index'))
     }
 }

@@ -26,8 +26,12 @@ public class ModuleImagePatcherTests
         Assert.Equal(!vermagic, info.GetValue("vermagic") is not null);
         Assert.Equal("fat", info.GetValue("depends"));
 
+        // Blanking vermagic zeroes its "vermagic=<value>" text: the value is the fixture's own, never a
+        // release written here (the pinned kernels move).
+        var originalVermagic = ModuleFileReader.Parse(original, path, original.Length).GetValue("vermagic");
+        Assert.StartsWith(KernelFixtures.Plain.Version + " ", originalVermagic);
         var changed = Enumerable.Range(0, image.Length).Count(i => image[i] != original[i]);
-        var expected = (modversions ? 1 : 0) + (vermagic ? "vermagic=6.1.0-56-amd64 SMP preempt mod_unload modversions ".Length : 0);
+        var expected = (modversions ? 1 : 0) + (vermagic ? ("vermagic=" + originalVermagic).Length : 0);
         Assert.Equal(expected, changed);
     }
 }
