@@ -126,10 +126,18 @@ public class KallsymsReaderTests(ITestOutputHelper output)
         Assert.False(any("udp_v4_rcv"));
         var one = SymbolNameFilters.Prefix("fat_");
         Assert.Same(one, SymbolNameFilters.Any([one]));
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 10_000; i++)
-            any("udp_v4_rcv");
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // The runtime itself may allocate on this thread while it re-compiles the filter (tiering, OSR),
+        // most of all on a loaded machine: an allocation per name would show in every round, so the
+        // quietest of a few rounds must be zero.
+        var fewest = long.MaxValue;
+        for (var round = 0; round < 5 && fewest != 0; round++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 10_000; i++)
+                any("udp_v4_rcv");
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        Assert.Equal(0, fewest);
     }
 
     [Fact]
