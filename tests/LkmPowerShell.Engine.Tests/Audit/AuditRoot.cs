@@ -1,3 +1,4 @@
+using LkmPowerShell.Engine.Tests.TestKit;
 using LkmPowerShell.Engine.Tests.Depmod;
 using LkmPowerShell.Engine.Tests.Kernel;
 
@@ -54,7 +55,7 @@ internal sealed class AuditRoot : IDisposable
     }
 
     /// <summary>A tiny unsigned module file with these .modinfo strings.</summary>
-    public static byte[] TinyModule(string name, params string[] modinfo) => TinyModuleWriter.Build(name, [], [], modinfo);
+    public static byte[] TinyModule(string name, params string[] modinfo) => ModuleWriter.Build(name, [], [], modinfo);
 
     /// <summary>A module as the kernel shows a normal load: /proc/modules, /sys/module with initstate, symbols in kallsyms.</summary>
     /// <remarks>

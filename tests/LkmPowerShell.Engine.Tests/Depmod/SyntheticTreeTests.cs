@@ -1,6 +1,7 @@
 using LkmPowerShell.Engine.Depmod;
 using Xunit;
-using Need = LkmPowerShell.Engine.Tests.Depmod.TinyModuleWriter.Need;
+using LkmPowerShell.Engine.Tests.TestKit;
+using Need = LkmPowerShell.Engine.Tests.TestKit.ModuleWriter.Need;
 
 namespace LkmPowerShell.Engine.Tests.Depmod;
 
@@ -149,10 +150,10 @@ public class SyntheticTreeTests
     public void WeakSymbolsMakeDependenciesAndNoWarnings()
     {
         using var tree = new DepmodTree().WithBuiltins();
-        tree.Write("kernel/a.ko", TinyModuleWriter.Build("a", [("a_one", 0x1111), ("a_two", 0x2222)], [new Need("printk", Crc: 0x99)], ["alias=a-alias", "license=GPL"]))
-            .Write("kernel/b.ko", TinyModuleWriter.Build("b", [("b_one", 1)], [new Need("a_one", Weak: true)], ["alias=char-major-10-77", "alias=devname:bee"]))
-            .Write("kernel/c.ko", TinyModuleWriter.Build("c", [], [new Need("b_one"), new Need("nobody_exports_this", Weak: true), new Need("missing_strong", Crc: 5)], ["softdep=pre: a", "weakdep=b"]))
-            .Write("kernel/d-dash.ko", TinyModuleWriter.Build("d_dash", [("a_two", 7)], [], ["alias=pci:v0000[1-2]d*"]));
+        tree.Write("kernel/a.ko", ModuleWriter.Build("a", [("a_one", 0x1111), ("a_two", 0x2222)], [new Need("printk", Crc: 0x99)], ["alias=a-alias", "license=GPL"]))
+            .Write("kernel/b.ko", ModuleWriter.Build("b", [("b_one", 1)], [new Need("a_one", Weak: true)], ["alias=char-major-10-77", "alias=devname:bee"]))
+            .Write("kernel/c.ko", ModuleWriter.Build("c", [], [new Need("b_one"), new Need("nobody_exports_this", Weak: true), new Need("missing_strong", Crc: 5)], ["softdep=pre: a", "weakdep=b"]))
+            .Write("kernel/d-dash.ko", ModuleWriter.Build("d_dash", [("a_two", 7)], [], ["alias=pci:v0000[1-2]d*"]));
         var systemMap = Path.Combine(tree.Root, "System.map");
         File.WriteAllText(systemMap, "ffffffff81000000 T printk\nffffffff82000000 r __ksymtab_printk\n");
         var (engine, stderr) = tree.AssertSameAsKmod(o => o with { SystemMapPath = systemMap }, "-e", "-F", systemMap);
@@ -172,8 +173,8 @@ public class SyntheticTreeTests
     public void SymversChecksVersions()
     {
         using var tree = new DepmodTree();
-        tree.Write("kernel/a.ko", TinyModuleWriter.Build("a", [("a_one", 0x1111)], [new Need("printk", Crc: 0x99), new Need("kfree", Crc: 0x42)], []))
-            .Write("kernel/b.ko", TinyModuleWriter.Build("b", [], [new Need("a_one", Crc: 0x1112), new Need("kfree", Weak: true, Crc: 1)], []));
+        tree.Write("kernel/a.ko", ModuleWriter.Build("a", [("a_one", 0x1111)], [new Need("printk", Crc: 0x99), new Need("kfree", Crc: 0x42)], []))
+            .Write("kernel/b.ko", ModuleWriter.Build("b", [], [new Need("a_one", Crc: 0x1112), new Need("kfree", Weak: true, Crc: 1)], []));
         var symvers = Path.Combine(tree.Root, "Module.symvers");
         File.WriteAllText(symvers, "0x00000099\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n0x00000041\tkfree\tvmlinux\tEXPORT_SYMBOL\t\n0x00000001\tother\tsomemodule\tEXPORT_SYMBOL\t\n");
         var (engine, stderr) = tree.AssertSameAsKmod(o => o with { SymVersPath = symvers }, "-e", "-E", symvers);
@@ -187,10 +188,10 @@ public class SyntheticTreeTests
     public void CycleIsAnErrorAndNothingIsWritten()
     {
         using var tree = new DepmodTree();
-        tree.Write("kernel/a.ko", TinyModuleWriter.Build("a", [("a_sym", 1)], [new Need("b_sym")], []))
-            .Write("kernel/b.ko", TinyModuleWriter.Build("b", [("b_sym", 2)], [new Need("c_sym")], []))
-            .Write("kernel/c.ko", TinyModuleWriter.Build("c", [("c_sym", 3)], [new Need("a_sym")], []))
-            .Write("kernel/d.ko", TinyModuleWriter.Build("d", [], [new Need("a_sym")], []));
+        tree.Write("kernel/a.ko", ModuleWriter.Build("a", [("a_sym", 1)], [new Need("b_sym")], []))
+            .Write("kernel/b.ko", ModuleWriter.Build("b", [("b_sym", 2)], [new Need("c_sym")], []))
+            .Write("kernel/c.ko", ModuleWriter.Build("c", [("c_sym", 3)], [new Need("a_sym")], []))
+            .Write("kernel/d.ko", ModuleWriter.Build("d", [], [new Need("a_sym")], []));
         Directory.CreateDirectory(tree.OutputDirectory);
         File.WriteAllText(Path.Combine(tree.OutputDirectory, "modules.dep"), "old\n");
         var error = Assert.Throws<DependencyCycleException>(() => tree.RunEngine());
@@ -221,7 +222,7 @@ public class SyntheticTreeTests
         };
         using var tree = new DepmodTree("4.4.4");
         foreach (var (m, needs) in uses)
-            tree.Write($"kernel/mod-loop-{m}.ko", TinyModuleWriter.Build($"mod_loop_{m}", [($"print{char.ToUpperInvariant(m)}", 1)],
+            tree.Write($"kernel/mod-loop-{m}.ko", ModuleWriter.Build($"mod_loop_{m}", [($"print{char.ToUpperInvariant(m)}", 1)],
                 needs.Select(n => new Need($"print{char.ToUpperInvariant(n)}")), []));
         tree.Write("modules.order", "");
         var error = Assert.Throws<DependencyCycleException>(() => tree.RunEngine());
