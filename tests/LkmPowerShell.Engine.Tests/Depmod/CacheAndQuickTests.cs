@@ -4,6 +4,7 @@ using Xunit;
 namespace LkmPowerShell.Engine.Tests.Depmod;
 
 /// <summary>The module-facts cache (rebuilds read only changed modules; a damaged cache is ignored) and depmod -A.</summary>
+[Trait("Layer", "Oracle")]
 public class CacheAndQuickTests
 {
     private static DepmodTree Tree()

@@ -13,6 +13,7 @@ namespace LkmPowerShell.Engine.Tests.Depmod;
 /// that are links, FIFOs or huge, and the states a crash between two writes leaves. Each run must
 /// end with kmod's exact files, without a crash or a hang, and nothing outside the tree is read or written.
 /// </summary>
+[Trait("Layer", "Oracle")]
 public sealed class HostileCacheTests
 {
     private static DepmodTree Tree()

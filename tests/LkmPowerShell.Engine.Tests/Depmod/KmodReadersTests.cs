@@ -5,6 +5,7 @@ using Xunit;
 namespace LkmPowerShell.Engine.Tests.Depmod;
 
 /// <summary>kmod's own readers (modprobe, modinfo) answer the same on the engine's files as on depmod's.</summary>
+[Trait("Layer", "Oracle")]
 public class KmodReadersTests
 {
     [Theory]

@@ -10,6 +10,7 @@ namespace LkmPowerShell.Engine.Tests.Depmod;
 /// the step hook, which skips all clean-up past the commit point) or a cancellation leaves each
 /// file either entirely old or entirely new, and the next run makes the whole set new.
 /// </summary>
+[Trait("Layer", "Oracle")]
 public class PublishingTests
 {
     private static DepmodTree TreeWithOldIndex(out Dictionary<string, byte[]> oldSet, out Dictionary<string, byte[]> newSet)

@@ -10,6 +10,7 @@ namespace LkmPowerShell.Engine.Tests.Depmod;
 /// input files, weak symbols, symbol checks, cycles. Each runs kmod 30's depmod and the engine on
 /// the same files and compares every output byte.
 /// </summary>
+[Trait("Layer", "Oracle")]
 public class SyntheticTreeTests
 {
     private static readonly string[] RealModules =

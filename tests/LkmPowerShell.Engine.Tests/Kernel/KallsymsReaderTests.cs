@@ -129,7 +129,10 @@ public class KallsymsReaderTests(ITestOutputHelper output)
         var before = GC.GetAllocatedBytesForCurrentThread();
         for (var i = 0; i < 10_000; i++)
             any("udp_v4_rcv");
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // Nothing per call: one object a call would be 240 KB here. The runtime itself may allocate
+        // a few KB on this thread meanwhile (tiered compilation replacing the loop's code), so the
+        // bound is well below one allocation a call, not zero.
+        Assert.InRange(GC.GetAllocatedBytesForCurrentThread() - before, 0, 16_384);
     }
 
     [Fact]

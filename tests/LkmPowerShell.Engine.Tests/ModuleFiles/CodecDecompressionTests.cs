@@ -8,6 +8,7 @@ using Xunit;
 namespace LkmPowerShell.Engine.Tests.ModuleFiles;
 
 /// <summary>Decompression of module files: by magic, identical to the reference tools, bounded, and failing clearly.</summary>
+[Trait("Layer", "Oracle")]
 public class CodecDecompressionTests
 {
     private static readonly byte[] ElfMagic = [0x7F, (byte)'E', (byte)'L', (byte)'F'];

@@ -12,6 +12,7 @@ namespace LkmPowerShell.Engine.Tests.Planner;
 /// install commands, blacklists and aliases. kmod reads the host's /proc/cmdline whatever -d
 /// says, so the plans are made with the same command line.
 /// </summary>
+[Trait("Layer", "Oracle")]
 public class ShowDependsOracleTests
 {
     private const int ModulesPerTree = 300;
