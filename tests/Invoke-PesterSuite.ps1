@@ -19,8 +19,9 @@ $config.Output.Verbosity = 'Detailed'
 $config.TestResult.Enabled = $true
 $config.TestResult.OutputFormat = 'NUnitXml'
 $config.TestResult.OutputPath = $ResultFile
-if ($Tag) { $config.Filter.Tag = $Tag }
-if ($ExcludeTag) { $config.Filter.ExcludeTag = $ExcludeTag }
+# Likewise for tags: '-ExcludeTag RealKernel,Oracle' arrives as one string under 'pwsh -File'.
+if ($Tag) { $config.Filter.Tag = @($Tag | ForEach-Object { $_ -split ',' }) }
+if ($ExcludeTag) { $config.Filter.ExcludeTag = @($ExcludeTag | ForEach-Object { $_ -split ',' }) }
 New-Item -ItemType Directory -Force (Split-Path $ResultFile) | Out-Null
 $result = Invoke-Pester -Configuration $config
 # Skipped tests are counted as failures: a test that cannot run must say so and fail.

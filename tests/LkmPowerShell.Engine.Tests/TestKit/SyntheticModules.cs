@@ -158,7 +158,9 @@ public static class SyntheticModules
         {
             var file = System.IO.Path.GetFileNameWithoutExtension(path);
             var name = file.Replace('-', '_');
-            var info = new List<string> { "license=GPL", $"description=Synthetic {file} for tests" };
+            var info = new List<string> { "license=GPL" };
+            if (!(modinfo ?? []).Any(m => m.StartsWith("description=", StringComparison.Ordinal)))
+                info.Add($"description=Synthetic {file} for tests");
             info.AddRange(modinfo ?? []);
             info.AddRange([$"srcversion={(name.ToUpperInvariant() + "0123456789ABCDEFGHIJKLMN")[..23]}", $"depends={string.Join(",", depends ?? [])}",
                 "retpoline=Y", "intree=Y", $"name={name}", $"vermagic={Version} SMP preempt mod_unload modversions "]);
@@ -170,7 +172,7 @@ public static class SyntheticModules
         Add("kernel/fs/fat/fat.ko", E("fat_build_inode", "fat_fill_super", "fat_time_unix2fat", "fat_date_unix2dos", "fat_attach", "fat_detach"), signed: true);
         Add("kernel/fs/fat/vfat.ko", needs: ["fat_build_inode", "fat_fill_super", "fat_attach", "fat_detach"], modinfo: ["alias=fs-vfat"], depends: ["fat"]);
         Add("kernel/fs/fat/msdos.ko", needs: ["fat_build_inode", "fat_fill_super", "fat_time_unix2fat", "fat_date_unix2dos", "fat_attach"],
-            modinfo: ["alias=fs-msdos"], depends: ["fat"], signed: true);
+            modinfo: ["description=MS-DOS filesystem support", "alias=fs-msdos"], depends: ["fat"], signed: true);
         Add("kernel/fs/nls/nls_cp437.ko", needs: ["register_nls"]);
         Add("kernel/fs/nls/nls_iso8859-1.ko", needs: ["register_nls"]);
         Add("kernel/fs/nls/nls_utf8.ko", needs: ["register_nls"]);
