@@ -79,9 +79,10 @@ Describe 'Disable-KernelModule and Enable-KernelModule' {
         $s.Compliant | Should -Be @($true, $true)
         $s[1].Module | Should -Be 'usb_storage'
         modprobe -n -v -C (Join-Path $root 'etc/modprobe.d') -d $root -S $synthetic.Version freevxfs | Should -Be 'install /bin/false '
-        # kmod still loads the dependencies (usbcore, scsi_mod ...) and then runs the install command instead of the module.
+        # kmod still loads the dependencies (usb-common, usbcore, scsi_mod) and then runs the install command instead of the module.
         $usb = modprobe -n -v -C (Join-Path $root 'etc/modprobe.d') -d $root -S $synthetic.Version usb-storage
-        $usb[-1] | Should -Be 'install /bin/false '
+        @($usb)[-1] | Should -Be 'install /bin/false '
+        @($usb)[0] | Should -BeLike 'insmod */usb-common.ko*'
         $usb | Should -Not -BeLike '*usb-storage.ko*'
         (Get-KernelModuleConfiguration freevxfs -Kind Install -Root $root).DisablesLoading | Should -BeTrue
     }

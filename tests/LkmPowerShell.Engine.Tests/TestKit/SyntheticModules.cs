@@ -22,7 +22,7 @@ namespace LkmPowerShell.Engine.Tests.TestKit;
 /// <item>crc16, mbcache, jbd2, ext4: a softdep in .modinfo (pre: crypto-crc32c), which a built-in's alias answers.</item>
 /// <item>nls_cp437, nls_utf8, nls_iso8859-1, dummy, loop: softdep and install-command targets; dummy and loop have parameters.</item>
 /// <item>lkm_params: one parameter of each type modinfo shows, and one without a type.</item>
-/// <item>cramfs, freevxfs, hfs, jffs2, squashfs, udf, usb-storage, sctp: what a CIS benchmark disables.</item>
+/// <item>cramfs, freevxfs, hfs, jffs2, squashfs, udf, usb-storage (needs usbcore and scsi_mod), sctp: what a CIS benchmark disables.</item>
 /// <item>built-ins: crc32c_generic (aliases crypto-crc32c, crc32c), unix (alias net-pf-1), zswap (parameters), nls_base.</item>
 /// </list>
 /// Deliberately free of test-framework and engine types, so that the Pester helper can load the
@@ -214,7 +214,10 @@ public static class SyntheticModules
         Add("kernel/fs/jffs2/jffs2.ko", modinfo: ["alias=fs-jffs2"]);
         Add("kernel/fs/squashfs/squashfs.ko", modinfo: ["alias=fs-squashfs"]);
         Add("kernel/fs/udf/udf.ko", needs: ["crc16"], modinfo: ["alias=fs-udf"], depends: ["crc16"]);
-        Add("kernel/drivers/usb/storage/usb-storage.ko", modinfo: ["parm=quirks:supplemental list of device IDs and their quirks", "parmtype=quirks:string",
+        Add("kernel/drivers/usb/common/usb-common.ko", E("usb_get_maximum_speed"));
+        Add("kernel/drivers/usb/core/usbcore.ko", E("usb_register_driver", "usb_deregister"), needs: ["usb_get_maximum_speed"], depends: ["usb-common"]);
+        Add("kernel/drivers/scsi/scsi_mod.ko", E("scsi_add_host_with_dma", "scsi_host_alloc"));
+        Add("kernel/drivers/usb/storage/usb-storage.ko", needs: ["usb_register_driver", "scsi_host_alloc"], depends: ["usbcore", "scsi_mod"], modinfo: ["parm=quirks:supplemental list of device IDs and their quirks", "parmtype=quirks:string",
             "alias=usb:v*p*d*dc*dsc*dp*ic08isc06ip50in*"]);
         Add("kernel/net/sctp/sctp.ko", modinfo: ["alias=net-pf-10-proto-132", "alias=net-pf-2-proto-132"]);
         Add("kernel/drivers/misc/lkm_params.ko", modinfo:
