@@ -4,14 +4,13 @@ using Xunit;
 namespace LkmPowerShell.Engine.Tests.Depmod;
 
 /// <summary>The module-facts cache (rebuilds read only changed modules; a damaged cache is ignored) and depmod -A.</summary>
-[Trait("Layer", "Oracle")]
 public class CacheAndQuickTests
 {
     private static DepmodTree Tree()
     {
-        var tree = new DepmodTree().WithBuiltins();
+        var tree = new DepmodTree().WithSyntheticBuiltins();
         foreach (var m in new[] { "kernel/fs/fat/fat.ko", "kernel/fs/fat/msdos.ko", "kernel/fs/fat/vfat.ko", "kernel/drivers/net/dummy.ko" })
-            tree.Copy(m);
+            tree.Synthetic(m);
         return tree;
     }
 

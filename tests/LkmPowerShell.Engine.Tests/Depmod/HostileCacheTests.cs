@@ -13,14 +13,13 @@ namespace LkmPowerShell.Engine.Tests.Depmod;
 /// that are links, FIFOs or huge, and the states a crash between two writes leaves. Each run must
 /// end with kmod's exact files, without a crash or a hang, and nothing outside the tree is read or written.
 /// </summary>
-[Trait("Layer", "Oracle")]
 public sealed class HostileCacheTests
 {
     private static DepmodTree Tree()
     {
-        var tree = new DepmodTree().WithBuiltins();
+        var tree = new DepmodTree().WithSyntheticBuiltins();
         foreach (var m in new[] { "kernel/fs/fat/fat.ko", "kernel/fs/fat/msdos.ko", "kernel/fs/fat/vfat.ko", "kernel/drivers/net/dummy.ko" })
-            tree.Copy(m);
+            tree.Synthetic(m);
         return tree;
     }
 

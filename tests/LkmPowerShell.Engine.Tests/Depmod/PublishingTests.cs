@@ -10,13 +10,12 @@ namespace LkmPowerShell.Engine.Tests.Depmod;
 /// the step hook, which skips all clean-up past the commit point) or a cancellation leaves each
 /// file either entirely old or entirely new, and the next run makes the whole set new.
 /// </summary>
-[Trait("Layer", "Oracle")]
 public class PublishingTests
 {
     private static DepmodTree TreeWithOldIndex(out Dictionary<string, byte[]> oldSet, out Dictionary<string, byte[]> newSet)
     {
         var tree = new DepmodTree();
-        tree.Copy("kernel/fs/fat/fat.ko").Copy("kernel/fs/fat/msdos.ko");
+        tree.Synthetic("kernel/fs/fat/fat.ko").Synthetic("kernel/fs/fat/msdos.ko");
         tree.RunEngine();
         oldSet = Snapshot(tree.OutputDirectory);
         // Change the tree so that every output file changes.
@@ -121,7 +120,7 @@ public class PublishingTests
     public void FilesAreWrittenWithKmodsMode()
     {
         using var tree = new DepmodTree();
-        tree.Copy("kernel/fs/fat/fat.ko");
+        tree.Synthetic("kernel/fs/fat/fat.ko");
         var result = tree.RunEngine();
         if (OperatingSystem.IsWindows()) return;
         foreach (var file in result.FilesWritten)
