@@ -1,6 +1,12 @@
 # Shared by the Pester suites: where the repository and Debian's kernel fixtures are, and the
 # synthetic module tree for the tests that need a tree but not Debian's.
 
+# kmod's tools (modprobe, depmod, modinfo), the oracle of many tests, live in /usr/sbin and /sbin,
+# which an ordinary user's PATH lacks: the tests run as any user, so they are added here.
+foreach ($sbin in '/usr/sbin', '/sbin') {
+    if (($env:PATH -split ':') -notcontains $sbin) { $env:PATH = "$env:PATH`:$sbin" }
+}
+
 function Get-RepositoryRoot { (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path }
 
 $script:fixturesMissingReported = $false

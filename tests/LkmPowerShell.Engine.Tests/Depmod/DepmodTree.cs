@@ -86,7 +86,7 @@ internal sealed class DepmodTree : IDisposable
     /// <summary>kmod's depmod on the tree, configured from the tree's etc/depmod.d; returns its exit code and stderr.</summary>
     public (int ExitCode, string Stderr) RunKmod(params string[] extra)
     {
-        var psi = new ProcessStartInfo("depmod") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(ModuleFiles.CodecTools.Find("depmod")) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         foreach (var a in new[] { "-b", Root, "-C", ConfigDirectory }.Concat(extra).Append(Version))
             psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
