@@ -51,10 +51,11 @@ Describe 'Harden-KernelModules.ps1, cmdlets mocked' {
 Describe 'Harden-KernelModules.ps1 on a scratch image, kmod judging' {
     BeforeAll {
         Import-Module (Join-Path $PSScriptRoot '../tests/Pester/TestHelpers.psm1') -Force
-        $script:plain = Get-KernelFixture plain
+        # The synthetic tree (it has the CIS list's file systems and protocols, or kmod runs the
+        # install command by name alone), indexed by the project's own depmod.
         $script:image = Join-Path $TestDrive 'image'
-        New-Item -ItemType Directory (Join-Path $image 'etc/modprobe.d'), (Join-Path $image 'lib/modules') | Out-Null
-        Copy-FixtureTree $plain.ModulesDirectory (Join-Path $image "lib/modules/$($plain.Version)")
+        $script:synthetic = New-SyntheticModuleTree $image
+        New-Item -ItemType Directory (Join-Path $image 'etc/modprobe.d') | Out-Null
         # A site file that already blacklists one module: the report must name it, the script must keep it.
         Set-Content (Join-Path $image 'etc/modprobe.d/site.conf') 'blacklist hfs'
     }
@@ -70,7 +71,7 @@ Describe 'Harden-KernelModules.ps1 on a scratch image, kmod judging' {
         $after.Compliant | Should -Not -Contain $false
         $after.Count | Should -Be 12
         foreach ($m in $cis) {
-            $dry = modprobe -n -v -C (Join-Path $image 'etc/modprobe.d') -d $image -S $plain.Version $m
+            $dry = modprobe -n -v -C (Join-Path $image 'etc/modprobe.d') -d $image -S $synthetic.Version $m
             @($dry)[-1] | Should -Be 'install /bin/false '
         }
     }

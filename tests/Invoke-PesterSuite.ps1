@@ -19,6 +19,7 @@ $config.Output.Verbosity = 'Detailed'
 $config.TestResult.Enabled = $true
 $config.TestResult.OutputFormat = 'NUnitXml'
 $config.TestResult.OutputPath = $ResultFile
+# Likewise for tags: '-ExcludeTag RealKernel,Oracle' arrives as one string under 'pwsh -File'.
 if ($Tag) { $config.Filter.Tag = @($Tag | ForEach-Object { $_ -split ',' }) }
 if ($ExcludeTag) { $config.Filter.ExcludeTag = @($ExcludeTag | ForEach-Object { $_ -split ',' }) }
 New-Item -ItemType Directory -Force (Split-Path $ResultFile) | Out-Null

@@ -2,11 +2,18 @@ namespace LkmPowerShell.Engine.Tests;
 
 /// <summary>
 /// Debian's real kernels, unpacked by tests/fixtures/get-debian-kernels.sh into a cache outside
-/// the repository, with kmod 30's depmod output written into each tree as the oracle.
-/// A missing cache fails the test that needs it, loudly: these tests are never skipped.
+/// the repository, with kmod 30's depmod output written into each tree as the oracle. Only the
+/// oracle layer ([Trait("Layer", "Oracle")]) reads them; the rest runs on the synthetic tree.
+/// A missing cache fails the test that needs it, loudly, locally as in CI: these tests are never
+/// skipped. The first failure names the command that fetches the fixtures; the others refer to it,
+/// so a run without fixtures says it once and not a few hundred times.
 /// </summary>
 public static class KernelFixtures
 {
+    public const string FetchCommand = "sudo dotnet pwsh -NoProfile -File ./build.ps1 Fixtures";
+
+    private static int _missingReported;
+
     public static string CacheDirectory =>
         Environment.GetEnvironmentVariable("LKM_FIXTURES") is { Length: > 0 } dir ? dir : "/var/cache/lkmpowershell";
 
@@ -22,9 +29,11 @@ public static class KernelFixtures
     {
         var list = Path.Combine(CacheDirectory, "kernels.txt");
         if (!File.Exists(list))
-            throw new InvalidOperationException(
-                $"The kernel fixtures are missing ({list} does not exist). Run 'bash tests/fixtures/get-debian-kernels.sh' " +
-                "(or set LKM_FIXTURES to where they are); the real-module tests cannot run without them.");
+            throw new InvalidOperationException(Interlocked.Exchange(ref _missingReported, 1) == 0
+                ? $"The kernel fixtures are missing ({list} does not exist): the oracle layer compares with kmod on Debian's " +
+                  $"real trees and cannot run without them. Fetch them with '{FetchCommand}' (or set LKM_FIXTURES to where they are); " +
+                  "without them, run the hermetic layer: dotnet test tests/LkmPowerShell.Engine.Tests --filter \"Layer!=Oracle\"."
+                : $"The kernel fixtures are missing ({list}): see the first such failure for the command that fetches them.");
         foreach (var line in File.ReadAllLines(list))
         {
             var parts = line.Split(' ', 2);

@@ -9,7 +9,8 @@ public static class KmodOracle
     /// <summary>Runs a program, fails with its stderr when it exits non-zero or cannot start.</summary>
     public static string Run(string program, IEnumerable<string> arguments, bool allowFailure = false)
     {
-        var psi = new ProcessStartInfo(program)
+        // The tool's path (in PATH, or /usr/sbin and /sbin, which an ordinary user's PATH lacks).
+        var psi = new ProcessStartInfo(ModuleFiles.CodecTools.Find(program))
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

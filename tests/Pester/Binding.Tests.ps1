@@ -1,5 +1,5 @@
 # Walks docs/binding.md row by row: each cmdlet is given each kind of input through the pipeline,
-# offline (-Root with a fabricated running system over Debian's 6.1 tree, -WhatIf where the cmdlet
+# offline (-Root with a fabricated running system over the synthetic tree, -WhatIf where the cmdlet
 # changes anything), and PowerShell's own binding trace says which parameter took what. The table
 # is parsed from the document, so the document and the test cannot drift apart. Nothing is loaded,
 # unloaded or written on the host.
@@ -22,21 +22,21 @@ BeforeDiscovery {
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-Module (Join-Path (Get-RepositoryRoot) 'LkmPowerShell.psd1') -Force
-    $script:plain = Get-KernelFixture plain
+    $script:synthetic = New-SyntheticModuleTree (Join-Path $TestDrive 'synthetic')
 
     # A running system that exists only as files: fat and msdos loaded, a kallsyms with one symbol
-    # of the kernel image (printk) and one of fat, Debian's 6.1 tree installed.
+    # of the kernel image (printk) and one of fat, the synthetic tree installed.
     $script:fake = Join-Path $TestDrive 'system'
     New-Item -ItemType Directory -Force (Join-Path $fake 'proc/sys/kernel'), (Join-Path $fake 'sys/module/fat/parameters'),
         (Join-Path $fake 'sys/module/msdos'), (Join-Path $fake 'etc/modprobe.d') | Out-Null
     Set-Content (Join-Path $fake 'proc/modules') "msdos 20480 0 - Live 0x0000000000000000`nfat 86016 1 msdos, Live 0x0000000000000000"
     Set-Content (Join-Path $fake 'proc/kallsyms') "0000000000000000 T printk`n0000000000000000 T fat_time_unix2fat`t[fat]"
-    Set-Content (Join-Path $fake 'proc/sys/kernel/osrelease') $plain.Version
-    Copy-FixtureTree $plain.ModulesDirectory (Join-Path $fake "lib/modules/$($plain.Version)")
+    Set-Content (Join-Path $fake 'proc/sys/kernel/osrelease') $synthetic.Version
+    Copy-FixtureTree $synthetic.ModulesDirectory (Join-Path $fake "lib/modules/$($synthetic.Version)")
 
-    $script:msdosKo = Join-Path $plain.ModulesDirectory 'kernel/fs/fat/msdos.ko'
-    $script:fatKo = Join-Path $plain.ModulesDirectory 'kernel/fs/fat/fat.ko'
-    $symbol = Find-KernelSymbol -Root $plain.Root -ListAvailable fat_time_unix2fat -ErrorAction Stop
+    $script:msdosKo = Join-Path $synthetic.ModulesDirectory 'kernel/fs/fat/msdos.ko'
+    $script:fatKo = Join-Path $synthetic.ModulesDirectory 'kernel/fs/fat/fat.ko'
+    $symbol = Find-KernelSymbol -Root $synthetic.Root -ListAvailable fat_time_unix2fat -ErrorAction Stop
     $symbol | Export-Clixml (Join-Path $TestDrive 'symbol.xml')
 
     # The rows of the document's "Inputs" table, by the name its first column gives them.
@@ -45,7 +45,7 @@ BeforeAll {
         'FileInfo'              = { Get-Item $msdosKo }
         'loaded module'         = { Get-KernelModule -Root $fake msdos -ErrorAction Stop }
         'module file'           = { Get-KernelModule -LiteralPath $msdosKo -ErrorAction Stop }
-        'installed module'      = { Get-KernelModule -ListAvailable -Root $plain.Root msdos -ErrorAction Stop }
+        'installed module'      = { Get-KernelModule -ListAvailable -Root $synthetic.Root msdos -ErrorAction Stop }
         'symbol'                = { $symbol }
         'symbol (deserialised)' = { Import-Clixml (Join-Path $TestDrive 'symbol.xml') }
         'kernel-image symbol'   = { Find-KernelSymbol -Root $fake printk -ErrorAction Stop }
@@ -92,7 +92,7 @@ Describe 'docs/binding.md' {
 
     It '<Cmdlet> given <Kind>: <Expected>' -ForEach $rows {
         $Call | Should -Not -BeNullOrEmpty -Because "the $Cmdlet section says how the test calls it"
-        $expected = $Expected.Replace('‹msdos.ko›', $msdosKo).Replace('‹fat.ko›', $fatKo).Replace('‹version›', $plain.Version)
+        $expected = $Expected.Replace('‹msdos.ko›', $msdosKo).Replace('‹fat.ko›', $fatKo).Replace('‹version›', $synthetic.Version)
         $inputObject = & $inputs[$Kind]
         $r = Get-PipelineBinding $inputObject $Call
         if ($expected -match '^error (\w+)$') {

@@ -8,7 +8,7 @@ BeforeAll {
     function Get-Modinfo($f, [string] $Name) { ((modinfo -b $f.Root -k $f.Version $Name) -join "`n") + "`n" }
 }
 
-Describe 'Get-KernelModule -ListAvailable and built-in modules' {
+Describe 'Get-KernelModule -ListAvailable and built-in modules' -Tag 'Oracle' {
     It 'a built-in name gives its modinfo, byte for byte as kmod''s, marked built in (<Flavour>)' -ForEach @(
         @{ Flavour = 'plain'; Names = 'zswap', 'unix', 'iosf_mbi' }, @{ Flavour = 'xz'; Names = 'iosf_mbi', 'zbud' }) {
         $f = Get-KernelFixture $Flavour

@@ -1,25 +1,25 @@
-# The configuration cmdlets on the host, against scratch roots (Debian's tree linked read-only into
-# them) with kmod's modprobe as the oracle. Nothing here touches the build machine's kernel:
+# The configuration cmdlets on the host, against scratch roots (the synthetic tree linked read-only
+# into them) with kmod's modprobe as the oracle. Nothing here touches the build machine's kernel:
 # /sys is fabricated, and -Root keeps every write inside $TestDrive.
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-Module (Join-Path (Get-RepositoryRoot) 'LkmPowerShell.psd1') -Force
-    $script:plain = Get-KernelFixture plain
+    $script:synthetic = New-SyntheticModuleTree (Join-Path $TestDrive 'synthetic')
 
-    # A root with Debian's 6.1 tree (hard links, never written: a symbolic link out of the root
+    # A root with the synthetic tree (hard links, never written: a symbolic link out of the root
     # would be contained, as it must be for an untrusted image) and the host's /proc/cmdline,
     # because kmod reads the host's command line whatever -d says.
     function New-ScratchRoot([string] $Name) {
         $root = Join-Path $TestDrive $Name
         New-Item -ItemType Directory (Join-Path $root 'etc/modprobe.d'), (Join-Path $root 'lib/modules'), (Join-Path $root 'proc') | Out-Null
-        Copy-FixtureTree $plain.ModulesDirectory (Join-Path $root "lib/modules/$($plain.Version)")
+        Copy-FixtureTree $synthetic.ModulesDirectory (Join-Path $root "lib/modules/$($synthetic.Version)")
         if (Test-Path /proc/cmdline) { Copy-Item /proc/cmdline (Join-Path $root 'proc/cmdline') } else { Set-Content (Join-Path $root 'proc/cmdline') '' }
         $root
     }
     function Invoke-KmodShowConfig([string] $Root) {
         $dirs = '/etc/modprobe.d', '/run/modprobe.d', '/usr/local/lib/modprobe.d', '/lib/modprobe.d' | ForEach-Object { '-C'; "$Root$_" }
-        (& modprobe -c @dirs -d $Root -S $plain.Version 2>$null) -join "`n"
+        (& modprobe -c @dirs -d $Root -S $synthetic.Version 2>$null) -join "`n"
     }
 }
 
@@ -34,14 +34,14 @@ Describe 'Get-KernelModuleConfiguration' {
     }
 
     It '-AsText is what modprobe -c prints, indexes included' {
-        $ours = Get-KernelModuleConfiguration -Root $root -KernelVersion $plain.Version -AsText
+        $ours = Get-KernelModuleConfiguration -Root $root -KernelVersion $synthetic.Version -AsText
         $kmod = Invoke-KmodShowConfig $root
         $kmod | Should -Match 'alias my_fat fat'
         $ours.TrimEnd("`n") | Should -BeExactly $kmod
     }
 
     It 'filters by module: entries for it, patterns that match it, aliases that name it' {
-        $entries = Get-KernelModuleConfiguration snd-hda-intel -Root $root -KernelVersion $plain.Version
+        $entries = Get-KernelModuleConfiguration snd-hda-intel -Root $root -KernelVersion $synthetic.Version
         @($entries).Count | Should -Be 2
         $entries[0].InEffect | Should -BeFalse
         $entries[0].OverriddenBy | Should -BeLike '*10-site.conf:2'
@@ -72,22 +72,23 @@ Describe 'Disable-KernelModule and Enable-KernelModule' {
     BeforeAll { $script:root = New-ScratchRoot disable }
 
     It 'disables the CIS way, and kmod''s modprobe -n -v then runs /bin/false' {
-        modprobe -n -v -C (Join-Path $root 'etc/modprobe.d') -d $root -S $plain.Version freevxfs | Should -BeLike 'insmod *freevxfs.ko*'
+        modprobe -n -v -C (Join-Path $root 'etc/modprobe.d') -d $root -S $synthetic.Version freevxfs | Should -BeLike 'insmod *freevxfs.ko*'
         $s = Disable-KernelModule freevxfs, usb-storage -Root $root -PassThru
         $s.Change | Should -Be @('Written', 'Written')
         $s.Changed | Should -Be @($true, $true)
         $s.Compliant | Should -Be @($true, $true)
         $s[1].Module | Should -Be 'usb_storage'
-        modprobe -n -v -C (Join-Path $root 'etc/modprobe.d') -d $root -S $plain.Version freevxfs | Should -Be 'install /bin/false '
-        # kmod still loads the dependencies (usbcore, scsi_mod ...) and then runs the install command instead of the module.
-        $usb = modprobe -n -v -C (Join-Path $root 'etc/modprobe.d') -d $root -S $plain.Version usb-storage
-        $usb[-1] | Should -Be 'install /bin/false '
+        modprobe -n -v -C (Join-Path $root 'etc/modprobe.d') -d $root -S $synthetic.Version freevxfs | Should -Be 'install /bin/false '
+        # kmod still loads the dependencies (usb-common, usbcore, scsi_mod) and then runs the install command instead of the module.
+        $usb = modprobe -n -v -C (Join-Path $root 'etc/modprobe.d') -d $root -S $synthetic.Version usb-storage
+        @($usb)[-1] | Should -Be 'install /bin/false '
+        @($usb)[0] | Should -BeLike 'insmod */usb-common.ko*'
         $usb | Should -Not -BeLike '*usb-storage.ko*'
         (Get-KernelModuleConfiguration freevxfs -Kind Install -Root $root).DisablesLoading | Should -BeTrue
     }
 
     It 'Get-KernelModule -ListAvailable shows disabled and blacklisted, with file and line' {
-        $all = Get-KernelModule -ListAvailable freevxfs, ext4 -Root $root -KernelVersion $plain.Version
+        $all = Get-KernelModule -ListAvailable freevxfs, ext4 -Root $root -KernelVersion $synthetic.Version
         $f = @($all | Where-Object Name -EQ 'freevxfs') + @($all | Where-Object Name -EQ 'ext4')
         ($f[0].Disabled, $f[0].Blacklisted) | Should -Be @($true, $true)
         $f[0].DisabledBy | Should -BeLike '*/etc/modprobe.d/00-lkmpowershell-disabled.conf:3'
@@ -97,13 +98,13 @@ Describe 'Disable-KernelModule and Enable-KernelModule' {
     }
 
     It 'Import-KernelModule refuses a disabled module naming the file and line; -IgnoreDisabled plans it without the command' {
-        Import-KernelModule freevxfs -Root $root -KernelVersion $plain.Version -WhatIf -ErrorVariable errs -ErrorAction SilentlyContinue
+        Import-KernelModule freevxfs -Root $root -KernelVersion $synthetic.Version -WhatIf -ErrorVariable errs -ErrorAction SilentlyContinue
         $errs[0].FullyQualifiedErrorId | Should -Be 'ModuleDisabled,LkmPowerShell.Commands.ImportKernelModuleCommand'
         $errs[0].CategoryInfo.Category | Should -Be 'PermissionDenied'
         $errs[0].Exception.Message | Should -BeLike '*freevxfs by */etc/modprobe.d/00-lkmpowershell-disabled.conf:3*'
         $errs[0].ErrorDetails.RecommendedAction | Should -BeLike '*Enable-KernelModule*'
         $repo = Get-RepositoryRoot
-        $text = dotnet pwsh -NoProfile -NonInteractive -Command "Import-Module '$repo/LkmPowerShell.psd1'; Import-KernelModule freevxfs -IgnoreDisabled -Confirm:`$false -Root '$root' -KernelVersion '$($plain.Version)' -WhatIf" 2>&1 | Out-String
+        $text = dotnet pwsh -NoProfile -NonInteractive -Command "Import-Module '$repo/LkmPowerShell.psd1'; Import-KernelModule freevxfs -IgnoreDisabled -Confirm:`$false -Root '$root' -KernelVersion '$($synthetic.Version)' -WhatIf" 2>&1 | Out-String
         $text | Should -BeLike '*insmod*freevxfs.ko*'
         $text | Should -Not -BeLike '*ModuleDisabled*'
     }
@@ -136,9 +137,9 @@ Describe 'Disable-KernelModule and Enable-KernelModule' {
         $s.Disabled | Should -BeFalse
         $s.BlacklistedBy | Should -BeLike '*local.conf:1'
         "$warn" | Should -BeLike '*still blacklisted by*local.conf:1*'
-        modprobe -n -v -C (Join-Path $root 'etc/modprobe.d') -d $root -S $plain.Version freevxfs | Should -Be 'install /bin/false '
+        modprobe -n -v -C (Join-Path $root 'etc/modprobe.d') -d $root -S $synthetic.Version freevxfs | Should -Be 'install /bin/false '
         (Enable-KernelModule freevxfs -Root $root -PassThru).Change | Should -Be 'Deleted'
-        modprobe -n -v -C (Join-Path $root 'etc/modprobe.d') -d $root -S $plain.Version freevxfs | Should -BeLike 'insmod *'
+        modprobe -n -v -C (Join-Path $root 'etc/modprobe.d') -d $root -S $synthetic.Version freevxfs | Should -BeLike 'insmod *'
     }
 
     It 'a bad name is one InvalidArgument error and the others still happen' {
@@ -157,7 +158,7 @@ Describe 'Get-KernelModuleBootEntry' {
         Set-Content (Join-Path $root 'usr/lib/modules-load.d/a.conf') 'hidden'
         Set-Content (Join-Path $root 'etc/modules-load.d/a.conf') @('# mine', 'loop', 'no-such-thing')
         Set-Content (Join-Path $root 'etc/modules') 'fs-msdos'
-        $e = Get-KernelModuleBootEntry -Root $root -KernelVersion $plain.Version
+        $e = Get-KernelModuleBootEntry -Root $root -KernelVersion $synthetic.Version
         $e.Name | Should -Be @('loop', 'no-such-thing', 'fs-msdos')
         $e.Installed | Should -Be @($true, $false, $true)
         $e[2].ResolvesTo | Should -Be 'msdos'

@@ -15,7 +15,7 @@ BeforeAll {
     }
 }
 
-Describe 'Get-KernelModule -ListAvailable reads each file when first asked' {
+Describe 'Get-KernelModule -ListAvailable reads each file when first asked' -Tag 'Oracle' {
     It 'shows on every module of the <Flavour> tree what the same file read with -LiteralPath shows' -ForEach @(
         @{ Flavour = 'plain' }, @{ Flavour = 'xz' }
     ) {
@@ -61,7 +61,7 @@ Describe 'Get-KernelModule -ListAvailable reads each file when first asked' {
     }
 }
 
-Describe 'Get-KernelModule -LiteralPath over many files' {
+Describe 'Get-KernelModule -LiteralPath over many files' -Tag 'Oracle' {
     It 'writes objects and errors in the order the paths were given' {
         $fat = Join-Path $plain.ModulesDirectory 'kernel/fs/fat/fat.ko'
         $vfat = Join-Path $xz.ModulesDirectory 'kernel/fs/fat/vfat.ko.xz'

@@ -2,13 +2,16 @@
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-Module (Join-Path (Get-RepositoryRoot) 'LkmPowerShell.psd1') -Force
-    $script:plain = Get-KernelFixture plain
-    $script:xz = Get-KernelFixture xz
-    $script:msdos = Join-Path $plain.ModulesDirectory 'kernel/fs/fat/msdos.ko'
-    $script:dummy = Join-Path $plain.ModulesDirectory 'kernel/drivers/net/dummy.ko'
 }
 
-Describe 'Get-KernelModule -Path on real modules' {
+Describe 'Get-KernelModule -Path on real modules' -Tag 'Oracle' {
+    BeforeAll {
+        $script:plain = Get-KernelFixture plain
+        $script:xz = Get-KernelFixture xz
+        $script:msdos = Join-Path $plain.ModulesDirectory 'kernel/fs/fat/msdos.ko'
+        $script:dummy = Join-Path $plain.ModulesDirectory 'kernel/drivers/net/dummy.ko'
+    }
+
     It 'reads msdos.ko as modinfo does' {
         $m = Get-KernelModule -Path $msdos
         $m.Name | Should -Be 'msdos'
@@ -69,6 +72,9 @@ Describe 'Get-KernelModule -Path on real modules' {
 
 Describe 'Get-KernelModule -Path on bad input' {
     BeforeAll {
+        $synthetic = New-SyntheticModuleTree (Join-Path $TestDrive 'synthetic')
+        $script:msdos = Join-Path $synthetic.ModulesDirectory 'kernel/fs/fat/msdos.ko'
+        $script:dummy = Join-Path $synthetic.ModulesDirectory 'kernel/drivers/net/dummy.ko'
         $script:work = Join-Path ([IO.Path]::GetTempPath()) "lkm-pester-$PID"
         New-Item -ItemType Directory -Force $work | Out-Null
         New-Item -ItemType Directory -Force (Join-Path $work 'adir') | Out-Null

@@ -162,7 +162,7 @@ BeforeAll {
     }
 }
 
-Describe 'Help and README examples, offline' {
+Describe 'Help and README examples, offline' -Tag 'Oracle' {
     It '<Id> [<Mode>]' -ForEach $runnable {
         Assert-KnownParameters $Code
         $code = ConvertTo-Offline $Code
@@ -177,7 +177,7 @@ Describe 'Help and README examples, offline' {
     }
 }
 
-Describe 'Examples that do not run offline' {
+Describe 'Examples that do not run offline' -Tag 'Oracle' {
     It 'names only examples that exist' -ForEach @{ Unknown = $unknownListed } {
         $Unknown | Should -BeNullOrEmpty -Because 'an entry for an example that is gone or renamed hides nothing'
     }

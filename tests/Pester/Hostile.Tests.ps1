@@ -5,7 +5,7 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $script:manifest = Join-Path (Get-RepositoryRoot) 'LkmPowerShell.psd1'
     Import-Module $manifest -Force
-    $script:plain = Get-KernelFixture plain
+    $script:synthetic = New-SyntheticModuleTree (Join-Path $TestDrive 'synthetic')
     $script:version = '6.1.0-99-amd64'
 
     # Runs $Script in a fresh runspace with the module loaded; fails when it takes more than
@@ -54,7 +54,7 @@ Describe 'Special files are refused at once' {
     }
 
     It 'a FIFO named in modules.dep gives the same id under -ListAvailable, and the other modules still come' {
-        Copy-Item (Join-Path $plain.ModulesDirectory 'kernel/fs/fat/fat.ko') (Join-Path $h.Modules 'kernel/fat.ko')
+        Copy-Item (Join-Path $synthetic.ModulesDirectory 'kernel/fs/fat/fat.ko') (Join-Path $h.Modules 'kernel/fat.ko')
         mkfifo (Join-Path $h.Modules 'kernel/f.ko')
         Set-Content (Join-Path $h.Modules 'modules.dep') "kernel/f.ko:`nkernel/fat.ko:"
         $r = Invoke-Bounded 'Get-KernelModule -ListAvailable -Root $A.Root -KernelVersion $A.V' @{ Root = $h.Root; V = $version }
@@ -69,7 +69,7 @@ Describe 'Special files are refused at once' {
     }
 
     It 'a FIFO in modprobe.d, /proc/cmdline and osrelease: Import -WhatIf plans on, with a warning' {
-        Copy-Item (Join-Path $plain.ModulesDirectory 'kernel/drivers/net/dummy.ko') (Join-Path $h.Modules 'kernel/dummy.ko')
+        Copy-Item (Join-Path $synthetic.ModulesDirectory 'kernel/drivers/net/dummy.ko') (Join-Path $h.Modules 'kernel/dummy.ko')
         Set-Content (Join-Path $h.Modules 'modules.dep') 'kernel/dummy.ko:'
         mkfifo (Join-Path $h.Root 'etc/modprobe.d/x.conf') (Join-Path $h.Root 'proc/cmdline')
         New-Item -ItemType Directory -Force (Join-Path $h.Root 'proc/sys/kernel') | Out-Null
@@ -80,7 +80,7 @@ Describe 'Special files are refused at once' {
     }
 
     It 'a FIFO modules.softdep: Import -WhatIf warns and plans on, does not hang' {
-        Copy-Item (Join-Path $plain.ModulesDirectory 'kernel/drivers/net/dummy.ko') (Join-Path $h.Modules 'kernel/dummy.ko')
+        Copy-Item (Join-Path $synthetic.ModulesDirectory 'kernel/drivers/net/dummy.ko') (Join-Path $h.Modules 'kernel/dummy.ko')
         Set-Content (Join-Path $h.Modules 'modules.dep') 'kernel/dummy.ko:'
         mkfifo (Join-Path $h.Modules 'modules.softdep')
         $r = Invoke-Bounded 'Import-KernelModule dummy -Root $A.Root -KernelVersion $A.V -WhatIf 3>&1' @{ Root = $h.Root; V = $version }
@@ -91,7 +91,7 @@ Describe 'Special files are refused at once' {
     }
 
     It 'Update-ModuleDependency with modules.builtin and modules.order as FIFOs and /dev/zero: warnings, index written' {
-        Copy-Item (Join-Path $plain.ModulesDirectory 'kernel/fs/fat/fat.ko') (Join-Path $h.Modules 'kernel/fat.ko')
+        Copy-Item (Join-Path $synthetic.ModulesDirectory 'kernel/fs/fat/fat.ko') (Join-Path $h.Modules 'kernel/fat.ko')
         mkfifo (Join-Path $h.Modules 'modules.builtin')
         New-Item -ItemType SymbolicLink (Join-Path $h.Modules 'modules.order') -Target /dev/zero | Out-Null
         $out = Join-Path $h.Outside 'out'
@@ -138,7 +138,7 @@ Describe 'Bad arguments and corrupt files: the project''s ErrorId, never a raw e
     }
 
     It "-Parameters 'a=""x': InvalidParameters" {
-        $r = Invoke-Bounded 'Import-KernelModule dummy -Parameters ''a="x'' -Root $A.Root -KernelVersion $A.V -WhatIf' @{ Root = $plain.Root; V = $plain.Version }
+        $r = Invoke-Bounded 'Import-KernelModule dummy -Parameters ''a="x'' -Root $A.Root -KernelVersion $A.V -WhatIf' @{ Root = $synthetic.Root; V = $synthetic.Version }
         # Statement-terminating (the call is unusable), so it reaches the error stream, not a raw FormatException.
         $r.Errors.FullyQualifiedErrorId | Should -Be 'InvalidParameters,LkmPowerShell.Commands.ImportKernelModuleCommand'
         $r.Errors[0].Exception | Should -BeOfType [FormatException]
@@ -150,7 +150,7 @@ Describe 'Bad arguments and corrupt files: the project''s ErrorId, never a raw e
         @{ Command = 'Find-KernelSymbol -Name "["' ; Id = 'FindKernelSymbolCommand' }
         @{ Command = 'Find-KernelSymbol -ListAvailable -Name "[" -Root $A.Root -KernelVersion $A.V' ; Id = 'FindKernelSymbolCommand' }
     ) {
-        $r = Invoke-Bounded $Command @{ Root = $plain.Root; V = $plain.Version }
+        $r = Invoke-Bounded $Command @{ Root = $synthetic.Root; V = $synthetic.Version }
         $r.Errors.FullyQualifiedErrorId | Should -Be "InvalidNamePattern,LkmPowerShell.Commands.$Id"
         $r.Output | Should -BeNullOrEmpty
     }
@@ -198,7 +198,7 @@ Describe 'Parallel and lazy reading under hostile trees' {
     BeforeEach {
         $script:h = New-HostileRoot
         # 40 good modules with a bad one every few places, in modules.dep's order.
-        $fat = Join-Path $plain.ModulesDirectory 'kernel/fs/fat'
+        $fat = Join-Path $synthetic.ModulesDirectory 'kernel/fs/fat'
         $script:order = foreach ($i in 0..39) {
             $name = "m$i"
             $path = Join-Path $h.Modules "kernel/$name.ko"
@@ -237,7 +237,7 @@ Describe 'Parallel and lazy reading under hostile trees' {
         Remove-Item (& $file 'm2')                                                       # deleted
         Remove-Item (& $file 'm3'); mkfifo (& $file 'm3')                                # a FIFO now
         Remove-Item (& $file 'm4'); New-Item -ItemType SymbolicLink (& $file 'm4') -Target $h.Canary | Out-Null  # out of the root
-        Copy-Item (Join-Path $plain.ModulesDirectory 'kernel/drivers/net/dummy.ko') (& $file 'm6') -Force  # another module
+        Copy-Item (Join-Path $synthetic.ModulesDirectory 'kernel/drivers/net/dummy.ko') (& $file 'm6') -Force  # another module
         [IO.File]::WriteAllBytes((& $file 'm7'), [byte[]]::new(0))                      # emptied
         $read = Invoke-Bounded '$A.M | ForEach-Object { [pscustomobject]@{ Name = $_.Name; Problem = $_.ReadProblem; Description = $_.Description; Aliases = @($_.Aliases) } }' @{ M = @('m0', 'm1', 'm2', 'm3', 'm4', 'm6', 'm7' | ForEach-Object { $byName[$_] }) }
         $read.Terminating | Should -BeNullOrEmpty
@@ -257,9 +257,10 @@ Describe 'Parallel and lazy reading under hostile trees' {
     }
 
     It 'Select-Object -First 1 and a stopped pipeline end a listing and a -Path read at once' {
-        $first = Invoke-Bounded 'Get-KernelModule -ListAvailable -Root $A.Root -KernelVersion $A.V | Select-Object -First 1' @{ Root = $plain.Root; V = $plain.Version } -Seconds 20
+        $first = Invoke-Bounded 'Get-KernelModule -ListAvailable -Root $A.Root -KernelVersion $A.V | Select-Object -First 1' @{ Root = $synthetic.Root; V = $synthetic.Version } -Seconds 20
         @($first.Output).Count | Should -Be 1
-        $paths = @(Get-ChildItem -Recurse -File -Filter '*.ko' (Join-Path $plain.ModulesDirectory 'kernel') | Select-Object -First 2000 -ExpandProperty FullName)
+        # The tree's modules, over and over: far more than the 2 s before the stop can read.
+        $paths = @(Get-ChildItem -Recurse -File -Filter '*.ko' (Join-Path $synthetic.ModulesDirectory 'kernel') | ForEach-Object FullName) * 100
         $ps = [powershell]::Create()
         try {
             $null = $ps.AddScript("param(`$P) Import-Module '$manifest'; Get-KernelModule -LiteralPath `$P | ForEach-Object { Start-Sleep -Milliseconds 20; `$_ }").AddArgument($paths)
@@ -274,7 +275,9 @@ Describe 'Parallel and lazy reading under hostile trees' {
     }
 }
 
-Describe 'depmod killed at any moment' {
+Describe 'depmod killed at any moment' -Tag 'Oracle' {
+    BeforeAll { $script:plain = Get-KernelFixture plain }
+
     It 'kill -9 during runs that read, cache and publish; the next run writes kmod''s exact files' {
         $work = Join-Path ([IO.Path]::GetTempPath()) ("lkm-kill-" + [guid]::NewGuid().ToString('N'))
         try {

@@ -32,7 +32,7 @@ BeforeAll {
     }
 }
 
-Describe 'Update-ModuleDependency -ModuleDirectory' {
+Describe 'Update-ModuleDependency -ModuleDirectory' -Tag 'Oracle' {
     It 'writes the same bytes as kmod''s depmod into OutputPath/ModuleDirectory/version' {
         $out = Join-Path $TestDrive 'out-usr'
         $r = Update-ModuleDependency -Root $usrRoot -ModuleDirectory /usr/lib/modules -KernelVersion $plain.Version -OutputPath $out -PassThru
@@ -74,7 +74,7 @@ Describe 'Update-ModuleDependency -ModuleDirectory' {
     }
 }
 
-Describe 'The reading cmdlets under /usr/lib/modules' {
+Describe 'The reading cmdlets under /usr/lib/modules' -Tag 'Oracle' {
     It 'Get-KernelModule -ListAvailable reads the tree there, with and without -ModuleDirectory' {
         foreach ($m in @(Get-KernelModule -ListAvailable msdos -Root $usrRoot -KernelVersion $plain.Version),
                        @(Get-KernelModule -ListAvailable msdos -Root $usrRoot -KernelVersion $plain.Version -ModuleDirectory /usr/lib/modules)) {

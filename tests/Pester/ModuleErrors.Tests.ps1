@@ -93,7 +93,7 @@ Describe 'Other failures of the write side' {
 }
 
 Describe 'Every error the write cmdlets raise carries its remedy in RecommendedAction' {
-    BeforeAll { $script:plain = Get-KernelFixture plain }
+    BeforeAll { $script:synthetic = New-SyntheticModuleTree (Join-Path $TestDrive 'synthetic') }
 
     It 'every remedy key the cmdlets name is in Remedies.resx' {
         $src = Join-Path (Get-RepositoryRoot) 'src/LkmPowerShell'
@@ -109,12 +109,12 @@ Describe 'Every error the write cmdlets raise carries its remedy in RecommendedA
     }
 
     It '<Id> from <Command>' -ForEach @(
-        @{ Id = 'InvalidKernelVersion'; Command = { Update-ModuleDependency -KernelVersion '../x' -Root $plain.Root -OutputPath TestDrive:/x -ErrorAction Stop } }
-        @{ Id = 'KernelNotInstalled'; Command = { Update-ModuleDependency -KernelVersion 9.9.9 -Root $plain.Root -OutputPath TestDrive:/x -ErrorAction Stop } }
-        @{ Id = 'KernelNotInstalled'; Command = { Import-KernelModule msdos -Root $plain.Root -KernelVersion 9.9.9 -WhatIf -ErrorAction Stop } }
-        @{ Id = 'InvalidParameters'; Command = { Import-KernelModule msdos -Parameters 'a="x' -Root $plain.Root -KernelVersion $plain.Version -WhatIf -ErrorAction Stop } }
+        @{ Id = 'InvalidKernelVersion'; Command = { Update-ModuleDependency -KernelVersion '../x' -Root $synthetic.Root -OutputPath TestDrive:/x -ErrorAction Stop } }
+        @{ Id = 'KernelNotInstalled'; Command = { Update-ModuleDependency -KernelVersion 9.9.9 -Root $synthetic.Root -OutputPath TestDrive:/x -ErrorAction Stop } }
+        @{ Id = 'KernelNotInstalled'; Command = { Import-KernelModule msdos -Root $synthetic.Root -KernelVersion 9.9.9 -WhatIf -ErrorAction Stop } }
+        @{ Id = 'InvalidParameters'; Command = { Import-KernelModule msdos -Parameters 'a="x' -Root $synthetic.Root -KernelVersion $synthetic.Version -WhatIf -ErrorAction Stop } }
         @{ Id = 'InvalidModuleName'; Command = { Disable-KernelModule '../x' -Root TestDrive:/cfg -ErrorAction Stop } }
-        @{ Id = 'ModuleNotFound'; Command = { Import-KernelModule no_such_module -Root $plain.Root -KernelVersion $plain.Version -WhatIf -ErrorAction Stop } }
+        @{ Id = 'ModuleNotFound'; Command = { Import-KernelModule no_such_module -Root $synthetic.Root -KernelVersion $synthetic.Version -WhatIf -ErrorAction Stop } }
     ) {
         $err = try { & $Command } catch { $_ }
         $err | Should -Not -BeNullOrEmpty

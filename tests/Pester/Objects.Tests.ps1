@@ -5,22 +5,30 @@
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-Module (Join-Path (Get-RepositoryRoot) 'LkmPowerShell.psd1') -Force
-    $script:plain = Get-KernelFixture plain
-    $script:hda = Get-KernelModule -LiteralPath (Get-ChildItem -Recurse -File $plain.ModulesDirectory -Filter 'snd-hda-intel.ko').FullName
-    $script:msdos = Get-KernelModule -LiteralPath (Join-Path $plain.ModulesDirectory 'kernel/fs/fat/msdos.ko')
+    $script:synthetic = New-SyntheticModuleTree (Join-Path $TestDrive 'synthetic')
+    $script:hda = Get-KernelModule -LiteralPath (Join-Path $synthetic.ModulesDirectory 'kernel/sound/pci/hda/snd-hda-intel.ko')
+    $script:msdos = Get-KernelModule -LiteralPath (Join-Path $synthetic.ModulesDirectory 'kernel/fs/fat/msdos.ko')
+    # Debian's trees, for the Describes tagged Oracle only: a missing fixture fails those, not the rest.
+    function Use-KernelFixture {
+        $script:plain = Get-KernelFixture plain
+        $script:plainHda = Get-KernelModule -LiteralPath (Get-ChildItem -Recurse -File $plain.ModulesDirectory -Filter 'snd-hda-intel.ko').FullName
+        $script:plainMsdos = Get-KernelModule -LiteralPath (Join-Path $plain.ModulesDirectory 'kernel/fs/fat/msdos.ko')
+    }
 }
 
-Describe 'Module names in the kernel''s form' {
+Describe 'Module names in the kernel''s form' -Tag 'Oracle' {
+    BeforeAll { Use-KernelFixture }
+
     It 'Depends holds names as Name has them (snd_hda_core, not snd-hda-core)' {
-        $hda.Name | Should -Be 'snd_hda_intel'
-        $hda.Depends | Should -Contain 'snd_hda_core'
-        $hda.Depends | Where-Object { $_ -like '*-*' } | Should -BeNullOrEmpty
-        @($hda) | Where-Object Depends -Contains 'snd_pcm' | Should -Not -BeNullOrEmpty
+        $plainHda.Name | Should -Be 'snd_hda_intel'
+        $plainHda.Depends | Should -Contain 'snd_hda_core'
+        $plainHda.Depends | Where-Object { $_ -like '*-*' } | Should -BeNullOrEmpty
+        @($plainHda) | Where-Object Depends -Contains 'snd_pcm' | Should -Not -BeNullOrEmpty
     }
 
     It 'keeps modinfo''s own text in Fields and ToModinfoText()' {
-        $hda.Fields['depends'] | Should -Match 'snd-hda-core'
-        $hda.ToModinfoText() | Should -Match 'depends:\s+.*snd-hda-core'
+        $plainHda.Fields['depends'] | Should -Match 'snd-hda-core'
+        $plainHda.ToModinfoText() | Should -Match 'depends:\s+.*snd-hda-core'
     }
 
     It 'normalises the module names in softdeps and keeps pre:/post:' {
@@ -30,11 +38,13 @@ Describe 'Module names in the kernel''s form' {
     }
 }
 
-Describe 'Values' {
+Describe 'Values' -Tag 'Oracle' {
+    BeforeAll { Use-KernelFixture }
+
     It 'Signature is plain hex, the same bytes modinfo prints' {
-        $msdos.Signature | Should -Match '^[0-9A-F]+$'
-        $modinfo = (modinfo -F signature $msdos.Path) -join '' -replace '[^0-9A-Fa-f]', ''
-        $msdos.Signature | Should -BeExactly $modinfo.ToUpperInvariant()
+        $plainMsdos.Signature | Should -Match '^[0-9A-F]+$'
+        $modinfo = (modinfo -F signature $plainMsdos.Path) -join '' -replace '[^0-9A-Fa-f]', ''
+        $plainMsdos.Signature | Should -BeExactly $modinfo.ToUpperInvariant()
     }
 
     It 'keeps both descriptions of a module that has two (soundwire-intel)' {
@@ -71,7 +81,7 @@ Describe 'Views and export' {
 
 Describe 'What binds to what' {
     BeforeAll {
-        $script:fatDir = Join-Path $plain.ModulesDirectory 'kernel/fs/fat'
+        $script:fatDir = Join-Path $synthetic.ModulesDirectory 'kernel/fs/fat'
         # A fabricated running system where fat and msdos are loaded.
         $script:fake = Join-Path $TestDrive 'bind'
         New-Item -ItemType Directory (Join-Path $fake 'proc'), (Join-Path $fake 'sys/module/fat'), (Join-Path $fake 'sys/module/msdos') | Out-Null
@@ -99,7 +109,7 @@ Describe 'What binds to what' {
         try {
             (Get-KernelModule ./msdos.ko -ErrorAction Stop).Name | Should -Be 'msdos'
             (Get-KernelModule msdos.ko -ErrorAction Stop).Name | Should -Be 'msdos'
-            (Get-KernelModule -ListAvailable -Root $plain.Root ./fat.ko -ErrorAction Stop).Name | Should -Be 'fat'
+            (Get-KernelModule -ListAvailable -Root $synthetic.Root ./fat.ko -ErrorAction Stop).Name | Should -Be 'fat'
         }
         finally { Pop-Location }
     }

@@ -5,9 +5,8 @@
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-Module (Join-Path (Get-RepositoryRoot) 'LkmPowerShell.psd1') -Force
-    $script:plain = Get-KernelFixture plain
-    $script:xz = Get-KernelFixture xz
-    $fatDir = Join-Path $plain.ModulesDirectory 'kernel/fs/fat'
+    $script:synthetic = New-SyntheticModuleTree (Join-Path $TestDrive 'synthetic')
+    $fatDir = Join-Path $synthetic.ModulesDirectory 'kernel/fs/fat'
     # 'm[1].ko' is msdos; 'm1.ko' is fat, which the pattern m[1].ko matches.
     $script:dir = Join-Path $TestDrive 'files'
     New-Item -ItemType Directory $dir | Out-Null
@@ -32,7 +31,7 @@ Describe '-Path takes wildcards, -LiteralPath does not' {
 
     It 'Find-KernelSymbol -Path m[1].ko is a pattern, -LiteralPath the file' {
         (Find-KernelSymbol -Path $bracket -ErrorAction Stop).Name | Should -Contain 'fat_time_unix2fat'
-        $needs = Find-KernelSymbol -Undefined -LiteralPath $bracket -Root $plain.Root -ErrorAction Stop -WarningAction SilentlyContinue
+        $needs = Find-KernelSymbol -Undefined -LiteralPath $bracket -Root $synthetic.Root -ErrorAction Stop -WarningAction SilentlyContinue
         $needs.Name | Should -Contain 'fat_time_unix2fat'   # what msdos needs from fat
         Find-KernelSymbol -LiteralPath (Join-Path $dir 'm*.ko') -ErrorVariable e -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $e[0].FullyQualifiedErrorId | Should -BeLike 'ModuleFileNotFound,*'
@@ -73,15 +72,15 @@ Describe 'A name that is plainly a module file' {
 }
 
 Describe 'Did you mean' {
-    It 'Get-KernelModule -ListAvailable msdso suggests msdos (6.12 tree)' {
-        Get-KernelModule -ListAvailable -Root $xz.Root msdso -ErrorVariable e -ErrorAction SilentlyContinue
+    It 'Get-KernelModule -ListAvailable msdso suggests msdos' {
+        Get-KernelModule -ListAvailable -Root $synthetic.Root msdso -ErrorVariable e -ErrorAction SilentlyContinue
         $e[0].FullyQualifiedErrorId | Should -BeLike 'ModuleNotInstalled,*'
         $e[0].ErrorDetails.RecommendedAction | Should -BeLike 'Did you mean msdos*'
         $e[0].ErrorDetails.Message | Should -BeLike "No module named 'msdso' is installed*Did you mean msdos*"
     }
 
     It 'Import-KernelModule msdso suggests msdos before its other remedy' {
-        Import-KernelModule msdso -Root $xz.Root -WhatIf -ErrorVariable e -ErrorAction SilentlyContinue
+        Import-KernelModule msdso -Root $synthetic.Root -WhatIf -ErrorVariable e -ErrorAction SilentlyContinue
         $e[0].FullyQualifiedErrorId | Should -BeLike 'ModuleNotFound,*'
         $e[0].ErrorDetails.RecommendedAction | Should -BeLike 'Did you mean msdos*? Check the name with Get-KernelModule -ListAvailable*'
     }
@@ -95,13 +94,13 @@ Describe 'Did you mean' {
     }
 
     It 'Find-KernelSymbol suggests exported symbols for a misspelt one' {
-        Find-KernelSymbol -ListAvailable -Root $xz.Root fat_time_unix2fta -ErrorVariable e -ErrorAction SilentlyContinue
+        Find-KernelSymbol -ListAvailable -Root $synthetic.Root fat_time_unix2fta -ErrorVariable e -ErrorAction SilentlyContinue
         $e[0].FullyQualifiedErrorId | Should -BeLike 'SymbolNotFound,*'
         $e[0].ErrorDetails.RecommendedAction | Should -Be 'Did you mean fat_time_unix2fat?'
     }
 
     It 'says nothing when no name is near' {
-        Get-KernelModule -ListAvailable -Root $xz.Root qqqqqqqqqqqqqqqqqqqqqq -ErrorVariable e -ErrorAction SilentlyContinue
+        Get-KernelModule -ListAvailable -Root $synthetic.Root qqqqqqqqqqqqqqqqqqqqqq -ErrorVariable e -ErrorAction SilentlyContinue
         $e[0].FullyQualifiedErrorId | Should -BeLike 'ModuleNotInstalled,*'
         "$($e[0].ErrorDetails.Message)" | Should -Not -BeLike '*Did you mean*'
     }

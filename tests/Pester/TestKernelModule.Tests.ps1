@@ -4,9 +4,9 @@
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-Module (Join-Path (Get-RepositoryRoot) 'LkmPowerShell.psd1') -Force
-    $script:plain = Get-KernelFixture plain
+    $script:synthetic = New-SyntheticModuleTree (Join-Path $TestDrive 'synthetic')
 
-    # A guest with Debian's signed fat and msdos loaded; -Hidden adds the hiding layouts.
+    # A guest with the synthetic tree's signed fat and msdos loaded; -Hidden adds the hiding layouts.
     function New-AuditRoot([string] $Path, [ValidateSet('None', 'Plain', 'Hide', 'Ghost')] [string] $Add = 'None') {
         $release = '6.1.0-99-amd64'
         function Write-RootFile([string] $Rel, [string] $Text) {
@@ -28,7 +28,7 @@ BeforeAll {
         Write-RootFile sys/module/printk/parameters/time "Y`n"
         $tree = Join-Path $Path "lib/modules/$release/kernel/fs/fat"
         $null = New-Item -ItemType Directory -Force $tree
-        Copy-Item (Join-Path $plain.Root "lib/modules/$($plain.Version)/kernel/fs/fat/fat.ko"), (Join-Path $plain.Root "lib/modules/$($plain.Version)/kernel/fs/fat/msdos.ko") $tree
+        Copy-Item (Join-Path $synthetic.Root "lib/modules/$($synthetic.Version)/kernel/fs/fat/fat.ko"), (Join-Path $synthetic.Root "lib/modules/$($synthetic.Version)/kernel/fs/fat/msdos.ko") $tree
         Write-RootFile "lib/modules/$release/modules.dep" "kernel/fs/fat/fat.ko:`nkernel/fs/fat/msdos.ko: kernel/fs/fat/fat.ko`n"
         $proc = @('msdos 20480 0 - Live 0xffffffffc0a1b000', 'fat 90112 1 msdos, Live 0xffffffffc09f0000')
         $kallsyms = @('ffffffff81000000 T _stext', "ffffffffc0a1b010 t msdos_init`t[msdos]", "ffffffffc09f0010 t fat_init`t[fat]")

@@ -1,11 +1,11 @@
-using LkmPowerShell.Engine.Tests.Depmod;
+using LkmPowerShell.Engine.Tests.TestKit;
 using LkmPowerShell.Engine.Tests.Kernel;
 
 namespace LkmPowerShell.Engine.Tests.Audit;
 
 /// <summary>
 /// A fabricated guest for the audit: /proc, /sys, /dev/kmsg (as a text file) and an installed
-/// module tree with Debian's real, signed fat.ko and msdos.ko from the 6.1 fixture. Starts as a
+/// module tree with the synthetic tree's signed fat.ko and msdos.ko. Starts as a
 /// clean system (fat and msdos loaded, nothing tainted, settings as on Debian without Secure Boot);
 /// each test adds the layout it is about.
 /// </summary>
@@ -21,7 +21,7 @@ internal sealed class AuditRoot : IDisposable
 
     public AuditRoot()
     {
-        var plain = KernelFixtures.Plain;
+        var synthetic = SyntheticTree.Shared;
         Fake.File("/proc/sys/kernel/osrelease", Release + "\n")
             .File("/sys/module/module/parameters/sig_enforce", "N\n")
             .File("/sys/kernel/security/lockdown", "[none] integrity confidentiality\n")
@@ -31,8 +31,8 @@ internal sealed class AuditRoot : IDisposable
             // A built-in with parameters: has a /sys/module directory but no initstate.
             .File("/sys/module/printk/parameters/time", "Y\n");
         File.SetUnixFileMode(Fake.Root.Resolve("/sbin/modprobe"), (UnixFileMode)0b111_101_101);
-        Install("kernel/fs/fat/fat.ko", File.ReadAllBytes(Path.Combine(plain.ModulesDirectory, "kernel/fs/fat/fat.ko")));
-        Install("kernel/fs/fat/msdos.ko", File.ReadAllBytes(Path.Combine(plain.ModulesDirectory, "kernel/fs/fat/msdos.ko")));
+        Install("kernel/fs/fat/fat.ko", File.ReadAllBytes(Path.Combine(synthetic.ModulesDirectory, "kernel/fs/fat/fat.ko")));
+        Install("kernel/fs/fat/msdos.ko", File.ReadAllBytes(Path.Combine(synthetic.ModulesDirectory, "kernel/fs/fat/msdos.ko")));
         Loaded("fat", holders: ["msdos"]);
         Loaded("msdos");
         Taint(0);
@@ -54,7 +54,7 @@ internal sealed class AuditRoot : IDisposable
     }
 
     /// <summary>A tiny unsigned module file with these .modinfo strings.</summary>
-    public static byte[] TinyModule(string name, params string[] modinfo) => TinyModuleWriter.Build(name, [], [], modinfo);
+    public static byte[] TinyModule(string name, params string[] modinfo) => ModuleWriter.Build(name, [], [], modinfo);
 
     /// <summary>A module as the kernel shows a normal load: /proc/modules, /sys/module with initstate, symbols in kallsyms.</summary>
     /// <remarks>

@@ -43,9 +43,9 @@ public class BootModuleListTests
     [Fact]
     public void EntriesSayWhetherTheTargetKernelHasTheModule()
     {
-        var kernel = KernelFixtures.Plain;
+        var kernel = TestKit.SyntheticTree.Shared;
         using var fake = new FakeKernelRoot().File("/etc/modules-load.d/x.conf", "loop\nfs-msdos\nno-such-module\nunix\n");
-        // The target kernel's tree is the fixture's own (a link to it from the fake root would be
+        // The target kernel's tree is the synthetic one (a link to it from the fake root would be
         // a link out of the root, which reading contains, as it must for an untrusted image).
         var tree = ModuleDirectory.Open(new SystemRoot(kernel.Root), kernel.Version);
         var e = BootModuleList.Read(fake.Root, tree, "").ToDictionary(x => x.Name);

@@ -1,25 +1,26 @@
 using LkmPowerShell.Engine.Configuration;
 using LkmPowerShell.Engine.Planner;
 using LkmPowerShell.Engine.Tests.Kernel;
+using LkmPowerShell.Engine.Tests.TestKit;
 using Xunit;
 
 namespace LkmPowerShell.Engine.Tests.Configuration;
 
 /// <summary>
-/// Disabling and enabling on a scratch root whose /lib/modules links to Debian's tree (read-only),
+/// Disabling and enabling on a scratch root whose /lib/modules links to the synthetic tree (read-only),
 /// with kmod's own <c>modprobe -n -v</c> as the judge of what modprobe would do.
 /// </summary>
 public class ModuleDisablerTests
 {
-    private static (FakeKernelRoot Fake, KernelFixture Kernel) ScratchRoot()
+    private static (FakeKernelRoot Fake, SyntheticTree Kernel) ScratchRoot()
     {
-        var kernel = KernelFixtures.Plain;
+        var kernel = SyntheticTree.Shared;
         var fake = new FakeKernelRoot().Dir("/etc/modprobe.d").Dir("/lib/modules");
         File.CreateSymbolicLink(fake.Root.Resolve($"/lib/modules/{kernel.Version}"), kernel.ModulesDirectory);
         return (fake, kernel);
     }
 
-    private static string KmodDryRun(FakeKernelRoot fake, KernelFixture kernel, string module) =>
+    private static string KmodDryRun(FakeKernelRoot fake, SyntheticTree kernel, string module) =>
         KmodOracle.Run("modprobe", ["-n", "-v", "-C", fake.Root.Resolve("/etc/modprobe.d"), "-d", fake.Path, "-S", kernel.Version, module], allowFailure: true);
 
     [Fact]

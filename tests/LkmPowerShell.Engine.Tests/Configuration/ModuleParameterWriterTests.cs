@@ -91,10 +91,10 @@ public class ModuleParameterWriterTests
     [Fact]
     public void TypesComeFromTheModuleFileOrBuiltinModinfo()
     {
-        var kernel = KernelFixtures.Plain;
-        var tree = LkmPowerShell.Engine.ModuleTree.ModuleDirectory.Open(new SystemRoot(kernel.Root), kernel.Version);
-        Assert.Equal("uint", ModuleParameterWriter.TypeOf(tree, "nf_conntrack", "expect_hashsize"));
-        Assert.Null(ModuleParameterWriter.TypeOf(tree, "nf_conntrack", "hashsize")); // module_param_call: no parmtype, the kernel's setter checks
+        var tree = TestKit.SyntheticTree.Shared.Tree;
+        Assert.Equal("uint", ModuleParameterWriter.TypeOf(tree, "lkm_params", "p_uint"));
+        Assert.Null(ModuleParameterWriter.TypeOf(tree, "lkm_params", "p_untyped")); // module_param_call: no parmtype, the kernel's setter checks
+        Assert.Equal("uint", ModuleParameterWriter.TypeOf(tree, "zswap", "max_pool_percent")); // a built-in's, from modules.builtin.modinfo
         Assert.Equal("int", ModuleParameterWriter.TypeOf(tree, "dummy", "numdummies"));
         Assert.Null(ModuleParameterWriter.TypeOf(tree, "dummy", "nosuch"));
         Assert.Null(ModuleParameterWriter.TypeOf(null, "dummy", "numdummies"));

@@ -8,9 +8,9 @@ public class CacheAndQuickTests
 {
     private static DepmodTree Tree()
     {
-        var tree = new DepmodTree().WithBuiltins();
+        var tree = new DepmodTree().WithSyntheticBuiltins();
         foreach (var m in new[] { "kernel/fs/fat/fat.ko", "kernel/fs/fat/msdos.ko", "kernel/fs/fat/vfat.ko", "kernel/drivers/net/dummy.ko" })
-            tree.Copy(m);
+            tree.Synthetic(m);
         return tree;
     }
 

@@ -9,6 +9,7 @@ namespace LkmPowerShell.Engine.Tests.Depmod;
 /// read piecemeal) against the engine's full module reader, on every module of both Debian
 /// trees: the same facts, in the same order.
 /// </summary>
+[Trait("Layer", "Oracle")]
 public class DepmodFactsTests
 {
     [Theory]

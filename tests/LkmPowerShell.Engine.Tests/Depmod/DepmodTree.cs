@@ -35,6 +35,23 @@ internal sealed class DepmodTree : IDisposable
         return this;
     }
 
+    /// <summary>Copies a module of the synthetic tree (relative path there) to a relative path here: no fixture needed.</summary>
+    public DepmodTree Synthetic(string syntheticPath, string? to = null)
+    {
+        var target = Path.Combine(ModulesDirectory, to ?? syntheticPath);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        File.Copy(Path.Combine(TestKit.SyntheticTree.Shared.ModulesDirectory, syntheticPath), target, overwrite: true);
+        return this;
+    }
+
+    /// <summary>The synthetic tree's modules.builtin and modules.builtin.modinfo.</summary>
+    public DepmodTree WithSyntheticBuiltins()
+    {
+        foreach (var name in new[] { "modules.builtin", "modules.builtin.modinfo" })
+            File.Copy(Path.Combine(TestKit.SyntheticTree.Shared.ModulesDirectory, name), Path.Combine(ModulesDirectory, name), overwrite: true);
+        return this;
+    }
+
     public DepmodTree Write(string relativePath, byte[] content)
     {
         var target = Path.Combine(ModulesDirectory, relativePath);
@@ -69,7 +86,7 @@ internal sealed class DepmodTree : IDisposable
     /// <summary>kmod's depmod on the tree, configured from the tree's etc/depmod.d; returns its exit code and stderr.</summary>
     public (int ExitCode, string Stderr) RunKmod(params string[] extra)
     {
-        var psi = new ProcessStartInfo("depmod") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(ModuleFiles.CodecTools.Find("depmod")) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         foreach (var a in new[] { "-b", Root, "-C", ConfigDirectory }.Concat(extra).Append(Version))
             psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;

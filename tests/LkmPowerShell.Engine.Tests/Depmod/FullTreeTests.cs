@@ -9,6 +9,7 @@ namespace LkmPowerShell.Engine.Tests.Depmod;
 /// The whole Debian trees against what Debian's depmod (kmod 30) wrote into them: every file, byte
 /// for byte. Output goes to a temporary OutputRoot; the fixture is only read.
 /// </summary>
+[Trait("Layer", "Oracle")]
 public class FullTreeTests(ITestOutputHelper output)
 {
     internal static readonly string[] KmodFiles =

@@ -6,6 +6,7 @@ using Xunit;
 namespace LkmPowerShell.Engine.Tests.Depmod;
 
 /// <summary>Both .bin layouts: the engine's reader takes them, and they hold the same entries.</summary>
+[Trait("Layer", "Oracle")]
 public class IndexLayoutTests
 {
     private static readonly string[] BinFiles = ["modules.dep.bin", "modules.alias.bin", "modules.symbols.bin", "modules.builtin.bin", "modules.builtin.alias.bin"];

@@ -5,6 +5,7 @@ using Xunit;
 namespace LkmPowerShell.Engine.Tests.Depmod;
 
 /// <summary>kmod's own readers (modprobe, modinfo) answer the same on the engine's files as on depmod's.</summary>
+[Trait("Layer", "Oracle")]
 public class KmodReadersTests
 {
     [Theory]
@@ -41,7 +42,7 @@ public class KmodReadersTests
 
     private static string Run(string program, params string[] arguments)
     {
-        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(ModuleFiles.CodecTools.Find(program)) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in arguments) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var err = p.StandardError.ReadToEndAsync();

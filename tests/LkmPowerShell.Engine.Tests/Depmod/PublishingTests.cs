@@ -1,6 +1,7 @@
 using LkmPowerShell.Engine.Depmod;
 using Xunit;
-using Need = LkmPowerShell.Engine.Tests.Depmod.TinyModuleWriter.Need;
+using LkmPowerShell.Engine.Tests.TestKit;
+using Need = LkmPowerShell.Engine.Tests.TestKit.ModuleWriter.Need;
 
 namespace LkmPowerShell.Engine.Tests.Depmod;
 
@@ -14,13 +15,13 @@ public class PublishingTests
     private static DepmodTree TreeWithOldIndex(out Dictionary<string, byte[]> oldSet, out Dictionary<string, byte[]> newSet)
     {
         var tree = new DepmodTree();
-        tree.Copy("kernel/fs/fat/fat.ko").Copy("kernel/fs/fat/msdos.ko");
+        tree.Synthetic("kernel/fs/fat/fat.ko").Synthetic("kernel/fs/fat/msdos.ko");
         tree.RunEngine();
         oldSet = Snapshot(tree.OutputDirectory);
         // Change the tree so that every output file changes.
         tree.Write("modules.builtin", "kernel/fs/ext4/ext4.ko\n")
             .Write("modules.builtin.modinfo", "ext4.alias=fs-ext4\0")
-            .Write("kernel/x.ko", TinyModuleWriter.Build("x", [("x_sym", 9)], [new Need("fat_time_unix2fat")],
+            .Write("kernel/x.ko", ModuleWriter.Build("x", [("x_sym", 9)], [new Need("fat_time_unix2fat")],
                 ["alias=x-alias", "softdep=pre: fat", "weakdep=msdos", "alias=devname:xdev", "alias=char-major-10-99"]));
         var plan = DepmodRunner.Compute(new DepmodOptions { Root = new SystemRoot(tree.Root), KernelVersion = tree.Version, OutputRoot = tree.OutputRoot, UseCache = false });
         newSet = plan.Files.ToDictionary(f => f.Name, f => f.Content);
@@ -119,7 +120,7 @@ public class PublishingTests
     public void FilesAreWrittenWithKmodsMode()
     {
         using var tree = new DepmodTree();
-        tree.Copy("kernel/fs/fat/fat.ko");
+        tree.Synthetic("kernel/fs/fat/fat.ko");
         var result = tree.RunEngine();
         if (OperatingSystem.IsWindows()) return;
         foreach (var file in result.FilesWritten)

@@ -8,6 +8,7 @@ namespace LkmPowerShell.Engine.Tests.Hostile;
 /// smoke of each target on deterministic mutations of real files: the CI-sized share of the
 /// campaign (fuzz/Invoke-Fuzz.ps1 runs the coverage-guided one with AFL++).
 /// </summary>
+[Trait("Layer", "Oracle")]
 public sealed class FuzzRegressionTests
 {
     private static readonly string Regressions = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../fuzz/regressions"));

@@ -1,3 +1,4 @@
+using LkmPowerShell.Engine.Tests.TestKit;
 using System.Runtime.InteropServices;
 using LkmPowerShell.Engine.Tests.Depmod;
 
@@ -67,7 +68,7 @@ public sealed class HostileRoot : IDisposable
 
     /// <summary>A small valid module (built by the test ELF writer).</summary>
     public static byte[] Module(string name) =>
-        TinyModuleWriter.Build(name, [(name + "_fn", 1)], [], ["license=GPL", "description=test module " + name]);
+        ModuleWriter.Build(name, [(name + "_fn", 1)], [], ["license=GPL", "description=test module " + name]);
 
     /// <summary>Fails when any text contains the canary or the canary was read since the root was made.</summary>
     public void AssertCanaryUntouched(params IEnumerable<string?>[] texts)

@@ -34,7 +34,7 @@ public sealed class SparseReaderTests
     public void ModuleTruncatedAndRestoredWhileReadNeverThrowsAnythingElse()
     {
         using var temp = new TempDirectory();
-        var whole = File.ReadAllBytes(Path.Combine(KernelFixtures.Plain.ModulesDirectory, "kernel/fs/fat/vfat.ko"));
+        var whole = File.ReadAllBytes(Path.Combine(TestKit.SyntheticTree.Shared.ModulesDirectory, "kernel/fs/fat/vfat.ko"));
         var path = Path.Combine(temp.Path, "vfat.ko");
         File.WriteAllBytes(path, whole);
         using var stop = new CancellationTokenSource();

@@ -9,7 +9,7 @@ namespace LkmPowerShell.Engine.Tests.Loading;
 
 /// <summary>
 /// The write side (plan, execute, roll back, unload, persist) against <see cref="FakeKernel"/> on
-/// Debian's 6.1 tree: the behaviour the QEMU bench proves on real kernels, here on any machine.
+/// the synthetic tree: the behaviour the QEMU bench proves on real kernels, here on any machine.
 /// </summary>
 public sealed class ModprobeSessionTests : IDisposable
 {
@@ -473,6 +473,7 @@ public sealed class ModprobeSessionTests : IDisposable
 }
 
 /// <summary>The replay scenario against the fake kernel, on both Debian trees: the transcript the real kernels give in the guest.</summary>
+[Trait("Layer", "Oracle")]
 public sealed class ReplayScenarioTests
 {
     public static string ExpectedPath =>
@@ -490,6 +491,26 @@ public sealed class ReplayScenarioTests
             var kernel = new FakeKernel(new SystemRoot(scratch), tree) { Decompression = flavour == "xz" ? "xz" : null };
             var transcript = ReplayScenario.Run(kernel, tree);
             Assert.Equal(File.ReadAllLines(ExpectedPath), transcript);
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+    }
+}
+
+/// <summary>The same replay on the synthetic tree: the fake keeps the real kernels' transcript without Debian's files.</summary>
+public sealed class ReplayScenarioSyntheticTests
+{
+    [Fact]
+    public void TheFakeKernelGivesTheExpectedTranscriptOnTheSyntheticTree()
+    {
+        var tree = TestKit.SyntheticTree.Shared.Tree;
+        var scratch = Directory.CreateTempSubdirectory("lkm-replay-").FullName;
+        try
+        {
+            var transcript = ReplayScenario.Run(new FakeKernel(new SystemRoot(scratch), tree), tree);
+            Assert.Equal(File.ReadAllLines(ReplayScenarioTests.ExpectedPath), transcript);
         }
         finally
         {

@@ -6,6 +6,7 @@ using Xunit;
 namespace LkmPowerShell.Engine.Tests.Loading;
 
 /// <summary>The forced init_module image: __versions without SHF_ALLOC, vermagic blanked, nothing else touched.</summary>
+[Trait("Layer", "Oracle")]
 public class ModuleImagePatcherTests
 {
     [Theory]

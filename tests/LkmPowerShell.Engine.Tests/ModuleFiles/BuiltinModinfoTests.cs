@@ -8,6 +8,7 @@ namespace LkmPowerShell.Engine.Tests.ModuleFiles;
 /// A built-in module's modinfo (kmod prints it from modules.builtin.modinfo, "filename: (builtin)"),
 /// byte for byte against <c>modinfo -b ROOT -k VER NAME</c> for every built-in module of both trees.
 /// </summary>
+[Trait("Layer", "Oracle")]
 public class BuiltinModinfoTests
 {
     [Theory]

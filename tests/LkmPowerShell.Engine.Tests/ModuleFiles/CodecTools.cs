@@ -3,7 +3,8 @@ using System.Diagnostics;
 namespace LkmPowerShell.Engine.Tests.ModuleFiles;
 
 /// <summary>
-/// Runs the command-line tools the codec and signature tests use as oracles (xz, zstd, modinfo).
+/// Runs the command-line tools the codec and signature tests use as oracles (xz, zstd, modinfo),
+/// and finds every tool the tests run, kmod's included (in /sbin, outside an ordinary user's PATH).
 /// A missing tool fails the test with the Debian package to install: these tests are never skipped.
 /// </summary>
 internal static class CodecTools
@@ -13,6 +14,8 @@ internal static class CodecTools
         ["xz"] = "xz-utils",
         ["zstd"] = "zstd",
         ["modinfo"] = "kmod",
+        ["modprobe"] = "kmod",
+        ["depmod"] = "kmod",
     };
 
     /// <summary>Runs a tool, optionally feeding stdin, and returns its stdout bytes; a non-zero exit fails.</summary>

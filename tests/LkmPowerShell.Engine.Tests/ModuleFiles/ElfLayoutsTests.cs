@@ -1,3 +1,4 @@
+using LkmPowerShell.Engine.Tests.TestKit;
 using LkmPowerShell.Engine.ModuleFiles;
 using Xunit;
 
@@ -13,7 +14,7 @@ public class ElfLayoutsTests
     [InlineData(false, true)]
     public void ReadsEveryWordSizeAndByteOrder(bool is64, bool bigEndian)
     {
-        var b = new TestElfBuilder(is64, bigEndian, machine: (ushort)(is64 ? 62 : 3))
+        var b = new ModuleWriter(is64, bigEndian, machine: (ushort)(is64 ? 62 : 3))
         {
             ModuleName = "tiny",
             Data = [0, 0, 0, 0, 0x78, 0x56, 0x34, 0x12],
@@ -26,7 +27,7 @@ public class ElfLayoutsTests
         b.KsymtabStrings.Add("tiny_export");
         b.AddSymbol("fat_time_unix2fat", 0, bind: 1, type: 0, sectionIndex: 0);
         b.AddSymbol("maybe_there", 0, bind: 2, type: 0, sectionIndex: 0);
-        b.AddSymbol("__crc_tiny_export", 4, bind: 1, type: 0, sectionIndex: TestElfBuilder.DataIndex);
+        b.AddSymbol("__crc_tiny_export", 4, bind: 1, type: 0, sectionIndex: ModuleWriter.DataIndex);
         b.AddSymbol("__crc_abs_export", 0xCAFE, bind: 1, type: 0, sectionIndex: 0xFFF1);
 
         var info = ModuleFileReader.Parse(b.Build(), "/test/tiny.ko", 0);
@@ -46,7 +47,7 @@ public class ElfLayoutsTests
     [Fact]
     public void FallsBackToKsymtabStringsWithoutCrcSymbols()
     {
-        var b = new TestElfBuilder(true, false);
+        var b = new ModuleWriter(true, false);
         b.ModInfo.Add("license=GPL");
         b.KsymtabStrings.AddRange(["one", "two", "USB_STORAGE"]);
         b.AddSymbol("needed", 0, 1, 0, 0);

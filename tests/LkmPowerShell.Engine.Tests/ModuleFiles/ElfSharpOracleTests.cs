@@ -11,6 +11,7 @@ namespace LkmPowerShell.Engine.Tests.ModuleFiles;
 /// trees: sections (name, offset, size) and every .symtab symbol (name, value, raw section index,
 /// binding, type). ELFSharp is only used here, as an oracle.
 /// </summary>
+[Trait("Layer", "Oracle")]
 public class ElfSharpOracleTests
 {
     [Theory]

@@ -10,6 +10,7 @@ namespace LkmPowerShell.Engine.Tests.ModuleFiles;
 /// random flips. Each must either read or fail with the one ModuleFormatException, quickly and
 /// without allocating far beyond the file's size.
 /// </summary>
+[Trait("Layer", "Oracle")]
 public class HostileModuleTests
 {
     private static byte[] Module(string relative) =>

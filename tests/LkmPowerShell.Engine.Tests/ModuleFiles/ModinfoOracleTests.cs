@@ -7,6 +7,7 @@ namespace LkmPowerShell.Engine.Tests.ModuleFiles;
 /// Every module of both Debian trees: the engine's modinfo record equals kmod's "modinfo -0"
 /// byte for byte (every field, parameters merged, signature fields included).
 /// </summary>
+[Trait("Layer", "Oracle")]
 public class ModinfoOracleTests
 {
     [Theory]

@@ -8,6 +8,7 @@ using Xunit;
 namespace LkmPowerShell.Engine.Tests.ModuleFiles;
 
 /// <summary>Module signatures: the values kmod's modinfo prints, on every real module, and one clear error on hostile input.</summary>
+[Trait("Layer", "Oracle")]
 public class SignatureTests
 {
     private static readonly byte[] ElfMagic = [0x7F, (byte)'E', (byte)'L', (byte)'F'];

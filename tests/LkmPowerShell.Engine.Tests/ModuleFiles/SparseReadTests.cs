@@ -8,6 +8,7 @@ namespace LkmPowerShell.Engine.Tests.ModuleFiles;
 /// memory is parsed whole. Both must say the same about every file, damaged ones included: the
 /// same facts, or the same problem.
 /// </summary>
+[Trait("Layer", "Oracle")]
 public class SparseReadTests
 {
     [Fact]

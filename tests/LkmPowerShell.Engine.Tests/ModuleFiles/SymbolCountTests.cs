@@ -9,6 +9,7 @@ namespace LkmPowerShell.Engine.Tests.ModuleFiles;
 /// that keeps them says: the same counts, the same problems, the same everything else, for every
 /// real module and for damaged ones.
 /// </summary>
+[Trait("Layer", "Oracle")]
 public class SymbolCountTests
 {
     [Fact]

@@ -7,6 +7,7 @@ using LkmPowerShell.Engine.ModuleTree;
 namespace LkmPowerShell.Engine.Tests.ModuleTree;
 
 /// <summary>The .bin reader against the text files kmod 30's depmod wrote beside it, on Debian's trees.</summary>
+[Trait("Layer", "Oracle")]
 public class IndexFileTests(ITestOutputHelper output)
 {
     private static string File(KernelFixture kernel, string name) => Path.Combine(kernel.ModulesDirectory, name);

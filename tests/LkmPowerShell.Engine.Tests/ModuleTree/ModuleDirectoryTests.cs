@@ -6,6 +6,7 @@ using Xunit;
 namespace LkmPowerShell.Engine.Tests.ModuleTree;
 
 /// <summary>ModuleDirectory on Debian's trees, with kmod 30's modprobe as the oracle.</summary>
+[Trait("Layer", "Oracle")]
 public class ModuleDirectoryTests
 {
     private static ModuleDirectory Open(KernelFixture kernel) => ModuleDirectory.Open(new SystemRoot(kernel.Root), kernel.Version);

@@ -1,10 +1,11 @@
 using LkmPowerShell.Engine.Planner;
+using LkmPowerShell.Engine.Tests.TestKit;
 using Xunit;
 using static LkmPowerShell.Engine.Tests.Planner.PlannerTestKit;
 
 namespace LkmPowerShell.Engine.Tests.Planner;
 
-/// <summary>The load planner's decisions, on the real 6.1 tree with hand-written configuration.</summary>
+/// <summary>The load planner's decisions, on the synthetic tree with hand-written configuration.</summary>
 public class LoadPlannerTests
 {
     private static LoadPlan Plan(string name, string config = "", KernelSnapshot? kernel = null, LoadPlanOptions? options = null,
@@ -132,7 +133,7 @@ public class LoadPlannerTests
     {
         // The remedies (which command to run) are the cmdlets' to word: the engine names only facts.
         var e = Assert.Throws<ModuleNotFoundException>(() => Plan("no-such-module"));
-        Assert.StartsWith($"Module 'no-such-module' not found for kernel {KernelFixtures.Plain.Version}: no module, alias or symbol of that name in ", e.Message);
+        Assert.StartsWith($"Module 'no-such-module' not found for kernel {SyntheticModules.Version}: no module, alias or symbol of that name in ", e.Message);
         Assert.Contains("modules.dep, modules.alias, modules.symbols, modules.builtin", e.Message);
         Assert.DoesNotContain("KernelModule", e.Message);
         Assert.Null(e.AliasTarget);

@@ -105,7 +105,7 @@ public class ModprobeConfigTests
     [Fact]
     public void EntriesMatchModprobeShowConfig()
     {
-        var kernel = KernelFixtures.Plain;
+        var kernel = TestKit.SyntheticTree.Shared;
         using var dir = new TempConfigDir();
         dir.Write("a.conf", "options fat codepage=850\noptions  msdos\tfoo=1\tbar=2\nalias my-fat fat\nblacklist snd-pcsp\ninstall dummy /bin/true $CMDLINE_OPTS");
         dir.Write("b.conf", "alias to-* vfat\nremove dummy /bin/false\noptions fat iocharset=utf8 \\\n  x=1\nbogus line\nblacklist pcspkr");

@@ -1,16 +1,14 @@
 using LkmPowerShell.Engine.Kernel;
 using LkmPowerShell.Engine.ModuleTree;
 using LkmPowerShell.Engine.Planner;
+using LkmPowerShell.Engine.Tests.TestKit;
 
 namespace LkmPowerShell.Engine.Tests.Planner;
 
-/// <summary>Builds resolvers on Debian's 6.1 tree with a config given as text, and loaded-module lists.</summary>
+/// <summary>Builds resolvers on the synthetic tree with a config given as text, and loaded-module lists.</summary>
 internal static class PlannerTestKit
 {
-    private static readonly Lazy<ModuleDirectory> PlainTree = new(() =>
-        ModuleDirectory.Open(new SystemRoot(KernelFixtures.Plain.Root), KernelFixtures.Plain.Version));
-
-    public static ModuleDirectory Tree => PlainTree.Value;
+    public static ModuleDirectory Tree => SyntheticTree.Shared.Tree;
 
     /// <summary>The tree's modules.softdep is not read, so only <paramref name="config"/> counts.</summary>
     public static ModuleResolver Resolver(string config = "", string? cmdline = null) =>

@@ -1,10 +1,11 @@
 using LkmPowerShell.Engine.Planner;
+using LkmPowerShell.Engine.Tests.TestKit;
 using Xunit;
 using static LkmPowerShell.Engine.Tests.Planner.PlannerTestKit;
 
 namespace LkmPowerShell.Engine.Tests.Planner;
 
-/// <summary>modprobe -r / rmmod plans on the real 6.1 tree with hand-made kernel state.</summary>
+/// <summary>modprobe -r / rmmod plans on the synthetic tree with hand-made kernel state.</summary>
 public class UnloadPlannerTests
 {
     private static readonly KernelSnapshot FatAndMsdos = Snapshot(Loaded("msdos"), Loaded("fat", 1, "msdos"));
@@ -87,7 +88,7 @@ public class UnloadPlannerTests
         Assert.True(absent.IsNoOp);
         var builtin = PlannerTestKit.Tree.BuiltinModules()[0];
         var e = Assert.Throws<ModuleBuiltinException>(() => Plan(builtin, KernelSnapshot.Empty));
-        Assert.StartsWith($"Module {builtin} is built into kernel {KernelFixtures.Plain.Version}", e.Message);
+        Assert.StartsWith($"Module {builtin} is built into kernel {SyntheticModules.Version}", e.Message);
         var command = Plan("dummy", KernelSnapshot.Empty, config: "remove dummy /bin/echo bye");
         Assert.Equal("RunRemoveCommand:dummy", Steps(command));
         Assert.Equal("remove /bin/echo bye\n", command.ToModprobeText());

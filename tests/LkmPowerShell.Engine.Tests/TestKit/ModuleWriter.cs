@@ -1,14 +1,21 @@
 using System.Text;
 
-namespace LkmPowerShell.Engine.Tests;
+namespace LkmPowerShell.Engine.Tests.TestKit;
 
 /// <summary>
-/// Builds small kernel-module-shaped ELF relocatable files for tests: either word size and byte
-/// order, with .modinfo, .gnu.linkonce.this_module, __versions, __ksymtab_strings and a .symtab.
-/// Real modules cover x86_64; this covers ELF32 and big-endian, which no fixture tree has.
+/// The tests' one writer of kernel-module-shaped ELF relocatable files: either word size and byte
+/// order, with .modinfo, .gnu.linkonce.this_module, __versions, __ksymtab_strings, a .data section
+/// and a .symtab. That is everything kmod's depmod and modinfo read from a module, so kmod and the
+/// engine index these files as they would real ones, and a test can build what no real tree has:
+/// ELF32 and big-endian files, cycles, weak symbols, version mismatches, a whole synthetic tree
+/// (<see cref="SyntheticTree"/>). <see cref="Build(string, IEnumerable{ValueTuple{string, uint}}, IEnumerable{Need}, IEnumerable{string})"/>
+/// is the short form for the common x86_64 module that exports and needs symbols.
 /// </summary>
-public sealed class TestElfBuilder(bool is64, bool bigEndian, ushort machine = 62)
+public sealed class ModuleWriter(bool is64 = true, bool bigEndian = false, ushort machine = 62)
 {
+    /// <summary>A symbol the module needs: undefined (weak or global), with a __versions CRC when given.</summary>
+    public sealed record Need(string Name, bool Weak = false, ulong? Crc = null);
+
     public sealed record Symbol(string Name, ulong Value, byte Info, ushort SectionIndex);
 
     private readonly List<(string Name, uint Type, byte[] Data, uint Link)> _sections = [];
@@ -22,10 +29,41 @@ public sealed class TestElfBuilder(bool is64, bool bigEndian, ushort machine = 6
     /// <summary>Symbol section indexes: 1 .modinfo, 2 .gnu.linkonce.this_module, 3 __versions, 4 __ksymtab_strings, 5 .data (crc table).</summary>
     public const ushort ModinfoIndex = 1, ThisModuleIndex = 2, VersionsIndex = 3, KsymtabStringsIndex = 4, DataIndex = 5;
 
+    /// <summary>SHN_ABS: a symbol whose value is the value itself (how depmod reads a __crc_ symbol's CRC).</summary>
+    public const ushort AbsoluteIndex = 0xFFF1;
+
     public byte[] Data { get; set; } = [];
 
     public void AddSymbol(string name, ulong value, byte bind, byte type, ushort sectionIndex) =>
         _symbols.Add(new Symbol(name, value, (byte)((bind << 4) | type), sectionIndex));
+
+    /// <summary>An export as depmod finds it: a global, absolute "__crc_NAME" symbol whose value is the CRC.</summary>
+    public ModuleWriter Export(string name, uint crc)
+    {
+        AddSymbol("__crc_" + name, crc, bind: 1, type: 0, AbsoluteIndex);
+        return this;
+    }
+
+    /// <summary>A need: an undefined symbol (STB_WEAK when weak), and its __versions entry when it has a CRC.</summary>
+    public ModuleWriter Require(Need need)
+    {
+        AddSymbol(need.Name, 0, bind: (byte)(need.Weak ? 2 : 1), type: 0, sectionIndex: 0);
+        if (need.Crc is { } crc)
+            Versions.Add((need.Name, crc));
+        return this;
+    }
+
+    /// <summary>An x86_64 module named <paramref name="name"/> with these exports, needs and .modinfo strings ("key=value").</summary>
+    public static byte[] Build(string name, IEnumerable<(string Name, uint Crc)> exports, IEnumerable<Need> needs, IEnumerable<string> modinfo)
+    {
+        var w = new ModuleWriter { ModuleName = name };
+        w.ModInfo.AddRange(modinfo);
+        foreach (var (exportName, crc) in exports)
+            w.Export(exportName, crc);
+        foreach (var need in needs)
+            w.Require(need);
+        return w.Build();
+    }
 
     public byte[] Build()
     {
@@ -104,22 +142,27 @@ public sealed class TestElfBuilder(bool is64, bool bigEndian, ushort machine = 6
         {
             var at = (i + 1) * shentsize;
             var s = _sections[i];
+            var alloc = s.Name is ".modinfo" or "__versions" or ".gnu.linkonce.this_module" ? 2UL : 0; // SHF_ALLOC
             WriteWord(table, at, nameOffsets[i], 4);
             WriteWord(table, at + 4, s.Type, 4);
             if (is64)
             {
-                WriteWord(table, at + 8, s.Name is ".modinfo" or "__versions" or ".gnu.linkonce.this_module" ? 2UL : 0, 8);
+                WriteWord(table, at + 8, alloc, 8);
                 WriteWord(table, at + 24, (ulong)offsets[i], 8);
                 WriteWord(table, at + 32, (ulong)s.Data.Length, 8);
                 WriteWord(table, at + 40, s.Link, 4);
+                WriteWord(table, at + 44, s.Type == 2 ? 1UL : 0, 4); // sh_info of .symtab: first non-local symbol
+                WriteWord(table, at + 48, 8, 8);
                 WriteWord(table, at + 56, s.Type == 2 ? 24UL : 0, 8);
             }
             else
             {
-                WriteWord(table, at + 8, s.Name is ".modinfo" or "__versions" or ".gnu.linkonce.this_module" ? 2UL : 0, 4);
+                WriteWord(table, at + 8, alloc, 4);
                 WriteWord(table, at + 16, (ulong)offsets[i], 4);
                 WriteWord(table, at + 20, (ulong)s.Data.Length, 4);
                 WriteWord(table, at + 24, s.Link, 4);
+                WriteWord(table, at + 28, s.Type == 2 ? 1UL : 0, 4);
+                WriteWord(table, at + 32, 8, 4);
                 WriteWord(table, at + 36, s.Type == 2 ? 16UL : 0, 4);
             }
         }
