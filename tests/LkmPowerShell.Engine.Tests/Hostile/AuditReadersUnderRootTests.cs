@@ -21,6 +21,7 @@ public class AuditReadersUnderRootTests(ITestOutputHelper output)
             case "fifo": root.Fifo(systemPath); break;
             case "zero": root.Symlink(systemPath, "/dev/zero"); break;
             case "link out": root.Symlink(systemPath, root.CanaryPath); break;
+            case "device": root.Device(systemPath); break;
         }
         return root;
     }
@@ -29,6 +30,7 @@ public class AuditReadersUnderRootTests(ITestOutputHelper output)
     [InlineData("fifo")]
     [InlineData("zero")]
     [InlineData("link out")]
+    [InlineData("device")]
     public void TheSavedKernelLogIsReadInsideTheRootAsARegularFileOnly(string kind)
     {
         using var root = Plant(KernelLogSource.SystemPath, kind);
@@ -44,6 +46,7 @@ public class AuditReadersUnderRootTests(ITestOutputHelper output)
     [InlineData("fifo")]
     [InlineData("zero")]
     [InlineData("link out")]
+    [InlineData("device")]
     public void VmallocinfoIsReadInsideTheRootAsARegularFileOnly(string kind)
     {
         using var root = Plant(ModuleMemoryReader.SystemPath, kind);
@@ -62,6 +65,8 @@ public class AuditReadersUnderRootTests(ITestOutputHelper output)
     [InlineData("/etc/modules", "fifo")]
     [InlineData("/etc/modules", "zero")]
     [InlineData("/etc/modules", "link out")]
+    [InlineData("/etc/modules-load.d/a.conf", "device")]
+    [InlineData("/etc/modules", "device")]
     public void BootListsAreReadInsideTheRootAsRegularFilesOnly(string file, string kind)
     {
         using var root = Plant(file, kind);

@@ -95,11 +95,12 @@ public class ConfigurationWritersTests(ITestOutputHelper output)
     [Theory]
     [InlineData("fifo")]
     [InlineData("zero")]
+    [InlineData("device")]
     public void AFifoOrDevZeroInPlaceOfTheProjectsFilesIsRefusedAtOnce(string kind)
     {
         using var root = new HostileRoot();
         foreach (var file in new[] { $"/etc/modprobe.d/{DisabledFile}", "/etc/modules-load.d/dummy.conf", "/etc/modprobe.d/dummy.conf" })
-            if (kind == "fifo") root.Fifo(file); else root.Symlink(file, "/dev/zero");
+            if (kind == "fifo") root.Fifo(file); else if (kind == "device") root.Device(file); else root.Symlink(file, "/dev/zero");
         var disabler = new ModuleDisabler(root.SystemRoot);
         var persistence = new ModulePersistence(root.SystemRoot);
         var calls = new (string What, Func<object?> Call)[]

@@ -25,6 +25,7 @@ public class SysfsUnderRootTests(ITestOutputHelper output)
             case "link out": root.Symlink(attribute, outsideFile); break;
             case "link to /dev/null": root.Symlink(attribute, "/dev/null"); break;
             case "fifo": root.Fifo(attribute); break;
+            case "device": root.Device(attribute); break;
         }
         return root;
     }
@@ -33,6 +34,7 @@ public class SysfsUnderRootTests(ITestOutputHelper output)
     [InlineData("link out")]
     [InlineData("link to /dev/null")]
     [InlineData("fifo")]
+    [InlineData("device")]
     public void AParameterThatIsNotARegularFileInsideTheRootIsNeitherReadNorWritten(string kind)
     {
         using var root = Root(kind, out var outsideFile);
@@ -50,6 +52,7 @@ public class SysfsUnderRootTests(ITestOutputHelper output)
     [InlineData("link out")]
     [InlineData("link to /dev/null")]
     [InlineData("fifo")]
+    [InlineData("device")]
     public void GetKernelModulesParametersNeverReadThroughALinkOutOfTheRoot(string kind)
     {
         using var root = Root(kind, out _);
