@@ -35,17 +35,24 @@ internal sealed class KernelChangeGate(PSCmdlet cmdlet, SystemRoot root, IKernel
         if (risk is not null && !force && !cmdlet.ShouldContinue(risk, riskCaption ?? action, ref _yesToAll, ref _noToAll))
             return false;
         if (!root.IsHost)
-        {
-            var e = new ArgumentException($"-Root {root} only plans: modules are loaded into and removed from the running kernel only, so nothing is changed under {root}.");
-            var remedy = ModuleErrors.Remedy("RootNeedsWhatIf");
-            Refusal = new ErrorRecord(e, "RootNeedsWhatIf", ErrorCategory.InvalidArgument, root.Path)
-            {
-                ErrorDetails = new ErrorDetails($"{e.Message} {remedy}") { RecommendedAction = remedy },
-            };
-        }
+            Refusal = RootRefusal(root, "modules are loaded into and removed from the running kernel only");
         else if (changesKernel && !kernel.CallerMayManageModules)
             Refusal = ModuleErrors.For(new ModulePrivilegeException(), null);
         return Refusal is null;
+    }
+
+    /// <summary>
+    /// Why a change of the running kernel cannot be made under an offline -Root (which only
+    /// plans): <paramref name="why"/> says what is changed where ("modules are loaded ... only").
+    /// </summary>
+    public static ErrorRecord RootRefusal(SystemRoot root, string why)
+    {
+        var e = new ArgumentException($"-Root {root} only plans: {why}, so nothing is changed under {root}.");
+        var remedy = ModuleErrors.Remedy("RootNeedsWhatIf");
+        return new ErrorRecord(e, "RootNeedsWhatIf", ErrorCategory.InvalidArgument, root.Path)
+        {
+            ErrorDetails = new ErrorDetails($"{e.Message} {remedy}") { RecommendedAction = remedy },
+        };
     }
 
     /// <summary>Ends the call with the refusal, when there was one.</summary>

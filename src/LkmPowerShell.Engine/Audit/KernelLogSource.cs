@@ -12,7 +12,7 @@ public static class KernelLogSource
     public const string SystemPath = "/dev/kmsg";
 
     /// <summary>A saved log larger than this is not a kernel ring buffer: it is refused, not read.</summary>
-    public const long MaxFileBytes = 64L * 1024 * 1024;
+    public static readonly long MaxFileBytes = Files.FileLimits.SavedKernelLog.MaxBytes;
 
     /// <summary>More records than a ring buffer of the largest configurable size holds.</summary>
     private const int MaxRecords = 1_000_000;
@@ -36,18 +36,24 @@ public static class KernelLogSource
         var path = root.Resolve(SystemPath);
         try
         {
-            var info = new FileInfo(path);
-            if (!info.Exists)
-            {
-                problem = $"{path} does not exist";
-                return null;
-            }
-            if (info.Length > MaxFileBytes)
-            {
-                problem = $"{path} is {info.Length} bytes, more than the {MaxFileBytes}-byte limit for a saved kernel log";
-                return null;
-            }
-            return File.ReadAllLines(path);
+            // Inside the root, a regular file only, within its limit: a FIFO, /dev/zero or a link out
+            // of an image is a problem reported at once, never read (or waited on).
+            var text = System.Text.Encoding.UTF8.GetString(Files.SafeFile.ReadAll(path, Files.FileLimits.SavedKernelLog, root));
+            var lines = new List<string>();
+            using var reader = new StringReader(text); // the lines File.ReadAllLines would give (\n, \r\n or \r)
+            while (reader.ReadLine() is { } line)
+                lines.Add(line);
+            return lines;
+        }
+        catch (Files.FileRefusedException e) when (e.Reason == Files.FileRefusal.TooLarge)
+        {
+            problem = $"{path} is more than the {MaxFileBytes}-byte limit for a saved kernel log";
+            return null;
+        }
+        catch (FileNotFoundException)
+        {
+            problem = $"{path} does not exist";
+            return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

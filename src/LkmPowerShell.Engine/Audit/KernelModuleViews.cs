@@ -139,7 +139,7 @@ public sealed class KernelModuleViews
         try
         {
             foreach (var file in Directory.EnumerateFiles(dir))
-                if (SysfsAttribute.Read(file).Value?.Trim() is { } v
+                if (SysfsAttribute.Read(file, reader.Root.IsHost ? null : reader.Root).Value?.Trim() is { } v
                     && ulong.TryParse(v.StartsWith("0x", StringComparison.Ordinal) ? v[2..] : v, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var a)
                     && a != 0)
                     result.Add(a);

@@ -14,7 +14,7 @@ public static class ModuleMemoryReader
     public const string SystemPath = "/proc/vmallocinfo";
 
     /// <summary>A generous bound: the file has one line per vmalloc area, a few thousand on a busy system.</summary>
-    public const long MaxBytes = 32L * 1024 * 1024;
+    public static readonly long MaxBytes = Files.FileLimits.VmallocInfo.MaxBytes;
 
     // x86_64's module area (MODULES_VADDR to MODULES_END, arch/x86/include/asm/pgtable_64_types.h);
     // KASLR moves modules inside it. Callers are matched too, for other architectures.
@@ -32,16 +32,9 @@ public static class ModuleMemoryReader
         string text;
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 0);
-            using var reader = new StreamReader(stream);
-            var buffer = new char[MaxBytes / 4];
-            var read = reader.ReadBlock(buffer, 0, buffer.Length);
-            if (read == buffer.Length)
-            {
-                problem = $"{path} is longer than {buffer.Length} characters";
-                return null;
-            }
-            text = new string(buffer, 0, read);
+            // Inside the root (an image's copy), a regular file only, within its limit: a FIFO,
+            // /dev/zero or a link out of the root is a problem at once, never read or waited on.
+            text = System.Text.Encoding.UTF8.GetString(Files.SafeFile.ReadAll(path, Files.FileLimits.VmallocInfo, root.IsHost ? null : root));
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

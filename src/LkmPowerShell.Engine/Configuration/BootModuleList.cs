@@ -64,15 +64,18 @@ public static class BootModuleList
             foreach (var file in System.IO.Directory.EnumerateFiles(real, "*.conf").Take(10_000))
                 byName.TryAdd(Path.GetFileName(file), file);
         }
+        // Every file is opened inside the root (a link in an image never leads out of it).
+        var within = root.IsHost ? null : root;
         var debian = root.Resolve(DebianModulesFile);
+        var debianIdentity = Identity(debian, within);
         var debianReadAlready = false;
         foreach (var file in byName.Values)
         {
-            if (SameFile(file, debian)) debianReadAlready = true;
-            entries.AddRange(ReadList(file, file, BootModuleOrigin.ModulesLoadDirectory, warnings));
+            if (debianIdentity is not null && Identity(file, within) == debianIdentity) debianReadAlready = true;
+            entries.AddRange(ReadList(file, file, BootModuleOrigin.ModulesLoadDirectory, within, warnings));
         }
-        if (!debianReadAlready && File.Exists(debian))
-            entries.AddRange(ReadList(debian, debian, BootModuleOrigin.DebianModulesFile, warnings));
+        if (!debianReadAlready)
+            entries.AddRange(ReadList(debian, debian, BootModuleOrigin.DebianModulesFile, within, warnings));
 
         if (tree is null) return entries;
         var resolver = new ModuleResolver(tree, ModprobeConfig.Load(root, tree, kernelCommandLine));
@@ -105,13 +108,17 @@ public static class BootModuleList
         }
     }
 
-    private static IEnumerable<BootModuleEntry> ReadList(string path, string display, BootModuleOrigin origin, ICollection<string>? warnings)
+    private static IEnumerable<BootModuleEntry> ReadList(string path, string display, BootModuleOrigin origin, SystemRoot? within, ICollection<string>? warnings)
     {
         string text;
         try
         {
             // The one bounded, non-blocking reader: a FIFO or an oversized file is refused, not read.
-            text = Encoding.UTF8.GetString(BoundedFile.ReadAll(path, Files.FileLimits.ConfigurationFile));
+            text = Encoding.UTF8.GetString(BoundedFile.ReadAll(path, Files.FileLimits.ConfigurationFile, within));
+        }
+        catch (FileNotFoundException)
+        {
+            return []; // not there (inside the root): nothing listed, as systemd skips it
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -134,17 +141,21 @@ public static class BootModuleList
         return result;
     }
 
-    private static bool SameFile(string a, string b)
+    /// <summary>
+    /// The file's device and inode, opened as it is read (inside the root): Debian links
+    /// modules-load.d/modules.conf to /etc/modules, and a file listed twice is read once. Null when
+    /// it cannot be opened (absent, a FIFO, a link out of the root).
+    /// </summary>
+    private static (ulong Device, ulong Inode)? Identity(string path, SystemRoot? within)
     {
         try
         {
-            var ra = new FileInfo(a).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? Path.GetFullPath(a);
-            var rb = new FileInfo(b).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? Path.GetFullPath(b);
-            return ra == rb;
+            using var handle = Files.SafeFile.Open(path, Files.FileLimits.ConfigurationFile, within, out _);
+            return Depmod.NativeFile.Stat(handle) is { } id ? (id.Device, id.Inode) : null;
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return false;
+            return null;
         }
     }
 }

@@ -46,15 +46,22 @@ public static class EffectiveConfiguration
         text.Append("\n# End of configuration files. Dumping indexes now:\n\n");
         if (tree is not null)
             foreach (var index in new[] { ModulesAliasFile.FileName + ".bin", ModulesSymbolsFile.FileName + ".bin" })
-                foreach (var entry in DumpIndex(Path.Join(tree.Path, index)))
+                foreach (var entry in DumpIndex(Path.Join(tree.Path, index), tree.Root))
                     text.Append("alias ").Append(entry.Key).Append(' ').Append(entry.Value).Append('\n');
         return text.ToString();
     }
 
-    private static IEnumerable<IndexEntry> DumpIndex(string path)
+    /// <summary>The index's entries, read inside the root as every other tree file is (never through a link out of it).</summary>
+    private static IEnumerable<IndexEntry> DumpIndex(string path, SystemRoot root)
     {
-        if (!File.Exists(path)) return []; // kmod prints nothing for a missing index
-        return IndexFile.Open(path).Enumerate();
+        try
+        {
+            return IndexFile.Open(path, root.Within(path)).Enumerate();
+        }
+        catch (FileNotFoundException)
+        {
+            return []; // kmod prints nothing for a missing index
+        }
     }
 
     private static List<ConfigurationEntry> EntriesOf(ModprobeConfig config)

@@ -35,20 +35,48 @@ public sealed class ModuleParameterWriter(SystemRoot root)
     /// <summary>The parameter's file, checked; or an exception saying what is wrong.</summary>
     public string ParameterPath(string module, string parameter)
     {
+        using var folder = OpenParameter(module, parameter, out var param);
+        return folder.PathOf(param);
+    }
+
+    /// <summary>
+    /// The module's parameters folder, resolved inside the root and held open, and the name of
+    /// the parameter's file in it (as the module spells it: '-' and '_' are the same to the kernel).
+    /// </summary>
+    private Files.ContainedFolder OpenParameter(string module, string parameter, out string param)
+    {
         var name = ModuleName.Normalize(module);
         var dir = _sys.ModuleDirectory(name);
-        if (!Directory.Exists(dir))
+        Files.ContainedFolder? moduleFolder;
+        try
+        {
+            moduleFolder = Files.ContainedFolder.Open(_sys.Root, $"{SysModuleReader.SystemPath}/{name}");
+        }
+        catch (IOException)
+        {
+            moduleFolder = null; // a file, FIFO or link loop where the module's folder belongs: not a live module
+        }
+        if (moduleFolder is null)
             throw new ParameterChangeException(name, parameter, ParameterChangeFailure.ModuleNotLoaded,
                 $"{name} is not loaded and not built in ({dir} does not exist): a parameter can only be changed on a live module. Load it first, with the value as a load-time option.");
-        if (parameter.Contains('/') || parameter is "." or ".." || parameter.Length == 0)
+        moduleFolder.Dispose();
+        if (parameter.Contains('/') || parameter.Contains('\0') || parameter is "." or ".." || parameter.Length == 0)
             throw new ParameterChangeException(name, parameter, ParameterChangeFailure.UnknownParameter, $"'{parameter}' is not a parameter name.");
         var paramDir = System.IO.Path.Join(dir, "parameters");
-        foreach (var candidate in new[] { parameter, parameter.Replace('-', '_'), parameter.Replace('_', '-') })
+        var folder = _sys.OpenParameters(name);
+        if (folder is not null)
         {
-            var path = System.IO.Path.Join(paramDir, candidate);
-            if (File.Exists(path)) return path;
+            foreach (var candidate in new[] { parameter, parameter.Replace('-', '_'), parameter.Replace('_', '-') })
+            {
+                if (folder.Contains(candidate))
+                {
+                    param = candidate;
+                    return folder;
+                }
+            }
         }
-        var declared = Directory.Exists(paramDir) ? Directory.EnumerateFiles(paramDir).Select(System.IO.Path.GetFileName).Order(StringComparer.Ordinal).ToList() : [];
+        var declared = folder is null ? [] : folder.Names().Order(StringComparer.Ordinal).ToList();
+        folder?.Dispose();
         throw new ParameterChangeException(name, parameter, ParameterChangeFailure.UnknownParameter,
             declared.Count == 0
                 ? $"{name} has no parameter '{parameter}': it shows no parameters in {paramDir} (parameters declared with mode 0 are not shown and cannot be changed at run time)."
@@ -72,35 +100,45 @@ public sealed class ModuleParameterWriter(SystemRoot root)
         }
     }
 
-    /// <summary>The parameter's value now (null when the kernel does not let this user read it).</summary>
+    /// <summary>The parameter's value now (null when the kernel does not let this user read it, or the file is not a regular file).</summary>
     /// <exception cref="ParameterChangeException">The module is not loaded, or shows no such parameter.</exception>
-    public string? CurrentValue(string module, string parameter) => SysfsAttribute.Read(ParameterPath(module, parameter)).Value;
+    public string? CurrentValue(string module, string parameter)
+    {
+        using var folder = OpenParameter(module, parameter, out var param);
+        return SysfsAttribute.Read(folder, param).Value;
+    }
 
     /// <summary>Checks and writes; returns the values before and after. Writing the value it already has is not a change, and nothing is written.</summary>
     /// <exception cref="ParameterChangeException">Every refusal and failure.</exception>
+    /// <remarks>
+    /// The attribute is opened in its folder held open, never through a link and only as a regular
+    /// file (sysfs attributes are): in an image, a link out of the root, a link to /dev/null or a
+    /// FIFO is refused before anything is written, and nothing blocks.
+    /// </remarks>
     public ParameterChange Set(string module, string parameter, string value, string? type)
     {
         ArgumentNullException.ThrowIfNull(value);
         var name = ModuleName.Normalize(module);
-        var path = ParameterPath(name, parameter);
-        var param = System.IO.Path.GetFileName(path);
-        if (!OperatingSystem.IsWindows())
-        {
-            var mode = File.GetUnixFileMode(path);
-            if ((mode & (UnixFileMode.UserWrite | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) == 0)
-                throw new ParameterChangeException(name, param, ParameterChangeFailure.ReadOnly,
-                    $"{name}.{param} is read-only at run time (its sysfs mode is {Octal(mode)}): the module declared it so. Give it when the module is loaded instead (as a load-time option, or 'options {name} {param}={value}' in modprobe.d), reloading the module if it is loaded.");
-        }
+        using var folder = OpenParameter(name, parameter, out var param);
+        var path = folder.PathOf(param);
+        var mode = folder.Permissions(param) ?? 0;
+        if ((mode & 0x92) == 0) // no write bit for user, group or other
+            throw new ParameterChangeException(name, param, ParameterChangeFailure.ReadOnly,
+                $"{name}.{param} is read-only at run time (its sysfs mode is {Octal(mode)}): the module declared it so. Give it when the module is loaded instead (as a load-time option, or 'options {name} {param}={value}' in modprobe.d), reloading the module if it is loaded.");
         if (ParameterValueCheck.Problem(type, value) is { } problem)
             throw new ParameterChangeException(name, param, ParameterChangeFailure.InvalidValue,
                 $"'{value}' does not fit {name}.{param}, a parameter of type {type}: {problem}. Nothing was written.");
-        var old = SysfsAttribute.Read(path).Value;
+        var old = SysfsAttribute.Read(folder, param).Value;
         if (old is not null && old == value)
             return new ParameterChange(name, param, type, old, old, path, false);
         try
         {
-            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Write);
-            RandomAccess.Write(handle, Encoding.UTF8.GetBytes(value), 0);
+            using var writable = folder.OpenFile(param, Files.FileLimits.KernelFile, write: true, out _);
+            RandomAccess.Write(writable, Encoding.UTF8.GetBytes(value), 0);
+        }
+        catch (Files.FileRefusedException e)
+        {
+            throw new ParameterChangeException(name, param, ParameterChangeFailure.WriteFailed, $"{e.Message} Nothing was written.", e);
         }
         catch (UnauthorizedAccessException e)
         {
@@ -112,11 +150,11 @@ public sealed class ModuleParameterWriter(SystemRoot root)
             throw new ParameterChangeException(name, param, ParameterChangeFailure.WriteFailed,
                 $"The kernel refused '{value}' for {name}.{param}{(type is null ? "" : " (" + type + ")")}: {e.Message}. The module's own setter checks the value beyond its type (a range, a state that allows the change); the kernel log may say more.", e);
         }
-        var now = SysfsAttribute.Read(path).Value;
+        var now = SysfsAttribute.Read(folder, param).Value;
         return new ParameterChange(name, param, type, old, now, path, old != now);
     }
 
     private static bool Same(string a, string b) => a.Replace('-', '_') == b.Replace('-', '_');
 
-    private static string Octal(UnixFileMode mode) => "0" + Convert.ToString((int)mode & 0x1FF, 8);
+    private static string Octal(uint mode) => "0" + Convert.ToString((int)mode & 0x1FF, 8);
 }

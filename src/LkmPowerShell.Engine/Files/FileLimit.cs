@@ -37,6 +37,12 @@ public static class FileLimits
     /// <summary>A procfs or sysfs file: /proc/modules, /proc/cmdline, osrelease, an attribute (a few KiB).</summary>
     public static readonly FileLimit KernelFile = new("a procfs or sysfs file", 4L << 20);
 
+    /// <summary>A saved kernel log (dev/kmsg in an image): more than the largest configurable ring buffer holds.</summary>
+    public static readonly FileLimit SavedKernelLog = new("a saved kernel log", 64L << 20);
+
+    /// <summary>/proc/vmallocinfo: one line a vmalloc area, a few thousand on a busy system (~1 MB).</summary>
+    public static readonly FileLimit VmallocInfo = new("/proc/vmallocinfo", 32L << 20);
+
     /// <summary>depmod's cache of module facts (~7.5 MB for a tree).</summary>
     public static readonly FileLimit DepmodCache = new("depmod's cache", 256L << 20);
 }

@@ -59,17 +59,19 @@ public sealed class SysModuleReader
         var dir = ModuleDirectory(name);
         if (!Directory.Exists(dir)) return null;
 
-        var initState = SysfsAttribute.Read(System.IO.Path.Join(dir, "initstate"));
+        // Every attribute is read inside the root (a link in an image never leads out of it).
+        var within = Root.IsHost ? null : Root;
+        var initState = SysfsAttribute.Read(System.IO.Path.Join(dir, "initstate"), within);
         var info = new SysModuleInfo(
             Name: System.IO.Path.GetFileName(dir),
             IsBuiltin: !initState.Exists,
             State: initState.Value is { } s ? ModuleStates.FromInitState(s.Trim()) : null,
-            ReferenceCount: SysfsAttribute.ReadInt64(System.IO.Path.Join(dir, "refcnt")) is { } r ? (int)r : null,
-            CoreSize: SysfsAttribute.ReadInt64(System.IO.Path.Join(dir, "coresize")),
-            InitSize: SysfsAttribute.ReadInt64(System.IO.Path.Join(dir, "initsize")),
-            Taint: SysfsAttribute.Read(System.IO.Path.Join(dir, "taint")).Value?.Trim(),
-            Version: SysfsAttribute.Read(System.IO.Path.Join(dir, "version")).Value,
-            SourceVersion: SysfsAttribute.Read(System.IO.Path.Join(dir, "srcversion")).Value,
+            ReferenceCount: SysfsAttribute.ReadInt64(System.IO.Path.Join(dir, "refcnt"), within) is { } r ? (int)r : null,
+            CoreSize: SysfsAttribute.ReadInt64(System.IO.Path.Join(dir, "coresize"), within),
+            InitSize: SysfsAttribute.ReadInt64(System.IO.Path.Join(dir, "initsize"), within),
+            Taint: SysfsAttribute.Read(System.IO.Path.Join(dir, "taint"), within).Value?.Trim(),
+            Version: SysfsAttribute.Read(System.IO.Path.Join(dir, "version"), within).Value,
+            SourceVersion: SysfsAttribute.Read(System.IO.Path.Join(dir, "srcversion"), within).Value,
             Holders: ReadHolders(name),
             Parameters: ReadParameters(name));
 
@@ -99,25 +101,35 @@ public sealed class SysModuleReader
     /// </summary>
     public IReadOnlyList<ModuleParameterValue> ReadParameters(string name)
     {
-        var dir = System.IO.Path.Join(ModuleDirectory(name), "parameters");
+        // The folder resolved inside the root and held open; each attribute read relative to it,
+        // never through a link (sysfs has none there; an image that has one is not followed out).
         List<string> files;
-        try
-        {
-            files = Directory.EnumerateFiles(dir).ToList();
-        }
-        catch (DirectoryNotFoundException)
-        {
+        using var folder = OpenParameters(name);
+        if (folder is null)
             return [];
-        }
+        files = [.. folder.Names()];
         files.Sort(StringComparer.Ordinal);
         var result = new List<ModuleParameterValue>(files.Count);
         foreach (var file in files)
         {
-            var read = SysfsAttribute.Read(file);
+            var read = SysfsAttribute.Read(folder, file);
             if (!read.Exists) continue; // vanished with its module
-            result.Add(new ModuleParameterValue(System.IO.Path.GetFileName(file), read.Value, read.Problem));
+            result.Add(new ModuleParameterValue(file, read.Value, read.Problem));
         }
         return result;
+    }
+
+    /// <summary>/sys/module/&lt;name&gt;/parameters, resolved inside the root and held open; null when there is none (not loaded, or gone).</summary>
+    internal Files.ContainedFolder? OpenParameters(string name)
+    {
+        try
+        {
+            return Files.ContainedFolder.Open(Root, $"{SystemPath}/{ModuleName.Normalize(name)}/parameters");
+        }
+        catch (IOException)
+        {
+            return null; // not a folder (a file, a FIFO, a link loop): no parameters to show
+        }
     }
 
     private static bool IsBuiltinDirectory(string dir) =>

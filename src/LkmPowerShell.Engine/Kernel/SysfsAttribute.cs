@@ -20,12 +20,19 @@ internal static class SysfsAttribute
     // A page is the sysfs limit; 16 KiB also covers 16 KiB-page arm64 kernels.
     private const int MaxSize = 16384;
 
-    public static SysfsRead Read(string path, SystemRoot? within = null)
+    public static SysfsRead Read(string path, SystemRoot? within = null) =>
+        Read(() => Files.SafeFile.Open(path, Files.FileLimits.KernelFile, within, out _));
+
+    /// <summary>An attribute of a folder held open (a module's parameters/): never through a link, regular files only.</summary>
+    public static SysfsRead Read(Files.ContainedFolder folder, string name) =>
+        Read(() => folder.OpenFile(name, Files.FileLimits.KernelFile, write: false, out _));
+
+    private static SysfsRead Read(Func<SafeFileHandle> open)
     {
         byte[]? rented = null;
         try
         {
-            using SafeFileHandle handle = Files.SafeFile.Open(path, Files.FileLimits.KernelFile, within, out _);
+            using SafeFileHandle handle = open();
             rented = System.Buffers.ArrayPool<byte>.Shared.Rent(MaxSize);
             var total = 0;
             while (total < rented.Length)
@@ -58,7 +65,7 @@ internal static class SysfsAttribute
         }
     }
 
-    public static long? ReadInt64(string path) =>
-        Read(path).Value is { } v && long.TryParse(v.Trim(), System.Globalization.NumberStyles.AllowLeadingSign,
+    public static long? ReadInt64(string path, SystemRoot? within = null) =>
+        Read(path, within).Value is { } v && long.TryParse(v.Trim(), System.Globalization.NumberStyles.AllowLeadingSign,
             System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : null;
 }

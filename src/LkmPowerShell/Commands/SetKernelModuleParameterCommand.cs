@@ -49,6 +49,7 @@ public sealed class SetKernelModuleParameterCommand : ModuleTreeCmdlet
     protected override void ProcessRecord()
     {
         var writer = new ModuleParameterWriter(_root!);
+        ErrorRecord? refusal = null;
         var change = ModuleConfigurationErrors.Try(this, $"{Name}.{Parameter}", () =>
         {
             var path = writer.ParameterPath(Name!, Parameter!);
@@ -56,10 +57,20 @@ public sealed class SetKernelModuleParameterCommand : ModuleTreeCmdlet
             if (type is null)
                 WriteVerbose($"The type of {Name}.{Parameter} is unknown (no module file or modinfo for it); only the kernel checks the value.");
             // A value it already has is no change: nothing to ask, and Set writes nothing (Changed false).
-            return writer.CurrentValue(Name!, Parameter!) == Value || ShouldProcess($"{path} = '{Value}'", "Set kernel module parameter")
-                ? writer.Set(Name!, Parameter!, Value!, type)
-                : null;
-        });
+            if (writer.CurrentValue(Name!, Parameter!) == Value)
+                return writer.Set(Name!, Parameter!, Value!, type);
+            if (!ShouldProcess($"{path} = '{Value}'", "Set kernel module parameter"))
+                return null;
+            // -WhatIf has shown the plan; a real write under an image's /sys makes no sense (it is no live kernel).
+            if (!_root!.IsHost)
+            {
+                refusal = KernelChangeGate.RootRefusal(_root, "module parameters are changed in the running kernel only");
+                return null;
+            }
+            return writer.Set(Name!, Parameter!, Value!, type);
+        }, "/sys/module");
+        if (refusal is not null)
+            ThrowTerminatingError(refusal);
         if (change is null)
             return;
         WriteVerbose(change.Changed ? $"{change.Module}.{change.Parameter}: '{change.OldValue}' -> '{change.NewValue}'" : $"{change.Module}.{change.Parameter} is already '{change.NewValue}'; nothing written.");
