@@ -113,6 +113,10 @@ internal static class ModprobeConfigParser
                 if (module is null || rest is null) break;
                 var (pre, post) = SplitSoftdep(rest);
                 into.SoftDependencies.Add(new ConfigSoftDependency(module, pre, post, at));
+                // kmod 30 counts the blank after the module name's separator into the first word,
+                // so " pre:" is no keyword to it and the line's names are dropped (a kmod fault, not copied).
+                if (Array.IndexOf(CSpace, rest[0]) >= 0 && rest.TrimStart(CSpace).Split(CSpace)[0] is "pre:" or "post:")
+                    into.Warn(at, $"kmod 30 ignores the modules of this softdep line (more than one blank before '{rest.TrimStart(CSpace).Split(CSpace)[0]}' hides the keyword from it); LkmPowerShell reads them. Use one blank to have both agree");
                 return;
             }
             case "weakdep":
