@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using LkmPowerShell.Engine.Configuration;
+using LkmPowerShell.Engine.Files;
 using LkmPowerShell.Engine.Planner;
 
 namespace LkmPowerShell;
@@ -8,7 +9,8 @@ namespace LkmPowerShell;
 internal static class ModuleConfigurationErrors
 {
     /// <summary>Runs one item's work; a failure becomes its ErrorRecord and the result is null.</summary>
-    public static T? Try<T>(PSCmdlet cmdlet, string target, Func<T?> work) where T : class
+    /// <remarks><paramref name="folder"/>: the folder the work reads and writes, as the user knows it (under -Root, the root's), named by the remedies.</remarks>
+    public static T? Try<T>(PSCmdlet cmdlet, string target, Func<T?> work, string folder = ModuleDisabler.Directory) where T : class
     {
         try
         {
@@ -54,9 +56,19 @@ internal static class ModuleConfigurationErrors
             cmdlet.WriteError(ModuleErrors.New(new UnauthorizedAccessException($"{target}: {e.Message}", e),
                 "ConfigurationAccessDenied", ErrorCategory.PermissionDenied, target, "Configuration.AccessDenied"));
         }
+        catch (FileRefusedException e)
+        {
+            // Found reading, before anything was written: the remedy is about that file, never about writing.
+            cmdlet.WriteError(ModuleErrors.New(e, "ConfigurationFileRefused", ErrorCategory.InvalidData, target,
+                e.Reason == FileRefusal.SymbolicLinkLoop ? "Configuration.LinkLoop" : "Configuration.FileRefused", e.FilePath));
+        }
+        catch (TimeoutException e)
+        {
+            cmdlet.WriteError(ModuleErrors.New(e, "ConfigurationLocked", ErrorCategory.ResourceBusy, target, "Configuration.Locked"));
+        }
         catch (IOException e)
         {
-            cmdlet.WriteError(ModuleErrors.New(e, "ConfigurationWriteFailed", ErrorCategory.WriteError, target, "Configuration.WriteFailed"));
+            cmdlet.WriteError(ModuleErrors.New(e, "ConfigurationWriteFailed", ErrorCategory.WriteError, target, "Configuration.WriteFailed", folder));
         }
         return null;
     }

@@ -1,4 +1,5 @@
 using System.Text;
+using LkmPowerShell.Engine.Files;
 using LkmPowerShell.Engine.Kernel;
 using LkmPowerShell.Engine.Planner;
 
@@ -60,34 +61,66 @@ public sealed class ModuleDisabler
         "# Each pair below is managed by LkmPowerShell; other files in this directory are never changed.\n";
     public const string NoOpCommand = "/bin/false";
 
+    /// <summary>How long a run waits for another one changing the folder (each holds it for milliseconds).</summary>
+    public static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>The lock's busy message: every writer of the project's files in a folder takes the same lock.</summary>
+    internal const string Busy = "Another run of LkmPowerShell is changing its files in this folder";
+
     public ModuleDisabler(SystemRoot root)
     {
         Root = root ?? throw new ArgumentNullException(nameof(root));
         FilePath = root.Resolve($"{Directory}/{FileName}");
+        FolderPath = root.Resolve(Directory);
     }
 
     public SystemRoot Root { get; }
 
-    /// <summary>The project's file, under the root.</summary>
+    /// <summary>The project's file, under the root, as the user knows it (links in it are resolved inside the root when it is opened).</summary>
     public string FilePath { get; }
 
-    /// <summary>The modules this file disables, in file order (the names of its install lines).</summary>
-    public IReadOnlyList<string> DisabledModules() => ReadOwnModules() ?? [];
+    /// <summary>The folder written, under the root: what a remedy names.</summary>
+    public string FolderPath { get; }
+
+    /// <summary>The modules this file disables, in file order (the names of its install lines); empty when the file is not ours.</summary>
+    /// <exception cref="IOException">The file cannot be read: a link, FIFO or device in its place, too big.</exception>
+    public IReadOnlyList<string> DisabledModules()
+    {
+        using var folder = ContainedFolder.Open(Root, Directory);
+        return folder is null ? [] : ReadOwnModules(folder) ?? [];
+    }
 
     /// <summary>Adds the module's two lines to the file, unless the file or another one already disables it.</summary>
     /// <exception cref="InvalidModuleNameException">Not a plain module name.</exception>
-    /// <exception cref="IOException">The file exists and was not written by this class.</exception>
+    /// <exception cref="IOException">The file exists and was not written by this class, or cannot be read or written.</exception>
+    /// <exception cref="TimeoutException">Another run held the folder's lock for <see cref="LockTimeout"/>.</exception>
     public ModuleDisableStatus Disable(string module)
     {
         var name = CheckedName(module);
-        var own = ReadOwnModules() ?? throw NotOurs();
-        if (own.Contains(name))
-            return Status(name, DisableChange.Unchanged, null);
-        var before = Status(name, DisableChange.Unchanged, null);
-        if (before.Compliant)
-            return before with { Change = DisableChange.DisabledElsewhere, Note = $"already disabled by {before.DisabledBy} and blacklisted by {before.BlacklistedBy}; nothing written" };
-        AtomicFile.Write(FilePath, Render([.. own, name]));
-        var after = Status(name, DisableChange.Written, null);
+        var existing = ContainedFolder.Open(Root, Directory);
+        if (existing is null)
+        {
+            // No folder: nothing of ours to read; create it only when there is something to write.
+            var before = Status(name, DisableChange.Unchanged, null);
+            if (before.Compliant)
+                return before with { Change = DisableChange.DisabledElsewhere, Note = $"already disabled by {before.DisabledBy} and blacklisted by {before.BlacklistedBy}; nothing written" };
+        }
+        using var folder = existing ?? ContainedFolder.OpenOrCreate(Root, Directory);
+        ModuleDisableStatus after;
+        // The whole read-modify-write under the folder's lock, read again under it: a concurrent
+        // Disable or Enable of another module is never lost.
+        using (folder.Lock(LockTimeout, Busy))
+        {
+            folder.RemoveTemporaries();
+            var own = ReadOwnModules(folder) ?? throw NotOurs();
+            if (own.Contains(name))
+                return Status(name, DisableChange.Unchanged, null);
+            var before = Status(name, DisableChange.Unchanged, null);
+            if (before.Compliant)
+                return before with { Change = DisableChange.DisabledElsewhere, Note = $"already disabled by {before.DisabledBy} and blacklisted by {before.BlacklistedBy}; nothing written" };
+            folder.WriteAtomic(FileName, Encoding.UTF8.GetBytes(Render([.. own, name])));
+            after = Status(name, DisableChange.Written, null);
+        }
         if (after.Disabled) return after;
         var first = ModprobeConfig.Load(Root).InstallCommandFor(name)?.Source;
         return after with { Note = $"the install command at {first} comes first and kmod runs only the first one: remove it, or the module still loads" };
@@ -95,23 +128,32 @@ public sealed class ModuleDisabler
 
     /// <summary>Removes the module's lines from the file (deleting the file when it has no module left).</summary>
     /// <exception cref="InvalidModuleNameException">Not a plain module name.</exception>
-    /// <exception cref="IOException">The file exists and was not written by this class.</exception>
+    /// <exception cref="IOException">The file exists and was not written by this class, or cannot be read or written.</exception>
+    /// <exception cref="TimeoutException">Another run held the folder's lock for <see cref="LockTimeout"/>.</exception>
     public ModuleDisableStatus Enable(string module)
     {
         var name = CheckedName(module);
-        var own = ReadOwnModules() ?? throw NotOurs();
         var change = DisableChange.Unchanged;
-        if (own.Remove(name))
+        using (var folder = ContainedFolder.Open(Root, Directory))
         {
-            if (own.Count == 0)
+            if (folder is not null)
             {
-                File.Delete(FilePath);
-                change = DisableChange.Deleted;
-            }
-            else
-            {
-                AtomicFile.Write(FilePath, Render(own));
-                change = DisableChange.Written;
+                using var held = folder.Lock(LockTimeout, Busy);
+                folder.RemoveTemporaries();
+                var own = ReadOwnModules(folder) ?? throw NotOurs();
+                if (own.Remove(name))
+                {
+                    if (own.Count == 0)
+                    {
+                        folder.Delete(FileName);
+                        change = DisableChange.Deleted;
+                    }
+                    else
+                    {
+                        folder.WriteAtomic(FileName, Encoding.UTF8.GetBytes(Render(own)));
+                        change = DisableChange.Written;
+                    }
+                }
             }
         }
         var after = Status(name, change, null);
@@ -142,12 +184,11 @@ public sealed class ModuleDisabler
     }
 
     /// <summary>The modules of the file (empty when there is none), or null when the file is not ours.</summary>
-    private List<string>? ReadOwnModules()
+    /// <remarks>Read in the folder held open: never through a link, never a FIFO or device, at most a configuration file's limit.</remarks>
+    private static List<string>? ReadOwnModules(ContainedFolder folder)
     {
-        if (!File.Exists(FilePath)) return [];
-        // Two lines a module: even every module of a kernel fits in far less than this.
-        if (new FileInfo(FilePath).Length > ModprobeConfigParser.MaxFileBytes) return null;
-        var text = File.ReadAllText(FilePath);
+        if (folder.ReadFile(FileName, FileLimits.ConfigurationFile) is not { } bytes) return [];
+        var text = Encoding.UTF8.GetString(bytes);
         if (!text.StartsWith(Header, StringComparison.Ordinal)) return null;
         var modules = new List<string>();
         foreach (var line in text[Header.Length..].Split('\n'))

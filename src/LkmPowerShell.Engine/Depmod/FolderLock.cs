@@ -33,12 +33,35 @@ internal sealed partial class FolderLock : IDisposable
         // O_RDONLY opens a folder; O_DIRECTORY's value differs between architectures and is not needed.
         var fd = Open(directory, OCloExec);
         if (fd < 0)
-        {
-            var errno = Marshal.GetLastPInvokeError();
-            throw errno is 13 or 1
-                ? new UnauthorizedAccessException($"{directory}: permission denied opening the folder to lock it.")
-                : new IOException($"{directory}: cannot be opened to lock it: {Marshal.GetPInvokeErrorMessage(errno)}.", errno);
-        }
+            throw OpenFailure(directory, Marshal.GetLastPInvokeError());
+        return Wait(fd, directory, timeout, cancel, null);
+    }
+
+    /// <summary>
+    /// Locks a folder already held open (a <see cref="Files.ContainedFolder"/>): a new open file
+    /// description of "." relative to it, so no path is looked up again and the lock ends when this
+    /// object is disposed, whatever else holds the folder open.
+    /// </summary>
+    /// <remarks><paramref name="busy"/> words the timeout's message for other writers than depmod (null: depmod's own).</remarks>
+    /// <exception cref="TimeoutException">Another run held it for the whole time.</exception>
+    public static FolderLock Acquire(Microsoft.Win32.SafeHandles.SafeFileHandle folder, string directory, TimeSpan timeout, CancellationToken cancel, string? busy)
+    {
+        var fd = OpenAt((int)folder.DangerousGetHandle(), ".", OCloExec);
+        if (fd < 0)
+            throw OpenFailure(directory, Marshal.GetLastPInvokeError());
+        return Wait(fd, directory, timeout, cancel, busy);
+    }
+
+    [LibraryImport("libc", EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int OpenAt(int dirfd, string path, int flags);
+
+    private static Exception OpenFailure(string directory, int errno) => errno is 13 or 1
+        ? new UnauthorizedAccessException($"{directory}: permission denied opening the folder to lock it.")
+        : new IOException($"{directory}: cannot be opened to lock it: {Marshal.GetPInvokeErrorMessage(errno)}.", errno);
+
+    /// <summary>Takes the lock on <paramref name="fd"/> (which this object then owns), polling until the deadline.</summary>
+    private static FolderLock Wait(int fd, string directory, TimeSpan timeout, CancellationToken cancel, string? busy)
+    {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
@@ -53,7 +76,9 @@ internal sealed partial class FolderLock : IDisposable
             if (DateTime.UtcNow >= deadline)
             {
                 Close(fd);
-                throw new TimeoutException($"Another run is writing the module index in {directory} (it holds a lock on the folder); waited {timeout.TotalSeconds:0} s. Wait for it to finish, or stop it, and run again.");
+                throw new TimeoutException(busy is null
+                    ? $"Another run is writing the module index in {directory} (it holds a lock on the folder); waited {timeout.TotalSeconds:0} s. Wait for it to finish, or stop it, and run again."
+                    : $"{busy} (it holds a lock on {directory}); waited {timeout.TotalSeconds:0} s. Wait for it to finish, or stop it, and run again.");
             }
             if (cancel.WaitHandle.WaitOne(50))
             {

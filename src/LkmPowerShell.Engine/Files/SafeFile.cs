@@ -57,6 +57,9 @@ internal static unsafe partial class SafeFile
     [LibraryImport("libc", EntryPoint = "close")]
     private static partial int Close(int fd);
 
+    [LibraryImport("libc", EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int OpenAtNative(int dirfd, string path, int flags);
+
     /// <summary>
     /// Opens <paramref name="path"/> for reading: a regular file of at most
     /// <paramref name="limit"/> bytes. With a non-host <paramref name="within"/>, the path is
@@ -101,6 +104,68 @@ internal static unsafe partial class SafeFile
             throw;
         }
     }
+
+    /// <summary>
+    /// What <see cref="Open"/> does, for a file of a folder held open (<see cref="ContainedFolder"/>):
+    /// <paramref name="name"/> is one component, never followed if it is a symbolic link, named
+    /// (O_PATH) and checked to be a regular file within <paramref name="limit"/> before it is opened,
+    /// to read or, with <paramref name="write"/>, to write in place (a sysfs attribute).
+    /// </summary>
+    /// <remarks><paramref name="displayPath"/> is the path errors name: the file as the user knows it.</remarks>
+    internal static SafeFileHandle OpenAt(SafeFileHandle folder, string name, FileLimit limit, string displayPath, out long size, bool write = false)
+    {
+        RejectNul(name);
+        if (name.Length == 0 || name.Contains('/') || name is "." or "..")
+            throw new FileNotFoundException($"{displayPath}: no such file ('{name}' is not a file name).", displayPath);
+        var dirfd = (int)folder.DangerousGetHandle();
+        var pathFd = OpenAtNative(dirfd, name, PathFlags | ONoFollow);
+        if (pathFd < 0)
+            throw Failure(displayPath, Marshal.GetLastPInvokeError());
+        using var named = new SafeFileHandle(pathFd, ownsHandle: true);
+        var length = Check(named, displayPath, limit);
+        var flags = write ? WriteFlags : ReadFlags;
+        var fd = OpenNative($"/proc/self/fd/{pathFd}", flags);
+        var reopened = fd >= 0;
+        if (!reopened)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno is not (ENOENT or ENOTDIR))
+                throw Failure(displayPath, errno);
+            fd = OpenAtNative(dirfd, name, flags | ONoFollow); // no /proc mounted: opened by name again, and checked again below
+            if (fd < 0)
+                throw Failure(displayPath, Marshal.GetLastPInvokeError());
+        }
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
+        try
+        {
+            size = reopened ? length : Check(handle, displayPath, limit);
+            return handle;
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Writing in place (a sysfs attribute): never blocking, never a controlling terminal.</summary>
+    private static readonly int WriteFlags = 0x1 | ONonBlock | OCloExec | ONoCtty;
+
+    /// <summary>
+    /// Names (O_PATH) a folder as <see cref="Open"/> would resolve it (inside the root when
+    /// <paramref name="within"/> is not the host); the caller checks it is a folder and opens it.
+    /// </summary>
+    internal static SafeFileHandle NameFolder(string path, SystemRoot? within)
+    {
+        RejectNul(path);
+        return new SafeFileHandle(OpenNamed(path, within, followLinks: true, PathFlags), ownsHandle: true);
+    }
+
+    /// <summary>The file type bits of an open or named file (S_IFMT of st_mode).</summary>
+    internal static uint FileType(SafeFileHandle handle, string path) => Stat(handle, path).Mode & 0xF000;
+
+    /// <summary>The permission bits of an open or named file.</summary>
+    internal static uint Permissions(SafeFileHandle handle, string path) => Stat(handle, path).Mode & 0xFFF;
 
     /// <summary>
     /// What <see cref="Open"/> checks, without opening the file to read it: it is there (inside the
@@ -326,7 +391,7 @@ internal static unsafe partial class SafeFile
         return (BinaryPrimitives.ReadUInt16LittleEndian(b[28..]), BinaryPrimitives.ReadInt64LittleEndian(b[40..]));
     }
 
-    private static string Describe(uint mode) => (mode & 0xF000) switch
+    internal static string Describe(uint mode) => (mode & 0xF000) switch
     {
         0x1000 => "a FIFO (named pipe)",
         0x2000 => "a character device",
@@ -337,7 +402,7 @@ internal static unsafe partial class SafeFile
         _ => "a special file",
     };
 
-    private static Exception Failure(string path, int errno) => errno switch
+    internal static Exception Failure(string path, int errno) => errno switch
     {
         ENOENT or ENOTDIR => new FileNotFoundException($"{path}: no such file.", path),
         EACCES or EPERM => new UnauthorizedAccessException($"{path}: permission denied."),

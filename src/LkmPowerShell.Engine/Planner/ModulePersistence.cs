@@ -1,4 +1,5 @@
 using System.Text;
+using LkmPowerShell.Engine.Files;
 
 namespace LkmPowerShell.Engine.Planner;
 
@@ -68,52 +69,66 @@ public sealed class ModulePersistence(SystemRoot root, string header = ModulePer
     private List<PersistedFile> PersistCore(string module, IEnumerable<ModuleParameter>? parameters, bool dryRun)
     {
         var name = ModuleName.Normalize(CheckedName(module));
-        var result = new List<PersistedFile> { WriteOwned(name, ModulesLoadFile(name), $"{Header}\n{name}\n", dryRun) };
+        var file = $"{name}.conf";
+        var result = new List<PersistedFile> { WriteOwned(name, ModulesLoadDirectory, file, $"{Header}\n{name}\n", dryRun) };
         var options = ModuleParameters.Format(parameters);
         result.Add(options is null
-            ? DeleteOwned(OptionsFile(name), dryRun)
-            : WriteOwned(name, OptionsFile(name), $"{Header}\noptions {name} {options}\n", dryRun));
+            ? DeleteOwned(ModprobeDirectory, file, dryRun)
+            : WriteOwned(name, ModprobeDirectory, file, $"{Header}\noptions {name} {options}\n", dryRun));
         return result;
     }
 
     private List<PersistedFile> UnpersistCore(string module, bool dryRun)
     {
-        var name = ModuleName.Normalize(CheckedName(module));
-        return [DeleteOwned(ModulesLoadFile(name), dryRun), DeleteOwned(OptionsFile(name), dryRun)];
+        var file = $"{ModuleName.Normalize(CheckedName(module))}.conf";
+        return [DeleteOwned(ModulesLoadDirectory, file, dryRun), DeleteOwned(ModprobeDirectory, file, dryRun)];
     }
 
-    /// <summary>Whether <paramref name="path"/> exists and its first line starts with <see cref="OwnerMark"/>.</summary>
-    public static bool IsOurs(string path)
-    {
-        try
-        {
-            using var reader = new StreamReader(path, Encoding.UTF8);
-            var first = new char[OwnerMark.Length];
-            var n = reader.ReadBlock(first, 0, first.Length);
-            return n == OwnerMark.Length && new string(first) == OwnerMark;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
-    }
+    /// <summary>Whether a file's content starts with <see cref="OwnerMark"/>.</summary>
+    private static bool IsOurs(byte[] content) =>
+        content.AsSpan().StartsWith(Encoding.UTF8.GetBytes(OwnerMark));
 
-    private static PersistedFile WriteOwned(string module, string path, string content, bool dryRun)
+    /// <summary>
+    /// The file's content, or null when there is none. Read in the folder held open: never through
+    /// a link, never a FIFO or device, at most a configuration file's limit; anything else in its
+    /// place is refused with an IOException naming the file.
+    /// </summary>
+    private static byte[]? ReadExisting(ContainedFolder folder, string file) =>
+        folder.ReadFile(file, Files.FileLimits.ConfigurationFile);
+
+    /// <remarks>
+    /// Each file is changed under its folder's lock (the one Disable- and Enable-KernelModule take),
+    /// read again under it; a preview only reads, and creates no folder.
+    /// </remarks>
+    private PersistedFile WriteOwned(string module, string systemFolder, string file, string content, bool dryRun)
     {
-        if (File.Exists(path))
+        var path = Root.Resolve($"{systemFolder}/{file}");
+        using var folder = dryRun ? ContainedFolder.Open(Root, systemFolder) : ContainedFolder.OpenOrCreate(Root, systemFolder);
+        if (folder is null)
+            return new PersistedFile(path, PersistChange.Written);
+        using var held = dryRun ? null : folder.Lock(Configuration.ModuleDisabler.LockTimeout, Configuration.ModuleDisabler.Busy);
+        if (!dryRun) folder.RemoveTemporaries();
+        var bytes = Encoding.UTF8.GetBytes(content);
+        if (ReadExisting(folder, file) is { } existing)
         {
-            if (!IsOurs(path)) throw new PersistenceConflictException(module, path);
-            if (File.ReadAllText(path) == content) return new PersistedFile(path, PersistChange.Unchanged);
+            if (!IsOurs(existing)) throw new PersistenceConflictException(module, path);
+            if (existing.AsSpan().SequenceEqual(bytes)) return new PersistedFile(path, PersistChange.Unchanged);
         }
-        if (!dryRun) AtomicFile.Write(path, content);
+        if (!dryRun) folder.WriteAtomic(file, bytes);
         return new PersistedFile(path, PersistChange.Written);
     }
 
-    private static PersistedFile DeleteOwned(string path, bool dryRun)
+    private PersistedFile DeleteOwned(string systemFolder, string file, bool dryRun)
     {
-        if (!File.Exists(path)) return new PersistedFile(path, PersistChange.Absent);
-        if (!IsOurs(path)) return new PersistedFile(path, PersistChange.LeftAlone, "not written by LkmPowerShell");
-        if (!dryRun) File.Delete(path);
+        var path = Root.Resolve($"{systemFolder}/{file}");
+        using var folder = ContainedFolder.Open(Root, systemFolder);
+        if (folder is null)
+            return new PersistedFile(path, PersistChange.Absent);
+        using var held = dryRun ? null : folder.Lock(Configuration.ModuleDisabler.LockTimeout, Configuration.ModuleDisabler.Busy);
+        if (!dryRun) folder.RemoveTemporaries();
+        if (ReadExisting(folder, file) is not { } existing) return new PersistedFile(path, PersistChange.Absent);
+        if (!IsOurs(existing)) return new PersistedFile(path, PersistChange.LeftAlone, "not written by LkmPowerShell");
+        if (!dryRun) folder.Delete(file);
         return new PersistedFile(path, PersistChange.Deleted);
     }
 

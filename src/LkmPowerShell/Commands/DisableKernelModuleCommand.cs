@@ -49,7 +49,7 @@ public sealed class DisableKernelModuleCommand : PSCmdlet
                 return needsWrite && !ShouldProcess($"{_disabler.FilePath}: install {now.Module} {ModuleDisabler.NoOpCommand}, blacklist {now.Module}", "Disable kernel module")
                     ? null
                     : _disabler.Disable(name);
-            });
+            }, _disabler!.FolderPath);
             if (status is null)
                 continue;
             WriteVerbose($"{status.Module}: {status.Change}{(status.Note is null ? "" : "; " + status.Note)}");

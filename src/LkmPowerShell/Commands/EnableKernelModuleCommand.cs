@@ -44,7 +44,7 @@ public sealed class EnableKernelModuleCommand : PSCmdlet
                 return ours && !ShouldProcess($"{_disabler!.FilePath}: the install and blacklist lines of {ModuleName.Normalize(name)}", "Enable kernel module")
                     ? null
                     : _disabler!.Enable(name);
-            });
+            }, _disabler!.FolderPath);
             if (status is null)
                 continue;
             WriteVerbose($"{status.Module}: {status.Change}");
