@@ -103,7 +103,7 @@ public sealed class ConfigurationBytesTests : IDisposable
 
     private static readonly string Regressions = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../fuzz/regressions/modprobe-d"));
 
-    public static TheoryData<string> RegressionInputs() => [.. Directory.EnumerateFiles(Regressions).Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
+    public static TheoryData<string> RegressionInputs() => [.. Directory.EnumerateFiles(Regressions).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal)];
 
     /// <summary>
     /// The modprobe-c judge's findings, replayed against kmod: every input agrees byte for byte,
@@ -115,7 +115,8 @@ public sealed class ConfigurationBytesTests : IDisposable
     public void FuzzFindingsAgreeWithKmodExceptItsListedFaults(string name)
     {
         var (ours, kmod) = Both(File.ReadAllBytes(Path.Combine(Regressions, name)));
-        if (name.StartsWith("kmod30-fault-", StringComparison.Ordinal))
+        // continuation-at-eof.conf ends in a backslash: kmod 30 stores the EOF it reads next as byte 0xFF.
+        if (name.StartsWith("kmod30-fault-", StringComparison.Ordinal) || name == "continuation-at-eof.conf")
             Assert.NotEqual(kmod, ours);
         else
             Assert.Equal(kmod, ours);
