@@ -1,6 +1,11 @@
 # modprobe.d read as bytes (kmod's modprobe -c the judge, its stdout compared as bytes), and
 # Update-ModuleDependency refusing an output folder it cannot write before it reads the modules.
 
+BeforeDiscovery {
+    # Needs root to drop to nobody: as any other user there is nothing to prove this way.
+    $script:canRun = [bool](Get-Command setpriv -ErrorAction Ignore) -and [Environment]::UserName -eq 'root'
+}
+
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-Module (Join-Path (Get-RepositoryRoot) 'LkmPowerShell.psd1') -Force
@@ -10,12 +15,18 @@ BeforeAll {
         & /bin/sh -c 'modprobe -c -C "$1/etc/modprobe.d" -d "$1" > "$2" 2>/dev/null' sh $Root $out
         [IO.File]::ReadAllBytes($out)
     }
+    # A root with modprobe.d and the host's /proc/cmdline: kmod reads the host's whatever -d says.
+    function New-BytesRoot([string] $Name) {
+        $r = Join-Path $TestDrive $Name
+        New-Item -ItemType Directory (Join-Path $r 'etc/modprobe.d'), (Join-Path $r 'proc') | Out-Null
+        if (Test-Path /proc/cmdline) { Copy-Item /proc/cmdline (Join-Path $r 'proc/cmdline') } else { Set-Content (Join-Path $r 'proc/cmdline') '' }
+        $r
+    }
 }
 
 Describe 'Get-KernelModuleConfiguration reads modprobe.d as kmod does: bytes' {
     BeforeAll {
-        $script:root = Join-Path $TestDrive 'bytes'
-        New-Item -ItemType Directory (Join-Path $root 'etc/modprobe.d') | Out-Null
+        $script:root = New-BytesRoot 'bytes'
         # Latin-1 "été" and "über", a NUL that ends its line (kmod drops the rest), a tab in options.
         $bytes = [byte[]]@(
             [Text.Encoding]::ASCII.GetBytes('install foo echo ') + 0xE9 + [byte][char]'t' + 0xE9 + 0x0A +
@@ -28,7 +39,7 @@ Describe 'Get-KernelModuleConfiguration reads modprobe.d as kmod does: bytes' {
         $kmod = Get-KmodShowConfigBytes $root
         $kmod.Count | Should -BeGreaterThan 40 -Because 'the oracle printed the configuration'
         $ours = Get-KernelModuleConfiguration -Root $root -AsByteStream
-        $ours | Should -BeOfType [byte[]]
+        $ours.GetType() | Should -Be ([byte[]]) -Because 'one array, not a stream of bytes'
         [Convert]::ToHexString($ours) | Should -BeExactly ([Convert]::ToHexString($kmod))
     }
 
@@ -39,8 +50,7 @@ Describe 'Get-KernelModuleConfiguration reads modprobe.d as kmod does: bytes' {
     }
 
     It '-AsText of UTF-8 configuration is modprobe -c decoded as UTF-8' {
-        $utf8 = Join-Path $TestDrive 'utf8'
-        New-Item -ItemType Directory (Join-Path $utf8 'etc/modprobe.d') | Out-Null
+        $utf8 = New-BytesRoot 'utf8'
         [IO.File]::WriteAllText((Join-Path $utf8 'etc/modprobe.d/u.conf'), "install foo echo été`n")
         $kmod = [Text.Encoding]::UTF8.GetString((Get-KmodShowConfigBytes $utf8))
         $kmod | Should -Match 'echo été'
@@ -51,7 +61,6 @@ Describe 'Get-KernelModuleConfiguration reads modprobe.d as kmod does: bytes' {
 Describe 'Update-ModuleDependency as a user who cannot write the output folder' {
     BeforeAll {
         $script:plain = Get-KernelFixture plain
-        $script:canRun = (Get-Command setpriv -ErrorAction Ignore) -and [Environment]::UserName -eq 'root'
     }
 
     It 'fails at once, naming the folder, before reading a module' -Skip:(-not $canRun) {
