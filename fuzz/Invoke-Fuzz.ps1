@@ -9,6 +9,14 @@
     Needs afl-fuzz (Debian: apt-get -o DPkg::Lock::Timeout=300 install afl++) and the fixtures in
     $LKM_FIXTURES (tests/fixtures/get-debian-kernels.sh). Runs under `nice -n 19`: it is meant for
     a shared machine, one target at a time. Not part of CI; -Seconds 5 is the smoke run.
+
+    modprobe-c is a differential target and needs no AFL++: -Mutants mutants of modprobe.d files
+    (the host's and the fixtures' modprobe.d, the trees' modules.softdep, hand-written lines) are
+    read by the engine and by kmod's modprobe -c, and the outputs compared byte for byte. It prints
+    how many agreed, how many differed and the classes of the differences (the first line that
+    differs), and keeps three inputs of each class, with both outputs, under <OutputPath>/judge.
+.EXAMPLE
+    dotnet pwsh -NoProfile -File fuzz/Invoke-Fuzz.ps1 -Target modprobe-c -Mutants 20000
 .EXAMPLE
     dotnet pwsh -NoProfile -File fuzz/Invoke-Fuzz.ps1 -Seconds 600
 .EXAMPLE
@@ -17,17 +25,52 @@
 [CmdletBinding()]
 param(
     # 'pwsh -File' passes "a,b" as one string: commas separate targets too.
-    [string[]] $Target = @('module', 'index', 'modules-dep', 'modprobe-d', 'kallsyms', 'module-file', 'depmod-cache'),
+    [string[]] $Target = @('modprobe-c', 'module', 'index', 'modules-dep', 'modprobe-d', 'kallsyms', 'module-file', 'depmod-cache'),
     [ValidateRange(1, 86400)]
     [int] $Seconds = 600,
     [string] $OutputPath = (Join-Path $PSScriptRoot 'out'),
+    # modprobe-c: how many mutants to judge, and the random seed that makes them (the same seed, the same mutants).
+    [ValidateRange(1, 10000000)]
+    [int] $Mutants = 5000,
+    [int] $RandomSeed = 1,
     [string] $Fixtures = ($env:LKM_FIXTURES ?? '/var/cache/lkmpowershell')
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
-$known = 'module', 'index', 'modules-dep', 'modprobe-d', 'kallsyms', 'module-file', 'depmod-cache'
+$known = 'modprobe-c', 'module', 'index', 'modules-dep', 'modprobe-d', 'kallsyms', 'module-file', 'depmod-cache'
 $Target = @($Target | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
 foreach ($t in $Target) { if ($t -notin $known) { throw "Unknown target '$t'; the targets are: $($known -join ', ')" } }
+
+# 0. The differential target: kmod's modprobe -c judges, no AFL++ and no instrumentation needed.
+if ('modprobe-c' -in $Target) {
+    if (-not (Get-Command modprobe -ErrorAction Ignore)) { throw "modprobe-c needs kmod's modprobe as the judge: apt-get install kmod" }
+    $judgeBin = Join-Path $OutputPath 'judge-bin'
+    $judgeSeeds = Join-Path $OutputPath 'judge-seeds'
+    $judgeOut = Join-Path $OutputPath 'judge'
+    Remove-Item -Recurse -Force $judgeSeeds, $judgeOut -ErrorAction Ignore
+    New-Item -ItemType Directory -Force $judgeSeeds | Out-Null
+    dotnet build (Join-Path $PSScriptRoot 'LkmPowerShell.Fuzz') -c Release -o $judgeBin -nologo -v quiet | Out-Null
+    if ($LASTEXITCODE) { throw "dotnet build of the fuzz targets failed ($LASTEXITCODE)" }
+    $kernelList = Join-Path $Fixtures 'kernels.txt'
+    $roots = @('/') + @(if (Test-Path $kernelList) { foreach ($line in Get-Content $kernelList) { Join-Path $Fixtures "$(($line -split ' ', 2)[1])/root" } })
+    $n = 0
+    foreach ($r in $roots) {
+        $n++
+        foreach ($d in 'etc/modprobe.d', 'lib/modprobe.d', 'usr/lib/modprobe.d') {
+            Get-ChildItem -File (Join-Path $r $d) -Filter '*.conf' -ErrorAction Ignore | Where-Object Length -lt 64KB |
+                ForEach-Object { Copy-Item $_.FullName (Join-Path $judgeSeeds "$n-$($d -replace '/', '_')-$($_.Name)") }
+        }
+        Get-ChildItem (Join-Path $r 'lib/modules') -Directory -ErrorAction Ignore | ForEach-Object {
+            $softdep = Join-Path $_.FullName 'modules.softdep'
+            if (Test-Path $softdep) { Get-Content $softdep -TotalCount 40 | Set-Content (Join-Path $judgeSeeds "$n-$($_.Name)-softdep.conf") }
+        }
+    }
+    Write-Host "fuzz: modprobe-c, $Mutants mutants of $((Get-ChildItem $judgeSeeds).Count) seeds (and the hand-written ones) -> $judgeOut"
+    nice -n 19 dotnet (Join-Path $judgeBin 'LkmPowerShell.Fuzz.dll') --judge modprobe-c $judgeSeeds $Mutants $judgeOut $RandomSeed | Write-Host
+    if ($LASTEXITCODE) { Write-Host "fuzz: modprobe-c found crashes; their inputs are in $judgeOut" }
+    $Target = @($Target | Where-Object { $_ -ne 'modprobe-c' })
+    if (-not $Target) { return }
+}
 
 if (-not (Get-Command afl-fuzz -ErrorAction Ignore)) {
     throw 'afl-fuzz is missing. Install AFL++: sudo apt-get -o DPkg::Lock::Timeout=300 install -y afl++'

@@ -165,7 +165,7 @@ public static class Targets
     public static void ModprobeD(byte[] data)
     {
         var builder = new ModprobeConfig.Builder();
-        ModprobeConfigParser.Parse(Encoding.UTF8.GetString(data), "fuzz.conf", builder);
+        ModprobeConfigParser.Parse(ByteText.FromBytes(data), "fuzz.conf", builder);
         _ = builder.Build();
     }
 

@@ -34,11 +34,11 @@ public static class EffectiveConfiguration
     }
 
     /// <summary>
-    /// What <c>modprobe -c</c> prints: the configuration lines (masked files left out), the end
-    /// marker, then the tree's alias and symbol indexes as kmod dumps them (when a tree is given).
-    /// Weakdep lines are printed as kmod 33+ prints them; kmod 30 does not know them.
+    /// What <c>modprobe -c</c> prints, byte for byte: the configuration lines (masked files left
+    /// out), the end marker, then the tree's alias and symbol indexes as kmod dumps them (when a
+    /// tree is given). Weakdep lines are printed as kmod 33+ prints them; kmod 30 does not know them.
     /// </summary>
-    public static string ToModprobeText(IEnumerable<ConfigurationEntry> entries, ModuleDirectory? tree = null)
+    public static byte[] ToModprobeBytes(IEnumerable<ConfigurationEntry> entries, ModuleDirectory? tree = null)
     {
         var text = new StringBuilder();
         foreach (var e in entries)
@@ -47,8 +47,20 @@ public static class EffectiveConfiguration
         if (tree is not null)
             foreach (var index in new[] { ModulesAliasFile.FileName + ".bin", ModulesSymbolsFile.FileName + ".bin" })
                 foreach (var entry in DumpIndex(Path.Join(tree.Path, index), tree.Root))
-                    text.Append("alias ").Append(entry.Key).Append(' ').Append(entry.Value).Append('\n');
-        return text.ToString();
+                    text.Append("alias ").Append(ByteText.FromText(entry.Key)).Append(' ').Append(ByteText.FromText(entry.Value)).Append('\n');
+        return ByteText.ToBytes(text.ToString());
+    }
+
+    /// <summary>
+    /// <see cref="ToModprobeBytes"/> as text for people: read as UTF-8 when it is UTF-8 (real
+    /// configuration is), so written out as UTF-8 it is byte for byte what <c>modprobe -c</c>
+    /// prints; a line whose bytes are not UTF-8 shows one character per byte (<see cref="ByteText.ToText"/>).
+    /// </summary>
+    public static string ToModprobeText(IEnumerable<ConfigurationEntry> entries, ModuleDirectory? tree = null)
+    {
+        var bytes = ByteText.FromBytes(ToModprobeBytes(entries, tree));
+        if (ByteText.IsUtf8(bytes)) return ByteText.ToText(bytes);
+        return string.Join('\n', bytes.Split('\n').Select(ByteText.ToText));
     }
 
     /// <summary>The index's entries, read inside the root as every other tree file is (never through a link out of it).</summary>

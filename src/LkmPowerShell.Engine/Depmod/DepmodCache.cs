@@ -174,11 +174,12 @@ internal sealed class DepmodCache
     /// previous one, or when more than half of it is facts no longer used. Then the index, through
     /// a temporary file and a rename. Best effort, without fsync (see the remarks).
     /// </summary>
-    public static void Save(string path, IReadOnlyList<ModuleCandidate> modules, IReadOnlyList<ModuleFactsBlob> facts, IReadOnlyList<bool> readable, DepmodCache? previous)
+    /// <summary>
+    /// Writes the cache into <paramref name="folder"/> (the cache folder, held open: every file is
+    /// created, appended, renamed relative to it, never through a link).
+    /// </summary>
+    public static void Save(Files.ContainedFolder folder, IReadOnlyList<ModuleCandidate> modules, IReadOnlyList<ModuleFactsBlob> facts, IReadOnlyList<bool> readable, DepmodCache? previous)
     {
-        var directory = Path.GetDirectoryName(path)!;
-        Directory.CreateDirectory(directory);
-        var factsPath = Path.Join(directory, FactsFileName);
         var keep = new List<int>(modules.Count);
         long live = 0;
         for (var i = 0; i < modules.Count; i++)
@@ -190,46 +191,51 @@ internal sealed class DepmodCache
         var offsets = new long[modules.Count];
         // Appended to only when it is the very file the index was read with, and never through a
         // link (the index's device and inode are checksummed, not secret: a hostile image could name a host file's).
-        var existing = NativeFile.Stat(factsPath, followLinks: false);
+        var existing = folder.Identity(FactsFileName);
         var append = previous is not null && existing is { IsRegularFile: true } e && (e.Device, e.Inode) == previous._factsFile && e.Size <= 2 * live;
         (ulong, ulong) factsFile;
-        if (append)
+        if (append && folder.OpenAppend(FactsFileName) is { } appendHandle)
         {
-            using var stream = NativeFile.OpenAppendNoFollow(factsPath);
-            var at = stream.Position;
-            foreach (var i in keep)
+            using (appendHandle)
             {
-                if (facts[i].Source == previous)
+                var at = existing!.Value.Size;
+                foreach (var i in keep)
                 {
-                    offsets[i] = facts[i].Offset;
-                    continue;
+                    if (facts[i].Source == previous)
+                    {
+                        offsets[i] = facts[i].Offset;
+                        continue;
+                    }
+                    offsets[i] = at;
+                    folder.Write(appendHandle, FactsFileName, facts[i].Bytes.Span, at);
+                    at += facts[i].Bytes.Length;
                 }
-                offsets[i] = at;
-                stream.Write(facts[i].Bytes.Span);
-                at += facts[i].Bytes.Length;
             }
             factsFile = previous!._factsFile;
         }
         else
         {
-            var temp = TempName(factsPath);
+            var created = new List<string>();
             try
             {
-                using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                using (var handle = folder.CreateTemporary(FactsFileName, created))
                 {
+                    long at = 0;
                     foreach (var i in keep)
                     {
-                        offsets[i] = stream.Position;
-                        stream.Write(facts[i].Bytes.Span);
+                        offsets[i] = at;
+                        folder.Write(handle, FactsFileName, facts[i].Bytes.Span, at);
+                        at += facts[i].Bytes.Length;
                     }
                 }
-                File.Move(temp, factsPath, overwrite: true);
+                folder.Rename(created[0], FactsFileName);
+                created.Clear();
             }
             finally
             {
-                File.Delete(temp);
+                foreach (var temp in created) folder.TryDelete(temp);
             }
-            factsFile = NativeFile.Stat(factsPath) is { } id ? (id.Device, id.Inode) : default;
+            factsFile = folder.Identity(FactsFileName) is { } id ? (id.Device, id.Inode) : default;
         }
 
         var index = new MemoryStream();
@@ -252,19 +258,7 @@ internal sealed class DepmodCache
             }
         }
         index.Write(SHA256.HashData(index.GetBuffer().AsSpan(0, (int)index.Length)));
-        var indexTemp = TempName(path);
-        try
-        {
-            using (var stream = new FileStream(indexTemp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-                stream.Write(index.GetBuffer().AsSpan(0, (int)index.Length));
-            File.Move(indexTemp, path, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(indexTemp);
-        }
+        // Checksummed, so no fsync: a cache lost or torn by a crash is detected and only costs a full read.
+        IndexPublisher.WriteReplacing(folder, FileName, index.GetBuffer().AsSpan(0, (int)index.Length), durable: false);
     }
-
-    private static string TempName(string path) =>
-        Path.Join(Path.GetDirectoryName(path), $".{Path.GetFileName(path)}.{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
 }

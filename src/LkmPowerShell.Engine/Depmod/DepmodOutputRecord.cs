@@ -111,13 +111,17 @@ internal sealed class DepmodOutputRecord
     public bool FilesUnchanged(string directory) =>
         Files.All(f => f.Identity.IsRegularFile && NativeFile.Stat(Path.Join(directory, f.Name), followLinks: false) == f.Identity);
 
-    /// <summary>The record of files just published in <paramref name="directory"/> (their identities taken now); null when one cannot be had.</summary>
-    public static DepmodOutputRecord? Take(string directory, IEnumerable<string> names, byte[] inputDigest, int symbolCount, int aliasCount, IReadOnlyList<DepmodWarning> warnings)
+    /// <summary>As <see cref="FilesUnchanged(string)"/>, relative to the held output folder (under its lock, before reuse).</summary>
+    public bool FilesUnchanged(Files.ContainedFolder folder) =>
+        Files.All(f => f.Identity.IsRegularFile && folder.Identity(f.Name) == f.Identity);
+
+    /// <summary>The record of files just published in <paramref name="folder"/> (their identities taken now); null when one cannot be had.</summary>
+    public static DepmodOutputRecord? Take(Files.ContainedFolder folder, IEnumerable<string> names, byte[] inputDigest, int symbolCount, int aliasCount, IReadOnlyList<DepmodWarning> warnings)
     {
         var files = new List<RecordedFile>();
         foreach (var name in names)
         {
-            if (NativeFile.Stat(Path.Join(directory, name)) is not { } id)
+            if (folder.Identity(name) is not { } id)
                 return null;
             files.Add(new RecordedFile(name, id));
         }

@@ -22,11 +22,11 @@ public static class DepmodRunner
     public static DepmodResult Run(DepmodOptions options, CancellationToken cancel = default)
     {
         var clock = Stopwatch.StartNew();
-        var plan = Compute(options, cancel);
+        using var plan = Compute(options, cancel);
         return Publish(plan, cancel) with { Duration = clock.Elapsed };
     }
 
-    /// <summary>Writes a computed plan (nothing when it was skipped).</summary>
+    /// <summary>Writes a computed plan (nothing when it was skipped), relative to the output folder it holds.</summary>
     public static DepmodResult Publish(DepmodPlan plan, CancellationToken cancel = default)
     {
         var clock = Stopwatch.StartNew();
@@ -35,19 +35,29 @@ public static class DepmodRunner
         var unchanged = false;
         if (!plan.Skipped)
         {
-            // The record of what is published, taken under the folder's lock right after publishing.
-            Func<DepmodFile?>? record = plan.RecordPath is null || plan.InputDigest is null ? null : () =>
-                DepmodOutputRecord.Take(plan.OutputDirectory, plan.Files.Select(f => f.Name), plan.InputDigest, plan.SymbolCount, plan.AliasCount, plan.RecordWarnings) is { } r
-                    ? new DepmodFile(plan.RecordPath, r.Serialize())
-                    : null;
-            if (plan.Reuse is not null && IndexPublisher.Refresh(plan.OutputDirectory, plan.Reuse, plan.SaveCache, record, plan.LockTimeout, plan.StepHook, cancel, timeline))
+            var opened = plan.OutputFolder is null ? plan.OpenOutputFolder!() : null;
+            try
             {
-                unchanged = true;
-                written = [.. plan.Files.Select(f => Path.Join(plan.OutputDirectory, f.Name))];
+                var folder = plan.OutputFolder ?? opened!;
+                // The record of what is published, taken under the folder's lock right after publishing.
+                Func<DepmodFile?>? record = plan.RecordPath is null || plan.InputDigest is null ? null : () =>
+                    DepmodOutputRecord.Take(folder, plan.Files.Select(f => f.Name), plan.InputDigest, plan.SymbolCount, plan.AliasCount, plan.RecordWarnings) is { } r
+                        ? new DepmodFile(Path.GetFileName(plan.RecordPath), r.Serialize())
+                        : null;
+                var cache = plan.OpenCacheFolder is null ? null : new DepmodCacheWrites(plan.OpenCacheFolder, plan.SaveCache, record);
+                if (plan.Reuse is not null && IndexPublisher.Refresh(folder, plan.Reuse, cache, plan.LockTimeout, plan.StepHook, cancel, timeline))
+                {
+                    unchanged = true;
+                    written = [.. plan.Files.Select(f => folder.PathOf(f.Name))];
+                }
+                else
+                {
+                    written = IndexPublisher.Publish(folder, plan.Files, cache, plan.LockTimeout, plan.StepHook, cancel, timeline);
+                }
             }
-            else
+            finally
             {
-                written = IndexPublisher.Publish(plan.OutputDirectory, plan.Files, plan.SaveCache, plan.LockTimeout, plan.StepHook, cancel, record, timeline);
+                opened?.Dispose();
             }
         }
         return new DepmodResult
@@ -90,6 +100,9 @@ public static class DepmodRunner
         var outputDirectory = options.OutputRoot is null
             ? modulesDirectory
             : Path.Join(Path.GetFullPath(options.OutputRoot), root.ModuleDirectory, options.KernelVersion);
+        // The tree written to (the root, or the output root of depmod -o) and the folder in it.
+        var outputTree = options.OutputRoot is null ? root : new SystemRoot(Path.GetFullPath(options.OutputRoot));
+        var outputSystemPath = root.ModuleDirectory + "/" + options.KernelVersion;
 
         DepmodPlan Skip() => new()
         {
@@ -98,6 +111,29 @@ public static class DepmodRunner
         };
         if (options.Quick && QuickCheck.IsUpToDate(modulesDirectory, outputDirectory))
             return Skip();
+
+        // The output folder, resolved inside its root and held from here to the last rename, as
+        // kmod's depmod holds its output folder: swapping a folder on its path for a link while
+        // the modules are read cannot move a single file out of the root. Checked writable now,
+        // not after reading thousands of modules.
+        var outputFolder = Files.ContainedFolder.Open(outputTree, outputSystemPath);
+        try
+        {
+            outputFolder?.CheckWritable();
+            return ComputeWithFolder(options, cancel, clock, timeline, warnings, Warn, root, modulesDirectory, outputDirectory, outputTree, outputSystemPath, outputFolder);
+        }
+        catch
+        {
+            outputFolder?.Dispose();
+            throw;
+        }
+    }
+
+    private static DepmodPlan ComputeWithFolder(DepmodOptions options, CancellationToken cancel, Stopwatch clock, DepmodTimeline timeline,
+        List<DepmodWarning> warnings, Action<DepmodWarning> warn, SystemRoot root, string modulesDirectory, string outputDirectory,
+        SystemRoot outputTree, string outputSystemPath, Files.ContainedFolder? outputFolder)
+    {
+        void Warn(DepmodWarning w) => warn(w);
 
         KernelSymbols? kernel = null;
         if (options.SymVersPath is not null)
@@ -142,12 +178,12 @@ public static class DepmodRunner
 
         // The cache is written only where no link can carry it out of the tree (see DepmodCache.PathFor),
         // and only when it would change.
-        Action? CacheFile()
+        Action<Files.ContainedFolder>? CacheFile()
         {
             if (!useCache || (cache is not null && set.FromCache == modules.Count && cache.Count == modules.Count))
                 return null;
             var readable = set.Facts.Select(f => f?.Problem is null).ToArray();
-            return () => DepmodCache.Save(cachePath!, modules, set.Blobs!, readable, cache);
+            return folder => DepmodCache.Save(folder, modules, set.Blobs!, readable, cache);
         }
 
         // Inputs equal to those of the files on disk: take the files as they are (see DepmodOutputRecord).
@@ -172,6 +208,10 @@ public static class DepmodRunner
             ModulesFromCache = set.FromCache,
             Duration = clock.Elapsed,
             Steps = timeline.Steps,
+            OutputFolder = outputFolder,
+            OpenOutputFolder = () => OpenOrCreate(outputTree, outputSystemPath),
+            // Opened when written, inside the tree it belongs to (never the path checked above).
+            OpenCacheFolder = useCache ? () => OpenOrCreate(outputTree, $"{DepmodCache.SystemDirectory}/{options.KernelVersion}") : null,
             SaveCache = CacheFile(),
             LockTimeout = options.LockTimeout,
             StepHook = options.StepHook,
@@ -226,6 +266,17 @@ public static class DepmodRunner
         var digest = decoded.Count == 0 ? inputDigest : Digest();
         timeline.Mark("input digest");
         return Plan(files, symbols, aliases, digest, warnings.Skip(warningsBefore).ToList(), reuse: null);
+    }
+
+    /// <summary>
+    /// A folder of the tree written to, created when missing, inside that tree. The tree's own
+    /// folder (depmod -o's argument, the caller's choice) is created as a path, like depmod's mkdir -p.
+    /// </summary>
+    private static Files.ContainedFolder OpenOrCreate(SystemRoot tree, string systemPath)
+    {
+        if (!tree.IsHost)
+            Directory.CreateDirectory(tree.Path);
+        return Files.ContainedFolder.OpenOrCreate(tree, systemPath);
     }
 
     /// <summary>An input file of the kernel build; missing: kmod warns and publishes an empty index for it.</summary>

@@ -1,4 +1,5 @@
 using System.Text;
+using LkmPowerShell.Engine.Files;
 
 namespace LkmPowerShell.Engine.Depmod;
 
@@ -8,12 +9,16 @@ namespace LkmPowerShell.Engine.Depmod;
 /// with the set made whole again (all new) by the next run.
 /// </summary>
 /// <remarks>
-/// The steps, under an exclusive flock on the output folder itself (so two runs publish one after
-/// the other, never interleaved; no lock file is created, so there is none to plant as a symbolic
-/// link and none left behind in a folder the package manager owns):
+/// Every step works relative to the output folder held open (<see cref="ContainedFolder"/>: resolved
+/// inside the root once, then openat, renameat, unlinkat, flock and fsync on its descriptor), as
+/// kmod's depmod works in its output folder: a folder swapped for a link while the modules are
+/// read cannot carry a single file out of the root. The steps, under an exclusive flock on the
+/// folder itself (so two runs publish one after the other, never interleaved; no lock file is
+/// created, so there is none to plant as a symbolic link and none left behind in a folder the
+/// package manager owns):
 /// <list type="number">
 /// <item>Finish a crashed run's publication if its journal is there; delete stale temporary files.</item>
-/// <item>Write every file to a temporary file in the same folder (".name.lkmps-PID-RANDOM.tmp",
+/// <item>Write every file to a temporary file in the same folder (".name.lkmps-RANDOM.tmp",
 ///   mode 0644) and fsync each. Until here a failure or cancellation deletes the temporaries and
 ///   the old set is untouched.</item>
 /// <item>Commit: write and fsync the journal (the list of renames still to do) and rename it into
@@ -25,23 +30,21 @@ namespace LkmPowerShell.Engine.Depmod;
 /// then names the temporaries still waiting, and the next run renames them first. kmod 30 writes
 /// each file to a temporary and renames it too, but without fsync and one file at a time, so a
 /// crash can leave an empty or mixed set, and a failure half way through the list leaves a mix.
+/// Errors name the target file, never a temporary.
 /// </remarks>
 internal static class IndexPublisher
 {
     public const string JournalFileName = "modules.lkmpowershell.journal";
     private const string TempMarker = ".lkmps-";
 
-    /// <summary>Publishes <paramref name="files"/> into <paramref name="directory"/>, then, best effort, saves the cache with <paramref name="saveCache"/>.</summary>
+    /// <summary>Publishes <paramref name="files"/> into <paramref name="folder"/>, then, best effort, writes the cache (<paramref name="cache"/>).</summary>
     /// <returns>The full paths of the files published, in order.</returns>
-    /// <remarks><paramref name="record"/> is called under the lock once the files are in place; what it returns is written beside, best effort, after the cache.</remarks>
-    public static List<string> Publish(string directory, IReadOnlyList<DepmodFile> files, Action? saveCache,
-        TimeSpan lockTimeout, Action<string>? hook, CancellationToken cancel, Func<DepmodFile?>? record = null,
-        DepmodTimeline? timeline = null)
+    public static List<string> Publish(ContainedFolder folder, IReadOnlyList<DepmodFile> files, DepmodCacheWrites? cache,
+        TimeSpan lockTimeout, Action<string>? hook, CancellationToken cancel, DepmodTimeline? timeline = null)
     {
-        Directory.CreateDirectory(directory);
-        using var folderLock = FolderLock.Acquire(directory, lockTimeout, cancel);
+        using var folderLock = folder.LockIndex(lockTimeout, cancel);
         hook?.Invoke("locked");
-        Recover(directory);
+        Recover(folder);
         timeline?.Mark("lock and recover");
 
         var temps = new List<(string Temp, string Target)>();
@@ -49,36 +52,35 @@ internal static class IndexPublisher
         var committed = false;
         try
         {
-            var streams = new List<FileStream>(files.Count);
+            var handles = new List<Microsoft.Win32.SafeHandles.SafeFileHandle>(files.Count);
             try
             {
                 foreach (var file in files)
                 {
                     cancel.ThrowIfCancellationRequested();
                     hook?.Invoke("write:" + file.Name);
-                    var (temp, stream) = CreateTemporary(directory, file.Name, file.Content.Length, created);
-                    streams.Add(stream);
-                    stream.Write(file.Content);
-                    stream.Flush(flushToDisk: false);
-                    temps.Add((temp, Path.Join(directory, file.Name)));
+                    var handle = folder.CreateTemporary(file.Name, created);
+                    handles.Add(handle);
+                    folder.Write(handle, file.Name, file.Content);
+                    temps.Add((created[^1], file.Name));
                 }
                 // Durable before the commit. Writeback of every file is started first, so the
                 // file system allocates them all and the first fsync's journal commit covers them
                 // all: one commit instead of one per file.
-                foreach (var stream in streams)
-                    NativeFile.StartWriteback(stream.SafeFileHandle);
-                foreach (var stream in streams)
-                    stream.Flush(flushToDisk: true);
+                foreach (var handle in handles)
+                    NativeFile.StartWriteback(handle);
+                for (var i = 0; i < handles.Count; i++)
+                    folder.Flush(handles[i], temps[i].Target);
             }
             finally
             {
-                foreach (var stream in streams)
-                    stream.Dispose();
+                foreach (var handle in handles)
+                    handle.Dispose();
             }
             cancel.ThrowIfCancellationRequested();
             timeline?.Mark("write and fsync temporaries");
             hook?.Invoke("commit");
-            WriteJournal(directory, temps);
+            WriteJournal(folder, temps);
             committed = true;
             timeline?.Mark("journal");
         }
@@ -86,32 +88,28 @@ internal static class IndexPublisher
         {
             if (!committed)
                 foreach (var temp in created)
-                    TryDelete(temp);
+                    folder.TryDelete(temp);
         }
 
         // Past the commit point: finish even when cancelled. An exception here (a crash) leaves
         // the journal for the next run to complete.
         foreach (var (temp, target) in temps)
         {
-            hook?.Invoke("rename:" + Path.GetFileName(target));
-            File.Move(temp, target, overwrite: true);
+            hook?.Invoke("rename:" + target);
+            folder.Rename(temp, target);
         }
-        NativeFile.SyncDirectory(directory);
+        folder.Sync();
         hook?.Invoke("renamed");
-        File.Delete(Path.Join(directory, JournalFileName));
+        folder.Delete(JournalFileName);
 
         // Earlier versions kept a lock file and the cache here; the folder is depmod's alone now.
-        // File.Delete removes a link itself, never what it points at.
+        // unlinkat removes a link itself, never what it points at.
         foreach (var leftover in LeftoverFileNames)
-            TryDelete(Path.Join(directory, leftover));
-        NativeFile.SyncDirectory(directory);
+            folder.TryDelete(leftover);
+        folder.Sync();
         timeline?.Mark("rename and fsync folder");
-        SaveCache(saveCache, hook);
-        timeline?.Mark("save cache");
-        if (record?.Invoke() is { } recordFile)
-            WriteBeside(recordFile, hook);
-        timeline?.Mark("output record");
-        return temps.ConvertAll(t => t.Target);
+        WriteCache(cache, hook, timeline);
+        return temps.ConvertAll(t => folder.PathOf(t.Target));
     }
 
     /// <summary>
@@ -121,125 +119,123 @@ internal static class IndexPublisher
     /// the cache and the new record. False, with nothing changed, when a file
     /// differs: the caller then publishes the content it holds.
     /// </summary>
-    public static bool Refresh(string directory, DepmodOutputRecord reuse, Action? saveCache, Func<DepmodFile?>? record,
+    public static bool Refresh(ContainedFolder folder, DepmodOutputRecord reuse, DepmodCacheWrites? cache,
         TimeSpan lockTimeout, Action<string>? hook, CancellationToken cancel, DepmodTimeline? timeline = null)
     {
-        if (!Directory.Exists(directory))
-            return false;
-        using var folderLock = FolderLock.Acquire(directory, lockTimeout, cancel);
+        using var folderLock = folder.LockIndex(lockTimeout, cancel);
         hook?.Invoke("locked");
-        Recover(directory);
-        if (!reuse.FilesUnchanged(directory))
+        Recover(folder);
+        if (!reuse.FilesUnchanged(folder))
             return false;
         cancel.ThrowIfCancellationRequested();
         var now = DateTime.UtcNow;
         foreach (var (name, _) in reuse.Files)
-            File.SetLastWriteTimeUtc(Path.Join(directory, name), now);
+            folder.SetLastWriteTimeUtc(name, now);
         hook?.Invoke("refreshed");
         timeline?.Mark("lock, check and renew time stamps");
-        SaveCache(saveCache, hook);
-        timeline?.Mark("save cache");
-        if (record?.Invoke() is { } recordFile)
-            WriteBeside(recordFile, hook);
-        timeline?.Mark("output record");
+        WriteCache(cache, hook, timeline);
         return true;
     }
 
     /// <summary>What earlier versions of this engine left in the output folder.</summary>
     private static readonly string[] LeftoverFileNames = ["modules.lkmpowershell.lock", "modules.lkmpowershell.cache"];
 
-    /// <summary>Best effort: a cache that cannot be saved means the next run reads the modules again.</summary>
-    private static void SaveCache(Action? saveCache, Action<string>? hook)
+    /// <summary>
+    /// Best effort: a cache or record that cannot be written means the next run reads the modules
+    /// again. Both go to the cache folder, opened inside the root now (never a path checked earlier).
+    /// </summary>
+    private static void WriteCache(DepmodCacheWrites? cache, Action<string>? hook, DepmodTimeline? timeline)
     {
-        if (saveCache is null)
+        if (cache is null)
             return;
+        ContainedFolder folder;
         try
         {
-            saveCache();
-            hook?.Invoke("cache");
+            folder = cache.Open();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
+            return;
+        }
+        using (folder)
+        {
+            try
+            {
+                if (cache.Save is not null)
+                {
+                    cache.Save(folder);
+                    hook?.Invoke("cache");
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+            timeline?.Mark("save cache");
+            try
+            {
+                if (cache.Record?.Invoke() is { } record)
+                {
+                    WriteReplacing(folder, record.Name, record.Content, durable: false);
+                    hook?.Invoke("record");
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+            timeline?.Mark("output record");
         }
     }
 
     /// <summary>
-    /// Best effort, for the record: writes <paramref name="file"/> (its name is a full
-    /// path) through a temporary file and a rename, without fsync: both are checksummed, so one
-    /// lost or torn by a crash is detected, and a failure only means the next run does more work.
+    /// Replaces <paramref name="name"/> in <paramref name="folder"/> through a temporary and a rename;
+    /// <paramref name="durable"/> false skips the fsyncs, for files that are checksummed (a loss or a
+    /// tear is detected and only costs work).
     /// </summary>
-    private static void WriteBeside(DepmodFile file, Action<string>? hook)
+    internal static void WriteReplacing(ContainedFolder folder, string name, ReadOnlySpan<byte> content, bool durable)
     {
-        var directory = Path.GetDirectoryName(file.Name)!;
-        var temps = new List<string>();
+        var created = new List<string>();
         try
         {
-            Directory.CreateDirectory(directory);
-            var temp = WriteTemporary(directory, Path.GetFileName(file.Name), file.Content, temps, durable: false);
-            File.Move(temp, file.Name, overwrite: true);
-            hook?.Invoke("record");
+            using (var handle = folder.CreateTemporary(name, created))
+            {
+                folder.Write(handle, name, content);
+                if (durable) folder.Flush(handle, name);
+            }
+            folder.Rename(created[0], name);
+            created.Clear();
+            if (durable) folder.Sync();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        finally
         {
-            foreach (var temp in temps) TryDelete(temp);
+            foreach (var temp in created)
+                folder.TryDelete(temp);
         }
-    }
-
-    /// <summary>Writes and fsyncs a new temporary file; its path goes into <paramref name="created"/> as soon as it exists.</summary>
-    private static string WriteTemporary(string directory, string name, byte[] content, List<string> created, bool durable = true)
-    {
-        var (temp, stream) = CreateTemporary(directory, name, content.Length, created);
-        using (stream)
-        {
-            stream.Write(content);
-            stream.Flush(flushToDisk: durable);
-        }
-        return temp;
-    }
-
-    /// <summary>A new temporary file, open for writing; its path goes into <paramref name="created"/> as soon as it exists.</summary>
-    private static (string Path, FileStream Stream) CreateTemporary(string directory, string name, long length, List<string> created)
-    {
-        var temp = Path.Join(directory, $".{name}{TempMarker}{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
-        var stream = new FileStream(temp, CreateOptions(FileMode.CreateNew, FileAccess.Write, length));
-        created.Add(temp);
-        return (temp, stream);
-    }
-
-    /// <summary>Exclusive access; new files get mode 0644 (less the umask), as kmod creates its files.</summary>
-    private static FileStreamOptions CreateOptions(FileMode mode, FileAccess access, long preallocate)
-    {
-        var options = new FileStreamOptions { Mode = mode, Access = access, Share = FileShare.None, PreallocationSize = preallocate };
-        if (!OperatingSystem.IsWindows())
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
-        return options;
     }
 
     /// <summary>The journal: one "temporary\ttarget" file name pair a line, made durable before any rename.</summary>
-    private static void WriteJournal(string directory, List<(string Temp, string Target)> temps)
+    private static void WriteJournal(ContainedFolder folder, List<(string Temp, string Target)> temps)
     {
         var text = new StringBuilder();
         foreach (var (temp, target) in temps)
-            text.Append(Path.GetFileName(temp)).Append('\t').Append(Path.GetFileName(target)).Append('\n');
-        var journalTemps = new List<string>();
-        var journalTemp = WriteTemporary(directory, JournalFileName, Encoding.UTF8.GetBytes(text.ToString()), journalTemps);
-        File.Move(journalTemp, Path.Join(directory, JournalFileName), overwrite: true);
-        NativeFile.SyncDirectory(directory);
+            text.Append(temp).Append('\t').Append(target).Append('\n');
+        WriteReplacing(folder, JournalFileName, Encoding.UTF8.GetBytes(text.ToString()), durable: true);
+    }
+
+    /// <summary>As <see cref="Recover(ContainedFolder)"/>, for a folder given by its path on this system (tests, tools).</summary>
+    internal static void Recover(string directory)
+    {
+        using var folder = ContainedFolder.Open(SystemRoot.Host, directory) ?? throw new DirectoryNotFoundException($"{directory}: no such folder.");
+        Recover(folder);
     }
 
     /// <summary>Completes a publication a crash interrupted, then removes temporaries nobody will use.</summary>
-    internal static void Recover(string directory)
+    internal static void Recover(ContainedFolder folder)
     {
-        var journal = Path.Join(directory, JournalFileName);
         string[]? lines;
         try
         {
             // Bounded, never blocking, never through a link: a FIFO planted here hung the run.
-            lines = Encoding.UTF8.GetString(Files.SafeFile.ReadAll(journal, Files.FileLimits.TreeTextFile, followLinks: false)).Split('\n');
-        }
-        catch (FileNotFoundException)
-        {
-            lines = null;
+            lines = folder.ReadFile(JournalFileName, FileLimits.TreeTextFile) is { } bytes ? Encoding.UTF8.GetString(bytes).Split('\n') : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -251,23 +247,23 @@ internal static class IndexPublisher
             {
                 var parts = line.Split('\t');
                 // Only plain file names of this folder: a damaged journal must not rename anything elsewhere.
-                if (parts.Length != 2 || parts.Any(p => p.Length == 0 || p.Contains('/') || p is "." or ".."))
+                if (parts.Length != 2 || parts.Any(p => p.Length == 0 || p.Contains('/') || p.Contains('\0') || p is "." or ".."))
                     continue;
-                var temp = Path.Join(directory, parts[0]);
-                if (File.Exists(temp))
-                    File.Move(temp, Path.Join(directory, parts[1]), overwrite: true);
+                if (folder.Identity(parts[0]) is { IsRegularFile: true })
+                    folder.Rename(parts[0], parts[1]);
             }
-            NativeFile.SyncDirectory(directory);
-            File.Delete(journal);
+            folder.Sync();
+            folder.Delete(JournalFileName);
         }
         // Under the lock no other run has temporaries here: any left are from a run that died.
-        foreach (var stale in Directory.EnumerateFiles(directory, "." + "*" + TempMarker + "*.tmp"))
-            TryDelete(stale);
-    }
-
-    private static void TryDelete(string path)
-    {
-        try { File.Delete(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        foreach (var name in folder.Names())
+            if (name.StartsWith('.') && name.Contains(TempMarker, StringComparison.Ordinal) && name.EndsWith(".tmp", StringComparison.Ordinal))
+                folder.TryDelete(name);
     }
 }
+
+/// <summary>
+/// What a publication writes to the cache folder after the index files, best effort: the folder
+/// (opened inside the root when needed), the cache, and the output record (a file name in that folder).
+/// </summary>
+internal sealed record DepmodCacheWrites(Func<ContainedFolder> Open, Action<ContainedFolder>? Save, Func<DepmodFile?>? Record);

@@ -21,7 +21,7 @@ internal static partial class ModuleSyscalls
 
     public static int FinitModule(SafeFileHandle file, string parameters, int flags)
     {
-        var p = Marshal.StringToCoTaskMemUTF8(parameters);
+        var p = NativeString(parameters);
         try
         {
             var fd = file.DangerousGetHandle();
@@ -35,7 +35,7 @@ internal static partial class ModuleSyscalls
 
     public static unsafe int InitModule(ReadOnlySpan<byte> image, string parameters)
     {
-        var p = Marshal.StringToCoTaskMemUTF8(parameters);
+        var p = NativeString(parameters);
         try
         {
             fixed (byte* data = image)
@@ -45,6 +45,19 @@ internal static partial class ModuleSyscalls
         {
             Marshal.FreeCoTaskMem(p);
         }
+    }
+
+    /// <summary>
+    /// A C string of the parameters' bytes: they are a byte string (modprobe.d's bytes, as kmod
+    /// passes them), so a Latin-1 option reaches the kernel as the same byte, not re-encoded.
+    /// </summary>
+    private static nint NativeString(string s)
+    {
+        var bytes = ByteText.ToNative(s);
+        var p = Marshal.AllocCoTaskMem(bytes.Length + 1);
+        Marshal.Copy(bytes, 0, p, bytes.Length);
+        Marshal.WriteByte(p, bytes.Length, 0);
+        return p;
     }
 
     public static int DeleteModule(string name, int flags)

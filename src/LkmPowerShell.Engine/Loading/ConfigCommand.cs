@@ -23,9 +23,11 @@ public static class ConfigCommand
     public static ConfigCommandResult Run(string command, IReadOnlyDictionary<string, string> environment, TimeSpan timeout)
     {
         var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        // The command's bytes, exactly as modprobe.d holds them (ShellBytes).
+        var (script, env) = ShellBytes.Prepare(command, environment);
         psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(command);
-        foreach (var (k, v) in environment)
+        psi.ArgumentList.Add(script);
+        foreach (var (k, v) in env)
             psi.Environment[k] = v;
         using var p = Process.Start(psi)!;
         if (p.WaitForExit(timeout))

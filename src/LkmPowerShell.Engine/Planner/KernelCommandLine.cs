@@ -13,7 +13,7 @@ public static class KernelCommandLine
     /// <summary>The kernel limits the command line to a few KiB (COMMAND_LINE_SIZE); kmod reads at most 4 KiB.</summary>
     public const int MaxLength = 64 * 1024;
 
-    /// <summary>Reads /proc/cmdline under the root; an empty string when it is missing or unreadable.</summary>
+    /// <summary>Reads /proc/cmdline under the root as a byte string (<see cref="ByteText"/>); an empty string when it is missing or unreadable.</summary>
     public static string Read(SystemRoot root)
     {
         ArgumentNullException.ThrowIfNull(root);
@@ -23,7 +23,7 @@ public static class KernelCommandLine
             using var stream = Files.SafeFile.OpenStream(path, Files.FileLimits.KernelFile, root.Within(path));
             var buffer = new byte[MaxLength];
             var n = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
-            return System.Text.Encoding.UTF8.GetString(buffer, 0, n);
+            return ByteText.FromBytes(buffer.AsSpan(0, n)); // bytes, as kmod reads them
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -37,7 +37,7 @@ public sealed class LoadPlanner
     public LoadPlan PlanLoad(string nameOrAlias, IEnumerable<ModuleParameter>? userParameters = null)
     {
         var resolution = _resolver.ResolveOrThrow(nameOrAlias);
-        var user = ModuleParameters.Format(userParameters);
+        var user = ModuleParameters.Format(userParameters) is { } typed ? ByteText.FromText(typed) : null; // byte strings, as the config's options
         var run = new PlanRun(this);
         foreach (var target in resolution.Modules)
             run.PlanTarget(target, user);
@@ -61,7 +61,7 @@ public sealed class LoadPlanner
         if (!File.Exists(full))
             throw new FileNotFoundException($"Module file {full} does not exist.", full);
         var name = ModuleName.FromPath(full);
-        var user = ModuleParameters.Format(userParameters);
+        var user = ModuleParameters.Format(userParameters) is { } typed ? ByteText.FromText(typed) : null; // byte strings, as the config's options
         var loaded = !_options.IgnoreLoaded && _kernel.Find(name) is not null;
         var step = new LoadStep(name, full, loaded ? LoadAction.AlreadyLoaded : LoadAction.Insert, user, false, LoadRole.Target,
             null, null, null, null, user, null, false);

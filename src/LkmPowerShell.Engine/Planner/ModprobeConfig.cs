@@ -8,7 +8,9 @@ namespace LkmPowerShell.Engine.Planner;
 /// (files by base name, lines in file order, the command line last). Immutable once loaded.
 /// </summary>
 /// <remarks>
-/// Names are normalised ("-" to "_") as kmod normalises them. Malformed lines are
+/// Names are normalised ("-" to "_") as kmod normalises them. Every name, pattern, option and
+/// command is a byte string (<see cref="ByteText"/>): the file's bytes, one char each, so they are
+/// matched, run and printed byte for byte as kmod does. Malformed lines are
 /// <see cref="Warnings"/> with file and line, never exceptions: a broken file in /etc/modprobe.d
 /// must not stop a module from loading, as it does not stop modprobe.
 /// </remarks>
@@ -79,12 +81,19 @@ public sealed class ModprobeConfig
         return builder.Build();
     }
 
-    /// <summary>Parses configuration text, for tests and for checking a file before it is written.</summary>
-    public static ModprobeConfig Parse(string text, string fileName = "modprobe.conf", string? kernelCommandLine = null)
+    /// <summary>
+    /// Parses configuration text as a file holding it in UTF-8 would be parsed, for tests and for
+    /// checking a file before it is written. Values are byte strings (<see cref="ByteText"/>).
+    /// </summary>
+    public static ModprobeConfig Parse(string text, string fileName = "modprobe.conf", string? kernelCommandLine = null) =>
+        ParseBytes(System.Text.Encoding.UTF8.GetBytes(text), fileName, kernelCommandLine);
+
+    /// <summary>Parses a configuration file's bytes, as kmod reads them.</summary>
+    public static ModprobeConfig ParseBytes(ReadOnlySpan<byte> bytes, string fileName = "modprobe.conf", string? kernelCommandLine = null)
     {
         var builder = new Builder();
         builder.Files.Add(fileName);
-        ModprobeConfigParser.Parse(text, fileName, builder);
+        ModprobeConfigParser.Parse(ByteText.FromBytes(bytes), fileName, builder);
         if (kernelCommandLine is not null) KernelCommandLine.Parse(kernelCommandLine, builder);
         return builder.Build();
     }

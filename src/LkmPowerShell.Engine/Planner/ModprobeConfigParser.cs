@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace LkmPowerShell.Engine.Planner;
 
 /// <summary>
@@ -7,7 +5,14 @@ namespace LkmPowerShell.Engine.Planner;
 /// logical line joins physical lines ending in <c>\</c>; a backslash before any other character is
 /// dropped; a line starting with <c>#</c> is a comment; the first word is the command. A bad line
 /// becomes a warning naming file and line, as kmod prints "ignoring bad line" and carries on.
+/// The file is read as bytes and every value kept as a byte string (<see cref="ByteText"/>), so a
+/// command or option with Latin-1 bytes is run and printed byte for byte as kmod would, and a NUL
+/// ends its line as it ends kmod's C string.
 /// </summary>
+/// <remarks>
+/// Two bounds kmod does not have: a file over <see cref="MaxFileBytes"/> is skipped, a logical line
+/// over <see cref="MaxLineLength"/> bytes is ignored, each with a warning.
+/// </remarks>
 internal static class ModprobeConfigParser
 {
     /// <summary>Real configuration files are a few KiB; anything past this is not one.</summary>
@@ -17,6 +22,9 @@ internal static class ModprobeConfigParser
     public const int MaxLineLength = 64 * 1024;
 
     private static readonly char[] Blank = [' ', '\t'];
+
+    /// <summary>C's isspace in the C locale, which kmod's softdep parser uses (not .NET's wider white space).</summary>
+    private static readonly char[] CSpace = [' ', '\t', '\n', '\v', '\f', '\r'];
 
     public static void ParseFile(string path, ModprobeConfig.Builder into, SystemRoot? within = null)
     {
@@ -36,17 +44,18 @@ internal static class ModprobeConfigParser
             into.Warn(new ConfigLocation(path, 0), $"could not be read ({e.Message}); it was skipped");
             return;
         }
-        Parse(Encoding.UTF8.GetString(bytes), path, into);
+        Parse(ByteText.FromBytes(bytes), path, into);
     }
 
-    public static void Parse(string text, string fileName, ModprobeConfig.Builder into)
+    /// <summary>Parses a file's bytes, given as a byte string (<see cref="ByteText.FromBytes"/>).</summary>
+    public static void Parse(string bytes, string fileName, ModprobeConfig.Builder into)
     {
-        foreach (var (line, number) in LogicalLines(text))
+        foreach (var (line, number) in LogicalLines(bytes))
         {
             var location = new ConfigLocation(fileName, number);
             if (line.Length > MaxLineLength)
             {
-                into.Warn(location, $"the line is {line.Length:N0} characters long, more than {MaxLineLength:N0}; it was ignored");
+                into.Warn(location, $"the line is more than {MaxLineLength:N0} bytes long; it was ignored (kmod has no such limit)");
                 continue;
             }
             ParseLine(line, location, into);
@@ -104,6 +113,10 @@ internal static class ModprobeConfigParser
                 if (module is null || rest is null) break;
                 var (pre, post) = SplitSoftdep(rest);
                 into.SoftDependencies.Add(new ConfigSoftDependency(module, pre, post, at));
+                // kmod 30 counts the blank after the module name's separator into the first word,
+                // so " pre:" is no keyword to it and the line's names are dropped (a kmod fault, not copied).
+                if (Array.IndexOf(CSpace, rest[0]) >= 0 && rest.TrimStart(CSpace).Split(CSpace)[0] is "pre:" or "post:")
+                    into.Warn(at, $"kmod 30 ignores the modules of this softdep line (more than one blank before '{rest.TrimStart(CSpace).Split(CSpace)[0]}' hides the keyword from it); LkmPowerShell reads them. Use one blank to have both agree");
                 return;
             }
             case "weakdep":
@@ -111,7 +124,7 @@ internal static class ModprobeConfigParser
                 var module = Underscores(NextToken(line, ref pos));
                 var rest = Rest(line, pos);
                 if (module is null || rest is null) break;
-                var names = rest.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+                var names = rest.Split(CSpace, StringSplitOptions.RemoveEmptyEntries);
                 into.WeakDependencies.Add(new ConfigWeakDependency(module, names, at));
                 return;
             }
@@ -170,7 +183,7 @@ internal static class ModprobeConfigParser
         var pre = new List<string>();
         var post = new List<string>();
         List<string>? current = null;
-        foreach (var word in text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
+        foreach (var word in text.Split(CSpace, StringSplitOptions.RemoveEmptyEntries))
         {
             if (word == "pre:") current = pre;
             else if (word == "post:") current = post;

@@ -9,16 +9,18 @@ namespace LkmPowerShell.Commands;
 /// <summary>
 /// modprobe -c as objects: every entry of modprobe.d, the tree's modules.softdep and the kernel
 /// command line, with file, line and whether it is in effect; -AsText prints what modprobe -c
-/// prints; -KernelRequest shows the helper the kernel runs for its own module requests.
+/// prints (-AsByteStream: its exact bytes); -KernelRequest shows the helper the kernel runs for its own module requests.
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "KernelModuleConfiguration", DefaultParameterSetName = EntrySet)]
 [OutputType(typeof(ConfigurationEntry), ParameterSetName = [EntrySet])]
 [OutputType(typeof(string), ParameterSetName = [TextSet])]
+[OutputType(typeof(byte[]), ParameterSetName = [ByteSet])]
 [OutputType(typeof(KernelRequestSettings), ParameterSetName = [KernelRequestSet])]
 public sealed class GetKernelModuleConfigurationCommand : ModuleTreeCmdlet
 {
     private const string EntrySet = "Entry";
     private const string TextSet = "Text";
+    private const string ByteSet = "Bytes";
     private const string KernelRequestSet = "KernelRequest";
 
     [Parameter(ParameterSetName = EntrySet, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -39,11 +41,16 @@ public sealed class GetKernelModuleConfigurationCommand : ModuleTreeCmdlet
     [Parameter(ParameterSetName = TextSet, Mandatory = true)]
     public SwitchParameter AsText { get; set; }
 
+    /// <summary>modprobe -c's exact bytes as one byte[], for configuration that is not UTF-8 (Set-Content -AsByteStream writes it unchanged).</summary>
+    [Parameter(ParameterSetName = ByteSet, Mandatory = true)]
+    public SwitchParameter AsByteStream { get; set; }
+
     [Parameter(ParameterSetName = KernelRequestSet, Mandatory = true)]
     public SwitchParameter KernelRequest { get; set; }
 
     [Parameter(ParameterSetName = EntrySet)]
     [Parameter(ParameterSetName = TextSet)]
+    [Parameter(ParameterSetName = ByteSet)]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(Completion.KernelVersionCompleter))]
     public string? KernelVersion { get; set; }
@@ -84,9 +91,16 @@ public sealed class GetKernelModuleConfigurationCommand : ModuleTreeCmdlet
             WriteObject(EffectiveConfiguration.ToModprobeText(_entries, _tree));
             return;
         }
-        var patterns = Name?.Select(n => new WildcardPattern(ModuleName.Normalize(n), WildcardOptions.IgnoreCase)).ToList();
-        foreach (var e in _entries)
+        if (ParameterSetName == ByteSet)
         {
+            WriteObject(EffectiveConfiguration.ToModprobeBytes(_entries, _tree), enumerateCollection: false);
+            return;
+        }
+        var patterns = Name?.Select(n => new WildcardPattern(ModuleName.Normalize(n), WildcardOptions.IgnoreCase)).ToList();
+        foreach (var entry in _entries)
+        {
+            // The engine keeps the file's bytes; people read them as text (UTF-8 when they are UTF-8).
+            var e = entry with { Module = ByteText.ToText(entry.Module), Value = entry.Value is null ? null : ByteText.ToText(entry.Value) };
             if (Kind is { Length: > 0 } && !Kind.Contains(e.Kind))
                 continue;
             if (patterns is not null && !Name!.Any(e.Concerns) && !patterns.Any(p => p.IsMatch(e.Module) || (e.Kind == ConfigurationKind.Alias && e.Value is not null && p.IsMatch(e.Value))))

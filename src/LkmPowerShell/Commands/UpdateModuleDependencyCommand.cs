@@ -109,6 +109,13 @@ public sealed class UpdateModuleDependencyCommand : ModuleTreeCmdlet
             WriteProgress(progress);
         }
 
+        // The plan holds the output folder open (resolved inside the root before reading): closed when done.
+        using (plan)
+            Publish(plan, version);
+    }
+
+    private void Publish(DepmodPlan plan, string version)
+    {
         if (plan.Skipped)
         {
             WriteVerbose($"{plan.OutputDirectory}: no module is newer than modules.dep; nothing to do (-Quick).");

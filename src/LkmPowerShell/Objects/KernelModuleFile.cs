@@ -285,20 +285,7 @@ public sealed class KernelModuleFile
     /// The engine keeps module strings as Latin-1 (one char a byte, so output stays byte-exact);
     /// shown to a PowerShell user, bytes that form UTF-8 (authors' names, mostly) read as UTF-8.
     /// </summary>
-    private static string? Text(string? latin1)
-    {
-        if (latin1 is null || latin1.All(c => c < 0x80))
-            return latin1;
-        var bytes = System.Text.Encoding.Latin1.GetBytes(latin1);
-        try
-        {
-            return new System.Text.UTF8Encoding(false, true).GetString(bytes);
-        }
-        catch (System.Text.DecoderFallbackException)
-        {
-            return latin1;
-        }
-    }
+    private static string? Text(string? latin1) => latin1 is null ? null : Engine.ByteText.ToText(latin1);
 
     private static ValueList Texts(IEnumerable<string> values) => new(values.Select(v => Text(v)!));
 
