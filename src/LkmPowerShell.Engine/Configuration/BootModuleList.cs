@@ -86,7 +86,7 @@ public static class BootModuleList
         foreach (var word in commandLine.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
         {
             var eq = word.IndexOf('=');
-            if (eq < 0 || word[..eq].Replace('-', '_') != "modules_load") continue;
+            if (eq < 0 || !ModuleParameters.SameName(word[..eq], "modules_load")) continue;
             names.AddRange(word[(eq + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries));
         }
         return names;
@@ -111,7 +111,7 @@ public static class BootModuleList
         try
         {
             // The one bounded, non-blocking reader: a FIFO or an oversized file is refused, not read.
-            text = Encoding.UTF8.GetString(BoundedFile.ReadAll(path, Files.FileLimits.ConfigurationFile));
+            text = Encoding.UTF8.GetString(Files.SafeFile.ReadAll(path, Files.FileLimits.ConfigurationFile));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

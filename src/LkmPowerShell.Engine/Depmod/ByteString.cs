@@ -13,7 +13,4 @@ internal static class ByteString
 {
     public static string FromPath(string path) =>
         Ascii.IsValid(path) ? path : Encoding.Latin1.GetString(Encoding.UTF8.GetBytes(path));
-
-    public static string ToPath(string bytes) =>
-        Ascii.IsValid(bytes) ? bytes : Encoding.UTF8.GetString(Encoding.Latin1.GetBytes(bytes));
 }
