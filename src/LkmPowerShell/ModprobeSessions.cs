@@ -101,7 +101,7 @@ internal static class ModprobeSessions
     {
         ModulePlanException p => ModuleErrors.For(p, target),
         ModuleOperationException o => ModuleErrors.For(o, target),
-        _ => ErrorRecords.ForReadFailure(e, target, "InvalidModuleIndex") ?? ErrorRecords.ForModuleFile(e, target),
+        _ => ModuleErrors.ForReadFailure(e, target, "InvalidModuleIndex") ?? ModuleErrors.ForModuleFile(e, target),
     };
 
     /// <summary>

@@ -69,7 +69,7 @@ public sealed class DisableKernelModuleCommand : PSCmdlet
 
     /// <summary>
     /// The engine's one unload call, as Remove-KernelModule makes it, so unloading has one
-    /// implementation and its refusals (in use, built in) reach the user with the same ErrorRecords.
+    /// implementation and its refusals (in use, built in) reach the user with the same ModuleErrors.
     /// </summary>
     private ModuleDisableStatus UnloadNow(ModuleDisableStatus status)
     {

@@ -141,7 +141,7 @@ public sealed class ImportKernelModuleCommand : ModuleTreeCmdlet
                 // A misspelt name (msdso): the nearest installed modules, computed only now.
                 ModuleNotFoundException { AliasTarget: null } e => Suggestions.Add(ModuleErrors.For(e, item.Query), e.Module, _session!.Tree.Modules().Select(m => m.Name), moduleNames: true),
                 ModuleWouldBeRefusedException e => ModuleErrors.For(e, e.Path),
-                _ when byPath && refusal is not ModulePlanException => ErrorRecords.ForModuleFile(refusal, item.Query),
+                _ when byPath && refusal is not ModulePlanException => ModuleErrors.ForModuleFile(refusal, item.Query),
                 _ => ModprobeSessions.PlanRefusal(refusal, item.Query),
             });
             return;

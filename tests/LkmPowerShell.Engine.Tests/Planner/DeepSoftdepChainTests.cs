@@ -70,4 +70,32 @@ public sealed class DeepSoftdepChainTests
         var plan = new LoadPlanner(Resolver(config), Snapshot(), LoadPlanOptions.Default with { IgnoreLoaded = true }).PlanLoad("msdos");
         Assert.Equal(["loop", "fat", "dummy", "fat", "vfat", "msdos", "cdrom", "isofs", "nls_cp437"], plan.Steps.Select(s => s.Module));
     }
+
+    [Fact]
+    public void AHundredThousandDeepChainOfRemoveCommandsIsCutWithAWarning()
+    {
+        const int depth = 100_000;
+        var text = new StringBuilder("softdep dummy post: c1\n");
+        for (var i = 1; i < depth; i++)
+            text.Append("remove c").Append(i).Append(" true\nsoftdep c").Append(i).Append(" post: c").Append(i + 1).Append('\n');
+        UnloadPlan? plan = null;
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                plan = new UnloadPlanner(Resolver(text.ToString()), Snapshot(Loaded("dummy")), new UnloadPlanOptions { RemoveUnusedDependencies = true }).PlanUnload("dummy");
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        }, maxStackSize: 1024 * 1024);
+        thread.Start();
+        Assert.True(thread.Join(TimeSpan.FromMinutes(2)));
+        Assert.Null(failure);
+        Assert.Equal("dummy", plan!.Steps[^1].Module);
+        Assert.Contains(plan.Warnings, w => w.Contains("more than 100 modules deep", StringComparison.Ordinal));
+        Assert.True(plan.Steps.Count <= 101, $"{plan.Steps.Count} steps");
+    }
 }
