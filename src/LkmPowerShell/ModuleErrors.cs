@@ -80,6 +80,7 @@ public static partial class ModuleErrors
             ? Remedy("Remove.InUse", iu.Module, string.Join(", ", iu.Holders))
             : Remedy("Remove.InUseNoHolders", iu.Module)),
         ModuleBlacklistedException => Record(e, e.ErrorId, ErrorCategory.PermissionDenied, target, Remedy("ModuleBlacklisted", e.Module)),
+        ModuleDisabledException => Record(e, e.ErrorId, ErrorCategory.PermissionDenied, target, Remedy("ModuleDisabled", e.Module)),
         InvalidModuleNameException => Record(e, e.ErrorId, ErrorCategory.InvalidArgument, target, Remedy("InvalidModuleName", e.Module)),
         ModuleBuiltinException => Record(e, e.ErrorId, ErrorCategory.InvalidOperation, target, Remedy("ModuleBuiltin", e.Module)),
         PersistenceConflictException => Record(e, e.ErrorId, ErrorCategory.ResourceExists, target, Remedy("PersistenceConflict", e.Module)),
