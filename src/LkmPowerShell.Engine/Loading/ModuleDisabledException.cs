@@ -14,8 +14,9 @@ public sealed class ModuleDisabledException(string query, IReadOnlyList<ModuleLo
     /// <summary>Each disabled module of the plan with the line that disables it.</summary>
     public IReadOnlyList<ModuleLoadBlock> Blocks { get; } = blocks;
 
-    /// <summary>"freevxfs by /etc/modprobe.d/cis.conf:1; ...".</summary>
-    public static string Describe(IEnumerable<ModuleLoadBlock> blocks) => string.Join("; ", blocks.Select(b => $"{b.Module} by {b.DisabledBy}"));
+    /// <summary>"freevxfs by /etc/modprobe.d/cis.conf:1; ...": the first few, then how many more (a hostile modprobe.d can disable thousands in one plan).</summary>
+    public static string Describe(IReadOnlyCollection<ModuleLoadBlock> blocks) =>
+        string.Join("; ", blocks.Take(5).Select(b => $"{b.Module} by {b.DisabledBy}")) + (blocks.Count > 5 ? $"; and {blocks.Count - 5:N0} more" : "");
 }
 
 /// <summary>The caller's decider refused every change of the call (its own reason is the caller's to give); nothing after it was done.</summary>

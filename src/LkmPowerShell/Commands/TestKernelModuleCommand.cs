@@ -58,7 +58,8 @@ public sealed class TestKernelModuleCommand : ModuleTreeCmdlet
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ModuleFormatException)
         {
-            ThrowTerminatingError(ModuleErrors.New(new IOException($"The audit could not read the kernel's views under {root}: {e.Message}", e),
+            var said = $"The audit could not read the kernel's views under {root}: {e.Message}";
+            ThrowTerminatingError(ModuleErrors.New(e is UnauthorizedAccessException ? new UnauthorizedAccessException(said, e) : new IOException(said, e),
                 "AuditReadFailed", e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.ReadError, root.Path, "Audit.ReadFailed"));
             return;
         }
