@@ -1,8 +1,9 @@
 namespace LkmPowerShell.Engine;
 
 /// <summary>
-/// Every path the engine reads goes through one root, like <c>depmod -b</c> and
-/// <c>modprobe -d</c>: "/" for the running system, a folder for an offline image or a test fixture.
+/// The file seam: every path the engine reads or writes goes through one root, like <c>depmod -b</c>
+/// and <c>modprobe -d</c>: "/" for the running system, a folder for an offline image or a test
+/// fixture. The kernel's live state and its syscalls are the other seam, <see cref="Kernel.IKernel"/>.
 /// </summary>
 public sealed class SystemRoot
 {

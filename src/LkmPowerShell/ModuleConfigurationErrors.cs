@@ -5,7 +5,7 @@ using LkmPowerShell.Engine.Planner;
 
 namespace LkmPowerShell;
 
-/// <summary>The ErrorRecords of the configuration cmdlets: one a failed item, ids and categories by cause.</summary>
+/// <summary>Runs the configuration cmdlets' work per item: one ErrorRecord (made by ModuleErrors) a failed item, ids and categories by cause.</summary>
 internal static class ModuleConfigurationErrors
 {
     /// <summary>Runs one item's work; a failure becomes its ErrorRecord and the result is null.</summary>
@@ -22,34 +22,23 @@ internal static class ModuleConfigurationErrors
         }
         catch (ParameterChangeException e)
         {
-            cmdlet.WriteError(new ErrorRecord(e, e.Reason switch
+            var (id, category) = e.Reason switch
             {
-                ParameterChangeFailure.ModuleNotLoaded => "ModuleNotLoaded",
-                ParameterChangeFailure.UnknownParameter => "ParameterNotDeclared",
-                ParameterChangeFailure.ReadOnly => "ParameterReadOnly",
-                ParameterChangeFailure.InvalidValue => "ParameterValueInvalid",
-                _ => "ParameterWriteFailed",
-            }, e.Reason switch
+                ParameterChangeFailure.ModuleNotLoaded => ("ModuleNotLoaded", ErrorCategory.ObjectNotFound),
+                ParameterChangeFailure.UnknownParameter => ("ParameterNotDeclared", ErrorCategory.ObjectNotFound),
+                ParameterChangeFailure.ReadOnly => ("ParameterReadOnly", ErrorCategory.PermissionDenied),
+                ParameterChangeFailure.InvalidValue => ("ParameterValueInvalid", ErrorCategory.InvalidArgument),
+                _ => ("ParameterWriteFailed", ErrorCategory.WriteError),
+            };
+            var remedy = e.Reason switch
             {
-                ParameterChangeFailure.ModuleNotLoaded => ErrorCategory.ObjectNotFound,
-                ParameterChangeFailure.UnknownParameter => ErrorCategory.ObjectNotFound,
-                ParameterChangeFailure.ReadOnly => ErrorCategory.PermissionDenied,
-                ParameterChangeFailure.InvalidValue => ErrorCategory.InvalidArgument,
-                _ => ErrorCategory.WriteError,
-            }, $"{e.Module}.{e.Parameter}")
-            {
-                ErrorDetails = new ErrorDetails(e.Message)
-                {
-                    RecommendedAction = e.Reason switch
-                    {
-                        ParameterChangeFailure.ReadOnly => "Give the value at load time: Import-KernelModule -Parameters, or 'options' in modprobe.d, then reload the module.",
-                        ParameterChangeFailure.ModuleNotLoaded => "Load the module first (Import-KernelModule), or give the value with -Parameters when loading it.",
-                        ParameterChangeFailure.UnknownParameter => "Get-KernelModule NAME | Select-Object -ExpandProperty Parameters lists what the module declares.",
-                        ParameterChangeFailure.InvalidValue => "Give a value of the parameter's type (Get-KernelModule -ListAvailable NAME shows the types).",
-                        _ => "Run as root; check the kernel log for the module's own message.",
-                    },
-                },
-            });
+                ParameterChangeFailure.ReadOnly => "Parameter.ReadOnly",
+                ParameterChangeFailure.ModuleNotLoaded => "Parameter.ModuleNotLoaded",
+                ParameterChangeFailure.UnknownParameter => "Parameter.NotDeclared",
+                ParameterChangeFailure.InvalidValue => "Parameter.ValueInvalid",
+                _ => "Parameter.WriteFailed",
+            };
+            cmdlet.WriteError(ModuleErrors.New(e, id, category, $"{e.Module}.{e.Parameter}", remedy));
         }
         catch (UnauthorizedAccessException e)
         {

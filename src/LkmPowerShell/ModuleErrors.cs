@@ -14,7 +14,7 @@ namespace LkmPowerShell;
 /// message. The engine's exception stays the record's exception, so its facts (Errno, Holders,
 /// KernelMessages, RolledBack) remain readable.
 /// </summary>
-public static class ModuleErrors
+public static partial class ModuleErrors
 {
     private static readonly ResourceManager Resources = new("LkmPowerShell.Resources.Remedies", typeof(ModuleErrors).Assembly);
 
@@ -80,6 +80,7 @@ public static class ModuleErrors
             ? Remedy("Remove.InUse", iu.Module, string.Join(", ", iu.Holders))
             : Remedy("Remove.InUseNoHolders", iu.Module)),
         ModuleBlacklistedException => Record(e, e.ErrorId, ErrorCategory.PermissionDenied, target, Remedy("ModuleBlacklisted", e.Module)),
+        ModuleDisabledException => Record(e, e.ErrorId, ErrorCategory.PermissionDenied, target, Remedy("ModuleDisabled", e.Module)),
         InvalidModuleNameException => Record(e, e.ErrorId, ErrorCategory.InvalidArgument, target, Remedy("InvalidModuleName", e.Module)),
         ModuleBuiltinException => Record(e, e.ErrorId, ErrorCategory.InvalidOperation, target, Remedy("ModuleBuiltin", e.Module)),
         PersistenceConflictException => Record(e, e.ErrorId, ErrorCategory.ResourceExists, target, Remedy("PersistenceConflict", e.Module)),
@@ -89,9 +90,13 @@ public static class ModuleErrors
     public static ErrorRecord For(KernelModulesUnsupportedException e) =>
         Record(e, "KernelModulesUnsupported", ErrorCategory.NotImplemented, e.Release, Remedy("KernelModulesUnsupported"));
 
+    /// <summary>An ErrorRecord with no remedy to give: the message says it all. Every ErrorRecord of the module is made here or by the overload below.</summary>
+    public static ErrorRecord New(Exception e, string errorId, ErrorCategory category, object? target) =>
+        Record(e, errorId, category, target, null);
+
     /// <summary>
-    /// An ErrorRecord of the write side's own (not from the engine's failures), with the remedy
-    /// stored under <paramref name="remedyKey"/> after the message and in RecommendedAction.
+    /// An ErrorRecord with the remedy stored under <paramref name="remedyKey"/> in Remedies.resx
+    /// after the message and in RecommendedAction.
     /// </summary>
     public static ErrorRecord New(Exception e, string errorId, ErrorCategory category, object? target, string remedyKey, params object?[] args) =>
         Record(e, errorId, category, target, Remedy(remedyKey, args));

@@ -54,7 +54,7 @@ internal static class ModuleFilePaths
                 yield return m;
             }
             if (!any)
-                error(new ErrorRecord(new FileNotFoundException($"{p}: no file matches this pattern."),
+                error(ModuleErrors.New(new FileNotFoundException($"{p}: no file matches this pattern."),
                     "ModuleFileNotFound", ErrorCategory.ObjectNotFound, p));
         }
     }
@@ -79,7 +79,7 @@ internal static class ModuleFilePaths
         if (!path.Contains('\0'))
             return false;
         var shown = path.Replace('\0', '?');
-        error(new ErrorRecord(new FileNotFoundException($"{shown}: no such file (a path cannot contain a NUL character)."),
+        error(ModuleErrors.New(new FileNotFoundException($"{shown}: no such file (a path cannot contain a NUL character)."),
             "ModuleFileNotFound", ErrorCategory.ObjectNotFound, shown));
         return true;
     }

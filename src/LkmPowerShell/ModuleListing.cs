@@ -14,7 +14,7 @@ internal static class ModuleListing
         var patterns = new ModuleNamePatterns(names);
         if (!kernel.SupportsModules)
         {
-            cmdlet.WriteError(new ErrorRecord(new KernelModulesUnsupportedException(kernel.Release, kernel.ProcModules.Path, kernel.ModulesUnsupportedReason),
+            cmdlet.WriteError(ModuleErrors.New(new KernelModulesUnsupportedException(kernel.Release, kernel.ProcModules.Path, kernel.ModulesUnsupportedReason),
                 "KernelModulesUnsupported", ErrorCategory.NotImplemented, kernel.Release ?? root.Path));
             if (!includeBuiltin)
                 return;
@@ -38,7 +38,7 @@ internal static class ModuleListing
             }
         if (kernel.SupportsModules || includeBuiltin)
             foreach (var name in patterns.UnmatchedLiterals())
-                cmdlet.WriteError(Suggestions.Add(new ErrorRecord(new ItemNotFoundException($"No loaded module is named '{name}'. Get-KernelModule -ListAvailable -Name '{name}' shows whether it is installed; Import-KernelModule loads it."),
+                cmdlet.WriteError(Suggestions.Add(ModuleErrors.New(new ItemNotFoundException($"No loaded module is named '{name}'. Get-KernelModule -ListAvailable -Name '{name}' shows whether it is installed; Import-KernelModule loads it."),
                     "ModuleNotLoaded", ErrorCategory.ObjectNotFound, name), name, listed, moduleNames: true));
     }
 
@@ -65,7 +65,7 @@ internal static class ModuleListing
             var module = selected[i++];
             if (error is not null)
             {
-                cmdlet.WriteError(ErrorRecords.ForModuleFile(error, module.Path));
+                cmdlet.WriteError(ModuleErrors.ForModuleFile(error, module.Path));
                 continue;
             }
             var path = module.Path;
@@ -75,7 +75,7 @@ internal static class ModuleListing
         foreach (var builtin in BuiltinModules(directory, patterns, includeBuiltin))
             cmdlet.WriteObject(new KernelModuleFile(builtin));
         foreach (var name in patterns.UnmatchedLiterals())
-            cmdlet.WriteError(Suggestions.Add(new ErrorRecord(new ItemNotFoundException($"No module named '{name}' is installed for kernel {directory.KernelVersion} under {root} ({directory.Path})."),
+            cmdlet.WriteError(Suggestions.Add(ModuleErrors.New(new ItemNotFoundException($"No module named '{name}' is installed for kernel {directory.KernelVersion} under {root} ({directory.Path})."),
                 "ModuleNotInstalled", ErrorCategory.ObjectNotFound, name), name, directory.Modules().Select(m => m.Name), moduleNames: true));
     }
 
@@ -103,7 +103,7 @@ internal static class ModuleListing
             ModuleFileReader.Probe(path, root);
             return null;
         }
-        catch (Exception e) when (ErrorRecords.IsModuleFileFailure(e))
+        catch (Exception e) when (ModuleErrors.IsModuleFileFailure(e))
         {
             return e;
         }
@@ -126,10 +126,10 @@ internal static class ModuleListing
             if (error is not null)
                 cmdlet.WriteError(error);
             else if (info is null)
-                cmdlet.WriteError(ErrorRecords.ForModuleFile(failure!, path!));
+                cmdlet.WriteError(ModuleErrors.ForModuleFile(failure!, path!));
             else
             {
-                ErrorRecords.WarnAboutDamage(cmdlet, info);
+                ModuleErrors.WarnAboutDamage(cmdlet, info);
                 cmdlet.WriteObject(new KernelModuleFile(info));
             }
         }
@@ -141,7 +141,7 @@ internal static class ModuleListing
         {
             return (ModuleFileReader.Read(path, detail: ModuleSymbolDetail.Counts), null); // the objects show the symbols' counts only
         }
-        catch (Exception e) when (ErrorRecords.IsModuleFileFailure(e))
+        catch (Exception e) when (ModuleErrors.IsModuleFileFailure(e))
         {
             return (null, e);
         }

@@ -42,13 +42,8 @@ internal sealed class ModuleNamePatterns
             }
             catch (WildcardPatternException e)
             {
-                var record = new ErrorRecord(new ArgumentException($"'{name}' is not a valid wildcard pattern: {e.Message}", e),
-                    "InvalidNamePattern", ErrorCategory.InvalidArgument, name);
-                record.ErrorDetails = new ErrorDetails(record.Exception.Message)
-                {
-                    RecommendedAction = "Close the bracket, or escape it with a backtick (`[) to match it literally.",
-                };
-                cmdlet.WriteError(record);
+                cmdlet.WriteError(ModuleErrors.New(new ArgumentException($"'{name}' is not a valid wildcard pattern: {e.Message}", e),
+                    "InvalidNamePattern", ErrorCategory.InvalidArgument, name, "InvalidNamePattern"));
             }
         }
         return [.. valid];

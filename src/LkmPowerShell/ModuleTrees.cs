@@ -21,33 +21,64 @@ internal static class ModuleTrees
         return installed.Count == 1 ? installed[0] : release;
     }
 
+    /// <summary>
+    /// The one check of a kernel version a cmdlet is about to use: none could be found
+    /// (KernelVersionUnknown), or the text cannot be a version (InvalidKernelVersion); null when it can be used.
+    /// </summary>
+    public static ErrorRecord? VersionError(SystemRoot root, string? version)
+    {
+        if (version is null)
+        {
+            var installed = ModuleDirectory.InstalledKernelVersions(root);
+            return ModuleErrors.New(new ArgumentException(
+                $"Which kernel? The running kernel's release cannot be read under {root}, and {(installed.Count == 0 ? "no kernel has modules installed there" : "several are installed: " + string.Join(", ", installed))}."),
+                "KernelVersionUnknown", ErrorCategory.InvalidArgument, root.Path, "KernelVersionUnknown", root.Path.TrimEnd('/'));
+        }
+        return ModuleDirectory.KernelVersionProblem(version) is { } problem
+            ? ModuleErrors.New(new ArgumentException($"'{version}' is not a kernel version: {problem}."), "InvalidKernelVersion", ErrorCategory.InvalidArgument, version, "InvalidKernelVersion")
+            : null;
+    }
+
     public static ModuleDirectory? Open(PSCmdlet cmdlet, SystemRoot root, string? kernelVersion)
     {
         if (!root.ModuleDirectoryGiven && root.ModuleDirectory != SystemRoot.DefaultModuleDirectory)
             cmdlet.WriteVerbose($"{root.Resolve(SystemRoot.DefaultModuleDirectory)} does not exist; reading the module trees in {root.ModulesFolder} (-ModuleDirectory names another folder).");
         var version = kernelVersion ?? DefaultVersion(root);
-        if (version is null)
+        if (VersionError(root, version) is { } error)
         {
-            var installed = ModuleDirectory.InstalledKernelVersions(root);
-            cmdlet.WriteError(ModuleErrors.New(new ArgumentException(
-                $"Which kernel? The running kernel's release cannot be read under {root}, and {(installed.Count == 0 ? "no kernel has modules installed there" : "several are installed: " + string.Join(", ", installed))}."),
-                "KernelVersionUnknown", ErrorCategory.InvalidArgument, root.Path, "KernelVersionUnknown", root.Path.TrimEnd('/')));
-            return null;
-        }
-        if (ModuleDirectory.KernelVersionProblem(version) is { } problem)
-        {
-            cmdlet.WriteError(ModuleErrors.New(new ArgumentException($"'{version}' is not a kernel version: {problem}."),
-                "InvalidKernelVersion", ErrorCategory.InvalidArgument, version, "InvalidKernelVersion"));
+            cmdlet.WriteError(error);
             return null;
         }
         try
         {
-            return ModuleDirectory.Open(root, version);
+            return ModuleDirectory.Open(root, version!);
         }
         catch (KernelNotInstalledException e)
         {
             cmdlet.WriteError(ModuleErrors.New(e, "KernelNotInstalled", ErrorCategory.ObjectNotFound, version, "KernelNotInstalled"));
             return null;
         }
+    }
+
+    /// <summary>The version whose tree is installed under the root: the one given, else the default; null when its folder does not exist (or it cannot be a version).</summary>
+    public static string? InstalledVersion(SystemRoot root, string? kernelVersion)
+    {
+        var version = kernelVersion ?? DefaultVersion(root);
+        return version is not null && ModuleDirectory.KernelVersionProblem(version) is null && Directory.Exists(root.ModulesDirectory(version)) ? version : null;
+    }
+
+    /// <summary>
+    /// For the cmdlets a tree only adds to (configuration, boot entries, parameter types): the tree
+    /// when there is one. A version asked for must exist (else its ErrorRecord and
+    /// <paramref name="failed"/>); without one, a missing tree is quietly null.
+    /// </summary>
+    public static ModuleDirectory? OpenIfInstalled(PSCmdlet cmdlet, SystemRoot root, string? kernelVersion, out bool failed)
+    {
+        failed = false;
+        if (kernelVersion is null && InstalledVersion(root, null) is null)
+            return null;
+        var tree = Open(cmdlet, root, kernelVersion);
+        failed = tree is null;
+        return tree;
     }
 }

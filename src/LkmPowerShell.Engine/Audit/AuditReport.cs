@@ -22,8 +22,6 @@ public sealed record AuditReport(
     /// <summary>No finding above Informational.</summary>
     public bool IsClean => HighestSeverity == AuditSeverity.Informational;
 
-    public int CountOf(AuditSeverity severity) => Findings.Count(f => f.Severity == severity);
-
     public override string ToString() =>
         $"{KernelRelease ?? "unknown kernel"}: {Findings.Length} findings, highest {HighestSeverity}, {ModulesAudited.Length} modules audited"
         + (HiddenModules.Length > 0 ? $", hidden: {string.Join(", ", HiddenModules)}" : "");

@@ -89,7 +89,7 @@ public static class BootModuleList
         foreach (var word in commandLine.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
         {
             var eq = word.IndexOf('=');
-            if (eq < 0 || word[..eq].Replace('-', '_') != "modules_load") continue;
+            if (eq < 0 || !ModuleParameters.SameName(word[..eq], "modules_load")) continue;
             names.AddRange(word[(eq + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries));
         }
         return names;
@@ -114,7 +114,7 @@ public static class BootModuleList
         try
         {
             // The one bounded, non-blocking reader: a FIFO or an oversized file is refused, not read.
-            text = Encoding.UTF8.GetString(BoundedFile.ReadAll(path, Files.FileLimits.ConfigurationFile, within));
+            text = Encoding.UTF8.GetString(Files.SafeFile.ReadAll(path, Files.FileLimits.ConfigurationFile, within));
         }
         catch (FileNotFoundException)
         {

@@ -159,7 +159,7 @@ public static class EffectiveConfiguration
         if (options is null) return null;
         try
         {
-            return [.. ModuleParameters.Parse(options).Select(p => p.Name.Replace('-', '_'))];
+            return [.. ModuleParameters.Parse(options).Select(p => ModuleParameters.NormalizeName(p.Name))];
         }
         catch (FormatException)
         {

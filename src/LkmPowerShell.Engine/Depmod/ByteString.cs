@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace LkmPowerShell.Engine.Depmod;
 
 /// <summary>
@@ -11,7 +9,4 @@ namespace LkmPowerShell.Engine.Depmod;
 internal static class ByteString
 {
     public static string FromPath(string path) => ByteText.FromText(path);
-
-    public static string ToPath(string bytes) =>
-        Ascii.IsValid(bytes) ? bytes : Encoding.UTF8.GetString(ByteText.ToBytes(bytes));
 }

@@ -21,8 +21,6 @@ internal sealed class IndexBuilder
 
     private readonly Dictionary<string, List<IndexValue>> _values = new(StringComparer.Ordinal);
 
-    public int KeyCount => _values.Count;
-
     /// <summary>kmod's index_insert: keys and values are byte strings.</summary>
     public void Add(string key, string value, uint priority)
     {

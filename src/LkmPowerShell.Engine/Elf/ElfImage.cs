@@ -195,9 +195,6 @@ public sealed class ElfImage
 
     internal string Describe(ElfSection s) => s.Name.Length > 0 ? $"{s.Index} ({s.Name})" : s.Index.ToString();
 
-    /// <summary>A NUL-terminated string; an unterminated one runs to the end of its buffer.</summary>
-    internal static string ReadCString(ReadOnlySpan<byte> buffer, int offset) => Latin1(CString(buffer[offset..]));
-
     /// <summary>The bytes up to the first NUL, or all of them.</summary>
     private static ReadOnlySpan<byte> CString(ReadOnlySpan<byte> bytes)
     {

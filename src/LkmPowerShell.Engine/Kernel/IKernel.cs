@@ -3,15 +3,24 @@ using Microsoft.Win32.SafeHandles;
 namespace LkmPowerShell.Engine.Kernel;
 
 /// <summary>
-/// The kernel seam: everything the engine asks of or does to the running kernel goes through this
+/// The syscall and live-state seam: everything the engine asks of or does to the running kernel
+/// (its release, taint, loaded modules, exports, log, and the module syscalls) goes through this
 /// one interface, so the write side (planning, loading, rollback, unloading) can run against a
 /// fake kernel in tests on any machine, the way kmod's testsuite fakes init_module and friends.
 /// <see cref="RunningKernel"/> is the real one (uname, procfs, sysfs, /dev/kmsg, the syscalls).
+/// Files on disk (module trees, modprobe.d, boot-time files) are not here: they go through the
+/// file seam, <see cref="SystemRoot"/>.
 /// </summary>
 public interface IKernel
 {
-    /// <summary>The system whose files (module tree, modprobe.d) go with this kernel.</summary>
+    /// <summary>The system whose files (module tree, modprobe.d) go with this kernel: the file seam.</summary>
     SystemRoot Root { get; }
+
+    /// <summary>
+    /// Another system's files rather than a kernel (an image under -Root): its state can be read and
+    /// planned against, but nothing can be loaded into it, so nothing is foreseen about a load either.
+    /// </summary>
+    bool IsOffline => false;
 
     /// <summary>uname -r; null when it cannot be read.</summary>
     string? Release { get; }

@@ -25,6 +25,10 @@ public sealed class RunningKernel : IKernel
     public static RunningKernel Host { get; } = new(SystemRoot.Host);
 
     public SystemRoot Root { get; }
+
+    /// <summary>Under a root other than "/", this is an image's files: the syscalls act on the host's kernel only.</summary>
+    public bool IsOffline => !Root.IsHost;
+
     public ProcModulesReader ProcModules { get; }
     public SysModuleReader SysModules { get; }
     public KallsymsReader Kallsyms { get; }
@@ -157,7 +161,7 @@ public sealed class RunningKernel : IKernel
     /// <summary>A kernel read from another root is files on disk: there is nothing to load into.</summary>
     private void EnsureHost()
     {
-        if (!Root.IsHost)
+        if (IsOffline)
             throw new InvalidOperationException($"Modules can only be loaded into or removed from the running kernel; {Root} is another system's files.");
     }
 

@@ -6,16 +6,24 @@ namespace LkmPowerShell.Engine.Loading;
 /// Carries out a <see cref="LoadPlan"/>: each step in order, optional (softdep) failures noted
 /// and passed over, EEXIST on a step taken as "loaded meanwhile by someone else" (as kmod does),
 /// and when a required step fails, every module this call inserted is removed again in reverse
-/// order, so the kernel is left as it was found. kmod leaves them loaded.
+/// order, so the kernel is left as it was found. kmod leaves them loaded. A step the caller
+/// declines (<see cref="ChangeDecision.No"/>) is not there for the steps that need it: those are
+/// not reached, and not asked about.
 /// </summary>
 public sealed class LoadExecutor(ModuleLoader loader, CommandRunner? runCommand = null, Action<string>? progress = null)
 {
-    private readonly CommandRunner _runCommand = runCommand ?? ShellCommand.Run;
+    private readonly CommandRunner _runCommand = runCommand ?? ConfigCommand.Run;
 
-    /// <remarks><paramref name="shouldRun"/>: Asked before each step that changes the kernel; false skips it (declined).</remarks>
-    public LoadExecution Execute(LoadPlan plan, InsertOptions options, Func<LoadStep, bool>? shouldRun = null, CancellationToken cancel = default)
+    /// <remarks><paramref name="shouldRun"/>: Asked before each step that changes the kernel; false skips it (declined), as a dry run does.</remarks>
+    public LoadExecution Execute(LoadPlan plan, InsertOptions options, Func<LoadStep, bool>? shouldRun = null, CancellationToken cancel = default) =>
+        Execute(plan, options, shouldRun is null ? null : step => shouldRun(step) ? ChangeDecision.Yes : ChangeDecision.DryRun, cancel);
+
+    /// <remarks><paramref name="decide"/>: Asked before each step that changes the kernel, unless a step it needs was declined.</remarks>
+    public LoadExecution Execute(LoadPlan plan, InsertOptions options, Func<LoadStep, ChangeDecision>? decide, CancellationToken cancel = default)
     {
+        ArgumentNullException.ThrowIfNull(plan);
         var results = new List<LoadStepResult>();
+        var missing = new HashSet<string>(StringComparer.Ordinal); // modules declined, or not reached because of that
         var insertedAt = new List<int>(); // indexes into results of modules this call loaded
         ModuleOperationException? failure = null;
         foreach (var step in plan.Steps)
@@ -37,8 +45,17 @@ public sealed class LoadExecutor(ModuleLoader loader, CommandRunner? runCommand 
                 results.Add(new LoadStepResult(step, StepStatus.NotReached, Error: failure));
                 continue;
             }
-            if (shouldRun is not null && !shouldRun(step))
+            if (step.Needs.FirstOrDefault(missing.Contains) is { } absent)
             {
+                progress?.Invoke($"{step.Module} ({step.Reason}) is not loaded: it needs {absent}, which was declined.");
+                missing.Add(step.Module);
+                results.Add(new LoadStepResult(step, StepStatus.NotReached));
+                continue;
+            }
+            if (decide?.Invoke(step) is { } decision and not ChangeDecision.Yes)
+            {
+                if (decision == ChangeDecision.No)
+                    missing.Add(step.Module);
                 results.Add(new LoadStepResult(step, StepStatus.Declined));
                 continue;
             }
@@ -110,16 +127,16 @@ public sealed class LoadExecutor(ModuleLoader loader, CommandRunner? runCommand 
     {
         var command = step.CommandLine ?? step.InstallCommand ?? "";
         progress?.Invoke($"install command for {step.Module}: /bin/sh -c {command}");
-        var exit = _runCommand(command, new Dictionary<string, string>
+        var result = _runCommand(command, new Dictionary<string, string>
         {
             ["MODPROBE_MODULE"] = step.Module,
             ["CMDLINE_OPTS"] = step.Parameters ?? "",
         });
-        if (exit == 0)
+        if (result.Succeeded)
         {
             progress?.Invoke($"install command for {step.Module} ran.");
             return new LoadStepResult(step, StepStatus.Changed);
         }
-        return new LoadStepResult(step, StepStatus.Failed, Error: new ModuleCommandException(step.Module, command, exit, isRemove: false));
+        return new LoadStepResult(step, StepStatus.Failed, Error: new ModuleCommandException(step.Module, command, result, isRemove: false));
     }
 }

@@ -46,11 +46,12 @@ public sealed record ModprobeSessionOptions
 }
 
 /// <summary>
-/// The write side of modprobe for one call: the module tree, the modprobe.d configuration and
-/// the kernel (through <see cref="IKernel"/>), offering plan → execute → persist for loading and
-/// unloading. Plans and results are data; failures are <see cref="ModuleOperationException"/>s
-/// and <see cref="ModulePlanException"/>s carrying facts. Nothing here asks anyone anything: the
-/// caller decides per step through the shouldRun callbacks.
+/// The write side of modprobe: the module tree, the modprobe.d configuration and the kernel
+/// (through <see cref="IKernel"/>). <see cref="Load"/> and <see cref="Unload"/> are the whole of an
+/// Import or Remove: one call, a decider asked per step and per file, a report back (as kmod's
+/// kmod_module_probe_insert_module is one call with callbacks). The parts (plan, execute, persist)
+/// stay public for dry runs and tests. Plans and results are data; failures are
+/// <see cref="ModuleOperationException"/>s and <see cref="ModulePlanException"/>s carrying facts.
 /// </summary>
 public sealed class ModprobeSession
 {
@@ -67,60 +68,56 @@ public sealed class ModprobeSession
         _loader = new ModuleLoader(kernel);
     }
 
-    /// <summary>Opens the tree of <paramref name="kernelVersion"/> and the configuration under the kernel's root.</summary>
-    /// <exception cref="KernelNotInstalledException">No modules are installed for that version.</exception>
-    public static ModprobeSession Open(IKernel kernel, string kernelVersion, ModprobeSessionOptions? options = null)
-    {
-        ArgumentNullException.ThrowIfNull(kernel);
-        var tree = ModuleDirectory.Open(kernel.Root, kernelVersion);
-        return new ModprobeSession(kernel, tree, ModprobeConfig.Load(kernel.Root, tree), options);
-    }
-
     public IKernel Kernel { get; }
     public ModuleDirectory Tree { get; }
     public ModprobeConfig Config { get; }
     public ModuleResolver Resolver { get; }
 
-    /// <summary>Whether this process may change the kernel at all: its privilege and the kernel's module support.</summary>
-    /// <exception cref="KernelModulesUnsupportedException">No loadable-module support.</exception>
-    /// <exception cref="ModulePrivilegeException">No CAP_SYS_MODULE.</exception>
-    public void EnsureCanChangeKernel()
+    /// <summary>
+    /// modprobe NAME... or insmod PATH, whole: plans each query; refuses a module disabled in
+    /// modprobe.d (unless <see cref="LoadOptions.IgnoreDisabled"/>), a path the kernel would refuse,
+    /// a name that is not a module; asks <paramref name="decider"/> before each step and before
+    /// writing boot-time files; rolls back a failed chain; reports what became of each query.
+    /// </summary>
+    public LoadReport Load(LoadRequest request, IChangeDecider decider)
     {
-        if (Kernel.ModulesUnsupportedReason is { } reason)
-            throw new KernelModulesUnsupportedException(Kernel.Release, "/proc/modules", reason);
-        if (!Kernel.CallerMayManageModules)
-            throw new ModulePrivilegeException();
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(decider);
+        return new LoadCall(this, request, decider).Run();
     }
 
-    private KernelSnapshot Snapshot() => Kernel.SupportsModules ? new KernelSnapshot(Kernel.GetLoadedModules()) : KernelSnapshot.Empty;
+    /// <summary>modprobe -r NAME... (or rmmod), whole: plans, asks per step and per file, executes, reports.</summary>
+    public UnloadReport Unload(UnloadRequest request, IChangeDecider decider)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(decider);
+        return new UnloadCall(this, request, decider).Run();
+    }
 
     /// <summary>Plans modprobe NAME: dependencies, softdeps, install commands, what is already loaded.</summary>
     /// <exception cref="ModulePlanException">The name is not a module, is not installed, or is blacklisted.</exception>
-    public LoadProposal PlanLoad(string nameOrAlias, IReadOnlyList<ModuleParameter> parameters, LoadPlanOptions? options = null) =>
-        Propose(new LoadPlanner(Resolver, Snapshot(), options).PlanLoad(nameOrAlias, parameters), parameters);
-
-    /// <summary>
-    /// The modules of a plan that modprobe.d disables the CIS way (an install command that loads
-    /// nothing), each with the line that does it: running such a plan would only run that command
-    /// and fail, so the caller refuses it or re-plans without install commands.
-    /// </summary>
-    public IReadOnlyList<Configuration.ModuleLoadBlock> DisabledModules(LoadPlan plan)
+    public LoadProposal PlanLoad(string nameOrAlias, IReadOnlyList<ModuleParameter> parameters, LoadPlanOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(plan);
-        return [.. plan.Steps.Where(s => s.Action == LoadAction.RunInstallCommand)
-            .Select(s => Configuration.ModuleLoadBlock.Of(Config, s.Module)).Where(b => b.Disabled)];
+        var snapshot = KernelSnapshot.Read(Kernel);
+        var plan = new LoadPlanner(Resolver, snapshot, options).PlanLoad(nameOrAlias, parameters);
+        return new LoadProposal(plan, WarningsFor(plan, parameters, snapshot));
     }
 
     /// <summary>Plans insmod PATH: that file only, with only these parameters.</summary>
-    public LoadProposal PlanInsert(string path, IReadOnlyList<ModuleParameter> parameters, LoadPlanOptions? options = null) =>
-        Propose(new LoadPlanner(Resolver, Snapshot(), options).PlanInsert(path, parameters), parameters);
+    public LoadProposal PlanInsert(string path, IReadOnlyList<ModuleParameter> parameters, LoadPlanOptions? options = null)
+    {
+        var snapshot = KernelSnapshot.Read(Kernel);
+        var plan = new LoadPlanner(Resolver, snapshot, options).PlanInsert(path, parameters);
+        return new LoadProposal(plan, WarningsFor(plan, parameters, snapshot));
+    }
 
-    private LoadProposal Propose(LoadPlan plan, IReadOnlyList<ModuleParameter> parameters)
+    /// <summary>The planner's warnings, and what the caller's parameters will not do: change a loaded module, or set a parameter the module does not declare.</summary>
+    internal List<PlanWarning> WarningsFor(LoadPlan plan, IReadOnlyList<ModuleParameter> parameters, KernelSnapshot kernel)
     {
         var warnings = plan.Warnings.Select(w => new PlanWarning(PlanWarningKind.Planner, null, w)).ToList();
         if (parameters.Count > 0 && plan.Steps.LastOrDefault(s => s.Role == LoadRole.Target) is { } target)
         {
-            if (!target.ChangesKernel && Kernel.SupportsModules && Kernel.GetLoadedModule(target.Module) is { } loaded)
+            if (!target.ChangesKernel && kernel.Find(target.Module) is { } loaded)
             {
                 foreach (var p in parameters)
                     if (loaded.Parameters.TryGetValue(p.Name, out var current) && current != p.Value)
@@ -130,12 +127,12 @@ public sealed class ModprobeSession
             else if (target.Action == LoadAction.Insert && target.Path is { } path && DeclaredParameters(path) is { } declared)
             {
                 foreach (var p in parameters)
-                    if (!declared.Contains(p.Name.Replace('-', '_')))
+                    if (!declared.Contains(ModuleParameters.NormalizeName(p.Name)))
                         warnings.Add(new PlanWarning(PlanWarningKind.UndeclaredParameter, target.Module,
                             $"{target.Module} declares no parameter '{p.Name}'; the kernel ignores it.", p.Name));
             }
         }
-        return new LoadProposal(plan, warnings);
+        return warnings;
     }
 
     /// <summary>The parameter names a module file declares, or null when it cannot be read (then nothing is said about them).</summary>
@@ -143,7 +140,7 @@ public sealed class ModprobeSession
     {
         try
         {
-            return ModuleFileReader.Read(path).Parameters.Select(p => p.Name.Replace('-', '_')).ToHashSet(StringComparer.Ordinal);
+            return ModuleFileReader.Read(path).Parameters.Select(p => ModuleParameters.NormalizeName(p.Name)).ToHashSet(StringComparer.Ordinal);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ModuleFormatException or NativeLibraryMissingException)
         {
@@ -156,15 +153,19 @@ public sealed class ModprobeSession
         InsertPreflight.Check(file, Kernel, Tree, ignoreVersions);
 
     /// <summary>Carries out a load plan, rolling back what it loaded when a required step fails.</summary>
-    /// <remarks><paramref name="shouldRun"/>: Asked before each step that changes the kernel; false skips it.</remarks>
+    /// <remarks><paramref name="shouldRun"/>: Asked before each step that changes the kernel; false skips it, as a dry run does.</remarks>
     public LoadExecution ExecuteLoad(LoadPlan plan, InsertOptions options, Func<LoadStep, bool>? shouldRun = null, CancellationToken cancel = default) =>
         new LoadExecutor(_loader, _options.RunCommand, _options.Progress).Execute(plan, options, shouldRun, cancel);
+
+    /// <summary>Carries out a load plan; a step <paramref name="decide"/> answers No to is not there for the steps that need it.</summary>
+    public LoadExecution ExecuteLoad(LoadPlan plan, InsertOptions options, Func<LoadStep, ChangeDecision> decide, CancellationToken cancel = default) =>
+        new LoadExecutor(_loader, _options.RunCommand, _options.Progress).Execute(plan, options, decide, cancel);
 
     /// <summary>Plans modprobe -r NAME (or rmmod NAME).</summary>
     /// <exception cref="ModulePlanException">Not a module, built in, or in use.</exception>
     public UnloadProposal PlanUnload(string nameOrAlias, UnloadPlanOptions? options = null)
     {
-        var plan = new UnloadPlanner(Resolver, Snapshot(), options).PlanUnload(nameOrAlias);
+        var plan = new UnloadPlanner(Resolver, KernelSnapshot.Read(Kernel), options).PlanUnload(nameOrAlias);
         return new UnloadProposal(plan, plan.Warnings.Select(w => new PlanWarning(PlanWarningKind.Planner, null, w)).ToList());
     }
 
@@ -172,26 +173,31 @@ public sealed class ModprobeSession
     /// <remarks><paramref name="force"/>: delete_module with O_TRUNC (kernels with CONFIG_MODULE_FORCE_UNLOAD).</remarks>
     /// <remarks><paramref name="wait"/>: How long to keep retrying a module whose use count is still dropping.</remarks>
     public UnloadExecution ExecuteUnload(UnloadPlan plan, bool force, TimeSpan wait, Func<UnloadStep, bool>? shouldRun = null) =>
-        new UnloadExecutor(_loader, _options.RunCommand, _options.Progress, _options.Clock, _options.Sleep).Execute(plan, force, wait, shouldRun);
+        Unloader().Execute(plan, force, wait, shouldRun);
+
+    /// <summary>Carries out an unload plan; a required step <paramref name="decide"/> answers No to ends it there.</summary>
+    public UnloadExecution ExecuteUnload(UnloadPlan plan, bool force, TimeSpan wait, Func<UnloadStep, ChangeDecision> decide) =>
+        Unloader().Execute(plan, force, wait, decide);
+
+    private UnloadExecutor Unloader() => new(_loader, _options.RunCommand, _options.Progress, _options.Clock, _options.Sleep);
+
+    private ModulePersistence Persistence() => new(Kernel.Root, _options.PersistenceHeader);
 
     /// <summary>Makes the module load at boot with these parameters (modules-load.d, modprobe.d).</summary>
     /// <exception cref="PersistenceConflictException">A file of that name exists and was not written by us.</exception>
     public IReadOnlyList<PersistedFile> Persist(string module, IReadOnlyList<ModuleParameter> parameters) =>
-        new ModulePersistence(Kernel.Root, _options.PersistenceHeader).Persist(module, parameters);
+        Persistence().Persist(module, parameters);
 
     /// <summary>What <see cref="Persist"/> would do to each file (the exact paths), writing nothing.</summary>
     /// <exception cref="PersistenceConflictException">A file of that name exists and was not written by us.</exception>
     public IReadOnlyList<PersistedFile> PreviewPersist(string module, IReadOnlyList<ModuleParameter> parameters) =>
-        new ModulePersistence(Kernel.Root, _options.PersistenceHeader).PreviewPersist(module, parameters);
+        Persistence().PreviewPersist(module, parameters);
 
     /// <summary>Removes the boot-time files <see cref="Persist"/> wrote for the module.</summary>
     public IReadOnlyList<PersistedFile> Unpersist(string module) =>
-        new ModulePersistence(Kernel.Root, _options.PersistenceHeader).Unpersist(ModuleName.Normalize(module));
+        Persistence().Unpersist(ModuleName.Normalize(module));
 
     /// <summary>What <see cref="Unpersist"/> would do to each file (the exact paths), deleting nothing.</summary>
     public IReadOnlyList<PersistedFile> PreviewUnpersist(string module) =>
-        new ModulePersistence(Kernel.Root, _options.PersistenceHeader).PreviewUnpersist(ModuleName.Normalize(module));
-
-    /// <summary>The module as loaded now, or null.</summary>
-    public LoadedModule? Loaded(string module) => Kernel.SupportsModules ? Kernel.GetLoadedModule(module) : null;
+        Persistence().PreviewUnpersist(ModuleName.Normalize(module));
 }

@@ -53,15 +53,21 @@ public sealed class ModuleRemoveException(UnloadStep step, int errno, IReadOnlyL
     public IReadOnlyList<string> Holders { get; } = holders;
 }
 
-/// <summary>A modprobe.d install or remove command exited non-zero.</summary>
-public sealed class ModuleCommandException(string module, string command, int exitCode, bool isRemove)
+/// <summary>A modprobe.d install or remove command exited non-zero, or ran past its time and was stopped.</summary>
+public sealed class ModuleCommandException(string module, string command, ConfigCommandResult result, bool isRemove)
     : ModuleOperationException(module, FailureCause.CommandFailed, null,
-        exitCode == ShellCommand.TimedOutExitCode
-            ? $"The {(isRemove ? "remove" : "install")} command for {module} ('{command}') did not finish within {ConfigCommand.DefaultTimeout.TotalSeconds:0} s and was stopped, with the processes it started (or it exited with {exitCode}, as timeout(1) does). Check the command in modprobe.d: it must not wait for input or for ever."
-            : $"The {(isRemove ? "remove" : "install")} command for {module} ('{command}') exited with {exitCode}.")
+        result.TimedOut
+            ? $"The {(isRemove ? "remove" : "install")} command for {module} ('{command}') did not finish within {ConfigCommand.DefaultTimeout.TotalSeconds:0} s and was stopped, with the processes it started. Check the command in modprobe.d: it must not wait for input or for ever."
+            : $"The {(isRemove ? "remove" : "install")} command for {module} ('{command}') exited with {result.ExitCode}.")
 {
     public string Command { get; } = command;
-    public int ExitCode { get; } = exitCode;
+
+    /// <summary>The command's exit code; null when it was stopped at its time limit.</summary>
+    public int? ExitCode { get; } = result.ExitCode;
+
+    /// <summary>It ran past its time and was stopped.</summary>
+    public bool TimedOut { get; } = result.TimedOut;
+
     public bool IsRemove { get; } = isRemove;
 }
 

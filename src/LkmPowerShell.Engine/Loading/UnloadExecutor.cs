@@ -6,14 +6,16 @@ namespace LkmPowerShell.Engine.Loading;
 /// <summary>
 /// Carries out an <see cref="UnloadPlan"/>: delete_module for each step (optional steps' failures
 /// are notes, not errors), remove commands through the command runner, and, when asked, a bounded
-/// wait for a module whose use count is still dropping.
+/// wait for a module whose use count is still dropping. A required step the caller declines
+/// (<see cref="ChangeDecision.No"/>) ends the plan there: every later step needs it gone first
+/// (holders before the target, the target before its dependencies).
 /// </summary>
 public sealed class UnloadExecutor(ModuleLoader loader, CommandRunner? runCommand = null, Action<string>? progress = null, TimeProvider? clock = null, Action<TimeSpan>? sleep = null)
 {
     /// <summary>How often delete_module is retried while waiting.</summary>
     public static readonly TimeSpan RetryInterval = TimeSpan.FromMilliseconds(200);
 
-    private readonly CommandRunner _runCommand = runCommand ?? ShellCommand.Run;
+    private readonly CommandRunner _runCommand = runCommand ?? ConfigCommand.Run;
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly Action<TimeSpan> _sleep = sleep ?? Thread.Sleep;
 
@@ -21,9 +23,14 @@ public sealed class UnloadExecutor(ModuleLoader loader, CommandRunner? runComman
 
     /// <remarks><paramref name="force"/>: delete_module with O_TRUNC.</remarks>
     /// <remarks><paramref name="wait"/>: How long to keep retrying a module that is still in use (EWOULDBLOCK).</remarks>
-    /// <remarks><paramref name="shouldRun"/>: Asked before each step that changes the kernel; false skips it (declined).</remarks>
-    public UnloadExecution Execute(UnloadPlan plan, bool force, TimeSpan wait, Func<UnloadStep, bool>? shouldRun = null)
+    /// <remarks><paramref name="shouldRun"/>: Asked before each step that changes the kernel; false skips it (declined), as a dry run does.</remarks>
+    public UnloadExecution Execute(UnloadPlan plan, bool force, TimeSpan wait, Func<UnloadStep, bool>? shouldRun = null) =>
+        Execute(plan, force, wait, shouldRun is null ? null : step => shouldRun(step) ? ChangeDecision.Yes : ChangeDecision.DryRun);
+
+    /// <remarks><paramref name="decide"/>: Asked before each step that changes the kernel.</remarks>
+    public UnloadExecution Execute(UnloadPlan plan, bool force, TimeSpan wait, Func<UnloadStep, ChangeDecision>? decide)
     {
+        ArgumentNullException.ThrowIfNull(plan);
         var results = new List<UnloadStepResult>();
         var stopped = false;
         foreach (var step in plan.Steps)
@@ -39,9 +46,10 @@ public sealed class UnloadExecutor(ModuleLoader loader, CommandRunner? runComman
                 results.Add(new UnloadStepResult(step, StepStatus.NothingToDo));
                 continue;
             }
-            if (shouldRun is not null && !shouldRun(step))
+            if (decide?.Invoke(step) is { } decision and not ChangeDecision.Yes)
             {
                 results.Add(new UnloadStepResult(step, StepStatus.Declined));
+                stopped = decision == ChangeDecision.No && !step.Optional;
                 continue;
             }
             var result = step.Action == UnloadAction.RunRemoveCommand ? RunRemoveCommand(step) : Remove(step, force, wait);
@@ -85,12 +93,12 @@ public sealed class UnloadExecutor(ModuleLoader loader, CommandRunner? runComman
 
     private UnloadStepResult RunRemoveCommand(UnloadStep step)
     {
-        var exit = _runCommand(step.Command ?? "", new Dictionary<string, string> { ["MODPROBE_MODULE"] = step.Module });
-        if (exit == 0)
+        var result = _runCommand(step.Command ?? "", new Dictionary<string, string> { ["MODPROBE_MODULE"] = step.Module });
+        if (result.Succeeded)
         {
             progress?.Invoke($"remove command for {step.Module} ran.");
             return new UnloadStepResult(step, StepStatus.Changed);
         }
-        return new UnloadStepResult(step, StepStatus.Failed, Error: new ModuleCommandException(step.Module, step.Command ?? "", exit, isRemove: true));
+        return new UnloadStepResult(step, StepStatus.Failed, Error: new ModuleCommandException(step.Module, step.Command ?? "", result, isRemove: true));
     }
 }

@@ -14,17 +14,10 @@ internal static class BoundedFile
     /// <summary>modules.dep's longest line on Debian is about 1,000 bytes.</summary>
     public const int MaxLineBytes = 64 * 1024;
 
-    /// <param name="path">The file.</param>
-    /// <param name="limit">The kind of file, and so its size limit.</param>
-    /// <param name="within">The root the path came from, when it came from a file under one: the
-    /// path is then resolved inside it, whatever links or ".." it holds.</param>
-    public static byte[] ReadAll(string path, FileLimit limit, SystemRoot? within = null) =>
-        SafeFile.ReadAll(path, limit, within);
-
     /// <summary>The text file's lines (without "\n"), each with its byte offset, UTF-8 decoded.</summary>
     public static IEnumerable<TextLine> ReadLines(string path, SystemRoot? within = null)
     {
-        var bytes = ReadAll(path, FileLimits.TreeTextFile, within);
+        var bytes = SafeFile.ReadAll(path, FileLimits.TreeTextFile, within);
         return SplitLines(path, bytes);
     }
 

@@ -50,7 +50,7 @@ public sealed class IndexFile
 
     public int Length => _data.Length;
 
-    public static IndexFile Open(string path, SystemRoot? within = null) => new(path, BoundedFile.ReadAll(path, Files.FileLimits.BinaryIndex, within));
+    public static IndexFile Open(string path, SystemRoot? within = null) => new(path, Files.SafeFile.ReadAll(path, Files.FileLimits.BinaryIndex, within));
 
     /// <summary>Reads an index from bytes already in memory; <paramref name="path"/> only names it in errors.</summary>
     public static IndexFile Parse(string path, byte[] data) => new(path, data ?? throw new ArgumentNullException(nameof(data)));

@@ -16,7 +16,7 @@ public static class ModulesBuiltinModinfoFile
 {
     public const string FileName = "modules.builtin.modinfo";
 
-    public static IReadOnlyList<BuiltinModinfoField> Read(string path, SystemRoot? within = null) => Parse(path, BoundedFile.ReadAll(path, Files.FileLimits.TreeTextFile, within));
+    public static IReadOnlyList<BuiltinModinfoField> Read(string path, SystemRoot? within = null) => Parse(path, Files.SafeFile.ReadAll(path, Files.FileLimits.TreeTextFile, within));
 
     internal static IReadOnlyList<BuiltinModinfoField> Parse(string path, byte[] bytes)
     {

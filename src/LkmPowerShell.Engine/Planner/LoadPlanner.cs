@@ -53,14 +53,19 @@ public sealed class LoadPlanner
     /// Plans <c>insmod PATH [PARAMS]</c>: that file only, with only the caller's parameters (insmod
     /// reads no configuration and loads no dependency).
     /// </summary>
+    /// <remarks>
+    /// <paramref name="moduleName"/>: The name the module gives itself (.gnu.linkonce.this_module),
+    /// which is the name the kernel loads it under: a renamed file keeps its module's name. Null:
+    /// the file's name, as kmod's insmod assumes.
+    /// </remarks>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    public LoadPlan PlanInsert(string path, IEnumerable<ModuleParameter>? userParameters = null)
+    public LoadPlan PlanInsert(string path, IEnumerable<ModuleParameter>? userParameters = null, string? moduleName = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var full = System.IO.Path.GetFullPath(path);
         if (!File.Exists(full))
             throw new FileNotFoundException($"Module file {full} does not exist.", full);
-        var name = ModuleName.FromPath(full);
+        var name = moduleName is { Length: > 0 } ? ModuleName.Normalize(moduleName) : ModuleName.FromPath(full);
         var user = ModuleParameters.Format(userParameters) is { } typed ? ByteText.FromText(typed) : null; // byte strings, as the config's options
         var loaded = !_options.IgnoreLoaded && _kernel.Find(name) is not null;
         var step = new LoadStep(name, full, loaded ? LoadAction.AlreadyLoaded : LoadAction.Insert, user, false, LoadRole.Target,
@@ -151,38 +156,74 @@ public sealed class LoadPlanner
             }
         }
 
-        /// <summary>kmod's __kmod_module_get_probe_list.</summary>
-        private void ProbeList(ResolvedModule module, bool required, LoadRole role, string? of)
+        /// <summary>
+        /// kmod's __kmod_module_get_probe_list and __kmod_module_fill_softdep (pre-softdeps, the
+        /// module, post-softdeps), which call each other recursively. Walked here with a stack of
+        /// the work still to do, in the order the recursion would do it, so a softdep chain as deep
+        /// as the configuration makes it (100,000 lines) cannot exhaust the thread's stack.
+        /// </summary>
+        private void ProbeList(ResolvedModule start, bool required, LoadRole role, string? of)
         {
+            var work = new Stack<Work>();
+            work.Push(new Work(WorkKind.Probe, start, role, of, Required: required));
+            while (work.TryPop(out var w))
+            {
+                switch (w.Kind)
+                {
+                    case WorkKind.Probe:
+                        Probe(w, work);
+                        break;
+                    case WorkKind.Fill:
+                        Fill(w, work);
+                        break;
+                    default:
+                        _list.Add(new Entry(w.Module, w.Role, w.Of));
+                        if (w.IgnoreCommand) _ignoreCommand.Add(Key(w.Module));
+                        break;
+                }
+            }
+        }
+
+        private enum WorkKind { Probe, Fill, Emit }
+
+        /// <summary>One piece of the walk: probe a module (required or not), fill a module's softdeps around it, or list it (ignoring its install command or not).</summary>
+        private readonly record struct Work(WorkKind Kind, ResolvedModule Module, LoadRole Role, string? Of, bool Required = false, bool IgnoreCommand = false);
+
+        /// <summary>Pushes <paramref name="items"/> so that they are popped in the order given.</summary>
+        private static void PushInOrder(Stack<Work> work, List<Work> items)
+        {
+            for (var i = items.Count - 1; i >= 0; i--) work.Push(items[i]);
+        }
+
+        private void Probe(Work w, Stack<Work> work)
+        {
+            var module = w.Module;
             if (!_visited.Add(Key(module))) return;
             var dependencies = Dependencies(module.Name);
-            if (required)
+            if (w.Required)
             {
                 // Marked before soft dependencies are followed, so a module that is both stays required.
                 _required.Add(Key(module));
                 foreach (var d in dependencies) _required.Add(Key(d));
             }
-            foreach (var d in dependencies) FillSoftdeps(d, LoadRole.Dependency, module.Name);
-            if (Options.IgnoreCommands)
-            {
-                _list.Add(new Entry(module, role, of));
-                _ignoreCommand.Add(Key(module));
-            }
-            else
-            {
-                FillSoftdeps(module, role, of);
-            }
+            var next = new List<Work>(dependencies.Count + 1);
+            foreach (var d in dependencies) next.Add(new Work(WorkKind.Fill, d, LoadRole.Dependency, module.Name));
+            next.Add(Options.IgnoreCommands
+                ? new Work(WorkKind.Emit, module, w.Role, w.Of, IgnoreCommand: true)
+                : new Work(WorkKind.Fill, module, w.Role, w.Of));
+            PushInOrder(work, next);
         }
 
-        /// <summary>kmod's __kmod_module_fill_softdep: pre-softdeps, the module, post-softdeps.</summary>
-        private void FillSoftdeps(ResolvedModule module, LoadRole role, string? of)
+        private void Fill(Work w, Stack<Work> work)
         {
+            var module = w.Module;
             var (pre, post) = Options.IgnoreCommands ? ([], []) : SoftDependencies(module.Name);
-            foreach (var p in pre) ProbeList(p, required: false, LoadRole.SoftdepPre, module.Name);
-            _list.Add(new Entry(module, role, of));
+            var next = new List<Work>(pre.Count + post.Count + 1);
+            foreach (var p in pre) next.Add(new Work(WorkKind.Probe, p, LoadRole.SoftdepPre, module.Name));
             // kmod 30 ignores the install command of a module that has soft dependencies (issue 446).
-            if (!Options.InstallCommandsWithSoftdeps && (pre.Count > 0 || post.Count > 0)) _ignoreCommand.Add(Key(module));
-            foreach (var p in post) ProbeList(p, required: false, LoadRole.SoftdepPost, module.Name);
+            next.Add(new Work(WorkKind.Emit, module, w.Role, w.Of, IgnoreCommand: !Options.InstallCommandsWithSoftdeps && (pre.Count > 0 || post.Count > 0)));
+            foreach (var p in post) next.Add(new Work(WorkKind.Probe, p, LoadRole.SoftdepPost, module.Name));
+            PushInOrder(work, next);
         }
 
         private LoadStep Step(Entry item, LoadAction? already, string? user, bool optional, bool repeat)
@@ -200,7 +241,8 @@ public sealed class LoadPlanner
             if (action == LoadAction.AlreadyLoaded && path is null && command is null && builtin) action = LoadAction.Builtin;
             return new LoadStep(m.Name, path, action, parameters, optional, item.Role, item.Of, command,
                 command?.Replace("$CMDLINE_OPTS", parameters ?? "", StringComparison.Ordinal),
-                configParameters, user, m.Alias, repeat);
+                configParameters, user, m.Alias, repeat)
+            { Needs = [.. Dependencies(m.Name).Select(d => d.Name)] };
         }
 
         /// <summary>Live (or still initialising) in the kernel, or built in: kmod's module_is_inkernel.</summary>

@@ -64,6 +64,12 @@ public sealed record LoadStep(
         _ => $"softdep post of {Of}",
     };
 
+    /// <summary>
+    /// The modules this one cannot load without (its modules.dep line): when one of them is
+    /// declined, this step is not reached.
+    /// </summary>
+    public IReadOnlyList<string> Needs { get; init; } = [];
+
     /// <summary>Whether executing the plan does anything for this step.</summary>
     public bool ChangesKernel => Action is LoadAction.Insert or LoadAction.RunInstallCommand;
 

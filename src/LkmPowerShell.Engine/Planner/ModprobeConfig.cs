@@ -34,7 +34,21 @@ public sealed class ModprobeConfig
         WeakDependencies = [.. b.WeakDependencies];
         Warnings = [.. b.Warnings];
         MaskedFiles = [.. b.MaskedFiles];
+        _aliases = new(Aliases, a => a.Pattern);
+        _options = new(Options, o => o.Module);
+        _install = new(InstallCommands, c => c.ModulePattern);
+        _remove = new(RemoveCommands, c => c.ModulePattern);
+        _blacklist = new(Blacklist, b => b.Module);
+        _softdeps = new(SoftDependencies, s => s.ModulePattern);
     }
+
+    // Lookups by module name, answered as a scan in file order would answer them (see PatternIndex).
+    private readonly PatternIndex<ConfigAlias> _aliases;
+    private readonly PatternIndex<ConfigOptions> _options;
+    private readonly PatternIndex<ConfigCommand> _install;
+    private readonly PatternIndex<ConfigCommand> _remove;
+    private readonly PatternIndex<ConfigBlacklist> _blacklist;
+    private readonly PatternIndex<ConfigSoftDependency> _softdeps;
 
     /// <summary>The files read, in the order read.</summary>
     public IReadOnlyList<string> Files { get; }
@@ -105,24 +119,35 @@ public sealed class ModprobeConfig
     /// </summary>
     public string? OptionsFor(string module, string? alias = null)
     {
-        var name = ModuleName.Normalize(module);
-        var parts = Options.Where(o => o.Options.Length > 0 && (o.Module == name || (alias is not null && o.Module == alias)))
-            .Select(o => o.Options).ToList();
+        var parts = OptionEntriesFor(module, alias).Where(o => o.Options.Length > 0).Select(o => o.Options).ToList();
         return parts.Count == 0 ? null : string.Join(' ', parts);
     }
 
     /// <summary>The entries behind <see cref="OptionsFor"/>, for explaining where a parameter came from.</summary>
     public IReadOnlyList<ConfigOptions> OptionEntriesFor(string module, string? alias = null)
     {
+        // Options name a module or alias exactly (kmod compares, it does not match): both, in file order.
+        // Only a target reached through an alias has one: a scan then, an index lookup for every other module.
         var name = ModuleName.Normalize(module);
-        return [.. Options.Where(o => o.Module == name || (alias is not null && o.Module == alias))];
+        if (alias is not null && alias != name)
+            return [.. Options.Where(o => o.Module == name || o.Module == alias)];
+        return [.. _options.Named(name)];
     }
 
     /// <summary>The first <c>install</c> line whose pattern matches the module name (fnmatch), as kmod picks it.</summary>
-    public ConfigCommand? InstallCommandFor(string module) => FirstMatch(InstallCommands, ModuleName.Normalize(module));
+    public ConfigCommand? InstallCommandFor(string module) => _install.First(ModuleName.Normalize(module));
 
     /// <summary>The first <c>remove</c> line whose pattern matches the module name (fnmatch).</summary>
-    public ConfigCommand? RemoveCommandFor(string module) => FirstMatch(RemoveCommands, ModuleName.Normalize(module));
+    public ConfigCommand? RemoveCommandFor(string module) => _remove.First(ModuleName.Normalize(module));
+
+    /// <summary>The first <c>install</c> line whose pattern is this very name (kmod's lookup of a name that only a command knows).</summary>
+    public ConfigCommand? InstallCommandNamed(string name) => _install.Named(name).FirstOrDefault();
+
+    /// <summary>The first <c>remove</c> line whose pattern is this very name.</summary>
+    public ConfigCommand? RemoveCommandNamed(string name) => _remove.Named(name).FirstOrDefault();
+
+    /// <summary>The modprobe.d <c>alias</c> lines whose pattern matches the name (fnmatch), in file order.</summary>
+    public IReadOnlyList<ConfigAlias> AliasesMatching(string name) => [.. _aliases.Matching(name)];
 
     /// <summary>
     /// Every <c>softdep</c> line whose pattern matches the module name, in order. kmod 30 uses only
@@ -130,8 +155,7 @@ public sealed class ModprobeConfig
     /// </summary>
     public IReadOnlyList<ConfigSoftDependency> SoftDependenciesFor(string module)
     {
-        var name = ModuleName.Normalize(module);
-        return [.. SoftDependencies.Where(s => FnMatch.IsMatch(s.ModulePattern, name))];
+        return [.. _softdeps.Matching(ModuleName.Normalize(module))];
     }
 
     /// <summary>The <c>weakdep</c> names of the module (never loaded; reported only).</summary>
@@ -144,14 +168,10 @@ public sealed class ModprobeConfig
     /// <summary>The <c>blacklist</c> entry for the module (exact name, as kmod compares), or null.</summary>
     public ConfigBlacklist? BlacklistEntryFor(string module)
     {
-        var name = ModuleName.Normalize(module);
-        return Blacklist.FirstOrDefault(b => b.Module == name);
+        return _blacklist.Named(ModuleName.Normalize(module)).FirstOrDefault();
     }
 
     public bool IsBlacklisted(string module) => BlacklistEntryFor(module) is not null;
-
-    private static ConfigCommand? FirstMatch(IReadOnlyList<ConfigCommand> commands, string name) =>
-        commands.FirstOrDefault(c => FnMatch.IsMatch(c.ModulePattern, name));
 
     /// <summary>The mutable lists the parsers fill; <see cref="Build"/> freezes them.</summary>
     internal sealed class Builder

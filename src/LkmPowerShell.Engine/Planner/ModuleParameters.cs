@@ -29,6 +29,15 @@ public static class ModuleParameters
     /// <summary>The kernel rejects larger parameter strings long before this.</summary>
     public const int MaxLength = 64 * 1024;
 
+    /// <summary>
+    /// A parameter's name as the kernel compares it (kernel/params.c parameq): "-" and "_" are the
+    /// same character, so "pcm-devs" is "pcm_devs". The one place that says so.
+    /// </summary>
+    public static string NormalizeName(string name) => name.Replace('-', '_');
+
+    /// <summary>Whether two parameter names are the same parameter to the kernel.</summary>
+    public static bool SameName(string a, string b) => NormalizeName(a) == NormalizeName(b);
+
     /// <exception cref="FormatException">An unclosed quote, a missing name, or a control character.</exception>
     public static IReadOnlyList<ModuleParameter> Parse(string? text)
     {

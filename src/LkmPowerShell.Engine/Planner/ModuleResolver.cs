@@ -28,8 +28,7 @@ public sealed class ModuleResolver
         ModuleNames.Validate(nameOrAlias);
         var name = ModuleName.NormalizeAlias(nameOrAlias);
 
-        var fromConfig = Config.Aliases.Where(a => FnMatch.IsMatch(a.Pattern, name))
-            .Select(a => new ResolvedModule(a.Module, a.Pattern, ModuleSource.ConfigAlias, a.Source)).ToList();
+        var fromConfig = Config.AliasesMatching(name).Select(a => new ResolvedModule(a.Module, a.Pattern, ModuleSource.ConfigAlias, a.Source)).ToList();
         if (fromConfig.Count > 0) return new(nameOrAlias, ModuleSource.ConfigAlias, fromConfig);
 
         // Module names never contain ':' (kmod skips modules.dep for them).
@@ -39,9 +38,9 @@ public sealed class ModuleResolver
         if (name.StartsWith("symbol:", StringComparison.Ordinal) && Tree.FindSymbolProviders(name) is { Count: > 0 } providers)
             return new(nameOrAlias, ModuleSource.Symbol, [.. providers.Select(p => new ResolvedModule(p, name, ModuleSource.Symbol))]);
 
-        if (Config.InstallCommands.FirstOrDefault(c => c.ModulePattern == name) is { } install)
+        if (Config.InstallCommandNamed(name) is { } install)
             return new(nameOrAlias, ModuleSource.InstallCommand, [new ResolvedModule(name, null, ModuleSource.InstallCommand, install.Source, install)]);
-        if (Config.RemoveCommands.FirstOrDefault(c => c.ModulePattern == name) is { } remove)
+        if (Config.RemoveCommandNamed(name) is { } remove)
             return new(nameOrAlias, ModuleSource.RemoveCommand, [new ResolvedModule(name, null, ModuleSource.RemoveCommand, remove.Source, remove)]);
 
         if (Tree.ResolveAlias(name) is { Count: > 0 } aliased)

@@ -89,6 +89,12 @@ public sealed class UnloadPlanner
         private readonly HashSet<string> _removed = new(StringComparer.Ordinal);
         private readonly HashSet<string> _visiting = new(StringComparer.Ordinal);
 
+        /// <summary>
+        /// How deep soft dependencies (and holders) are followed: real chains are a few links long;
+        /// a hostile modprobe.d can make one as long as it likes, and this walk recurses once a link.
+        /// </summary>
+        public const int MaxDepth = 100;
+
         private UnloadPlanOptions Options => planner._options;
         private ModprobeConfig Config => planner._resolver.Config;
         private ModuleDirectory Tree => planner._resolver.Tree;
@@ -97,6 +103,13 @@ public sealed class UnloadPlanner
         public void Visit(string name, ConfigCommand? command, UnloadRole role, string? of, bool topLevel)
         {
             if (_removed.Contains(name) || !_visiting.Add(name)) return;
+            if (_visiting.Count > MaxDepth)
+            {
+                _visiting.Remove(name);
+                Warnings.Add($"{name} ({role switch { UnloadRole.Holder => "holder", UnloadRole.SoftdepPre => "softdep pre", _ => "softdep post" }} of {of}) and what it brings stay: " +
+                    $"the chain of soft dependencies is more than {MaxDepth} modules deep, which no real configuration is; check modprobe.d.");
+                return;
+            }
             try
             {
                 VisitCore(name, command, role, of, topLevel);

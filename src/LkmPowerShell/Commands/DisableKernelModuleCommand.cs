@@ -1,6 +1,8 @@
 using System.Management.Automation;
 using LkmPowerShell.Engine;
 using LkmPowerShell.Engine.Configuration;
+using LkmPowerShell.Engine.Kernel;
+using LkmPowerShell.Engine.Loading;
 using LkmPowerShell.Engine.Planner;
 
 namespace LkmPowerShell.Commands;
@@ -33,6 +35,7 @@ public sealed class DisableKernelModuleCommand : PSCmdlet
     public string Root { get; set; } = "/";
 
     private ModuleDisabler? _disabler;
+    private ModprobeSession? _session;
 
     protected override void BeginProcessing() =>
         _disabler = new ModuleDisabler(new SystemRoot(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root)));
@@ -56,23 +59,29 @@ public sealed class DisableKernelModuleCommand : PSCmdlet
             if (status.Note is not null && !status.Disabled)
                 WriteWarning($"{status.Module}: {status.Note}");
             // The unload is this call's own change, so this call's ShouldProcess asks for it
-            // (honouring -WhatIf and $WhatIfPreference); the Remove-KernelModule it runs then does not ask again.
+            // (honouring -WhatIf and $WhatIfPreference); the engine's unload then asks nothing more.
             if (Unload && status.Loaded == true && _disabler!.Root.IsHost && ShouldProcess(status.Module, "Unload kernel module (Remove-KernelModule)"))
-                status = RemoveNow(status);
+                status = UnloadNow(status);
             if (PassThru)
                 WriteObject(status);
         }
     }
 
-    /// <summary>Runs Remove-KernelModule, so unloading has one implementation and its refusals (in use, built in) reach the user unchanged.</summary>
-    private ModuleDisableStatus RemoveNow(ModuleDisableStatus status)
+    /// <summary>
+    /// The engine's one unload call, as Remove-KernelModule makes it, so unloading has one
+    /// implementation and its refusals (in use, built in) reach the user with the same ModuleErrors.
+    /// </summary>
+    private ModuleDisableStatus UnloadNow(ModuleDisableStatus status)
     {
-        using var ps = System.Management.Automation.PowerShell.Create(RunspaceMode.CurrentRunspace);
-        ps.AddCommand("LkmPowerShell\\Remove-KernelModule").AddParameter("Name", status.Module).AddParameter("Confirm", false);
-        if (MyInvocation.BoundParameters.ContainsKey("Verbose")) ps.AddParameter("Verbose", true);
-        ps.Invoke();
-        foreach (var e in ps.Streams.Error)
-            WriteError(e);
+        _session ??= ModprobeSessions.Open(this, ModprobeSessions.OpenKernel(this, _disabler!.Root), null);
+        if (_session is not null)
+        {
+            var report = _session.Unload(UnloadRequest.ForNames([status.Module]), ApproveAll.Instance);
+            foreach (var item in report.Items)
+                ModprobeSessions.WriteUnload(this, item, report.Stopped is not null);
+            if (report.Stopped is { } stopped && ModprobeSessions.StopRecord(stopped, status.Module) is { } record)
+                WriteError(record);
+        }
         var after = _disabler!.Status(status.Module, status.Change, status.Note);
         return after with { Unloaded = after.Loaded == false };
     }

@@ -79,7 +79,7 @@ public sealed class FindKernelSymbolCommand : ModuleTreeCmdlet
                     break;
             }
         }
-        catch (Exception e) when (ErrorRecords.ForReadFailure(e, Root,
+        catch (Exception e) when (ModuleErrors.ForReadFailure(e, Root,
             ParameterSetName == KernelSet ? "InvalidSymbolTable" : "InvalidModuleIndex") is { } record)
         {
             WriteError(record);
@@ -96,7 +96,7 @@ public sealed class FindKernelSymbolCommand : ModuleTreeCmdlet
         var kernel = new RunningKernel(SystemRoot);
         if (!kernel.Kallsyms.Exists)
         {
-            WriteError(new ErrorRecord(new FileNotFoundException($"{kernel.Kallsyms.Path} does not exist: this kernel (or root) publishes no symbol table. Use -ListAvailable to search the installed modules instead."),
+            WriteError(ModuleErrors.New(new FileNotFoundException($"{kernel.Kallsyms.Path} does not exist: this kernel (or root) publishes no symbol table. Use -ListAvailable to search the installed modules instead."),
                 "KallsymsUnavailable", ErrorCategory.ResourceUnavailable, kernel.Kallsyms.Path));
             return;
         }
@@ -160,13 +160,13 @@ public sealed class FindKernelSymbolCommand : ModuleTreeCmdlet
     {
         foreach (var n in Name ?? [])
             if (!WildcardPattern.ContainsWildcardCharacters(n) && !found.Contains(n))
-                WriteError(Suggestions.Add(new ErrorRecord(new ItemNotFoundException($"No symbol named '{n}' in {where}."),
+                WriteError(Suggestions.Add(ModuleErrors.New(new ItemNotFoundException($"No symbol named '{n}' in {where}."),
                     "SymbolNotFound", ErrorCategory.ObjectNotFound, n), n, known(), moduleNames: false));
     }
 
     private void WriteFileSymbols(string path)
     {
-        if (ErrorRecords.TryReadModuleFile(this, path) is not { } module)
+        if (ModuleErrors.TryReadModuleFile(this, path) is not { } module)
             return;
         var patterns = Patterns();
         if (!Undefined)

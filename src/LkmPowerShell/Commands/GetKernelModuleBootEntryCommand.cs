@@ -33,14 +33,10 @@ public sealed class GetKernelModuleBootEntryCommand : ModuleTreeCmdlet
     protected override void BeginProcessing()
     {
         var root = OpenRoot();
-        ModuleDirectory? tree = null;
-        if (KernelVersion is not null || ModuleTrees.DefaultVersion(root) is { } v && Directory.Exists(root.ModulesDirectory(v)))
-        {
-            tree = ModuleTrees.Open(this, root, KernelVersion);
-            if (tree is null)
-                return;
-        }
-        else
+        var tree = ModuleTrees.OpenIfInstalled(this, root, KernelVersion, out var failed);
+        if (failed)
+            return;
+        if (tree is null)
         {
             WriteVerbose($"No module tree for the target kernel under {root}: Installed is left empty.");
         }

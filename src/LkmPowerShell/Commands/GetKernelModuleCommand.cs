@@ -73,7 +73,7 @@ public sealed class GetKernelModuleCommand : ModuleTreeCmdlet
                     break;
             }
         }
-        catch (Exception e) when (ErrorRecords.ForReadFailure(e, Root, "InvalidModuleIndex") is { } record)
+        catch (Exception e) when (ModuleErrors.ForReadFailure(e, Root, "InvalidModuleIndex") is { } record)
         {
             // A corrupt index or an unreadable /proc file under the root: this input fails, the pipeline goes on.
             WriteError(record);

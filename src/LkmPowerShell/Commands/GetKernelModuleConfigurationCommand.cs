@@ -66,10 +66,8 @@ public sealed class GetKernelModuleConfigurationCommand : ModuleTreeCmdlet
             return;
         // The tree adds modules.softdep and the index dump; without one (an image with no
         // modules, a kernel without module support) the modprobe.d files still count, as in kmod.
-        _tree = KernelVersion is not null || ModuleTrees.DefaultVersion(_root) is { } v && Directory.Exists(_root.ModulesDirectory(v))
-            ? ModuleTrees.Open(this, _root, KernelVersion)
-            : null;
-        if (KernelVersion is not null && _tree is null)
+        _tree = ModuleTrees.OpenIfInstalled(this, _root, KernelVersion, out var failed);
+        if (failed)
             return;
         var config = ModprobeConfig.Load(_root, _tree);
         foreach (var w in config.Warnings)

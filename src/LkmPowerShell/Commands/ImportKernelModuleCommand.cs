@@ -1,9 +1,6 @@
 using System.Management.Automation;
-using LkmPowerShell.Engine;
-using LkmPowerShell.Engine.Configuration;
 using LkmPowerShell.Engine.Kernel;
 using LkmPowerShell.Engine.Loading;
-using LkmPowerShell.Engine.ModuleFiles;
 using LkmPowerShell.Engine.Planner;
 
 namespace LkmPowerShell.Commands;
@@ -82,22 +79,24 @@ public sealed class ImportKernelModuleCommand : ModuleTreeCmdlet
     [ArgumentCompleter(typeof(Completion.KernelVersionCompleter))]
     public string? KernelVersion { get; set; }
 
-    private SystemRoot? _root;
-    private RunningKernel? _kernel;
+    private IKernel? _kernel;
     private ModprobeSession? _session;
     private KernelChangeGate? _gate;
 
     protected override void BeginProcessing()
     {
-        _root = OpenRoot();
-        _kernel = new RunningKernel(_root);
-        if (_root.IsHost && !_kernel.SupportsModules)
-            ThrowTerminatingError(ModuleErrors.For(new KernelModulesUnsupportedException(_kernel.Release, _kernel.ProcModules.Path, _kernel.ModulesUnsupportedReason)));
+        var root = OpenRoot();
+        _kernel = ModprobeSessions.OpenKernel(this, root);
         // -Root and the privilege are judged when a change is approved (ShouldProcess), so
         // -WhatIf and $WhatIfPreference plan alike, and an import with nothing to do needs neither.
-        _gate = new KernelChangeGate(this, _root, _kernel, Force);
+        _gate = new KernelChangeGate(this, root, Force);
     }
 
+    private LoadOptions Options =>
+        (IgnoreDisabled ? LoadOptions.IgnoreDisabled : 0) | (SkipVersionCheck ? LoadOptions.SkipVersionCheck : 0) | (Persist ? LoadOptions.Persist : 0)
+        | (BlacklistEverywhere ? LoadOptions.BlacklistEverywhere : 0) | (NoKernelDecompression ? LoadOptions.NoKernelDecompression : 0);
+
+    /// <summary>One engine call for the input (names, or a path); then its report as warnings, ErrorRecords and objects.</summary>
     protected override void ProcessRecord()
     {
         IReadOnlyList<ModuleParameter> parameters;
@@ -114,179 +113,95 @@ public sealed class ImportKernelModuleCommand : ModuleTreeCmdlet
         _session ??= ModprobeSessions.Open(this, _kernel!, KernelVersion);
         if (_session is null)
             return;
-        var options = LoadPlanOptions.Default with { Blacklist = BlacklistEverywhere ? BlacklistScope.Everywhere : BlacklistScope.AliasesOnly };
-
-        if (ParameterSetName == NameSet)
-        {
-            foreach (var name in Name!)
-                Load(name, s => s.PlanLoad(name, parameters, options), parameters, file: null);
-        }
-        else
-        {
-            var path = ParameterSetName == PathSet ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path) : SessionState.Path.GetUnresolvedProviderPathFromPSPath(LiteralPath);
-            if (ErrorRecords.TryReadModuleFile(this, path) is not { } file)
-                return;
-            Load(file.InternalName ?? file.Name, s => s.PlanInsert(path, parameters, options), parameters, file);
-        }
+        var request = ParameterSetName == NameSet
+            ? LoadRequest.ForNames(Name!, parameters, Options)
+            : LoadRequest.ForPath(SessionState.Path.GetUnresolvedProviderPathFromPSPath(ParameterSetName == PathSet ? Path : LiteralPath), parameters, Options);
+        var report = _session.Load(request, new Decider(this));
+        foreach (var item in report.Items)
+            Write(item, request.Path is not null, report.Stopped is not null);
+        ModprobeSessions.ThrowIfStopped(this, report.Stopped, _gate!);
     }
 
-    /// <summary>Plan, confirm each step, execute, report: the engine's session does the work.</summary>
-    private void Load(string target, Func<ModprobeSession, LoadProposal> plan, IReadOnlyList<ModuleParameter> parameters, ModuleFileInfo? file)
+    private void Write(LoadOutcome item, bool byPath, bool stopped)
     {
-        var session = _session!;
-        LoadProposal proposal;
-        try
-        {
-            proposal = plan(session);
-        }
-        catch (ModuleNotFoundException e) when (e.AliasTarget is null)
-        {
-            // A misspelt name (msdso): the nearest installed modules, computed only now.
-            WriteError(Suggestions.Add(ModuleErrors.For(e, target), e.Module, session.Tree.Modules().Select(m => m.Name), moduleNames: true));
+        if (item.NotReached)
             return;
-        }
-        catch (ModulePlanException e)
-        {
-            // A modprobe.d alias to a module that is not installed: modprobe --show-depends plans
-            // nothing and succeeds, so a dry run warns, naming the line; a real import fails.
-            if (e is ModuleNotFoundException { AliasTarget: { } missing, AliasSource: { } via }
-                && !ShouldProcess($"{missing} (alias '{target}' in {via}): not installed, nothing to load", "Import-KernelModule"))
-            {
-                WriteWarning($"{e.Message} Nothing was planned for it. {ModuleErrors.For(e, target).ErrorDetails?.RecommendedAction}".TrimEnd());
-                return;
-            }
-            WriteError(ModuleErrors.For(e, target));
-            return;
-        }
-        catch (Exception e) when (ErrorRecords.ForReadFailure(e, target, "InvalidModuleIndex") is { } record)
-        {
-            // A corrupt index or a refused file: the same id as every other cmdlet gives.
-            WriteError(record);
-            return;
-        }
-        foreach (var w in proposal.Warnings)
+        foreach (var w in item.Warnings)
             WriteWarning(ModprobeSessions.WarningText(w));
-        var loadPlan = proposal.Plan;
-
-        // A module disabled the CIS way would only run /bin/false: say so, naming the file and line.
-        var disabled = session.DisabledModules(loadPlan);
-        var which = string.Join("; ", disabled.Select(b => $"{b.Module} by {b.DisabledBy}"));
-        if (disabled.Count > 0)
+        if (item.NothingToLoad is { } nothing)
         {
-            if (!IgnoreDisabled)
-            {
-                var e = new InvalidOperationException(
-                    $"{target} is disabled in modprobe.d ({which}): its install command loads nothing, so modprobe would only run it and fail.");
-                var remedy = ModuleErrors.Remedy("ModuleDisabled", target);
-                WriteError(new ErrorRecord(e, "ModuleDisabled", ErrorCategory.PermissionDenied, target)
-                {
-                    ErrorDetails = new ErrorDetails($"{e.Message} {remedy}") { RecommendedAction = remedy },
-                });
-                return;
-            }
-            try
-            {
-                // As modprobe --ignore-install: the same plan without install commands (and softdeps).
-                if (ParameterSetName == NameSet)
-                    loadPlan = session.PlanLoad(target, parameters, LoadPlanOptions.Default with
-                        { IgnoreCommands = true, Blacklist = BlacklistEverywhere ? BlacklistScope.Everywhere : BlacklistScope.AliasesOnly }).Plan;
-            }
-            catch (ModulePlanException e)
-            {
-                WriteError(ModuleErrors.For(e, target));
-                return;
-            }
-        }
-        var disabledNames = disabled.Select(b => b.Module).ToHashSet(StringComparer.Ordinal);
-
-        if (file is not null && _root!.IsHost && !loadPlan.IsNoOp && session.Preflight(file, SkipVersionCheck) is { } refusal)
-        {
-            WriteError(ModuleErrors.For(refusal, file.Path));
+            // modprobe --show-depends plans nothing for an alias to a missing module and succeeds: a dry run warns, naming the line.
+            WriteWarning($"{nothing.Message} Nothing was planned for it. {ModuleErrors.For(nothing, item.Query).ErrorDetails?.RecommendedAction}".TrimEnd());
             return;
         }
-
-        var changed = false;
-        if (loadPlan.IsNoOp)
+        if (item.Refusal is { } refusal)
         {
-            WriteVerbose($"{target}: already loaded or built in; nothing to do.");
+            WriteError(refusal switch
+            {
+                // A misspelt name (msdso): the nearest installed modules, computed only now.
+                ModuleNotFoundException { AliasTarget: null } e => Suggestions.Add(ModuleErrors.For(e, item.Query), e.Module, _session!.Tree.Modules().Select(m => m.Name), moduleNames: true),
+                ModuleWouldBeRefusedException e => ModuleErrors.For(e, e.Path),
+                _ when byPath && refusal is not ModulePlanException => ModuleErrors.ForModuleFile(refusal, item.Query),
+                _ => ModprobeSessions.PlanRefusal(refusal, item.Query),
+            });
+            return;
         }
-        else
+        var targets = item.Plan!.Steps.Where(s => s.Role == LoadRole.Target).Select(s => s.Module).ToList();
+        if (item.Plan.IsNoOp)
+            WriteVerbose($"{(byPath ? string.Join(", ", targets) : item.Query)}: already loaded or built in; nothing to do.");
+        if (item.Execution is { } execution)
         {
-            var insert = new InsertOptions { IgnoreVermagic = SkipVersionCheck, IgnoreModversions = SkipVersionCheck, AllowKernelDecompression = !NoKernelDecompression };
-            var result = session.ExecuteLoad(loadPlan, insert, step => Approve(step, disabledNames, which));
-            _gate!.ThrowIfRefused();
-            foreach (var optional in result.Steps.Where(s => s.Status == StepStatus.Failed && s.Step.Optional))
+            if (stopped)
+                return;
+            foreach (var optional in execution.Steps.Where(s => s.Status == StepStatus.Failed && s.Step.Optional))
                 WriteWarning($"{optional.Error!.Message} It was optional ({optional.Step.Reason}), so loading goes on.");
-            if (result.Failure is { } failure)
+            if (execution.Failure is { } failure)
             {
                 WriteError(ModuleErrors.For(failure, failure.Module));
                 return;
             }
-            changed = result.ChangedKernel;
         }
-        changed |= PersistIfAsked(loadPlan, parameters);
-        WriteLoaded(loadPlan, changed);
+        if (item.Persisted is { } persisted)
+            ModprobeSessions.WritePersisted(this, persisted, targets.LastOrDefault() ?? item.Query, "the boot-time files already say so; nothing written.");
+        if (PassThru)
+            foreach (var m in item.Final)
+                WriteObject(new LoadedKernelModule(m, item.Changed));
     }
 
     /// <summary>
-    /// ShouldProcess for each step that changes the kernel; then, for a step that skips a safety
-    /// (-SkipVersionCheck, -IgnoreDisabled), PowerShell's Force || ShouldContinue.
+    /// The engine's questions in this cmdlet's words: ShouldProcess for each step that changes the
+    /// kernel; then, for a step that skips a safety (-SkipVersionCheck, -IgnoreDisabled),
+    /// PowerShell's Force || ShouldContinue; ShouldProcess naming the exact files for -Persist.
     /// </summary>
-    private bool Approve(LoadStep step, HashSet<string> disabled, string disabledBy)
+    private sealed class Decider(ImportKernelModuleCommand cmdlet) : IChangeDecider
     {
-        var risks = new List<string>();
-        if (disabled.Contains(step.Module))
-            risks.Add($"{step.Module} is disabled on purpose ({disabledBy}); -IgnoreDisabled loads it anyway, ignoring install commands.");
-        if (SkipVersionCheck && step.Action == LoadAction.Insert)
-            risks.Add($"-SkipVersionCheck loads {step.Module} even if it was built for another kernel or with other symbol versions; a mismatch can crash the kernel.");
-        return _gate!.Approve(StepText(step), "Import-KernelModule",
-            risks.Count == 0 ? null : string.Join(" ", risks) + " Go on?",
-            SkipVersionCheck ? "Load without the version check" : "Load a disabled module");
-    }
+        private KernelChangeGate Gate => cmdlet._gate!;
 
-    private static string StepText(LoadStep step) => step.Action == LoadAction.RunInstallCommand
-        ? $"install {step.CommandLine ?? step.InstallCommand} ({step.Reason})"
-        : $"insmod {step.Path} {step.Parameters?.Trim()}".TrimEnd() + $" ({step.Reason})";
+        public bool Stopped => Gate.Refusal is not null;
 
-    /// <summary>-Persist: asks naming the exact files to write or delete (none when they already say so); true when a file changed.</summary>
-    private bool PersistIfAsked(LoadPlan plan, IReadOnlyList<ModuleParameter> parameters)
-    {
-        if (!Persist || plan.Steps.LastOrDefault(s => s.Role == LoadRole.Target) is not { } target)
-            return false;
-        try
+        public ChangeDecision DecideLoad(LoadStep step, LoadStepRisk risk)
         {
-            var changes = _session!.PreviewPersist(target.Module, parameters).Where(f => f.Changed).ToList();
-            if (changes.Count == 0)
-            {
-                WriteVerbose($"{target.Module}: the boot-time files already say so; nothing written.");
-                return false;
-            }
-            if (!_gate!.Approve(ModprobeSessions.PersistTarget(changes), "Persist (load at boot)", changesKernel: false))
-            {
-                _gate.ThrowIfRefused();
-                return false;
-            }
-            var done = _session.Persist(target.Module, parameters);
-            ModprobeSessions.WritePersisted(this, done);
-            return done.Any(f => f.Changed);
+            var risks = new List<string>();
+            if (risk.IgnoresDisabled)
+                risks.Add($"{step.Module} is disabled on purpose ({ModuleDisabledException.Describe(risk.Disabled)}); -IgnoreDisabled loads it anyway, ignoring install commands.");
+            if (risk.SkipsVersionCheck)
+                risks.Add($"-SkipVersionCheck loads {step.Module} even if it was built for another kernel or with other symbol versions; a mismatch can crash the kernel.");
+            return Gate.Decide(StepText(step), "Import-KernelModule",
+                risks.Count == 0 ? null : string.Join(" ", risks) + " Go on?",
+                cmdlet.SkipVersionCheck ? "Load without the version check" : "Load a disabled module");
         }
-        catch (ModulePlanException e)
-        {
-            WriteError(ModuleErrors.For(e, target.Module));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            WriteError(ModprobeSessions.PersistFailed(e, target.Module));
-        }
-        return false;
-    }
 
-    private void WriteLoaded(LoadPlan plan, bool changed)
-    {
-        if (!PassThru)
-            return;
-        foreach (var step in plan.Steps.Where(s => s.Role == LoadRole.Target))
-            if (_session!.Loaded(step.Module) is { } m)
-                WriteObject(new LoadedKernelModule(m, changed));
+        public ChangeDecision DecideFiles(string module, IReadOnlyList<PersistedFile> changes, bool loadAtBoot) =>
+            Gate.Decide(ModprobeSessions.PersistTarget(changes), "Persist (load at boot)");
+
+        /// <summary>A modprobe.d alias to a module that is not installed: a dry run warns; a real import fails.</summary>
+        public ChangeDecision DecideNothingToLoad(ModuleNotFoundException e) =>
+            Gate.Ask($"{e.AliasTarget} (alias '{e.Module}' in {e.AliasSource}): not installed, nothing to load", "Import-KernelModule");
+
+        public ChangeDecision DecideUnload(UnloadStep step, bool forced) => ChangeDecision.No; // an import removes nothing
+
+        private static string StepText(LoadStep step) => step.Action == LoadAction.RunInstallCommand
+            ? $"install {step.CommandLine ?? step.InstallCommand} ({step.Reason})"
+            : $"insmod {step.Path} {step.Parameters?.Trim()}".TrimEnd() + $" ({step.Reason})";
     }
 }

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using LkmPowerShell.Engine;
 using LkmPowerShell.Engine.Kernel;
 using LkmPowerShell.Engine.Loading;
 using LkmPowerShell.Engine.Planner;
@@ -53,113 +52,52 @@ public sealed class RemoveKernelModuleCommand : ModuleTreeCmdlet
     [ArgumentCompleter(typeof(Completion.KernelVersionCompleter))]
     public string? KernelVersion { get; set; }
 
-    private SystemRoot? _root;
-    private RunningKernel? _kernel;
+    private IKernel? _kernel;
     private ModprobeSession? _session;
     private KernelChangeGate? _gate;
 
     protected override void BeginProcessing()
     {
-        _root = OpenRoot();
-        _kernel = _root.IsHost && !_root.ModuleDirectoryGiven ? RunningKernel.Host : new RunningKernel(_root);
-        if (_root.IsHost && !_kernel.SupportsModules)
-            ThrowTerminatingError(ModuleErrors.For(new KernelModulesUnsupportedException(_kernel.Release, _kernel.ProcModules.Path, _kernel.ModulesUnsupportedReason)));
+        var root = OpenRoot();
+        _kernel = ModprobeSessions.OpenKernel(this, root);
         // An image without proc/modules has nothing loaded: every removal would plan nothing, and say only that.
-        if (!_root.IsHost && !_kernel.SupportsModules)
-            WriteWarning($"{_kernel.ProcModules.Path} does not exist, so nothing is loaded under -Root {_root} and there is nothing to remove. Put a copy of the system's /proc/modules there to plan against it.");
+        if (!root.IsHost && !_kernel.SupportsModules)
+            WriteWarning($"{root.Resolve(ProcModulesReader.SystemPath)} does not exist, so nothing is loaded under -Root {root} and there is nothing to remove. Put a copy of the system's /proc/modules there to plan against it.");
         // -Root and the privilege are judged when a change is approved (ShouldProcess), so
         // -WhatIf and $WhatIfPreference plan alike, and removing what is absent needs neither.
-        _gate = new KernelChangeGate(this, _root, _kernel, Force);
+        _gate = new KernelChangeGate(this, root, Force);
     }
 
+    /// <summary>One engine call for the input's names; then its report as warnings, ErrorRecords and objects.</summary>
     protected override void ProcessRecord()
     {
         _session ??= ModprobeSessions.Open(this, _kernel!, KernelVersion);
         if (_session is null)
             return;
-        foreach (var name in Name!)
-            RemoveOne(_session, name);
+        var options = (RemoveUnusedDependency ? UnloadOptions.RemoveUnusedDependencies : 0) | (SkipInUseCheck ? UnloadOptions.SkipInUseCheck : 0) | (Persist ? UnloadOptions.Persist : 0);
+        var report = _session.Unload(UnloadRequest.ForNames(Name!, options, TimeSpan.FromSeconds(Timeout)), new Decider(this));
+        foreach (var item in report.Items)
+            if (ModprobeSessions.WriteUnload(this, item, report.Stopped is not null) && PassThru)
+                WriteObject(item.Before is not null ? new LoadedKernelModule(item.Before, item.Changed) : LoadedKernelModule.NotLoaded(item.Module, item.Changed));
+        ModprobeSessions.ThrowIfStopped(this, report.Stopped, _gate!);
     }
 
-    /// <summary>Plan, confirm each step, execute, report: the engine's session does the work.</summary>
-    private void RemoveOne(ModprobeSession session, string name)
+    /// <summary>ShouldProcess for each step; with -SkipInUseCheck, then PowerShell's Force || ShouldContinue for each removal; ShouldProcess naming the files for -Persist.</summary>
+    private sealed class Decider(RemoveKernelModuleCommand cmdlet) : IChangeDecider
     {
-        var before = session.Loaded(name);
-        UnloadProposal proposal;
-        try
-        {
-            proposal = session.PlanUnload(name, new UnloadPlanOptions { RemoveUnusedDependencies = RemoveUnusedDependency, AllowInUse = SkipInUseCheck, WaitForUseCount = Timeout > 0 });
-        }
-        catch (ModulePlanException e)
-        {
-            WriteError(ModuleErrors.For(e, name));
-            return;
-        }
-        catch (Exception e) when (ErrorRecords.ForReadFailure(e, name, "InvalidModuleIndex") is { } record)
-        {
-            WriteError(record);
-            return;
-        }
-        foreach (var w in proposal.Warnings)
-            WriteWarning(ModprobeSessions.WarningText(w));
-        var changed = false;
-        if (proposal.Plan.IsNoOp)
-        {
-            WriteVerbose($"{name} is not loaded; nothing to do.");
-        }
-        else
-        {
-            var result = session.ExecuteUnload(proposal.Plan, SkipInUseCheck, TimeSpan.FromSeconds(Timeout), Approve);
-            _gate!.ThrowIfRefused();
-            if (result.Failure is { } failure)
-            {
-                WriteError(ModuleErrors.For(failure, failure.Module));
-                return;
-            }
-            changed = result.ChangedKernel;
-        }
-        changed |= UnpersistIfAsked(session, name);
-        if (PassThru)
-            WriteObject(before is not null ? new LoadedKernelModule(before, changed) : LoadedKernelModule.NotLoaded(ModuleName.Normalize(name), changed));
-    }
+        private KernelChangeGate Gate => cmdlet._gate!;
 
-    /// <summary>ShouldProcess for each step; with -SkipInUseCheck, then PowerShell's Force || ShouldContinue for each removal.</summary>
-    private bool Approve(UnloadStep step) => _gate!.Approve($"{step.ToModprobeLine()} ({step.Reason})", "Remove-KernelModule",
-        SkipInUseCheck && step.Action == UnloadAction.Remove
-            ? $"-SkipInUseCheck removes {step.Module} even while it is in use (only on kernels built with CONFIG_MODULE_FORCE_UNLOAD); whatever uses it may crash. Go on?"
-            : null,
-        "Remove a module in use");
+        public bool Stopped => Gate.Refusal is not null;
 
-    /// <summary>-Persist: asks naming the exact files to delete (none when there are none of ours); true when a file was deleted.</summary>
-    private bool UnpersistIfAsked(ModprobeSession session, string name)
-    {
-        if (!Persist)
-            return false;
-        try
-        {
-            var changes = session.PreviewUnpersist(name).Where(f => f.Changed).ToList();
-            if (changes.Count == 0)
-            {
-                WriteVerbose($"{name}: no boot-time file of ours to delete.");
-                return false;
-            }
-            if (!_gate!.Approve(ModprobeSessions.PersistTarget(changes), "Unpersist (stop loading at boot)", changesKernel: false))
-            {
-                _gate.ThrowIfRefused();
-                return false;
-            }
-            var done = session.Unpersist(name);
-            ModprobeSessions.WritePersisted(this, done);
-            return done.Any(f => f.Changed);
-        }
-        catch (ModulePlanException e)
-        {
-            WriteError(ModuleErrors.For(e, name));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            WriteError(ModprobeSessions.PersistFailed(e, name));
-        }
-        return false;
+        public ChangeDecision DecideUnload(UnloadStep step, bool forced) => Gate.Decide($"{step.ToModprobeLine()} ({step.Reason})", "Remove-KernelModule",
+            forced ? $"-SkipInUseCheck removes {step.Module} even while it is in use (only on kernels built with CONFIG_MODULE_FORCE_UNLOAD); whatever uses it may crash. Go on?" : null,
+            "Remove a module in use");
+
+        public ChangeDecision DecideFiles(string module, IReadOnlyList<PersistedFile> changes, bool loadAtBoot) =>
+            Gate.Decide(ModprobeSessions.PersistTarget(changes), "Unpersist (stop loading at boot)");
+
+        public ChangeDecision DecideLoad(LoadStep step, LoadStepRisk risk) => ChangeDecision.No; // a removal loads nothing
+
+        public ChangeDecision DecideNothingToLoad(ModuleNotFoundException aliasToNothing) => ChangeDecision.No;
     }
 }

@@ -84,8 +84,7 @@ public sealed class SetKernelModuleParameterCommand : ModuleTreeCmdlet
         if (_treeOpened)
             return _tree;
         _treeOpened = true;
-        if (KernelVersion is not null || ModuleTrees.DefaultVersion(_root!) is { } v && Directory.Exists(_root!.ModulesDirectory(v)))
-            _tree = ModuleTrees.Open(this, _root!, KernelVersion);
+        _tree = ModuleTrees.OpenIfInstalled(this, _root!, KernelVersion, out _);
         return _tree;
     }
 }

@@ -58,13 +58,9 @@ public sealed class TestKernelModuleCommand : ModuleTreeCmdlet
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ModuleFormatException)
         {
-            ThrowTerminatingError(new ErrorRecord(e, "AuditReadFailed", e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.ReadError, root.Path)
-            {
-                ErrorDetails = new ErrorDetails($"The audit could not read the kernel's views under {root}: {e.Message}")
-                {
-                    RecommendedAction = "Run as root to see every view (/dev/kmsg, module signatures); with -Root, point at a folder that holds proc/ and sys/.",
-                },
-            });
+            var said = $"The audit could not read the kernel's views under {root}: {e.Message}";
+            ThrowTerminatingError(ModuleErrors.New(e is UnauthorizedAccessException ? new UnauthorizedAccessException(said, e) : new IOException(said, e),
+                "AuditReadFailed", e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.ReadError, root.Path, "Audit.ReadFailed"));
             return;
         }
 
@@ -84,7 +80,7 @@ public sealed class TestKernelModuleCommand : ModuleTreeCmdlet
         }
 
         foreach (var name in patterns.UnmatchedLiterals())
-            WriteError(new ErrorRecord(new ItemNotFoundException(
+            WriteError(ModuleErrors.New(new ItemNotFoundException(
                     $"No loaded module is named '{name}': neither /proc/modules, /sys/module nor the kernel log knows it. Get-KernelModule lists what is loaded."),
                 "ModuleNotLoaded", ErrorCategory.ObjectNotFound, name));
     }

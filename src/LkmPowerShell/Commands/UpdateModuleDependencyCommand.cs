@@ -49,20 +49,15 @@ public sealed class UpdateModuleDependencyCommand : ModuleTreeCmdlet
     {
         var root = OpenRoot();
         var version = KernelVersion ?? ModuleTrees.DefaultVersion(root);
-        var problem = Engine.ModuleTree.ModuleDirectory.KernelVersionProblem(version);
-        if (version is null || problem is not null)
+        if (ModuleTrees.VersionError(root, version) is { } error)
         {
-            ThrowTerminatingError(version is null
-                ? ModuleErrors.New(new ArgumentException($"Which kernel? The running kernel's release cannot be read under {root}."),
-                    "InvalidKernelVersion", ErrorCategory.InvalidArgument, version, "KernelVersionUnknown", root.Path.TrimEnd('/'))
-                : ModuleErrors.New(new ArgumentException($"'{version}' is not a kernel version: {problem}."),
-                    "InvalidKernelVersion", ErrorCategory.InvalidArgument, version, "InvalidKernelVersion"));
+            ThrowTerminatingError(error);
             return;
         }
         // Many modules of one kernel piped in (Import-Clixml, Get-KernelModule -ListAvailable)
         // name the same tree: index it once, not once per object.
         if (!_runs.Any(r => r.Root.Path == root.Path && r.Version == version))
-            _runs.Add((root, version));
+            _runs.Add((root, version!));
     }
 
     protected override void EndProcessing()

@@ -29,8 +29,7 @@ internal static class KernelModuleNames
         var prefix = ModuleName.Normalize(word.Trim('\'', '"'));
         if (source == ModuleNameSource.Loaded)
             return Loaded(root, prefix);
-        var version = bound["KernelVersion"] as string ?? ModuleTrees.DefaultVersion(root);
-        if (version is null || !Directory.Exists(root.ModulesDirectory(version)))
+        if (ModuleTrees.InstalledVersion(root, bound["KernelVersion"] as string) is not { } version)
             return [];
         var directory = root.ModulesDirectory(version);
         var stamp = string.Join('|', new[] { "modules.dep", "modules.dep.bin", "modules.alias", "modules.alias.bin" }

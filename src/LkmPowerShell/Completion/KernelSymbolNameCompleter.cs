@@ -41,11 +41,10 @@ public sealed class KernelSymbolNameCompleter : IArgumentCompleter
 
     private static string[] TreeSymbols(SystemRoot root, string? version)
     {
-        version ??= ModuleTrees.DefaultVersion(root);
-        if (version is null || !Directory.Exists(root.ModulesDirectory(version)))
+        if (ModuleTrees.InstalledVersion(root, version) is not { } installed)
             return [];
-        var directory = root.ModulesDirectory(version);
+        var directory = root.ModulesDirectory(installed);
         var stamp = CompletionCache.FileStamp(Path.Join(directory, "modules.symbols")) + "|" + CompletionCache.FileStamp(Path.Join(directory, "modules.symbols.bin"));
-        return CompletionCache.Names("symbols:" + directory, stamp, () => ModuleDirectory.Open(root, version).ExportedSymbols().Select(s => s.Symbol));
+        return CompletionCache.Names("symbols:" + directory, stamp, () => ModuleDirectory.Open(root, installed).ExportedSymbols().Select(s => s.Symbol));
     }
 }

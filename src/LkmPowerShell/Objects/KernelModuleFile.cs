@@ -37,7 +37,7 @@ public sealed class KernelModuleFile
             {
                 return new Shown(_info.Value);
             }
-            catch (Exception e) when (ErrorRecords.IsModuleFileFailure(e))
+            catch (Exception e) when (ModuleErrors.IsModuleFileFailure(e))
             {
                 return Shown.Unreadable(e.Message);
             }

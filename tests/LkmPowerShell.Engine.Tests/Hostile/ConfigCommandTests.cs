@@ -16,7 +16,7 @@ public sealed class ConfigCommandTests
         Assert.False(result.Succeeded);
         Thread.Sleep(3500);
         Assert.False(File.Exists(marker), "a child of the stopped command kept running");
-        Assert.Contains("did not finish within 60 s", ConfigCommand.Describe("install", "dummy", "sleep 60", result, ConfigCommand.DefaultTimeout));
+        Assert.Contains("did not finish within 60 s", new ModuleCommandException("dummy", "sleep 60", result, isRemove: false).Message);
     }
 
     [Fact]
@@ -25,6 +25,6 @@ public sealed class ConfigCommandTests
         var result = ConfigCommand.Run("test \"$MODPROBE_MODULE\" = dummy && exit 3", new Dictionary<string, string> { ["MODPROBE_MODULE"] = "dummy" }, TimeSpan.FromSeconds(30));
         Assert.Equal(3, result.ExitCode);
         Assert.False(result.TimedOut);
-        Assert.Equal("The remove command for dummy ('x') exited with 3.", ConfigCommand.Describe("remove", "dummy", "x", result, TimeSpan.FromSeconds(30)));
+        Assert.Equal("The remove command for dummy ('x') exited with 3.", new ModuleCommandException("dummy", "x", result, isRemove: true).Message);
     }
 }

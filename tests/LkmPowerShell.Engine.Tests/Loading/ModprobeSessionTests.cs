@@ -174,7 +174,7 @@ public sealed class ModprobeSessionTests : IDisposable
     {
         var (kernel, session) = Open();
         kernel.CallerMayManageModules = false;
-        Assert.Throws<ModulePrivilegeException>(session.EnsureCanChangeKernel);
+        Assert.IsType<ModulePrivilegeException>(KernelAccess.ChangeProblem(kernel));
         var result = Load(session, "msdos");
         Assert.Equal(FailureCause.NoPrivilege, result.Failure!.Cause);
         Assert.Equal("fat", result.Failure.Module);
@@ -186,7 +186,7 @@ public sealed class ModprobeSessionTests : IDisposable
     {
         var (kernel, session) = Open();
         kernel.SupportsModules = false;
-        Assert.Throws<KernelModulesUnsupportedException>(session.EnsureCanChangeKernel);
+        Assert.IsType<KernelModulesUnsupportedException>(KernelAccess.ChangeProblem(kernel));
         Assert.Empty(kernel.Calls);
     }
 
