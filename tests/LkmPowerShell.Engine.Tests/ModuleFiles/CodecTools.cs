@@ -13,6 +13,10 @@ internal static class CodecTools
         ["xz"] = "xz-utils",
         ["zstd"] = "zstd",
         ["modinfo"] = "kmod",
+        ["openssl"] = "openssl",
+        ["cpio"] = "cpio",
+        ["gzip"] = "gzip",
+        ["mkinitramfs"] = "initramfs-tools-core",
     };
 
     /// <summary>Runs a tool, optionally feeding stdin, and returns its stdout bytes; a non-zero exit fails.</summary>
