@@ -3,8 +3,8 @@ namespace LkmPowerShell.Engine.Initramfs;
 /// <summary>
 /// One member of a cpio "newc" archive, held in memory: never written anywhere, and its name never
 /// resolved against any folder. <see cref="Name"/> is the name as stored; <see cref="Path"/> is it
-/// made relative to the initramfs root ("./lib/x" and "/lib/x" are "lib/x"), or null when the name
-/// could leave that root ("..", or empty), which the kernel's unpacker would follow.
+/// made relative to the initramfs root ("./lib/x" and "/lib/x" are "lib/x", "." is the root), or
+/// null when the name could leave that root ("..") or is empty.
 /// </summary>
 public sealed record CpioEntry(string Name, string? Path, uint Mode, uint Inode, uint Links, uint DeviceMajor, uint DeviceMinor, ReadOnlyMemory<byte> Data)
 {

@@ -82,13 +82,18 @@ public static class CpioReader
         }
     }
 
-    /// <summary>The name relative to the archive's root, or null when it could leave it.</summary>
+    /// <summary>
+    /// The name relative to the archive's root ("." for the root itself, which initramfs-tools
+    /// stores as its first entry), or null when it could leave the root ("..") or names nothing.
+    /// </summary>
     internal static string? Contain(string name)
     {
-        var parts = name.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(p => p != ".").ToArray();
-        if (parts.Length == 0 || parts.Contains("..") || name.Contains('\0'))
+        if (name.Length == 0 || name.Contains('\0'))
             return null;
-        return string.Join('/', parts);
+        var parts = name.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(p => p != ".").ToArray();
+        if (parts.Contains(".."))
+            return null;
+        return parts.Length == 0 ? "." : string.Join('/', parts);
     }
 
     private static long Align4(long value) => (value + 3) & ~3L;

@@ -74,7 +74,10 @@ public sealed partial class InitramfsImage
 
     /// <summary>Parses an initramfs in memory.</summary>
     /// <exception cref="ModuleFormatException">A damaged, truncated, oversized or unknown archive.</exception>
-    public static InitramfsImage Parse(byte[] bytes, string path)
+    public static InitramfsImage Parse(byte[] bytes, string path) => Parse(bytes, path, MaxDecompressedBytes);
+
+    /// <summary>Parses with another bound on the decompressed archives (tests use a small one).</summary>
+    internal static InitramfsImage Parse(byte[] bytes, string path, long maxDecompressedBytes)
     {
         ArgumentNullException.ThrowIfNull(bytes);
         var segments = new List<InitramfsSegment>();
@@ -101,7 +104,7 @@ public sealed partial class InitramfsImage
                 throw new ModuleFormatException(path, at,
                     $"the initramfs holds data that is neither a cpio archive nor gzip, xz or zstd (magic {Convert.ToHexString(bytes.AsSpan(at, Math.Min(4, bytes.Length - at)))}; lz4, lzo, bzip2 and lzma are not read)");
             // The compressed archive runs to the end of the file, as initramfs-tools and dracut write it.
-            var output = Decompress(bytes.AsSpan(at), kind, path, MaxDecompressedBytes - decompressed);
+            var output = Decompress(bytes.AsSpan(at), kind, path, maxDecompressedBytes - decompressed);
             decompressed += output.Length;
             var end = CpioReader.Read(output, 0, path, entries);
             if (end < output.Length)
