@@ -42,7 +42,7 @@ internal static class ModuleListing
                     "ModuleNotLoaded", ErrorCategory.ObjectNotFound, name), name, listed, moduleNames: true));
     }
 
-    public static void WriteAvailable(PSCmdlet cmdlet, SystemRoot root, string? kernelVersion, string[]? names, bool includeBuiltin = false)
+    public static void WriteAvailable(PSCmdlet cmdlet, SystemRoot root, string? kernelVersion, string[]? names, bool includeBuiltin = false, ModuleSignatures? signatures = null)
     {
         var directory = ModuleTrees.Open(cmdlet, root, kernelVersion);
         if (directory is null)
@@ -58,18 +58,22 @@ internal static class ModuleListing
         // one outside the root, too large, empty) is checked now, so it is still an error here.
         // The map yields only the problem (a reference type, so the parallel map's shared generic
         // code is the precompiled one; a tuple result made the JIT compile it at the first call).
-        var problems = OrderedParallel.Map(selected, m => Probe(m.Path, root), ReadingThreads);
+        // -CheckSignature: the verification (a read and a hash of every file) runs in the same map.
+        var keyring = signatures?.For(directory.KernelVersion);
+        var problems = OrderedParallel.Map(selected, m => keyring is null ? Probe(m.Path, root) : Verified(m.Path, root, keyring), ReadingThreads);
         var i = 0;
-        foreach (var error in problems)
+        foreach (var result in problems)
         {
             var module = selected[i++];
-            if (error is not null)
+            if (result is Exception error)
             {
                 cmdlet.WriteError(ModuleErrors.ForModuleFile(error, module.Path));
                 continue;
             }
             var path = module.Path;
             var file = KernelModuleFile.Deferred(module.Name, ModuleFileReader.PathShown(path, root), () => ModuleFileReader.Read(path, root, ModuleSymbolDetail.Counts));
+            if (result is Engine.Integrity.ModuleSignatureCheck check)
+                file.WithSignatureCheck(check);
             cmdlet.WriteObject(file.WithLoadBlock(Engine.Configuration.ModuleLoadBlock.Of(config, module.Name)));
         }
         foreach (var builtin in BuiltinModules(directory, patterns, includeBuiltin))
@@ -96,6 +100,12 @@ internal static class ModuleListing
     /// <summary>Module files are read (and decompressed) on this many threads.</summary>
     private static int ReadingThreads => Math.Max(2, Environment.ProcessorCount);
 
+    private static object? Verified(string path, SystemRoot root, Engine.Integrity.KernelKeyring keyring)
+    {
+        var (check, error) = ModuleSignatures.Verify(path, keyring, root);
+        return (object?)check ?? error;
+    }
+
     private static Exception? Probe(string path, SystemRoot root)
     {
         try
@@ -113,7 +123,7 @@ internal static class ModuleListing
     /// -Path and -LiteralPath (and names that are plainly files): every file read now, on several
     /// threads, and written in the order given, each error in its place among the objects.
     /// </summary>
-    public static void WriteFiles(PSCmdlet cmdlet, string[]? paths, string[]? literalPaths)
+    public static void WriteFiles(PSCmdlet cmdlet, string[]? paths, string[]? literalPaths, ModuleSignatures? signatures = null)
     {
         var items = new List<(string? Path, ErrorRecord? Error)>();
         foreach (var path in ModuleFilePaths.Resolve(cmdlet, paths, literalPaths, error => items.Add((null, error))))
@@ -130,10 +140,27 @@ internal static class ModuleListing
             else
             {
                 ModuleErrors.WarnAboutDamage(cmdlet, info);
-                cmdlet.WriteObject(new KernelModuleFile(info));
+                var file = new KernelModuleFile(info);
+                if (signatures is not null && Check(signatures, info) is var (check, verifyError))
+                {
+                    if (verifyError is not null)
+                    {
+                        cmdlet.WriteError(ModuleErrors.ForModuleFile(verifyError, info.Path));
+                        continue;
+                    }
+                    file.WithSignatureCheck(check!);
+                }
+                cmdlet.WriteObject(file);
             }
         }
     }
+
+    /// <summary>
+    /// A file given by path is checked against the image of the kernel its vermagic names (and the
+    /// -Certificate files); one that names no kernel, against the -Certificate files alone.
+    /// </summary>
+    private static (Engine.Integrity.ModuleSignatureCheck?, Exception?) Check(ModuleSignatures signatures, ModuleFileInfo info) =>
+        ModuleSignatures.Verify(info.Path, info.KernelVersion is { } version ? signatures.For(version) : new Engine.Integrity.KernelKeyring(signatures.Given), null);
 
     private static (ModuleFileInfo? Info, Exception? Failure) ReadOne(string path)
     {

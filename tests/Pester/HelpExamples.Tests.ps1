@@ -108,6 +108,8 @@ BeforeAll {
     Update-ModuleDependency -Root $sys -KernelVersion $plain.Version -ErrorAction Stop -WarningAction SilentlyContinue
     Copy-FixtureTree $xz.ModulesDirectory (Join-Path $sys "lib/modules/$($xz.Version)")
     Copy-Item (Join-Path $plain.Root "boot/System.map-$($plain.Version)") (Join-Path $sys 'boot')
+    # The kernel images carry the certificates the signature examples verify against.
+    foreach ($k in $plain, $xz) { Copy-Item (Join-Path $k.Root "boot/vmlinuz-$($k.Version)") (Join-Path $sys 'boot') }
 
     # The files the examples name, in the current folder.
     $script:work = Join-Path $TestDrive 'work'

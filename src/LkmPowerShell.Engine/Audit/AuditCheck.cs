@@ -54,6 +54,12 @@ public enum AuditCheck
     /// <summary>Module-area memory (/proc/vmallocinfo) that no listed module, BPF program or trampoline occupies.</summary>
     ModuleMemory,
 
+    /// <summary>An installed module file's signature, verified against the kernel image's certificates (and the user's).</summary>
+    ModuleIntegrity,
+
+    /// <summary>What the initramfs carries: modules disabled only outside it, copies that differ from the installed files, modules no installed kernel has.</summary>
+    Initramfs,
+
     /// <summary>A view the audit could not read, so the checks that need it did not run.</summary>
     Coverage,
 }

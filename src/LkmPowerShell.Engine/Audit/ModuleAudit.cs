@@ -15,7 +15,11 @@ public static class ModuleAudit
     /// Null to audit everything; otherwise only modules whose name it accepts are audited, and the
     /// kernel-wide checks are left out.
     /// </param>
-    public static AuditReport Run(SystemRoot root, Func<string, bool>? selectModule = null)
+    /// <param name="verifyFiles">
+    /// Non-null: verify the signature of each loaded module's installed file against the running
+    /// kernel's image certificates and these (the user's MOK or vendor keys; may be empty).
+    /// </param>
+    public static AuditReport Run(SystemRoot root, Func<string, bool>? selectModule = null, IEnumerable<Integrity.TrustedCertificate>? verifyFiles = null)
     {
         ArgumentNullException.ThrowIfNull(root);
         var kernel = new RunningKernel(root);
@@ -51,7 +55,17 @@ public static class ModuleAudit
         var audited = new List<string>();
         if (views.ProcModules is not null)
         {
-            var checks = new ModuleChecks(root, views.Release, settings.SignatureEnforcement is not null);
+            Integrity.KernelKeyring? keyring = null;
+            if (verifyFiles is not null && views.Release is { } release)
+            {
+                var (loaded, problem) = Integrity.ModuleTreeVerification.LoadKeyring(root, release, verifyFiles);
+                keyring = loaded;
+                if (problem is not null && selectModule is null)
+                    findings.Add(new AuditFinding(AuditSeverity.Medium, AuditCheck.Coverage, AuditFinding.KernelSubject,
+                        $"The certificates of the running kernel {release} could not be read from its image, so the installed files were checked against {(loaded.Certificates.Count == 0 ? "no certificate" : "the given certificates only")}.",
+                        [problem], [], $"Check that /boot/vmlinuz-{release} is the running kernel's image, or give the signing certificate with -Certificate."));
+            }
+            var checks = new ModuleChecks(root, views.Release, settings.SignatureEnforcement is not null, keyring);
             if (checks.TreeFinding is { } tree && selectModule is null) findings.Add(tree);
             foreach (var entry in views.ProcModules)
             {
@@ -77,5 +91,57 @@ public static class ModuleAudit
         // Most severe first; within a severity the checks keep the order they ran in.
         var ordered = findings.Select((f, i) => (f, i)).OrderByDescending(p => p.f.Severity).ThenBy(p => p.i).Select(p => p.f).ToArray();
         return new AuditReport(views.Release, views.Taint is { } t ? KernelTaintSummary.From(t) : null, [.. audited], hiddenNames, ordered);
+    }
+
+    /// <summary>
+    /// The audit of what is installed rather than what is loaded: every module file of each kernel
+    /// (all installed kernels when <paramref name="kernelVersions"/> is null) verified against that
+    /// kernel's image certificates and <paramref name="extra"/>, and each kernel's initramfs
+    /// (/boot/initrd.img-VERSION): its modules' signatures, copies that differ from the installed
+    /// files, modules no installed kernel has, and modules disabled outside it only.
+    /// </summary>
+    public static AuditReport RunInstalled(SystemRoot root, IReadOnlyList<string>? kernelVersions = null,
+        IEnumerable<Integrity.TrustedCertificate>? extra = null, Func<string, bool>? selectModule = null, int threads = 2)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        var given = extra?.ToArray() ?? [];
+        var versions = kernelVersions ?? ModuleTree.ModuleDirectory.InstalledKernelVersions(root);
+        var findings = new List<AuditFinding>();
+        var audited = new SortedSet<string>(StringComparer.Ordinal);
+        if (versions.Count == 0)
+            findings.Add(new AuditFinding(AuditSeverity.Informational, AuditCheck.ModuleTree, AuditFinding.KernelSubject,
+                $"No kernel's modules are installed under {root.ModulesFolder}.", [], [], null));
+        foreach (var version in versions)
+        {
+            ModuleTree.ModuleDirectory tree;
+            try
+            {
+                tree = ModuleTree.ModuleDirectory.Open(root, version);
+            }
+            catch (ModuleTree.KernelNotInstalledException e)
+            {
+                findings.Add(new AuditFinding(AuditSeverity.Medium, AuditCheck.ModuleTree, AuditFinding.KernelSubject, e.Message, [], [], null));
+                continue;
+            }
+            var verification = Integrity.ModuleTreeVerification.Run(tree, given, selectModule, threads);
+            foreach (var check in verification.Checks) audited.Add(ModuleName.FromPath(check.Path));
+            findings.AddRange(Integrity.IntegrityFindings.From(verification, $"installed tree {tree.Path}"));
+            try
+            {
+                if (Initramfs.InitramfsAudit.Run(root, version, given, selectModule) is { } initramfs)
+                    findings.AddRange(initramfs.Findings);
+                else
+                    findings.Add(new AuditFinding(AuditSeverity.Informational, AuditCheck.Initramfs, AuditFinding.KernelSubject,
+                        $"Kernel {version} has no initramfs ({Initramfs.InitramfsImage.PathFor(root, version)} does not exist).", [], [], null));
+            }
+            catch (Exception e) when (Integrity.ModuleTreeVerification.IsReadFailure(e))
+            {
+                findings.Add(new AuditFinding(AuditSeverity.Medium, AuditCheck.Initramfs, AuditFinding.KernelSubject,
+                    $"The initramfs of kernel {version} cannot be read: {e.Message}", [Initramfs.InitramfsImage.PathFor(root, version)], [],
+                    $"Rebuild it (update-initramfs -u -k {version}); a damaged initramfs may not boot."));
+            }
+        }
+        var ordered = findings.Select((f, i) => (f, i)).OrderByDescending(p => p.f.Severity).ThenBy(p => p.i).Select(p => p.f).ToArray();
+        return new AuditReport(string.Join(", ", versions), null, [.. audited], [], ordered);
     }
 }

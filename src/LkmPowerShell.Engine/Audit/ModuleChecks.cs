@@ -14,6 +14,8 @@ public sealed class ModuleChecks
 {
     private readonly ModuleDirectory? _tree;
     private readonly bool _kernelChecksSignatures;
+    private readonly SystemRoot _root;
+    private readonly Integrity.KernelKeyring? _keyring;
 
     /// <param name="root">Where the installed modules are read.</param>
     /// <param name="release">The running kernel's release: whose /lib/modules tree to compare with.</param>
@@ -21,9 +23,12 @@ public sealed class ModuleChecks
     /// Whether the kernel verifies signatures at all (it then sets E on a module it could not
     /// verify); without that, a module without E proves nothing.
     /// </param>
-    public ModuleChecks(SystemRoot root, string? release, bool kernelChecksSignatures)
+    /// <param name="keyring">Non-null: verify each installed file's signature against these certificates.</param>
+    public ModuleChecks(SystemRoot root, string? release, bool kernelChecksSignatures, Integrity.KernelKeyring? keyring = null)
     {
         ArgumentNullException.ThrowIfNull(root);
+        _root = root;
+        _keyring = keyring;
         _kernelChecksSignatures = kernelChecksSignatures;
         if (release is null)
         {
@@ -65,6 +70,20 @@ public sealed class ModuleChecks
         if (sourceVersion is not null) facts.Add($"/sys/module/{name}/srcversion: {sourceVersion}");
         if (file?.GetValue("srcversion") is { } fileSrc) facts.Add($"installed file srcversion: {fileSrc}");
 
+        if (_keyring is not null && installed is not null && _tree is not null)
+        {
+            try
+            {
+                var check = Integrity.ModuleSignatureVerifier.VerifyFile(installed.Path, _keyring, _root);
+                facts.Add($"installed file signature check: {check.Verdict}: {check.Reason}");
+                if (Integrity.IntegrityFindings.From(check, _tree.KernelVersion, "the installed file behind the loaded module") is { } integrity)
+                    findings.Add(integrity);
+            }
+            catch (Exception e) when (Integrity.ModuleTreeVerification.IsReadFailure(e))
+            {
+                facts.Add($"installed file signature check: not done: {e.Message}");
+            }
+        }
         if (taintLetters.Length > 0)
             findings.Add(TaintFinding(name, taintLetters, facts));
         if (SignatureFinding(name, unverified, file, facts) is { } s)

@@ -58,6 +58,10 @@ public sealed class DisableKernelModuleCommand : PSCmdlet
             WriteVerbose($"{status.Module}: {status.Change}{(status.Note is null ? "" : "; " + status.Note)}");
             if (status.Note is not null && !status.Disabled)
                 WriteWarning($"{status.Module}: {status.Note}");
+            // The initramfs loads modules before /etc/modprobe.d exists: it keeps loading this one until rebuilt.
+            if (status.Disabled)
+                foreach (var version in Engine.Initramfs.InitramfsAudit.KernelsStillCarrying(_disabler!.Root, status.Module))
+                    WriteWarning($"{status.Module}: the initramfs of kernel {version} still carries it without this setting, so it can load at boot before /etc/modprobe.d is read; rebuild it: update-initramfs -u -k {version}");
             // The unload is this call's own change, so this call's ShouldProcess asks for it
             // (honouring -WhatIf and $WhatIfPreference); the engine's unload then asks nothing more.
             if (Unload && status.Loaded == true && _disabler!.Root.IsHost && ShouldProcess(status.Module, "Unload kernel module (Remove-KernelModule)"))

@@ -51,6 +51,29 @@ public sealed class GetKernelModuleCommand : ModuleTreeCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? LiteralPath { get; set; }
 
+    /// <summary>
+    /// Verifies each file's signature as the kernel would (against the certificates built into its
+    /// kernel image, /boot/vmlinuz-VERSION under -Root, and any -Certificate) and fills
+    /// SignatureStatus, SignatureStatusReason and SignatureCertificate. Costs a hash of every file.
+    /// </summary>
+    [Parameter(ParameterSetName = AvailableSet)]
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
+    public SwitchParameter CheckSignature { get; set; }
+
+    /// <summary>Certificate files (PEM or DER) trusted besides the kernel image's: a MOK, a vendor or DKMS key. Implies -CheckSignature.</summary>
+    [Parameter(ParameterSetName = AvailableSet)]
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
+    [ValidateNotNullOrEmpty]
+    public string[]? Certificate { get; set; }
+
+    private ModuleSignatures? _signatures;
+
+    private ModuleSignatures? Signatures => CheckSignature || Certificate is not null
+        ? _signatures ??= new ModuleSignatures(this, OpenRoot(), Certificate)
+        : null;
+
     protected override void ProcessRecord()
     {
         try
@@ -59,12 +82,12 @@ public sealed class GetKernelModuleCommand : ModuleTreeCmdlet
             {
                 case PathSet:
                 case LiteralPathSet:
-                    ModuleListing.WriteFiles(this, Path, LiteralPath);
+                    ModuleListing.WriteFiles(this, Path, LiteralPath, Signatures);
                     break;
                 case AvailableSet:
                     var available = ModuleNamePatterns.Validate(this, NamesReadingFilesAsPaths());
                     if (available is not { Length: 0 })
-                        ModuleListing.WriteAvailable(this, OpenRoot(), KernelVersion, available, IncludeBuiltin);
+                        ModuleListing.WriteAvailable(this, OpenRoot(), KernelVersion, available, IncludeBuiltin, Signatures);
                     break;
                 default:
                     var loaded = ModuleNamePatterns.Validate(this, NamesReadingFilesAsPaths());
@@ -94,7 +117,7 @@ public sealed class GetKernelModuleCommand : ModuleTreeCmdlet
         foreach (var file in files)
             WriteVerbose($"'{file}' names a file, not a module: reading it as -Path would.");
         if (files.Length > 0)
-            ModuleListing.WriteFiles(this, files, null);
+            ModuleListing.WriteFiles(this, files, null, ParameterSetName == AvailableSet ? Signatures : null);
         var names = byKind[false].ToArray();
         return files.Length > 0 && names.Length == 0 ? [] : names;
     }

@@ -40,6 +40,29 @@ public sealed class TestKernelModuleCommand : ModuleTreeCmdlet
     [Parameter(ParameterSetName = QuietSet, Mandatory = true)]
     public SwitchParameter Quiet { get; set; }
 
+    /// <summary>
+    /// Audits what is installed instead of what is loaded: every module file of every installed
+    /// kernel (or -KernelVersion) verified against its kernel image's certificates, and each
+    /// kernel's initramfs.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Installed { get; set; }
+
+    /// <summary>With -Installed: the kernels to audit (default: every kernel installed under -Root).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.KernelVersionCompleter))]
+    public string[]? KernelVersion { get; set; }
+
+    /// <summary>Also verifies the installed file behind each loaded module (a hash per module).</summary>
+    [Parameter]
+    public SwitchParameter CheckSignature { get; set; }
+
+    /// <summary>Certificate files (PEM or DER) trusted besides the kernel image's: a MOK, a vendor or DKMS key.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? Certificate { get; set; }
+
     protected override void ProcessRecord()
     {
         // The audit reads every view once, so names from the pipeline are gathered and audited together.
@@ -53,8 +76,19 @@ public sealed class TestKernelModuleCommand : ModuleTreeCmdlet
         AuditReport report;
         try
         {
-            WriteVerbose($"Auditing the loaded modules under {root}.");
-            report = ModuleAudit.Run(root, patterns.IsEmpty ? null : patterns.Match);
+            var certificates = Installed || CheckSignature || Certificate is not null ? new ModuleSignatures(this, root, Certificate).Given : null;
+            if (KernelVersion is not null && !Installed)
+                WriteWarning("-KernelVersion applies to -Installed only: the loaded modules are those of the running kernel.");
+            if (Installed)
+            {
+                WriteVerbose($"Auditing the installed modules and initramfs of {(KernelVersion is null ? "every installed kernel" : string.Join(", ", KernelVersion))} under {root}.");
+                report = ModuleAudit.RunInstalled(root, KernelVersion, certificates, patterns.IsEmpty ? null : patterns.Match, Math.Max(2, Environment.ProcessorCount));
+            }
+            else
+            {
+                WriteVerbose($"Auditing the loaded modules under {root}.");
+                report = ModuleAudit.Run(root, patterns.IsEmpty ? null : patterns.Match, certificates);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ModuleFormatException)
         {
@@ -80,7 +114,9 @@ public sealed class TestKernelModuleCommand : ModuleTreeCmdlet
         }
 
         foreach (var name in patterns.UnmatchedLiterals())
-            WriteError(ModuleErrors.New(new ItemNotFoundException(
+            WriteError(Installed ? ModuleErrors.New(new ItemNotFoundException(
+                    $"No installed module is named '{name}' in the kernels audited. Get-KernelModule -ListAvailable lists what is installed."),
+                "ModuleNotInstalled", ErrorCategory.ObjectNotFound, name) : ModuleErrors.New(new ItemNotFoundException(
                     $"No loaded module is named '{name}': neither /proc/modules, /sys/module nor the kernel log knows it. Get-KernelModule lists what is loaded."),
                 "ModuleNotLoaded", ErrorCategory.ObjectNotFound, name));
     }

@@ -143,6 +143,28 @@ public sealed class KernelModuleFile
         return this;
     }
 
+    /// <summary>
+    /// -CheckSignature only (null otherwise): the kernel's verdict on the file's signature, checked
+    /// against the certificates built into its kernel image and any given with -Certificate:
+    /// Valid, Invalid, UnknownKey, Unsigned or Unsupported.
+    /// </summary>
+    public string? SignatureStatus { get; private set; }
+
+    /// <summary>-CheckSignature only: why (the reason in words, with the kernel's error where it would refuse the module).</summary>
+    public string? SignatureStatusReason { get; private set; }
+
+    /// <summary>-CheckSignature only: the certificate that verified the signature (subject, serial, where it was read), when Valid.</summary>
+    public string? SignatureCertificate { get; private set; }
+
+    /// <summary>Fills the signature verdict properties.</summary>
+    internal KernelModuleFile WithSignatureCheck(LkmPowerShell.Engine.Integrity.ModuleSignatureCheck check)
+    {
+        SignatureStatus = check.Verdict.ToString();
+        SignatureStatusReason = check.Reason;
+        SignatureCertificate = check.Certificate?.ToString();
+        return this;
+    }
+
     /// <summary>The values "modinfo -F field" prints for this file.</summary>
     public string[] GetField(string field) => [.. Texts(_builtin is not null ? ModinfoText.Field(_builtin, field) : ModinfoText.Field(_info.Value, field))];
 

@@ -16,6 +16,10 @@ internal static class CodecTools
         ["modinfo"] = "kmod",
         ["modprobe"] = "kmod",
         ["depmod"] = "kmod",
+        ["openssl"] = "openssl",
+        ["cpio"] = "cpio",
+        ["gzip"] = "gzip",
+        ["mkinitramfs"] = "initramfs-tools-core",
     };
 
     /// <summary>Runs a tool, optionally feeding stdin, and returns its stdout bytes; a non-zero exit fails.</summary>
