@@ -79,6 +79,8 @@ internal static class ErrorRecords
     /// </summary>
     public static ErrorRecord? ForReadFailure(Exception e, string target, string formatErrorId) => e switch
     {
+        Engine.ModuleTree.ModuleTreeNotIndexedException nx => ModuleErrors.New(nx, "ModuleTreeNotIndexed", ErrorCategory.ObjectNotFound, nx.Directory,
+            "ModuleTreeNotIndexed", nx.RootPath, nx.KernelVersion),
         FileRefusedException refused => ForRefusedFile(refused, refused.FilePath),
         ModuleFormatException mfe => new ErrorRecord(mfe, formatErrorId, ErrorCategory.InvalidData, mfe.FilePath),
         UnauthorizedAccessException => new ErrorRecord(e, "FileAccessDenied", ErrorCategory.PermissionDenied, target),

@@ -49,34 +49,66 @@ internal static class ModuleListing
             return;
         var patterns = new ModuleNamePatterns(names);
         var selected = directory.Modules().Where(m => patterns.Match(m.Name)).ToList();
-        // Whether each module is disabled or blacklisted, and by which file and line: read once.
         var config = Engine.Planner.ModprobeConfig.Load(root, directory);
 
-        // The files are not read here: each object reads its file when a property that needs it is
-        // first asked for (decompression is the cost of a listing, and most listings are filtered
-        // by name or piped on). What reading would refuse before it starts (a missing file, a FIFO,
-        // one outside the root, too large, empty) is checked now, so it is still an error here.
-        // The map yields only the problem (a reference type, so the parallel map's shared generic
-        // code is the precompiled one; a tuple result made the JIT compile it at the first call).
-        var problems = OrderedParallel.Map(selected, m => Probe(m.Path, root), ReadingThreads);
+        // The files are not read here (see Deferred). What reading would refuse before it starts (a
+        // missing file, a FIFO, one outside the root, too large, empty) is checked now, so it is
+        // still an error here. The map yields a class (a reference type, so the parallel map's
+        // shared generic code is the precompiled one; a tuple result made the JIT compile it at the first call).
+        var probes = OrderedParallel.Map(selected, m => Probe(m.Path, root), ReadingThreads);
+        var index = new Engine.ModuleTree.IndexedModuleFacts(directory);
+        var rootShown = root.Path;
         var i = 0;
-        foreach (var error in problems)
+        foreach (var probe in probes)
         {
             var module = selected[i++];
-            if (error is not null)
+            if (probe.Error is not null)
             {
-                cmdlet.WriteError(ErrorRecords.ForModuleFile(error, module.Path));
+                cmdlet.WriteError(ErrorRecords.ForModuleFile(probe.Error, module.Path));
                 continue;
             }
-            var path = module.Path;
-            var file = KernelModuleFile.Deferred(module.Name, ModuleFileReader.PathShown(path, root), () => ModuleFileReader.Read(path, root, ModuleSymbolDetail.Counts));
-            cmdlet.WriteObject(file.WithLoadBlock(Engine.Configuration.ModuleLoadBlock.Of(config, module.Name)));
+            cmdlet.WriteObject(Deferred(module, probe.Stamp!.Value, root, index, config, rootShown));
         }
         foreach (var builtin in BuiltinModules(directory, patterns, includeBuiltin))
             cmdlet.WriteObject(new KernelModuleFile(builtin));
+        // A name that is no module's may be an alias, as modinfo takes it (fs-msdos, a device's modalias).
+        var resolver = new Engine.Planner.ModuleResolver(directory, config);
         foreach (var name in patterns.UnmatchedLiterals())
-            cmdlet.WriteError(Suggestions.Add(new ErrorRecord(new ItemNotFoundException($"No module named '{name}' is installed for kernel {directory.KernelVersion} under {root} ({directory.Path})."),
-                "ModuleNotInstalled", ErrorCategory.ObjectNotFound, name), name, directory.Modules().Select(m => m.Name), moduleNames: true));
+        {
+            var matches = Engine.Planner.ModinfoLookup.Resolve(resolver, name);
+            foreach (var match in matches)
+            {
+                if (match.Installed is { } installed)
+                {
+                    var probe = Probe(installed.Path, root);
+                    if (probe.Error is not null)
+                        cmdlet.WriteError(ErrorRecords.ForModuleFile(probe.Error, installed.Path));
+                    else
+                        cmdlet.WriteObject(Deferred(installed, probe.Stamp!.Value, root, index, config, rootShown).WithMatchedAlias(match.MatchedAlias));
+                }
+                else if (directory.FindBuiltinModule(match.Module) is { } builtin)
+                    cmdlet.WriteObject(new KernelModuleFile(builtin).WithMatchedAlias(match.MatchedAlias));
+            }
+            if (matches.Count == 0)
+                cmdlet.WriteError(Suggestions.Add(new ErrorRecord(new ItemNotFoundException($"No module named '{name}' is installed for kernel {directory.KernelVersion} under {root} ({directory.Path}), and no installed module has it as an alias."),
+                    "ModuleNotInstalled", ErrorCategory.ObjectNotFound, name), name, directory.Modules().Select(m => m.Name), moduleNames: true));
+        }
+    }
+
+    /// <summary>
+    /// The object of an installed module, its file not read: the files are read when a property
+    /// that needs them is first asked for (decompression is the cost of a listing, and most
+    /// listings are filtered by name or piped on); what the stat and depmod's index know is
+    /// answered from them (a filter on FileSize, Aliases or RequiredModules reads no file).
+    /// </summary>
+    private static KernelModuleFile Deferred(Engine.ModuleTree.InstalledModule module, Engine.Files.FileStamp stamp, SystemRoot root,
+        Engine.ModuleTree.IndexedModuleFacts index, Engine.Planner.ModprobeConfig config, string rootShown)
+    {
+        var path = module.Path;
+        var file = KernelModuleFile.Deferred(module.Name, ModuleFileReader.PathShown(path, root),
+            () => ModuleFileReader.Read(path, root, ModuleSymbolDetail.Counts), stamp, index, rootShown);
+        // Whether each module is disabled or blacklisted, and by which file and line (config read once).
+        return file.WithLoadBlock(Engine.Configuration.ModuleLoadBlock.Of(config, module.Name));
     }
 
     /// <summary>
@@ -96,16 +128,18 @@ internal static class ModuleListing
     /// <summary>Module files are read (and decompressed) on this many threads.</summary>
     private static int ReadingThreads => Math.Max(2, Environment.ProcessorCount);
 
-    private static Exception? Probe(string path, SystemRoot root)
+    /// <summary>What probing a file found: its size and time, or why reading it would be refused.</summary>
+    private sealed record ProbeResult(Engine.Files.FileStamp? Stamp, Exception? Error);
+
+    private static ProbeResult Probe(string path, SystemRoot root)
     {
         try
         {
-            ModuleFileReader.Probe(path, root);
-            return null;
+            return new(ModuleFileReader.Probe(path, root), null);
         }
         catch (Exception e) when (ErrorRecords.IsModuleFileFailure(e))
         {
-            return e;
+            return new(null, e);
         }
     }
 

@@ -38,7 +38,13 @@ public static class ModuleAudit
 
         var hidden = new List<AuditFinding>();
         hidden.AddRange(HiddenModuleChecks.SysfsWithoutList(views));
-        hidden.AddRange(HiddenModuleChecks.ListWithoutSysfs(views, kernel.SysModules));
+        // Without /sys/module (a saved image with proc/ only) the sysfs cross-view has nothing to compare:
+        // it did not run, as for kallsyms; no module is "missing from sysfs".
+        if (kernel.SysModules.Exists)
+            hidden.AddRange(HiddenModuleChecks.ListWithoutSysfs(views, kernel.SysModules));
+        else if (selectModule is null && views.ProcModules is not null)
+            findings.Add(new AuditFinding(AuditSeverity.Informational, AuditCheck.Coverage, AuditFinding.KernelSubject,
+                $"The sysfs cross-view did not run: {kernel.SysModules.Path} does not exist (sysfs not mounted, or an image saved without sys/).", [], [], null));
         hidden.AddRange(HiddenModuleChecks.Kallsyms(views));
         var memory = ModuleMemoryChecks.Check(views).ToList();
         hidden.AddRange(memory.Where(f => f.Check != AuditCheck.Coverage));
