@@ -153,10 +153,17 @@ internal static class ModuleListing
         foreach (var path in ModuleFilePaths.Resolve(cmdlet, paths, literalPaths, error => items.Add((null, error))))
             items.Add((path, null));
         var reads = OrderedParallel.Map(items, item => item.Path is null ? default : ReadOne(item.Path), items.Count > 1 ? ReadingThreads : 1);
+        // Reading (and decompressing) many files takes seconds: show how far it has come, about a
+        // hundred updates in all, never one a file.
+        // (A new record each time: the progress stream keeps the records written, not copies.)
+        var showProgress = items.Count >= ProgressThreshold;
+        var step = Math.Max(1, items.Count / 100);
         var i = 0;
         foreach (var (info, failure) in reads)
         {
             var (path, error) = items[i++];
+            if (showProgress && i % step == 0)
+                cmdlet.WriteProgress(new ProgressRecord(ProgressId, "Get-KernelModule", $"Reading {items.Count} module files: {i} done") { CurrentOperation = path, PercentComplete = i * 100 / items.Count });
             if (error is not null)
                 cmdlet.WriteError(error);
             else if (info is null)
@@ -167,7 +174,14 @@ internal static class ModuleListing
                 cmdlet.WriteObject(new KernelModuleFile(info));
             }
         }
+        if (showProgress)
+            cmdlet.WriteProgress(new ProgressRecord(ProgressId, "Get-KernelModule", $"Read {items.Count} module files") { RecordType = ProgressRecordType.Completed });
     }
+
+    /// <summary>From this many files on, reading them shows progress (fewer take well under a second).</summary>
+    private const int ProgressThreshold = 50;
+
+    private const int ProgressId = 1;
 
     private static (ModuleFileInfo? Info, Exception? Failure) ReadOne(string path)
     {

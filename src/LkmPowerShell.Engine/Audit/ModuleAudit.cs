@@ -15,10 +15,12 @@ public static class ModuleAudit
     /// Null to audit everything; otherwise only modules whose name it accepts are audited, and the
     /// kernel-wide checks are left out.
     /// </param>
-    public static AuditReport Run(SystemRoot root, Func<string, bool>? selectModule = null)
+    /// <param name="progress">Told how far the audit has come (on the audit's own thread); null: not told.</param>
+    public static AuditReport Run(SystemRoot root, Func<string, bool>? selectModule = null, Action<AuditProgress>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(root);
         var kernel = new RunningKernel(root);
+        progress?.Invoke(new AuditProgress("reading the kernel's views", 0, 0));
         var views = KernelModuleViews.Read(kernel);
         var settings = KernelSecuritySettings.Read(root);
         var select = selectModule ?? (_ => true);
@@ -59,8 +61,10 @@ public static class ModuleAudit
         {
             var checks = new ModuleChecks(root, views.Release, settings.SignatureEnforcement is not null);
             if (checks.TreeFinding is { } tree && selectModule is null) findings.Add(tree);
+            var done = 0;
             foreach (var entry in views.ProcModules)
             {
+                progress?.Invoke(new AuditProgress("checking each loaded module", done++, views.ProcModules.Count, entry.Name));
                 if (!select(entry.Name)) continue;
                 views.SysfsModules.TryGetValue(entry.Name, out var sys);
                 audited.Add(entry.Name);
