@@ -70,10 +70,10 @@ public class OfflineContextTests
         var path = fake.Root.Resolve("/lib/modules/9.9.9/kernel/a.ko");
         var written = new DateTime(2025, 6, 7, 8, 9, 10, DateTimeKind.Utc);
         File.SetLastWriteTimeUtc(path, written);
-        var stamp = ModuleFiles.ModuleFileReader.Probe(path, fake.Root);
+        var stamp = Engine.ModuleFiles.ModuleFileReader.Probe(path, fake.Root);
         Assert.Equal(10, stamp.Size);
         Assert.Equal(written, stamp.LastWriteTimeUtc);
         File.SetLastWriteTimeUtc(path, new DateTime(1, 1, 1, 0, 0, 0, DateTimeKind.Utc));
-        Assert.Equal(10, ModuleFiles.ModuleFileReader.Probe(path, fake.Root).Size); // no exception for an odd time
+        Assert.Equal(10, Engine.ModuleFiles.ModuleFileReader.Probe(path, fake.Root).Size); // no exception for an odd time
     }
 }
