@@ -66,6 +66,8 @@ public static partial class ModuleErrors
     /// </summary>
     internal static ErrorRecord? ForReadFailure(Exception e, string target, string formatErrorId) => e switch
     {
+        Engine.ModuleTree.ModuleTreeNotIndexedException nx => New(nx, "ModuleTreeNotIndexed", ErrorCategory.ObjectNotFound, nx.Directory,
+            "ModuleTreeNotIndexed", nx.RootPath, nx.KernelVersion),
         FileRefusedException refused => ForRefusedFile(refused, refused.FilePath),
         ModuleFormatException mfe => New(mfe, formatErrorId, ErrorCategory.InvalidData, mfe.FilePath),
         UnauthorizedAccessException => New(e, "FileAccessDenied", ErrorCategory.PermissionDenied, target),

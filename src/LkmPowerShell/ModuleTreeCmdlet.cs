@@ -16,7 +16,7 @@ public abstract class ModuleTreeCmdlet : PSCmdlet
     /// </summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
-    public string Root { get; set; } = "/";
+    public virtual string Root { get; set; } = "/";
 
     /// <summary>
     /// The folder of the kernels' module trees inside -Root: /lib/modules by default, or

@@ -20,14 +20,16 @@
     Run: dotnet pwsh -NoProfile -File tests/Benchmarks/Measure-Interactive.ps1 [-Runs 3] [-Quick]
     -Quick: one run per row, the 6.1 tree only unless -Tree says otherwise (for checking the
     script, not for figures). -Tree plain or xz limits the tree rows to one tree; -Section Listing,
-    Modinfo, Kallsyms, Depmod or Fresh to those groups of rows.
+    Filter, Modinfo, Kallsyms, Depmod or Fresh to those groups of rows.
+    Filter: "who needs X" over a whole tree through Get-KernelModule (RequiredModules, from
+    modules.dep, and FileSize, from a stat: no module file read) beside grep on modules.dep.
 #>
 param(
     [ValidateRange(1, 50)] [int] $Runs = 3,
     [switch] $Quick,
     [ValidateSet('plain', 'xz')] [string[]] $Tree = @('plain', 'xz'),
     # Only these groups of rows (all by default): listing, modinfo over a tree, kallsyms, depmod, fresh process.
-    [ValidateSet('Listing', 'Modinfo', 'Kallsyms', 'Depmod', 'Fresh')] [string[]] $Section = @('Listing', 'Modinfo', 'Kallsyms', 'Depmod', 'Fresh')
+    [ValidateSet('Listing', 'Filter', 'Modinfo', 'Kallsyms', 'Depmod', 'Fresh')] [string[]] $Section = @('Listing', 'Filter', 'Modinfo', 'Kallsyms', 'Depmod', 'Fresh')
 )
 $ErrorActionPreference = 'Stop'
 if ($Quick) { $Runs = 1 }
@@ -139,6 +141,22 @@ try {
             -Ours "Get-KernelModule -ListAvailable -Root '$($f.Root)' -KernelVersion '$($f.Version)' | Select-Object -First 1 | Out-Null" `
             -Anchor 'find ... -print -quit' -AnchorSh "find '$($f.ModulesDirectory)' -name '*.ko*' -print -quit > /dev/null" `
             -Goal '<= 20 ms' -Met { param($m) $m -le 20 }
+    }
+
+    # --- Filtering a whole tree on what depmod's index and a stat know ---------------------------
+    foreach ($fl in (Select-Section Filter $flavours)) {
+        $f = $fixtures[$fl]
+        $dep = Join-Path $f.ModulesDirectory 'modules.dep'
+        $ourNames = @(Get-KernelModule -ListAvailable -Root $f.Root -KernelVersion $f.Version | Where-Object RequiredModules -contains fat).Name
+        $grepCount = [int](& /bin/sh -c "grep -cE ':.*/fat\.ko(\.xz)?( |`$)' '$dep'")
+        Measure-Row -Name "who needs fat: -ListAvailable | Where-Object RequiredModules ($fl $($f.Version))" `
+            -Ours "Get-KernelModule -ListAvailable -Root '$($f.Root)' -KernelVersion '$($f.Version)' | Where-Object RequiredModules -contains fat | Out-Null" `
+            -Anchor 'grep modules.dep' -AnchorSh "grep -E ':.*/fat\.ko(\.xz)?( |`$)' '$dep' > /dev/null" `
+            -Goal '<= 500 ms' -Met { param($m) $m -le 500 } -Note "ours $($ourNames.Count) modules ($($ourNames -join ', ')), grep $grepCount lines"
+        Measure-Row -Name "  'snd*' | Sort-Object FileSize ($fl)" `
+            -Ours "Get-KernelModule -ListAvailable -Root '$($f.Root)' -KernelVersion '$($f.Version)' 'snd*' | Sort-Object FileSize | Out-Null" `
+            -Anchor "find snd* -printf %s | sort" -AnchorSh "find '$($f.ModulesDirectory)' -name 'snd*.ko*' -printf '%s %p\n' | sort -n > /dev/null" `
+            -Goal '<= 500 ms' -Met { param($m) $m -le 500 }
     }
 
     # --- modinfo over every file of a tree: Get-KernelModule -LiteralPath ----------------------

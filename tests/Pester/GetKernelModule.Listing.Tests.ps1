@@ -7,11 +7,12 @@ BeforeAll {
     $script:plain = Get-KernelFixture plain
     $script:xz = Get-KernelFixture xz
     $script:isRead = [LkmPowerShell.KernelModuleFile].GetProperty('IsRead', [Reflection.BindingFlags]'NonPublic,Instance')
-    # The listing's own properties (modprobe.d's verdict) are null with -Path: compared elsewhere.
+    # The listing's own properties (modprobe.d's verdict, the root, depmod's closure, the alias
+    # matched) are null with -Path: compared elsewhere.
     function script:Show([object[]] $Modules) {
         # Everything the objects show (every property, lists item by item, parameters with type and
         # description, every field) as JSON, the listing's own properties left out.
-        ($Modules | ConvertTo-Json -Depth 4 -Compress -AsArray) -replace '"(Disabled|DisabledBy|Blacklisted|BlacklistedBy)":(null|true|false|"(?:[^"\\]|\\.)*"),?', ''
+        ($Modules | ConvertTo-Json -Depth 4 -Compress -AsArray) -replace '"(Disabled|DisabledBy|Blacklisted|BlacklistedBy|Root|MatchedAlias)":(null|true|false|"(?:[^"\\]|\\.)*"),?|"RequiredModules":(null|\[[^\]]*\]),?', ''
     }
 }
 

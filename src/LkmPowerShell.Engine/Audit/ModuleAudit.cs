@@ -19,10 +19,12 @@ public static class ModuleAudit
     /// Non-null: verify the signature of each loaded module's installed file against the running
     /// kernel's image certificates and these (the user's MOK or vendor keys; may be empty).
     /// </param>
-    public static AuditReport Run(SystemRoot root, Func<string, bool>? selectModule = null, IEnumerable<Integrity.TrustedCertificate>? verifyFiles = null)
+    /// <param name="progress">Told how far the audit has come (on the audit's own thread); null: not told.</param>
+    public static AuditReport Run(SystemRoot root, Func<string, bool>? selectModule = null, IEnumerable<Integrity.TrustedCertificate>? verifyFiles = null, Action<AuditProgress>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(root);
         var kernel = new RunningKernel(root);
+        progress?.Invoke(new AuditProgress("reading the kernel's views", 0, 0));
         var views = KernelModuleViews.Read(kernel);
         var settings = KernelSecuritySettings.Read(root);
         var select = selectModule ?? (_ => true);
@@ -42,7 +44,13 @@ public static class ModuleAudit
 
         var hidden = new List<AuditFinding>();
         hidden.AddRange(HiddenModuleChecks.SysfsWithoutList(views));
-        hidden.AddRange(HiddenModuleChecks.ListWithoutSysfs(views, kernel.SysModules));
+        // Without /sys/module (a saved image with proc/ only) the sysfs cross-view has nothing to compare:
+        // it did not run, as for kallsyms; no module is "missing from sysfs".
+        if (kernel.SysModules.Exists)
+            hidden.AddRange(HiddenModuleChecks.ListWithoutSysfs(views, kernel.SysModules));
+        else if (selectModule is null && views.ProcModules is not null)
+            findings.Add(new AuditFinding(AuditSeverity.Informational, AuditCheck.Coverage, AuditFinding.KernelSubject,
+                $"The sysfs cross-view did not run: {kernel.SysModules.Path} does not exist (sysfs not mounted, or an image saved without sys/).", [], [], null));
         hidden.AddRange(HiddenModuleChecks.Kallsyms(views));
         var memory = ModuleMemoryChecks.Check(views).ToList();
         hidden.AddRange(memory.Where(f => f.Check != AuditCheck.Coverage));
@@ -67,8 +75,10 @@ public static class ModuleAudit
             }
             var checks = new ModuleChecks(root, views.Release, settings.SignatureEnforcement is not null, keyring);
             if (checks.TreeFinding is { } tree && selectModule is null) findings.Add(tree);
+            var done = 0;
             foreach (var entry in views.ProcModules)
             {
+                progress?.Invoke(new AuditProgress("checking each loaded module", done++, views.ProcModules.Count, entry.Name));
                 if (!select(entry.Name)) continue;
                 views.SysfsModules.TryGetValue(entry.Name, out var sys);
                 audited.Add(entry.Name);

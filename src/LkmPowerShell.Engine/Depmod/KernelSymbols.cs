@@ -35,12 +35,13 @@ internal sealed record KernelSymbols(IReadOnlyList<ProvidedSymbol> Symbols, bool
     }
 
     /// <summary>System.map as kmod reads it: the third field of "address type name" lines that start with __ksymtab_.</summary>
-    public static KernelSymbols ReadSystemMap(string path, Action<DepmodWarning> warn)
+    /// <remarks><paramref name="within"/>: the root the file must stay inside.</remarks>
+    public static KernelSymbols ReadSystemMap(string path, Action<DepmodWarning> warn, SystemRoot? within = null)
     {
         const string ksymtab = "__ksymtab_";
         var list = new List<ProvidedSymbol>();
         var number = 0;
-        foreach (var line in Lines(path, null))
+        foreach (var line in Lines(path, within))
         {
             number++;
             var first = line.IndexOf(' ');

@@ -13,6 +13,9 @@ namespace LkmPowerShell.Engine.Files;
 /// if chrooted: absolute paths, "..", and symbolic links (absolute or relative) never leave it.
 /// That is openat2(RESOLVE_IN_ROOT) on Linux 5.6 and later, and an equivalent walk before that.
 /// </summary>
+/// <summary>A regular file's size and the time it was last written (UTC), from one statx.</summary>
+public readonly record struct FileStamp(long Size, DateTime LastWriteTimeUtc);
+
 internal static unsafe partial class SafeFile
 {
     private const int ORdOnly = 0;
@@ -27,7 +30,7 @@ internal static unsafe partial class SafeFile
     private const ulong ResolveNoMagicLinks = 0x02;
     private const ulong ResolveInRoot = 0x10;
     private const int AtEmptyPath = 0x1000;
-    private const uint StatxType = 0x1, StatxSize = 0x200;
+    private const uint StatxType = 0x1, StatxMtime = 0x40, StatxSize = 0x200;
     private const int MaxSymbolicLinks = 40; // the kernel's MAXSYMLINKS
 
     private const int ENOENT = 2, ENXIO = 6, EACCES = 13, EPERM = 1, ENOTDIR = 20, ENOSYS = 38, ELOOP = 40, E2BIG = 7;
@@ -82,7 +85,7 @@ internal static unsafe partial class SafeFile
         // path is opened with O_PATH first, which only names the file, and opened to read only once
         // it is known to be a regular file, through that very descriptor (/proc/self/fd).
         using var named = new SafeFileHandle(OpenNamed(path, within, followLinks, PathFlags), ownsHandle: true);
-        var length = Check(named, path, limit);
+        var length = Check(named, path, limit).Size;
         var fd = OpenNative($"/proc/self/fd/{(int)named.DangerousGetHandle()}", ReadFlags);
         var reopened = fd >= 0;
         if (!reopened)
@@ -95,7 +98,7 @@ internal static unsafe partial class SafeFile
         var handle = new SafeFileHandle(fd, ownsHandle: true);
         try
         {
-            size = reopened ? length : Check(handle, path, limit);
+            size = reopened ? length : Check(handle, path, limit).Size;
             return handle;
         }
         catch
@@ -122,7 +125,7 @@ internal static unsafe partial class SafeFile
         if (pathFd < 0)
             throw Failure(displayPath, Marshal.GetLastPInvokeError());
         using var named = new SafeFileHandle(pathFd, ownsHandle: true);
-        var length = Check(named, displayPath, limit);
+        var length = Check(named, displayPath, limit).Size;
         var flags = write ? WriteFlags : ReadFlags;
         var fd = OpenNative($"/proc/self/fd/{pathFd}", flags);
         var reopened = fd >= 0;
@@ -138,7 +141,7 @@ internal static unsafe partial class SafeFile
         var handle = new SafeFileHandle(fd, ownsHandle: true);
         try
         {
-            size = reopened ? length : Check(handle, displayPath, limit);
+            size = reopened ? length : Check(handle, displayPath, limit).Size;
             return handle;
         }
         catch
@@ -171,7 +174,10 @@ internal static unsafe partial class SafeFile
     /// What <see cref="Open"/> checks, without opening the file to read it: it is there (inside the
     /// root), a regular file, within its limit. Returns its size. Cheaper than opening it.
     /// </summary>
-    public static long Probe(string path, FileLimit limit, SystemRoot? within)
+    public static long Probe(string path, FileLimit limit, SystemRoot? within) => ProbeStamp(path, limit, within).Size;
+
+    /// <summary>What <see cref="Probe"/> checks, returning the file's size and when it was last written.</summary>
+    public static FileStamp ProbeStamp(string path, FileLimit limit, SystemRoot? within)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(limit);
@@ -186,14 +192,14 @@ internal static unsafe partial class SafeFile
     private static int OpenNamed(string path, SystemRoot? within, bool followLinks, int flags) =>
         !followLinks ? OpenNoFollow(path, flags) : within is null || within.IsHost ? OpenOnHost(path, flags) : OpenInRoot(within, path, flags);
 
-    /// <summary>The size of a regular file within its limit; anything else refused.</summary>
-    private static long Check(SafeFileHandle handle, string path, FileLimit limit)
+    /// <summary>The size (and time) of a regular file within its limit; anything else refused.</summary>
+    private static FileStamp Check(SafeFileHandle handle, string path, FileLimit limit)
     {
-        var (mode, length) = Stat(handle, path);
+        var (mode, length, written) = Stat(handle, path);
         if ((mode & 0xF000) != 0x8000)
             throw new FileRefusedException(path, FileRefusal.NotRegularFile,
                 $"{path}: is {Describe(mode)}, not a regular file; {limit.Kind} must be a regular file, so it was not read.");
-        return length <= limit.MaxBytes ? length : throw TooLarge(path, limit, length);
+        return length <= limit.MaxBytes ? new FileStamp(length, written) : throw TooLarge(path, limit, length);
     }
 
     /// <summary>No file name holds a NUL: such a path names no file (and .NET would throw ArgumentException).</summary>
@@ -382,13 +388,25 @@ internal static unsafe partial class SafeFile
         return System.IO.Path.Join(root, string.Join('/', resolved));
     }
 
-    private static (uint Mode, long Size) Stat(SafeFileHandle handle, string path)
+    private static (uint Mode, long Size, DateTime LastWriteTimeUtc) Stat(SafeFileHandle handle, string path)
     {
         var buffer = stackalloc byte[256];
-        if (Statx((int)handle.DangerousGetHandle(), "", AtEmptyPath, StatxType | StatxSize, buffer) != 0)
+        if (Statx((int)handle.DangerousGetHandle(), "", AtEmptyPath, StatxType | StatxSize | StatxMtime, buffer) != 0)
             throw Failure(path, Marshal.GetLastPInvokeError());
         var b = new ReadOnlySpan<byte>(buffer, 256);
-        return (BinaryPrimitives.ReadUInt16LittleEndian(b[28..]), BinaryPrimitives.ReadInt64LittleEndian(b[40..]));
+        // struct statx: stx_mode at 28, stx_size at 40, stx_mtime (tv_sec i64, tv_nsec u32) at 112.
+        var written = FromUnixTime(BinaryPrimitives.ReadInt64LittleEndian(b[112..]), BinaryPrimitives.ReadUInt32LittleEndian(b[120..]));
+        return (BinaryPrimitives.ReadUInt16LittleEndian(b[28..]), BinaryPrimitives.ReadInt64LittleEndian(b[40..]), written);
+    }
+
+    /// <summary>A file time; one a hostile image set outside DateTime's range is clamped, never thrown about.</summary>
+    private static DateTime FromUnixTime(long seconds, uint nanoseconds)
+    {
+        const long MaxSeconds = 253_402_300_799L; // 9999-12-31T23:59:59Z
+        const long MinSeconds = -62_135_596_800L; // 0001-01-01T00:00:00Z
+        if (seconds >= MaxSeconds) return DateTime.MaxValue;
+        if (seconds < MinSeconds) return DateTime.MinValue;
+        return DateTime.UnixEpoch.AddTicks(seconds * TimeSpan.TicksPerSecond + Math.Min(nanoseconds, 999_999_999u) / 100);
     }
 
     internal static string Describe(uint mode) => (mode & 0xF000) switch

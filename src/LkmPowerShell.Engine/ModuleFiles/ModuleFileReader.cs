@@ -101,13 +101,14 @@ public static class ModuleFileReader
     /// there (inside the root), a regular file, within the size limit, not empty. Throws what
     /// Read would throw for each, so a listing that reads files later reports these at once.
     /// </summary>
-    public static void Probe(string path, SystemRoot? within = null)
+    /// <returns>The file's size and last write time, which a listing shows without reading it.</returns>
+    public static FileStamp Probe(string path, SystemRoot? within = null)
     {
         SafeFile.RejectNul(path);
         var fullPath = PathShown(path, within);
         // Named, never opened: a device in a hostile tree is refused without the effects of opening it.
-        if (SafeFile.Probe(fullPath, FileLimits.ModuleFile, within) == 0)
-            throw new ModuleFormatException(fullPath, 0, "the file is empty");
+        var stamp = SafeFile.ProbeStamp(fullPath, FileLimits.ModuleFile, within);
+        return stamp.Size == 0 ? throw new ModuleFormatException(fullPath, 0, "the file is empty") : stamp;
     }
 
     /// <summary>Parses a module already in memory (the file's bytes, compressed or not).</summary>

@@ -113,15 +113,26 @@ public sealed class ModuleDirectory
     /// What the module needs loaded first, the whole closure in depmod's order (modprobe loads the
     /// last one first); null when no module of that name is installed.
     /// </summary>
-    /// <exception cref="InvalidOperationException">depmod has not indexed this tree.</exception>
+    /// <exception cref="ModuleTreeNotIndexedException">depmod has not indexed this tree.</exception>
     public IReadOnlyList<InstalledModule>? Dependencies(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
         if (!HasDependencyIndex)
-            throw new InvalidOperationException(
-                $"{Path} has no modules.dep or modules.dep.bin, so the dependencies of installed modules are not known. " +
-                $"Run 'depmod -b {Root} {KernelVersion}' (as root) to index it.");
+            throw new ModuleTreeNotIndexedException(this, ModulesDepFile.FileName, "what each installed module needs loaded first");
         return DependencyLine(ModuleName.Normalize(name))?.Dependencies;
+    }
+
+    /// <summary>
+    /// The names in the module's modules.dep line, in depmod's order (modprobe loads the last one
+    /// first), without making their paths; null when the tree is not indexed or does not list it.
+    /// </summary>
+    public IReadOnlyList<string>? DependencyNames(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var normalized = ModuleName.Normalize(name);
+        if (_depIndex.Value is { } index)
+            return index.Lookup(normalized) is { } value ? ModulesDepFile.DependencyNames(value, index.Path) : null;
+        return _depTextByName.Value?.GetValueOrDefault(normalized)?.Dependencies.Select(d => d.Name).ToArray();
     }
 
     /// <summary>Whether depmod's symbol index (modules.symbols.bin or modules.symbols) is here: without it no module is known to export anything.</summary>
@@ -158,6 +169,9 @@ public sealed class ModuleDirectory
             return [.. index.Enumerate().OrderBy(e => e.Priority).Select(e => new ModuleAlias(e.Key, e.Value))];
         return [];
     }
+
+    /// <summary>modules.alias as depmod wrote it (each pattern as the module declares it); null when the text file is missing.</summary>
+    public IReadOnlyList<ModuleAlias>? AliasesAsWritten() => _aliasText.Value;
 
     /// <summary>
     /// The installed modules whose alias patterns match <paramref name="alias"/> (a concrete

@@ -55,5 +55,14 @@ public static class ModulesDepFile
         return InstalledModule.FromIndexPath(text[..colon].Trim(), modulesDirectory, within, directoryContained);
     }
 
+    /// <summary>Only the dependencies' names of one line, in its order: what a filter on them needs, without paths.</summary>
+    public static IReadOnlyList<string> DependencyNames(string text, string path = FileName)
+    {
+        var colon = text.IndexOf(':');
+        if (colon <= 0)
+            throw new ModuleFormatException(path, -1, $"'{Shorten(text)}' is not a modules.dep line (\"path: dependencies\")");
+        return [.. text[(colon + 1)..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries).Select(ModuleName.FromPath)];
+    }
+
     private static string Shorten(string text) => text.Length <= 80 ? text : text[..77] + "...";
 }

@@ -29,6 +29,21 @@ public static class ModulesSoftdepFile
         return result;
     }
 
+    /// <summary>Each line's module and its value as the module declares it ("pre: a b post: c"), in file order.</summary>
+    public static IReadOnlyList<(string Module, string Value)> ReadValues(string path, SystemRoot? within = null)
+    {
+        var result = new List<(string, string)>();
+        foreach (var line in BoundedFile.ReadLines(path, within))
+        {
+            var fields = line.Text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length == 0 || fields[0].StartsWith('#')) continue;
+            if (fields.Length < 2 || fields[0] != "softdep")
+                throw new ModuleFormatException(path, line.Offset, $"line {line.Number} is not \"softdep MODULE pre: ... post: ...\"");
+            result.Add((ModuleName.Normalize(fields[1]), string.Join(' ', fields.AsSpan(2).ToArray())));
+        }
+        return result;
+    }
+
     /// <summary>
     /// Splits "pre: a b post: c" as kmod's config parser does: names before any "pre:" or
     /// "post:" belong to neither list and are ignored.

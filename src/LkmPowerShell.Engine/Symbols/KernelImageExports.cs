@@ -5,8 +5,8 @@ namespace LkmPowerShell.Engine.Symbols;
 /// <summary>
 /// What the kernel image (vmlinux) of a kernel version exports, for when that kernel is not the
 /// one running: the vmlinux rows of its Module.symvers, which the kernel's headers package installs
-/// (Debian: linux-headers-VERSION, reached through lib/modules/VERSION/build). Debian's System.map
-/// is a stub, so Module.symvers is the one offline source.
+/// (Debian: linux-headers-VERSION, reached through lib/modules/VERSION/build), else a full
+/// /boot/System.map-VERSION (Debian's is a stub, which counts as absent).
 /// </summary>
 public sealed class KernelImageExports
 {
@@ -35,19 +35,29 @@ public sealed class KernelImageExports
     /// <summary>The exports of <paramref name="kernelVersion"/>'s image from under <paramref name="root"/>; null when no Module.symvers is there (or none is readable).</summary>
     public static KernelImageExports? Find(SystemRoot root, string kernelVersion)
     {
+        var within = root.IsHost ? null : root;
         foreach (var candidate in Candidates(kernelVersion))
+            if (TryRead(root.Resolve(candidate), path => KernelSymbols.ReadSymVers(path, _ => { }, within)) is { } exports)
+                return exports;
+        // A full System.map (a kernel built by hand, a -dbg package) lists the image's __ksymtab_
+        // entries, as depmod -F reads them; Debian's is a one-line stub, which yields none.
+        return TryRead(root.Resolve(SystemMapPath(kernelVersion)), path => KernelSymbols.ReadSystemMap(path, _ => { }, within));
+    }
+
+    /// <summary>Where a kernel's System.map is installed.</summary>
+    public static string SystemMapPath(string kernelVersion) => $"/boot/System.map-{kernelVersion}";
+
+    private static KernelImageExports? TryRead(string path, Func<string, KernelSymbols> read)
+    {
+        try
         {
-            var path = root.Resolve(candidate);
-            try
-            {
-                var symbols = KernelSymbols.ReadSymVers(path, _ => { }, root.IsHost ? null : root);
-                if (symbols.Symbols.Count > 0)
-                    return new KernelImageExports(symbols.Symbols.Select(s => s.Name).ToHashSet(StringComparer.Ordinal), path);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or Files.FileRefusedException)
-            {
-                // Missing, unreadable or refused: try the next place; none means "cannot check".
-            }
+            var symbols = read(path);
+            if (symbols.Symbols.Count > 0)
+                return new KernelImageExports(symbols.Symbols.Select(s => s.Name).ToHashSet(StringComparer.Ordinal), path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Files.FileRefusedException)
+        {
+            // Missing, unreadable or refused: try the next place; none means "cannot check".
         }
         return null;
     }

@@ -54,6 +54,15 @@ public sealed class FindKernelSymbolCommand : ModuleTreeCmdlet
     [Parameter(ParameterSetName = LiteralPathSet)]
     public SwitchParameter Undefined { get; set; }
 
+    /// <summary>
+    /// As every cmdlet's -Root, and also from the pipeline by property name: a module object listed
+    /// from an image (Get-KernelModule -Root R -ListAvailable) carries R, so -Undefined resolves
+    /// against that image, not this machine.
+    /// </summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public override string Root { get => base.Root; set => base.Root = value; }
+
     private SystemRoot SystemRoot => OpenRoot();
 
     protected override void ProcessRecord()
@@ -131,6 +140,9 @@ public sealed class FindKernelSymbolCommand : ModuleTreeCmdlet
         var directory = ModuleTrees.Open(this, SystemRoot, KernelVersion);
         if (directory is null)
             return;
+        // Without depmod's symbol index nothing is known to export anything: say so, never "not found".
+        if (!directory.HasSymbolIndex)
+            throw new Engine.ModuleTree.ModuleTreeNotIndexedException(directory, Engine.ModuleTree.ModulesSymbolsFile.FileName, "which installed module exports each symbol");
         var patterns = Patterns();
         var found = new HashSet<string>(StringComparer.Ordinal);
         var literals = LiteralNames();

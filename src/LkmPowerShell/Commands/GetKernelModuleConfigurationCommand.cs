@@ -86,7 +86,10 @@ public sealed class GetKernelModuleConfigurationCommand : ModuleTreeCmdlet
             return;
         if (ParameterSetName == TextSet)
         {
-            WriteObject(EffectiveConfiguration.ToModprobeText(_entries, _tree));
+            // Without modprobe -c's last newline: Set-Content and Out-File end what they write with
+            // one, so the file then holds exactly what modprobe -c prints (not one empty line more).
+            var text = EffectiveConfiguration.ToModprobeText(_entries, _tree);
+            WriteObject(text.EndsWith('\n') ? text[..^1] : text);
             return;
         }
         if (ParameterSetName == ByteSet)

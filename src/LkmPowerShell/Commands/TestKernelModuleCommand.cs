@@ -87,7 +87,23 @@ public sealed class TestKernelModuleCommand : ModuleTreeCmdlet
             else
             {
                 WriteVerbose($"Auditing the loaded modules under {root}.");
-                report = ModuleAudit.Run(root, patterns.IsEmpty ? null : patterns.Match, certificates);
+                // The audit reads every module's file (signatures): its progress is shown as it goes,
+                // played back on the pipeline thread, where WriteProgress must be called.
+                // (A new record each time: the progress stream keeps the records written, not copies.)
+                const int progressId = 3;
+                var work = new EngineWork();
+                try
+                {
+                    report = work.Run(() => ModuleAudit.Run(root, patterns.IsEmpty ? null : patterns.Match, certificates, p => work.Post(() =>
+                        WriteProgress(new ProgressRecord(progressId, "Test-KernelModule", p.Current is null ? p.Stage : $"{p.Stage}: {p.Current}")
+                        {
+                            PercentComplete = p.Total > 0 ? Math.Min(100, p.Completed * 100 / p.Total) : -1,
+                        }))));
+                }
+                finally
+                {
+                    WriteProgress(new ProgressRecord(progressId, "Test-KernelModule", "Audited the loaded modules") { RecordType = ProgressRecordType.Completed });
+                }
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ModuleFormatException)

@@ -1,6 +1,9 @@
+using System.Collections;
 using System.Collections.Specialized;
 using LkmPowerShell.Engine;
+using LkmPowerShell.Engine.Files;
 using LkmPowerShell.Engine.ModuleFiles;
+using LkmPowerShell.Engine.ModuleTree;
 
 namespace LkmPowerShell;
 
@@ -26,10 +29,16 @@ public sealed class KernelModuleFile
         _shown = new Lazy<Shown>(() => new Shown(_info.Value), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
-    private KernelModuleFile(string name, string path, Func<ModuleFileInfo> read)
+    private KernelModuleFile(string name, string path, Func<ModuleFileInfo> read, FileStamp stamp, IndexedModuleFacts? index, string? root)
     {
         Name = name;
         Path = path;
+        Root = root;
+        _stamp = stamp;
+        _index = index;
+        // What depmod copied from the file is taken from its index only while the file is the one
+        // it indexed (not written since): otherwise the file says it.
+        _indexCurrent = index is not null && index.Covers(stamp.LastWriteTimeUtc);
         _info = new Lazy<ModuleFileInfo>(read, LazyThreadSafetyMode.ExecutionAndPublication);
         _shown = new Lazy<Shown>(() =>
         {
@@ -44,8 +53,13 @@ public sealed class KernelModuleFile
         }, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
-    /// <summary>An object whose file is read when a property that needs it is first asked for.</summary>
-    internal static KernelModuleFile Deferred(string name, string path, Func<ModuleFileInfo> read) => new(name, path, read);
+    /// <summary>
+    /// An object whose file is read when a property that needs it is first asked for. What the
+    /// listing's stat (<paramref name="stamp"/>) and depmod's index (<paramref name="index"/>)
+    /// already know is answered from them: FileSize, Aliases, SoftDependencies, RequiredModules.
+    /// </summary>
+    internal static KernelModuleFile Deferred(string name, string path, Func<ModuleFileInfo> read, FileStamp stamp, IndexedModuleFacts? index, string? root) =>
+        new(name, path, read, stamp, index, root);
 
     /// <summary>
     /// A module built into the kernel image, as modinfo shows it from modules.builtin.modinfo: no
@@ -64,6 +78,10 @@ public sealed class KernelModuleFile
     private readonly Lazy<ModuleFileInfo> _info;
     private readonly BuiltinModuleInfo? _builtin;
     private readonly Lazy<Shown> _shown;
+    private readonly FileStamp? _stamp;
+    private readonly IndexedModuleFacts? _index;
+    private readonly bool _indexCurrent;
+    private ValueList? _aliases, _softDependencies, _requiredModules;
 
     /// <summary>Whether the file has been read (for tests and diagnostics; reading it is what the other properties do).</summary>
     internal bool IsRead => _builtin is not null || _info.IsValueCreated;
@@ -75,15 +93,44 @@ public sealed class KernelModuleFile
 
     /// <summary>Built into the kernel image: its facts come from modules.builtin.modinfo, there is no file to load.</summary>
     public bool IsBuiltin { get; }
+
+    /// <summary>
+    /// The system the module was listed from: -Root as given ("/" for this machine), so a command
+    /// that receives the object reads the same image (Find-KernelSymbol -Undefined); null for -Path.
+    /// </summary>
+    public string? Root { get; }
+
+    /// <summary>
+    /// When -Name named an alias rather than a module (modinfo fs-msdos, a device's modalias): the
+    /// pattern that matched it, as the module (or modprobe.d) declares it. Null when found by name.
+    /// </summary>
+    public string? MatchedAlias { get; private set; }
+
     public string? KernelVersion => _shown.Value.KernelVersion;
     public string? Description => _shown.Value.Description;
     public ValueList Author => _shown.Value.Author;
-    public string? License => _shown.Value.License;
+
+    /// <summary>Every license the module declares (a list, as Author is); usually one.</summary>
+    public ValueList License => _shown.Value.License;
     public string? Version => _shown.Value.Version;
     public string? SourceVersion => _shown.Value.SourceVersion;
-    public ValueList Aliases => _shown.Value.Aliases;
+
+    /// <summary>The module's aliases; in a listing from modules.alias (no file read) while depmod's index is current.</summary>
+    public ValueList Aliases => _aliases ??= FromIndex(static (index, name) => index.Aliases(name)) ?? _shown.Value.Aliases;
+
+    /// <summary>The modules this one names in its own modinfo "depends" (the direct ones), as modinfo prints them.</summary>
     public ValueList Depends => _shown.Value.Depends;
-    public ValueList SoftDependencies => _shown.Value.SoftDependencies;
+
+    /// <summary>
+    /// Every module modprobe loads before this one, first loaded first: depmod's whole closure
+    /// from modules.dep, so the index answers (no file is read). -ListAvailable only; null with
+    /// -Path and for a module the index does not list. "Which modules need fat":
+    /// Where-Object RequiredModules -contains fat.
+    /// </summary>
+    public ValueList? RequiredModules => _requiredModules ??= _index?.RequiredModules(Name) is { } names ? new ValueList(names) : null;
+
+    /// <summary>The module's soft dependencies; in a listing from modules.softdep (no file read) while depmod's index is current.</summary>
+    public ValueList SoftDependencies => _softDependencies ??= FromIndex(static (index, name) => index.SoftDependencies(name)?.Select(v => NormalizeSoftdep(Text(v)!))) ?? _shown.Value.SoftDependencies;
     public ValueList WeakDependencies => _shown.Value.WeakDependencies;
     public ValueList Firmware => _shown.Value.Firmware;
     public ValueList ImportNamespaces => _shown.Value.ImportNamespaces;
@@ -104,7 +151,9 @@ public sealed class KernelModuleFile
 
     /// <summary>Why the symbol table could not be read, when it could not (.modinfo is shown all the same).</summary>
     public string? SymbolProblem => _shown.Value.SymbolProblem;
-    public long FileSize => _shown.Value.FileSize;
+
+    /// <summary>The file's size in bytes (compressed, as stored); in a listing from the stat it made, no file read.</summary>
+    public long FileSize => _stamp is { } stamp ? stamp.Size : _shown.Value.FileSize;
 
     /// <summary>The name in the module's struct module: what the kernel calls it once loaded.</summary>
     public string? InternalName => _shown.Value.InternalName;
@@ -120,7 +169,7 @@ public sealed class KernelModuleFile
     public string? ReadProblem => _shown.Value.ReadProblem;
 
     /// <summary>Every modinfo field, in modinfo's order, each with all its values (what "modinfo -F key" prints).</summary>
-    public OrderedDictionary Fields => _shown.Value.Fields;
+    public ModinfoFieldTable Fields => _shown.Value.Fields;
 
     /// <summary>
     /// -ListAvailable only: whether modprobe.d stops modprobe from loading it (the first install
@@ -132,6 +181,17 @@ public sealed class KernelModuleFile
     /// <summary>-ListAvailable only: whether a blacklist entry names it, and where; null with -Path.</summary>
     public bool? Blacklisted { get; private set; }
     public string? BlacklistedBy { get; private set; }
+
+    /// <summary>Records the alias that -Name matched (see <see cref="MatchedAlias"/>).</summary>
+    internal KernelModuleFile WithMatchedAlias(string? alias)
+    {
+        MatchedAlias = alias;
+        return this;
+    }
+
+    /// <summary>A fact depmod's index holds, when it is current for this file; null to read the file instead.</summary>
+    private ValueList? FromIndex(Func<IndexedModuleFacts, string, IEnumerable<string>?> fact) =>
+        _indexCurrent && fact(_index!, Name) is { } values ? Texts(values) : null;
 
     /// <summary>Fills <see cref="Disabled"/> and <see cref="Blacklisted"/> from the system's configuration.</summary>
     internal KernelModuleFile WithLoadBlock(LkmPowerShell.Engine.Configuration.ModuleLoadBlock block)
@@ -183,10 +243,10 @@ public sealed class KernelModuleFile
         private Shown(string problem)
         {
             ReadProblem = problem;
-            Author = Aliases = Depends = SoftDependencies = WeakDependencies = Firmware = ImportNamespaces = NoValues;
+            Author = License = Aliases = Depends = SoftDependencies = WeakDependencies = Firmware = ImportNamespaces = NoValues;
             Parameters = new ObjectList<KernelModuleParameterInfo>([]);
             Compression = null;
-            Fields = new OrderedDictionary(StringComparer.Ordinal);
+            Fields = new ModinfoFieldTable();
         }
 
         public static Shown Unreadable(string problem) => new(problem);
@@ -201,7 +261,7 @@ public sealed class KernelModuleFile
             // A module may carry a field twice (soundwire-intel has two descriptions): keep them all.
             Description = Joined(Values("description"));
             Author = Texts(Values("author"));
-            License = Joined(Values("license"));
+            License = Texts(Values("license"));
             Version = Text(Value("version"));
             SourceVersion = Text(Value("srcversion"));
             Aliases = Texts(Values("alias"));
@@ -216,7 +276,7 @@ public sealed class KernelModuleFile
             Parameters = new ObjectList<KernelModuleParameterInfo>(parameters.Select(p => new KernelModuleParameterInfo(p.Name, Text(p.Type), Text(p.Description))));
             InTree = Text(Value("intree")) == "Y";
             Retpoline = Text(Value("retpoline")) == "Y";
-            Fields = new OrderedDictionary(StringComparer.Ordinal);
+            Fields = new ModinfoFieldTable();
         }
 
         /// <summary>A built-in module: its modules.builtin.modinfo records, no file.</summary>
@@ -274,7 +334,7 @@ public sealed class KernelModuleFile
         public string? KernelVersion { get; }
         public string? Description { get; }
         public ValueList Author { get; }
-        public string? License { get; }
+        public ValueList License { get; }
         public string? Version { get; }
         public string? SourceVersion { get; }
         public ValueList Aliases { get; }
@@ -293,7 +353,7 @@ public sealed class KernelModuleFile
         public string? HashAlgorithm { get; }
         public string? Signature { get; }
         public string? Compression { get; }
-        public OrderedDictionary Fields { get; }
+        public ModinfoFieldTable Fields { get; }
         public string? SignatureProblem { get; }
         public string? SymbolProblem { get; }
         public long FileSize { get; }
@@ -323,6 +383,27 @@ public sealed class KernelModuleFile
         string.Join(' ', value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(t => t.EndsWith(':') ? t : ModuleName.Normalize(t)));
 
     public override string ToString() => Path ?? Name;
+}
+
+/// <summary>
+/// modinfo's fields by key (each value a list): a dictionary to index (Fields['alias']), whose
+/// ToString lists "key=value" in modinfo's order, so Export-Csv and string expansion write the
+/// fields rather than the type's name.
+/// </summary>
+public sealed class ModinfoFieldTable : OrderedDictionary
+{
+    public ModinfoFieldTable() : base(StringComparer.Ordinal)
+    {
+    }
+
+    public override string ToString()
+    {
+        var parts = new List<string>();
+        foreach (DictionaryEntry e in this)
+            foreach (var value in e.Value as IEnumerable<string> ?? [])
+                parts.Add($"{e.Key}={value}");
+        return string.Join(ValueList.Separator, parts);
+    }
 }
 
 /// <summary>A module parameter as modinfo lists it.</summary>

@@ -190,7 +190,7 @@ public class ModuleDirectoryTests
             Assert.False(bare.HasDependencyIndex);
             Assert.Equal(["kernel/fs/fat/fat.ko.xz", "kernel/fs/fat/msdos.ko", "updates/vfat.ko"], bare.Modules().Select(m => m.IndexPath));
             Assert.Equal(Path.Combine(folder, "updates/vfat.ko"), bare.FindModule("vfat")!.Path);
-            Assert.Contains("depmod", Assert.Throws<InvalidOperationException>(() => bare.Dependencies("msdos")).Message);
+            Assert.Contains("depmod", Assert.Throws<ModuleTreeNotIndexedException>(() => bare.Dependencies("msdos")).Message);
             Assert.Equal(["msdos"], new LkmPowerShell.Engine.Planner.ModuleResolver(bare, LkmPowerShell.Engine.Planner.ModprobeConfig.Parse("", "none.conf", null)).Resolve("msdos").Modules.Select(m => m.Name));
         }
         finally

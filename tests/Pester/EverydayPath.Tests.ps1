@@ -1,0 +1,327 @@
+# What an admin types every day, without traps: filters answered from depmod's index, modinfo by
+# alias, views that fit 120 columns, the offline context kept, unindexed trees said so, progress on
+# long work, and the small ones (modprobe -c to a file, License a list, Fields in a CSV).
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:repo = Get-RepositoryRoot
+    Import-Module (Join-Path $repo 'LkmPowerShell.psd1') -Force
+    # Debian's trees only for the blocks tagged Oracle (fetched in their own BeforeAll), so the
+    # hermetic blocks run without them.
+    $script:isRead = [LkmPowerShell.KernelModuleFile].GetProperty('IsRead', [Reflection.BindingFlags]'NonPublic,Instance')
+
+    function script:Write-RootFile([string] $Root, [string] $Rel, [string] $Text) {
+        $full = Join-Path $Root $Rel
+        $null = New-Item -ItemType Directory -Force (Split-Path -Parent $full)
+        [IO.File]::WriteAllText($full, $Text)
+    }
+
+    # A tree of fat and msdos as a package unpacks it (no index unless asked): the plain kernel's
+    # files, or (-Stand-ins) files that only have the names, for what reads no module file.
+    function script:New-FatTree([string] $Root, [string] $Version, [switch] $Indexed, [switch] $StandIns) {
+        $dir = Join-Path $Root "lib/modules/$Version/kernel/fs/fat"
+        $null = New-Item -ItemType Directory -Force $dir
+        if ($StandIns) { foreach ($n in 'fat', 'msdos') { [IO.File]::WriteAllBytes((Join-Path $dir "$n.ko"), [byte[]](1..64)) } }
+        else { Copy-Item (Join-Path $plain.ModulesDirectory 'kernel/fs/fat/fat.ko'), (Join-Path $plain.ModulesDirectory 'kernel/fs/fat/msdos.ko') $dir }
+        if ($Indexed) {
+            Write-RootFile $Root "lib/modules/$Version/modules.dep" "kernel/fs/fat/fat.ko:`nkernel/fs/fat/msdos.ko: kernel/fs/fat/fat.ko`n"
+        }
+        Join-Path $Root "lib/modules/$Version"
+    }
+
+    # Runs a script in its own runspace and returns its progress records (the stream a console draws).
+    function script:Get-ProgressRecords([string] $Script, [object[]] $Arguments) {
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$repo/LkmPowerShell.psd1'; `$ProgressPreference = 'Continue'; $Script")
+            foreach ($a in $Arguments) { $null = $ps.AddArgument($a) }
+            $null = $ps.Invoke()
+            $ps.Streams.Error | ForEach-Object { throw $_ }
+            @($ps.Streams.Progress)
+        }
+        finally { $ps.Dispose() }
+    }
+}
+
+Describe 'Filtering a tree reads no module file' -Tag 'Oracle' {
+    BeforeAll {
+        $script:plain = Get-KernelFixture plain
+        $script:xz = Get-KernelFixture xz
+    }
+
+    It '"who needs fat" over the whole xz tree answers from modules.dep, as grep finds it, reading no file' {
+        $all = @(Get-KernelModule -ListAvailable -Root $xz.Root -KernelVersion $xz.Version)
+        $needs = @($all | Where-Object RequiredModules -contains fat)
+        $grep = @(Get-Content (Join-Path $xz.ModulesDirectory 'modules.dep') | Where-Object { $_ -match ':.*/fat\.ko(\.xz)?(\s|$)' } |
+                ForEach-Object { ($_.Split(':')[0] -split '/')[-1] -replace '\.ko.*$', '' -replace '-', '_' })
+        $needs.Name | Sort-Object | Should -Be ($grep | Sort-Object)
+        $needs.Name | Should -Contain 'msdos'
+        $needs.Name | Should -Contain 'vfat'
+        @($all | Where-Object { $isRead.GetValue($_) }).Count | Should -Be 0 -Because 'RequiredModules comes from the index'
+    }
+
+    It 'FileSize, Aliases and SoftDependencies come from the stat and the index, and equal what the file says' {
+        $listed = @(Get-KernelModule -ListAvailable -Root $xz.Root -KernelVersion $xz.Version -Name 'snd_hda*', 'ext4', 'msdos')
+        $facts = $listed | ForEach-Object { [pscustomobject]@{ Size = $_.FileSize; Aliases = @($_.Aliases) -join '|'; Soft = @($_.SoftDependencies) -join '|' } }
+        @($listed | Where-Object { $isRead.GetValue($_) }).Count | Should -Be 0
+        ($listed | Where-Object Name -EQ ext4).SoftDependencies | Should -Be @('pre: crypto_crc32c')
+        $read = @(Get-KernelModule -LiteralPath $listed.Path)
+        for ($i = 0; $i -lt $listed.Count; $i++) {
+            $facts[$i].Size | Should -Be $read[$i].FileSize -Because $listed[$i].Name
+            $facts[$i].Aliases | Should -BeExactly (@($read[$i].Aliases) -join '|') -Because $listed[$i].Name
+            $facts[$i].Soft | Should -BeExactly (@($read[$i].SoftDependencies) -join '|') -Because $listed[$i].Name
+        }
+    }
+
+    It 'RequiredModules is modules.dep''s closure in the order modprobe loads it; Depends stays modinfo''s direct list' {
+        $m = Get-KernelModule -ListAvailable -Root $plain.Root -KernelVersion $plain.Version -Name snd_hda_intel
+        $kmod = @(& modprobe -d $plain.Root -S $plain.Version --show-depends snd_hda_intel | ForEach-Object { ($_ -split ' ')[1] } |
+                ForEach-Object { (Split-Path -Leaf $_) -replace '\.ko.*$', '' -replace '-', '_' })
+        @($m.RequiredModules) | Should -Be @($kmod | Select-Object -SkipLast 1)
+        @($m.Depends).Count | Should -BeLessThan @($m.RequiredModules).Count
+        (Get-KernelModule -LiteralPath $m.Path).RequiredModules | Should -BeNullOrEmpty
+    }
+
+    It 'a module written after depmod ran is read, not taken from the stale index' {
+        $root = Join-Path $TestDrive 'stale'
+        $dir = New-FatTree $root '9.9.9-stale' -Indexed
+        Set-Content (Join-Path $dir 'modules.alias') "# Aliases extracted from modules themselves.`nalias fs-stale msdos`n"
+        $old = [DateTime]::UtcNow.AddDays(-2)
+        Get-ChildItem -Recurse -File $dir -Filter *.ko | ForEach-Object { $_.LastWriteTimeUtc = $old.AddDays(-1) }
+        (Get-Item (Join-Path $dir 'modules.dep')).LastWriteTimeUtc = $old
+        $m = Get-KernelModule -ListAvailable -Root $root -KernelVersion 9.9.9-stale -Name msdos
+        @($m.Aliases) | Should -Be @('fs-stale') -Because 'the index is newer than the file: its aliases are used'
+        $isRead.GetValue($m) | Should -BeFalse
+        (Get-Item (Join-Path $dir 'kernel/fs/fat/msdos.ko')).LastWriteTimeUtc = [DateTime]::UtcNow
+        $m = Get-KernelModule -ListAvailable -Root $root -KernelVersion 9.9.9-stale -Name msdos
+        @($m.Aliases) | Should -Be @('fs-msdos') -Because 'the file changed after depmod: the file says'
+    }
+}
+
+Describe 'Get-KernelModule -ListAvailable -Name takes aliases as modinfo does' -Tag 'Oracle' {
+    BeforeAll {
+        $script:plain = Get-KernelFixture plain
+        $script:xz = Get-KernelFixture xz
+    }
+
+    It '<Query> gives what modinfo gives, with the alias that matched' -ForEach @(
+        @{ Query = 'fs-msdos'; Alias = @('fs-msdos') }
+        @{ Query = 'pci:v00008086d0000A0C8sv00001028sd00000A25bc04sc03i00'; Alias = @('pci:v00008086d*sv*sd*bc04sc03i00*', 'pci:v00008086d0000A0C8sv*sd*bc*sc*i*', 'pci:v00008086d0000A0C8sv*sd*bc*sc*i*') }
+        @{ Query = 'symbol:fat_time_unix2fat'; Alias = @('symbol:fat_time_unix2fat') }
+    ) {
+        $ours = @(Get-KernelModule -ListAvailable -Root $xz.Root -KernelVersion $xz.Version -Name $Query -ErrorAction Stop)
+        $kmod = @(& modinfo -b $xz.Root -k $xz.Version -F name $Query | Select-Object -Unique)
+        $ours.Name | Should -Be $kmod
+        $ours.MatchedAlias | Should -Be $Alias
+        $isRead.GetValue($ours[0]) | Should -BeFalse
+    }
+
+    It 'a built-in module''s alias gives the built-in module (net-pf-10 is ipv6 in 6.12)' {
+        $m = Get-KernelModule -ListAvailable -Root $xz.Root -KernelVersion $xz.Version -Name net-pf-10 -ErrorAction Stop
+        $m.Name | Should -Be (& modinfo -b $xz.Root -k $xz.Version -F name net-pf-10)
+        $m.IsBuiltin | Should -BeTrue
+        $m.MatchedAlias | Should -Be 'net-pf-10'
+    }
+
+    It 'a name that is nothing''s is still ModuleNotInstalled' {
+        $e = $null
+        Get-KernelModule -ListAvailable -Root $xz.Root -KernelVersion $xz.Version -Name fs-nosuchfs -ErrorVariable e -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $e[0].FullyQualifiedErrorId | Should -BeLike 'ModuleNotInstalled,*'
+    }
+}
+
+Describe 'Views fit 120 columns' {
+    It 'KernelModuleFile: no constant KernelVersion column, every dependency shown whole' -Tag 'Oracle' {
+        $plain = Get-KernelFixture plain
+        $m = Get-KernelModule -ListAvailable -Root $plain.Root -KernelVersion $plain.Version -Name snd_hda_codec_realtek
+        @($m.Depends).Count | Should -BeGreaterThan 3
+        $text = $m | Out-String -Width 120
+        $text | Should -Not -Match 'KernelVersion'
+        $text | Should -Not -Match ([char]0x2026)
+        foreach ($d in $m.Depends) { $text | Should -Match "(^|[\s,])$([regex]::Escape($d))(,|\s|$)" }
+        ($text -split "`n" | Measure-Object -Maximum Length).Maximum | Should -BeLessOrEqual 120
+    }
+
+    It 'ConfigurationEntry keeps the :line of a long path, shortened from the left' {
+        $root = Join-Path $TestDrive 'views-config'
+        Write-RootFile $root 'etc/modprobe.d/a-rather-long-file-name-for-the-location-column.conf' "# one`n# two`nblacklist pcspkr`n"
+        $text = Get-KernelModuleConfiguration -Root $root -Name pcspkr | Out-String -Width 120
+        $text | Should -Match 'location-column\.conf:3'
+        $text | Should -Match ([char]0x2026)
+    }
+
+    It 'ModuleDisableStatus keeps the :line of DisabledBy' {
+        $status = [LkmPowerShell.Engine.Configuration.ModuleDisableStatus]::new('usb_storage', 'Written', $true,
+            '/mnt/images/build-2026-12-07/etc/modprobe.d/lkmpowershell-disabled-modules.conf:12', $true, $null, $false, 'x.conf', $null)
+        $text = $status | Out-String -Width 120
+        $text | Should -Match 'disabled-modules\.conf:12'
+        ($text -split "`n" | Measure-Object -Maximum Length).Maximum | Should -BeLessOrEqual 120
+    }
+
+    It 'AuditFinding''s Message is broken between words' {
+        $message = 'fat is listed in /proc/modules but has no /sys/module/fat directory: its kobject was deleted, which hides it from tools that read sysfs and from every administrator.'
+        $finding = [LkmPowerShell.Engine.Audit.AuditFinding]::new('High', 'MissingFromSysfs', 'fat', $message, [string[]]@(), [string[]]@(), $null)
+        $text = $finding | Out-String -Width 120
+        foreach ($word in $message -split ' ') { $text | Should -Match ([regex]::Escape($word)) }
+        ($text -split "`n" | Measure-Object -Maximum Length).Maximum | Should -BeLessOrEqual 120
+    }
+
+    It '<Type> read alone is a list' -ForEach @(
+        @{ Type = 'KernelRequestSettings'; Make = { [LkmPowerShell.Engine.Configuration.KernelRequestSettings]::new('/sbin/modprobe', $false, $false, '/proc/sys/kernel/modprobe', '/proc/sys/kernel/modules_disabled') }; Label = 'HelperPath' }
+        @{ Type = 'AuditReport'; Make = { [LkmPowerShell.Engine.Audit.AuditReport]::new('6.1.0-57-amd64', $null, [string[]]@('fat'), [string[]]@(), [LkmPowerShell.Engine.Audit.AuditFinding[]]@()) }; Label = 'HighestSeverity' }
+    ) {
+        $text = & $Make | Out-String -Width 120
+        $text | Should -Match "(?m)^$Label\s+: "
+    }
+
+    It 'ModuleDependencyUpdate read alone is a list' -Tag 'Oracle' {
+        $plain = Get-KernelFixture plain
+        $root = Join-Path $TestDrive 'views-depmod'
+        $null = New-FatTree $root '9.9.9-views'
+        $u = Update-ModuleDependency -Root $root -KernelVersion 9.9.9-views -PassThru -WarningAction SilentlyContinue
+        ($u | Out-String -Width 120) | Should -Match '(?m)^OutputDirectory\s+: '
+    }
+
+    It 'shows PSComputerName when the objects came from several machines' {
+        $objects = foreach ($computer in 'web1', 'web2') {
+            $o = [pscustomobject]@{ Name = 'fat'; Depends = @(); Description = 'FAT filesystem support'; ReadProblem = $null; PSComputerName = $computer; PSShowComputerName = $true }
+            $o.PSObject.TypeNames.Insert(0, 'Deserialized.LkmPowerShell.KernelModuleFile')
+            $o
+        }
+        $text = $objects | Out-String -Width 120
+        $text | Should -Match 'web1'
+        $text | Should -Match 'web2'
+    }
+
+    It 'about_LkmPowerShell names the views' {
+        $about = Get-Content -Raw (Join-Path $repo 'en-US/about_LkmPowerShell.help.txt')
+        foreach ($view in 'KernelModuleFile', 'LoadedKernelModule', 'ConfigurationEntry', 'ModuleDisableStatus', 'AuditFinding', 'AuditReport', 'ModuleDependencyUpdate', 'KernelRequestSettings') {
+            $about | Should -Match "$view\s" -Because "the views section names $view"
+        }
+        $about | Should -Match 'PSComputerName'
+    }
+}
+
+Describe 'Objects read from an image keep their root' {
+    It 'Find-KernelSymbol -Undefined on a listed module resolves against its root and that root''s System.map' -Tag 'Oracle' {
+        $plain = Get-KernelFixture plain
+        $root = Join-Path $TestDrive 'image'
+        Copy-FixtureTree $plain.ModulesDirectory (Join-Path $root "lib/modules/$($plain.Version)")
+        $needs = @(Find-KernelSymbol -LiteralPath (Join-Path $plain.ModulesDirectory 'kernel/fs/fat/msdos.ko') -Undefined -Root $plain.Root -WarningAction SilentlyContinue)
+        $fromKernel = @($needs | Where-Object { $_.ProviderKind -ne 'ModuleFile' }).Name
+        $fromKernel.Count | Should -BeGreaterThan 0
+        Write-RootFile $root "boot/System.map-$($plain.Version)" (($fromKernel | ForEach-Object { "ffffffff81000000 r __ksymtab_$_" }) -join "`n")
+        $m = Get-KernelModule -Root $root -ListAvailable -KernelVersion $plain.Version msdos
+        $m.Root | Should -Be $root
+        $symbols = @($m | Find-KernelSymbol -Undefined -WarningVariable w -WarningAction SilentlyContinue)
+        $symbols.Count | Should -Be $needs.Count
+        @($symbols | Where-Object ProviderKind -EQ 'Unverified').Name | Should -BeNullOrEmpty
+        @($symbols | Where-Object ProviderKind -EQ 'ModuleFile').Module | Select-Object -Unique | Should -Be 'fat'
+        @($symbols | Where-Object ProviderKind -EQ 'Kernel').Count | Should -Be $fromKernel.Count
+        $w | Should -BeNullOrEmpty
+    }
+
+    It 'Test-KernelModule on an image with proc/modules but no sys/ says the sysfs view did not run' {
+        $root = Join-Path $TestDrive 'proc-only'
+        Write-RootFile $root proc/sys/kernel/osrelease "6.1.0-99-amd64`n"
+        Write-RootFile $root proc/sys/kernel/tainted "0`n"
+        Write-RootFile $root proc/modules "msdos 20480 0 - Live 0xffffffffc0a1b000`nfat 90112 1 msdos, Live 0xffffffffc09f0000`n"
+        $findings = @(Test-KernelModule -Root $root)
+        @($findings | Where-Object Check -EQ 'MissingFromSysfs') | Should -BeNullOrEmpty
+        @($findings | Where-Object { $_.Check -eq 'Coverage' -and $_.Message -match 'sysfs cross-view did not run' }).Count | Should -Be 1
+    }
+}
+
+Describe 'A tree depmod has not indexed' {
+    BeforeAll {
+        $script:unindexed = Join-Path $TestDrive 'unindexed'
+        $null = New-FatTree $unindexed '9.9.9-raw' -StandIns
+    }
+
+    It 'Import-KernelModule -WhatIf gives the project''s error, with Update-ModuleDependency as the remedy' {
+        $e = $null
+        Import-KernelModule -Root $unindexed -KernelVersion 9.9.9-raw -Name msdos -WhatIf -ErrorVariable e -ErrorAction SilentlyContinue
+        $e.Count | Should -Be 1
+        $e[0].FullyQualifiedErrorId | Should -BeLike 'ModuleTreeNotIndexed,*'
+        $e[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $e[0].ErrorDetails.RecommendedAction | Should -BeLike '*Update-ModuleDependency -Root*9.9.9-raw*'
+    }
+
+    It 'Find-KernelSymbol -ListAvailable says the tree is not indexed, never "no module exports it"' {
+        $e = $null
+        Find-KernelSymbol -Root $unindexed -KernelVersion 9.9.9-raw -ListAvailable fat_time_unix2fat -ErrorVariable e -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $e.Count | Should -Be 1
+        $e[0].FullyQualifiedErrorId | Should -BeLike 'ModuleTreeNotIndexed,*'
+        $e[0].Exception.Message | Should -Match 'modules\.symbols'
+    }
+}
+
+Describe 'Long work shows progress' {
+    It 'Get-KernelModule -LiteralPath over many files writes progress' -Tag 'Oracle' {
+        $plain = Get-KernelFixture plain
+        $files = @(Get-ChildItem -Recurse -File (Join-Path $plain.ModulesDirectory 'kernel/fs') -Filter *.ko | Select-Object -First 120).FullName
+        $records = Get-ProgressRecords 'Get-KernelModule -LiteralPath $args[0] | Out-Null' @(, $files)
+        @($records | Where-Object RecordType -EQ 'Processing').Count | Should -BeGreaterThan 10
+        $records[-1].RecordType | Should -Be 'Completed'
+    }
+
+    It 'Test-KernelModule writes progress' {
+        $root = Join-Path $TestDrive 'audit-progress'
+        Write-RootFile $root proc/sys/kernel/osrelease "6.1.0-99-amd64`n"
+        Write-RootFile $root proc/modules "msdos 20480 0 - Live 0xffffffffc0a1b000`nfat 90112 1 msdos, Live 0xffffffffc09f0000`n"
+        $records = Get-ProgressRecords 'Test-KernelModule -Root $args[0] | Out-Null' @($root)
+        @($records | Where-Object { $_.RecordType -eq 'Processing' -and $_.StatusDescription -match 'fat' }).Count | Should -BeGreaterThan 0
+        $records[-1].RecordType | Should -Be 'Completed'
+    }
+}
+
+Describe 'Small ones' {
+    It '-AsText ends without the newline that Set-Content adds' {
+        $root = Join-Path $TestDrive 'asText-hermetic'
+        Write-RootFile $root 'etc/modprobe.d/site.conf' "blacklist pcspkr`n"
+        $text = Get-KernelModuleConfiguration -Root $root -AsText
+        $text | Should -BeLike "blacklist pcspkr`n*Dumping indexes now:`n"
+        $file = Join-Path $TestDrive 'hermetic.txt'
+        $text | Set-Content $file
+        [IO.File]::ReadAllText($file) | Should -BeExactly "$text`n"
+        [IO.File]::ReadAllText($file) | Should -Not -BeLike "*`n`n`n"
+    }
+
+    It 'Get-KernelModuleConfiguration -AsText | Set-Content writes exactly what modprobe -c prints' -Tag 'Oracle' {
+        $root = Join-Path $TestDrive 'asText'
+        Write-RootFile $root 'etc/modprobe.d/site.conf' "blacklist pcspkr`noptions snd-hda-intel index=1`n"
+        # kmod reads this machine's /proc/cmdline whatever -d says: the root gets the same one.
+        Write-RootFile $root 'proc/cmdline' ([IO.File]::ReadAllText('/proc/cmdline'))
+        $file = Join-Path $TestDrive 'config.txt'
+        Get-KernelModuleConfiguration -Root $root -AsText | Set-Content $file
+        $dirs = '/etc/modprobe.d', '/run/modprobe.d', '/usr/local/lib/modprobe.d', '/lib/modprobe.d' | ForEach-Object { '-C'; "$root$_" }
+        $kmod = Join-Path $TestDrive 'kmod.txt'
+        & /bin/sh -c "modprobe -c $($dirs -join ' ') -d '$root' > '$kmod' 2>/dev/null"
+        [IO.File]::ReadAllText($file) | Should -BeExactly ([IO.File]::ReadAllText($kmod))
+    }
+
+    It 'License is a list, as Author is' -Tag 'Oracle' {
+        $plain = Get-KernelFixture plain
+        $m = Get-KernelModule -LiteralPath (Join-Path $plain.ModulesDirectory 'kernel/fs/fat/fat.ko')
+        $m.License.GetType().Name | Should -Be 'ValueList'
+        @($m.License) | Should -Be @('GPL')
+    }
+
+    It 'Export-Csv writes the modinfo fields, not a type name' -Tag 'Oracle' {
+        $plain = Get-KernelFixture plain
+        $m = Get-KernelModule -LiteralPath (Join-Path $plain.ModulesDirectory 'kernel/fs/fat/msdos.ko')
+        $csv = $m | ConvertTo-Csv | ConvertFrom-Csv
+        $csv.Fields | Should -Not -Match 'System\.|Dictionary'
+        $csv.Fields | Should -Match 'license=GPL'
+        $csv.Fields | Should -Match 'depends=fat'
+        $m.Fields['alias'] | Should -Be 'fs-msdos'
+    }
+
+    It '<Command> -Name completes module names' -Tag 'Oracle' -ForEach @(
+        @{ Command = 'Get-KernelModuleConfiguration' }, @{ Command = 'Get-KernelModuleBootEntry' }
+    ) {
+        $plain = Get-KernelFixture plain
+        $line = "$Command -Root '$($plain.Root)' -Name msdo"
+        $result = TabExpansion2 -inputScript $line -cursorColumn $line.Length
+        $result.CompletionMatches.CompletionText | Should -Contain 'msdos'
+    }
+}
