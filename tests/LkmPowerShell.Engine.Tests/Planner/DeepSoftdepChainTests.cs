@@ -65,10 +65,11 @@ public sealed class DeepSoftdepChainTests
     public void TheIterativeWalkKeepsKmodsOrderOfPreModulePost()
     {
         // What modprobe -C (this text) -d ROOT -S 6.1.0-57-amd64 --show-depends msdos printed (kmod 30):
-        // fat comes twice (once for msdos, once for vfat) and isofs brings cdrom.
-        var config = "softdep fat pre: loop post: dummy\nsoftdep msdos pre: vfat post: nls_cp437\nsoftdep nls_cp437 pre: isofs\n";
+        // fat comes twice (once for msdos, once for vfat), and snd_timer brings soundcore and snd
+        // before it. The synthetic tree links these modules as Debian's 6.1 tree does.
+        var config = "softdep fat pre: loop post: dummy\nsoftdep msdos pre: vfat post: nls_cp437\nsoftdep nls_cp437 pre: snd_timer\n";
         var plan = new LoadPlanner(Resolver(config), Snapshot(), LoadPlanOptions.Default with { IgnoreLoaded = true }).PlanLoad("msdos");
-        Assert.Equal(["loop", "fat", "dummy", "fat", "vfat", "msdos", "cdrom", "isofs", "nls_cp437"], plan.Steps.Select(s => s.Module));
+        Assert.Equal(["loop", "fat", "dummy", "fat", "vfat", "msdos", "soundcore", "snd", "snd_timer", "nls_cp437"], plan.Steps.Select(s => s.Module));
     }
 
     [Fact]
