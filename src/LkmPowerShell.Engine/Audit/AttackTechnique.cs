@@ -1,7 +1,7 @@
 namespace LkmPowerShell.Engine.Audit;
 
 /// <summary>MITRE ATT&amp;CK technique ids that findings refer to.</summary>
-public static class AttackTechnique
+internal static class AttackTechnique
 {
     /// <summary>Boot or Logon Autostart Execution: Kernel Modules and Extensions.</summary>
     public const string KernelModules = "T1547.006";

@@ -8,7 +8,7 @@ namespace LkmPowerShell.Engine.Audit;
 /// that unlinks itself from that list (list_del on THIS_MODULE->list) vanishes from it and from
 /// /proc/kallsyms, but keeps its /sys/module directory unless it also deletes its kobject.
 /// </summary>
-public static class HiddenModuleChecks
+internal static class HiddenModuleChecks
 {
     private const string RootkitRemedy =
         "A module that unlinks itself from the kernel's module list cannot be unloaded (the kernel finds modules to unload through that list), and can hide files, processes and connections. " +

@@ -6,7 +6,7 @@ namespace LkmPowerShell.Engine.Audit;
 /// one that unlinked itself and deleted its kobject: the kernel keeps no list of unloaded modules
 /// (unless built with CONFIG_MODULE_UNLOAD_TAINT_TRACKING), so the finding says both.
 /// </summary>
-public static class KernelLogChecks
+internal static class KernelLogChecks
 {
     public static IEnumerable<AuditFinding> Check(KernelModuleViews views)
     {

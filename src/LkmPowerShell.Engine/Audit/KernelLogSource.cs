@@ -7,7 +7,7 @@ namespace LkmPowerShell.Engine.Audit;
 /// shows it); under another root, the file at /dev/kmsg there, read as text (a saved dmesg or
 /// kmsg dump in an image or test fixture).
 /// </summary>
-public static class KernelLogSource
+internal static class KernelLogSource
 {
     public const string SystemPath = "/dev/kmsg";
 

@@ -7,4 +7,4 @@ namespace LkmPowerShell.Engine.Audit;
 /// <param name="Module">The module the line names.</param>
 /// <param name="Letter">The taint letter the line stands for (O, E, P, C, N, K, F).</param>
 /// <param name="Line">The line as logged, without the record header or timestamp.</param>
-public sealed record KernelLogTaintEvent(string Module, char Letter, string Line);
+internal sealed record KernelLogTaintEvent(string Module, char Letter, string Line);

@@ -8,7 +8,7 @@ namespace LkmPowerShell.Engine.Audit;
 /// unsigned message come with the first such module only), so a missing line proves nothing;
 /// a line naming a module that is no longer listed is the evidence.
 /// </summary>
-public static partial class KernelLogTaintParser
+internal static partial class KernelLogTaintParser
 {
     // Module names are [A-Za-z0-9_-]; the messages are matched whole so that other subsystems'
     // lines starting with "word:" cannot pass for them.

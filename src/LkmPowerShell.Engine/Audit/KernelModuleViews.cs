@@ -8,7 +8,7 @@ namespace LkmPowerShell.Engine.Audit;
 /// hidden one), the loaded modules' /sys/module directories, the owners in /proc/kallsyms, the
 /// kernel taint and the kernel log's taint lines. A view that cannot be read is null, with why.
 /// </summary>
-public sealed class KernelModuleViews
+internal sealed class KernelModuleViews
 {
     private KernelModuleViews() { }
 

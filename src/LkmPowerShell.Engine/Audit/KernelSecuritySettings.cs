@@ -6,7 +6,7 @@ namespace LkmPowerShell.Engine.Audit;
 /// The kernel-wide settings that decide what may be loaded, read under a root. Each is null when
 /// its file is missing or unreadable; the file paths are kept for the evidence.
 /// </summary>
-public sealed record KernelSecuritySettings(
+internal sealed record KernelSecuritySettings(
     string? SignatureEnforcement,
     string? Lockdown,
     string? ModulesDisabled,

@@ -6,7 +6,7 @@ namespace LkmPowerShell.Engine.Audit;
 /// module helper that is not modprobe is a finding, because the kernel runs that program as root
 /// on every module autoload request.
 /// </summary>
-public static class KernelSettingsChecks
+internal static class KernelSettingsChecks
 {
     /// <summary>Folders a distribution's modprobe lives in.</summary>
     private static readonly string[] HelperFolders = ["/sbin", "/usr/sbin", "/bin", "/usr/bin"];

@@ -10,7 +10,7 @@ namespace LkmPowerShell.Engine.Audit;
 /// (name, srcversion, in-tree flag), and where that file lives. A module that passes everything
 /// gets one Informational finding with its facts.
 /// </summary>
-public sealed class ModuleChecks
+internal sealed class ModuleChecks
 {
     private readonly ModuleDirectory? _tree;
     private readonly bool _kernelChecksSignatures;

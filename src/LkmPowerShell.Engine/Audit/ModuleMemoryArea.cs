@@ -4,7 +4,7 @@ namespace LkmPowerShell.Engine.Audit;
 /// <param name="Start">First address.</param>
 /// <param name="End">One past the last address (the line's range, guard page included).</param>
 /// <param name="Line">The line as the kernel printed it, for the evidence.</param>
-public sealed record ModuleMemoryArea(ulong Start, ulong End, string Line)
+internal sealed record ModuleMemoryArea(ulong Start, ulong End, string Line)
 {
     public bool Contains(ulong address) => address >= Start && address < End;
 }

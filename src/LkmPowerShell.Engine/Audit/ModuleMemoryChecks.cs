@@ -7,7 +7,7 @@ namespace LkmPowerShell.Engine.Audit;
 /// pseudo-owners). One that holds none of these is code that no list shows: a module that
 /// unlinked itself, even one that also deleted its sysfs entry.
 /// </summary>
-public static class ModuleMemoryChecks
+internal static class ModuleMemoryChecks
 {
     public static IEnumerable<AuditFinding> Check(KernelModuleViews views)
     {

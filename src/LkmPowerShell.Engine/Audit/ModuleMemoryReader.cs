@@ -9,7 +9,7 @@ namespace LkmPowerShell.Engine.Audit;
 /// lists under the pseudo-owners [bpf] and [__builtin__*]. An area that holds nothing any list
 /// shows is memory of code that hides.
 /// </summary>
-public static class ModuleMemoryReader
+internal static class ModuleMemoryReader
 {
     public const string SystemPath = "/proc/vmallocinfo";
 

@@ -7,7 +7,7 @@ namespace LkmPowerShell.Engine.Audit;
 /// /proc/modules carries. The kernel never clears a taint bit, so an unexplained one means a
 /// module that set it is no longer listed: it was unloaded, or it hides.
 /// </summary>
-public static class TaintChecks
+internal static class TaintChecks
 {
     public static IEnumerable<AuditFinding> Check(KernelModuleViews views)
     {

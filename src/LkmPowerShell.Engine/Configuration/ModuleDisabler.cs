@@ -206,7 +206,7 @@ public sealed class ModuleDisabler
     private static string CheckedName(string module)
     {
         ArgumentNullException.ThrowIfNull(module);
-        if (!ModuleNames.IsPlainModuleName(module))
+        if (!ModuleName.IsPlainModuleName(module))
             throw new InvalidModuleNameException(module, "only letters, digits, '_' and '-' can be disabled, because the name is written into modprobe.d");
         return ModuleName.Normalize(module);
     }

@@ -9,7 +9,7 @@ namespace LkmPowerShell.Engine.Configuration;
 /// kstrtobool; charp up to 1,024 bytes; <c>array of T</c> as comma-separated T. Types the check
 /// does not know pass, and the kernel has the last word.
 /// </summary>
-public static class ParameterValueCheck
+internal static class ParameterValueCheck
 {
     /// <summary>The problem with <paramref name="value"/> for <paramref name="type"/> (modinfo's parmtype), or null when it fits.</summary>
     public static string? Problem(string? type, string value)

@@ -12,10 +12,10 @@ internal sealed class DependencyResolver
     private readonly IReadOnlyList<ModuleCandidate> _modules;
     private readonly IReadOnlyList<ModuleFacts> _facts;
     // kmod's symbol table: name -> slot in the two lists (a dictionary of ints, which the framework
-    // has precompiled, rather than of a tuple a fresh process would JIT-compile; see ValueList).
+    // has precompiled, rather than of a tuple a fresh process would JIT-compile; see ArrayBuilder).
     private readonly Dictionary<string, int> _symbols = new(StringComparer.Ordinal);
-    private ValueList<int> _owners = new(0);
-    private ValueList<ulong> _crcs = new(0);
+    private ArrayBuilder<int> _owners = new(0);
+    private ArrayBuilder<ulong> _crcs = new(0);
 
     private void SetSymbol(string name, int owner, ulong crc)
     {
@@ -115,7 +115,7 @@ internal sealed class DependencyResolver
         var closures = new int[n][];
         var seen = new int[n];
         Array.Fill(seen, -1);
-        var stack = new ValueList<int>(64);
+        var stack = new ArrayBuilder<int>(64);
         for (var m = 0; m < n; m++)
         {
             var closure = new List<int>();
@@ -166,7 +166,7 @@ internal sealed class DependencyResolver
         var remaining = (int[])users.Clone();
         var sortIndex = new int[n];
         Array.Fill(sortIndex, int.MaxValue);
-        var roots = new ValueList<int>(n);
+        var roots = new ArrayBuilder<int>(n);
         for (var m = 0; m < n; m++)
             if (remaining[m] == 0) roots.Add(m);
         var sorted = 0;

@@ -27,7 +27,7 @@ public abstract class ElfSource
 /// pread into reusable buffers, one per request of a module, so reading thousands of modules in a
 /// row allocates almost nothing. What it returned stays valid until <see cref="Reset"/>.
 /// </summary>
-public sealed class FileElfSource : ElfSource
+internal sealed class FileElfSource : ElfSource
 {
     private readonly List<byte[]> _slots = [];
     private int _next;

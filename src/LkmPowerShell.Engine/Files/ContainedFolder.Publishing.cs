@@ -8,7 +8,7 @@ namespace LkmPowerShell.Engine.Files;
 /// temporaries created and written first, made durable together, then renamed one by one, all
 /// relative to the held folder. <see cref="WriteAtomic"/> is the one-file form of the same.
 /// </summary>
-public sealed partial class ContainedFolder
+internal sealed partial class ContainedFolder
 {
     private const int OAppend = 0x400;
     private const int AtSymlinkNoFollow = 0x100, AtEAccess = 0x200;

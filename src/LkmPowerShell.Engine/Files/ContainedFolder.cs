@@ -23,7 +23,7 @@ namespace LkmPowerShell.Engine.Files;
 /// <see cref="WriteAtomic"/> leaves a temporary only if the process dies between create and rename,
 /// and <see cref="RemoveTemporaries"/> (under the lock) deletes what such a death left.</para>
 /// </remarks>
-public sealed partial class ContainedFolder : IDisposable
+internal sealed partial class ContainedFolder : IDisposable
 {
     private const int ORdOnly = 0, OWrOnly = 0x1, OCreat = 0x40, OExcl = 0x80, OCloExec = 0x80000;
     private static readonly bool Arm = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm;

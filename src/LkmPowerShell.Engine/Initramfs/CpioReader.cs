@@ -10,7 +10,7 @@ namespace LkmPowerShell.Engine.Initramfs;
 /// archives are skipped. Everything is bounded by the bytes given: a size that runs past them is a
 /// truncated archive, never an allocation. Entries refer to slices of the input.
 /// </summary>
-public static class CpioReader
+internal static class CpioReader
 {
     private const int HeaderLength = 110;
     private const int MaxNameLength = 4096; // PATH_MAX, as the kernel's unpacker bounds names

@@ -8,7 +8,7 @@ namespace LkmPowerShell.Engine.Integrity;
 /// (a DKMS or vendor module whose key was not given, or a file re-signed by someone else); one
 /// Informational finding per tree gives the counts.
 /// </summary>
-public static class IntegrityFindings
+internal static class IntegrityFindings
 {
     public static IEnumerable<AuditFinding> From(ModuleTreeVerification tree, string where)
     {

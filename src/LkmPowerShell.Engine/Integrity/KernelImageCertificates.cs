@@ -15,7 +15,7 @@ namespace LkmPowerShell.Engine.Integrity;
 /// vmlinux is stripped, so the list's symbols are gone: the certificates are found by their DER
 /// shape (a v3 certificate begins 30 82 LL LL 30 82 LL LL A0 03 02 01 02) and kept when .NET parses them.
 /// </summary>
-public static class KernelImageCertificates
+internal static class KernelImageCertificates
 {
     /// <summary>A decompressed kernel is refused past this (Debian's vmlinux is about 66 MB).</summary>
     public const long MaxDecompressedBytes = 512L << 20;

@@ -79,7 +79,7 @@ public interface IKernelLog : IDisposable
 }
 
 /// <summary>Flag values of the module syscalls (include/uapi/linux/module.h, fcntl.h).</summary>
-public static class ModuleSyscallFlags
+internal static class ModuleSyscallFlags
 {
     /// <summary>finit_module: MODULE_INIT_IGNORE_MODVERSIONS, MODULE_INIT_IGNORE_VERMAGIC, MODULE_INIT_COMPRESSED_FILE.</summary>
     public const int IgnoreModversions = 1, IgnoreVermagic = 2, CompressedFile = 4;

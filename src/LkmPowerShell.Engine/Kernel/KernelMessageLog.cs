@@ -9,7 +9,7 @@ namespace LkmPowerShell.Engine.Kernel;
 /// syscall and positioned at the end; afterwards the new records are read without blocking.
 /// Reading /dev/kmsg needs CAP_SYSLOG on some systems: then there is simply nothing to quote.
 /// </summary>
-public sealed partial class KernelMessageLog : IKernelLog
+internal sealed partial class KernelMessageLog : IKernelLog
 {
     private const int OpenReadOnly = 0, OpenNonBlocking = 0x800, SeekEnd = 2;
     private const int EAGAIN = 11, EPIPE = 32;

@@ -10,7 +10,7 @@ namespace LkmPowerShell.Engine.Loading;
 /// which symbols are missing and which module exports them, instead of the kernel's "Unknown
 /// symbol in module". Used for loading by path (insmod), where nothing else is loaded first.
 /// </summary>
-public static class InsertPreflight
+internal static class InsertPreflight
 {
     /// <summary>Symbols every module references that are bookkeeping, not exports to look for.</summary>
     private static readonly HashSet<string> Bookkeeping = new(StringComparer.Ordinal) { "module_layout", "struct_module" };

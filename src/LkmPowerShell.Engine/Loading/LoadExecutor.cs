@@ -10,9 +10,9 @@ namespace LkmPowerShell.Engine.Loading;
 /// declines (<see cref="ChangeDecision.No"/>) is not there for the steps that need it: those are
 /// not reached, and not asked about.
 /// </summary>
-public sealed class LoadExecutor(ModuleLoader loader, CommandRunner? runCommand = null, Action<string>? progress = null)
+internal sealed class LoadExecutor(ModuleLoader loader, CommandRunner? runCommand = null, Action<string>? progress = null)
 {
-    private readonly CommandRunner _runCommand = runCommand ?? ConfigCommand.Run;
+    private readonly CommandRunner _runCommand = runCommand ?? ModprobeCommandRunner.Run;
 
     /// <remarks><paramref name="shouldRun"/>: Asked before each step that changes the kernel; false skips it (declined), as a dry run does.</remarks>
     public LoadExecution Execute(LoadPlan plan, InsertOptions options, Func<LoadStep, bool>? shouldRun = null, CancellationToken cancel = default) =>

@@ -20,4 +20,4 @@ public sealed class ModuleDisabledException(string query, IReadOnlyList<ModuleLo
 }
 
 /// <summary>The caller's decider refused every change of the call (its own reason is the caller's to give); nothing after it was done.</summary>
-public sealed class ChangeRefusedException() : Exception("Every change of this call was refused by the caller; nothing after the refusal was done.");
+internal sealed class ChangeRefusedException() : Exception("Every change of this call was refused by the caller; nothing after the refusal was done.");

@@ -43,7 +43,7 @@ public enum FailureCause
 }
 
 /// <summary>The errno facts of the module syscalls: cause, symbolic name and what the kernel meant.</summary>
-public static class ModuleErrno
+internal static class ModuleErrno
 {
     public const int EPERM = 1, ENOENT = 2, ESRCH = 3, ENOEXEC = 8, EAGAIN = 11, EWOULDBLOCK = 11, ENOMEM = 12, EACCES = 13,
         EBUSY = 16, EEXIST = 17, EINVAL = 22, ENOSYS = 38, ENOKEY = 126, EKEYREJECTED = 129;

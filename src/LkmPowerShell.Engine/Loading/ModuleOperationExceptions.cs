@@ -57,7 +57,7 @@ public sealed class ModuleRemoveException(UnloadStep step, int errno, IReadOnlyL
 public sealed class ModuleCommandException(string module, string command, ConfigCommandResult result, bool isRemove)
     : ModuleOperationException(module, FailureCause.CommandFailed, null,
         result.TimedOut
-            ? $"The {(isRemove ? "remove" : "install")} command for {module} ('{command}') did not finish within {ConfigCommand.DefaultTimeout.TotalSeconds:0} s and was stopped, with the processes it started. Check the command in modprobe.d: it must not wait for input or for ever."
+            ? $"The {(isRemove ? "remove" : "install")} command for {module} ('{command}') did not finish within {ModprobeCommandRunner.DefaultTimeout.TotalSeconds:0} s and was stopped, with the processes it started. Check the command in modprobe.d: it must not wait for input or for ever."
             : $"The {(isRemove ? "remove" : "install")} command for {module} ('{command}') exited with {result.ExitCode}.")
 {
     public string Command { get; } = command;
@@ -72,7 +72,7 @@ public sealed class ModuleCommandException(string module, string command, Config
 }
 
 /// <summary>The call was stopped before this step ran; nothing of it was done.</summary>
-public sealed class ModuleStepStoppedException(string module)
+internal sealed class ModuleStepStoppedException(string module)
     : ModuleOperationException(module, FailureCause.Stopped, null, $"Stopped before {module} was handled.");
 
 /// <summary>Why the kernel would refuse a file, found before asking it.</summary>

@@ -10,12 +10,12 @@ namespace LkmPowerShell.Engine.Loading;
 /// (<see cref="ChangeDecision.No"/>) ends the plan there: every later step needs it gone first
 /// (holders before the target, the target before its dependencies).
 /// </summary>
-public sealed class UnloadExecutor(ModuleLoader loader, CommandRunner? runCommand = null, Action<string>? progress = null, TimeProvider? clock = null, Action<TimeSpan>? sleep = null)
+internal sealed class UnloadExecutor(ModuleLoader loader, CommandRunner? runCommand = null, Action<string>? progress = null, TimeProvider? clock = null, Action<TimeSpan>? sleep = null)
 {
     /// <summary>How often delete_module is retried while waiting.</summary>
     public static readonly TimeSpan RetryInterval = TimeSpan.FromMilliseconds(200);
 
-    private readonly CommandRunner _runCommand = runCommand ?? ConfigCommand.Run;
+    private readonly CommandRunner _runCommand = runCommand ?? ModprobeCommandRunner.Run;
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly Action<TimeSpan> _sleep = sleep ?? Thread.Sleep;
 

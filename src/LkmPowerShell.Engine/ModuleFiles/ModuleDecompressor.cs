@@ -6,7 +6,7 @@ namespace LkmPowerShell.Engine.ModuleFiles;
 /// Errors: <see cref="ModuleFormatException"/> for corrupt, truncated or oversized data;
 /// <see cref="NativeLibraryMissingException"/> when liblzma or libzstd is not installed.
 /// </summary>
-public static class ModuleDecompressor
+internal static class ModuleDecompressor
 {
     /// <summary>The default cap on a decompressed module: the largest real one (6.12, amdgpu) is about 40 MiB.</summary>
     public const long DefaultMaxOutputBytes = 256L << 20;

@@ -42,7 +42,7 @@ internal static class ModuleElfExtractor
         var data = elf.SectionData(section);
         // Counted first, so the result is made once at its size (no list grown and copied).
         var result = new ModInfoEntry[onlyKeys is null ? CountStrings(data) : 0];
-        var list = onlyKeys is null ? default : new ValueList<ModInfoEntry>(16);
+        var list = onlyKeys is null ? default : new ArrayBuilder<ModInfoEntry>(16);
         var n = 0;
         var i = 0;
         while (i < data.Length)
@@ -111,9 +111,9 @@ internal static class ModuleElfExtractor
     {
         if (symbols is not null)
         {
-            var list = new ValueList<ExportedSymbol>(0);
+            var list = new ArrayBuilder<ExportedSymbol>(0);
             // Each CRC section is read once, however many CRCs point into it.
-            var crcSections = new ValueList<CrcSection>(0);
+            var crcSections = new ArrayBuilder<CrcSection>(0);
             for (var i = 1; i < symbols.Count; i++)
             {
                 var s = symbols[i];
@@ -139,7 +139,7 @@ internal static class ModuleElfExtractor
         if (symbols is not null)
         {
             var count = 0;
-            var crcSections = new ValueList<CrcSection>(0);
+            var crcSections = new ArrayBuilder<CrcSection>(0);
             for (var i = 1; i < symbols.Count; i++)
             {
                 var s = symbols[i];
@@ -171,7 +171,7 @@ internal static class ModuleElfExtractor
     }
 
     /// <summary>The u32 at the symbol's value in its section (or the value itself for SHN_ABS); null when it points nowhere.</summary>
-    private static ulong? ResolveCrc(ElfImage elf, RawElfSymbol crcSymbol, ref ValueList<CrcSection> read)
+    private static ulong? ResolveCrc(ElfImage elf, RawElfSymbol crcSymbol, ref ArrayBuilder<CrcSection> read)
     {
         if (crcSymbol.SectionIndex is ElfSymbol.SectionAbsolute or ElfSymbol.SectionUndefined)
             return crcSymbol.Value;
@@ -263,7 +263,7 @@ internal static class ModuleElfExtractor
         Span<char> chars = stackalloc char[256];
         var visited = new bool[versions.Length];
         var sparc = elf.Machine is 2 or 43; // STT_REGISTER symbols are not really undefined there
-        var list = new ValueList<T>(64);
+        var list = new ArrayBuilder<T>(64);
         for (var i = 1; i < symbols.Count; i++)
         {
             var s = symbols[i];

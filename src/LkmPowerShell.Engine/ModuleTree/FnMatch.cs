@@ -9,7 +9,7 @@ namespace LkmPowerShell.Engine.ModuleTree;
 /// Every token other than <c>*</c> matches exactly one character, so remembering only the last
 /// star is enough: the match runs in O(pattern × text) time however hostile the pattern is.
 /// </remarks>
-public static class FnMatch
+internal static class FnMatch
 {
     public static bool IsMatch(string pattern, string text)
     {

@@ -1,13 +1,13 @@
 namespace LkmPowerShell.Engine.ModuleTree;
 
 /// <summary>One value stored under a key of a .bin index, with its priority (depmod: the module's index).</summary>
-public readonly record struct IndexValue(string Value, uint Priority)
+internal readonly record struct IndexValue(string Value, uint Priority)
 {
     public override string ToString() => $"{Value} ({Priority})";
 }
 
 /// <summary>A key of a .bin index with one of its values.</summary>
-public readonly record struct IndexEntry(string Key, string Value, uint Priority)
+internal readonly record struct IndexEntry(string Key, string Value, uint Priority)
 {
     public override string ToString() => $"{Key} {Value} ({Priority})";
 }

@@ -14,7 +14,7 @@ namespace LkmPowerShell.Engine.ModuleTree;
 /// another exception, an allocation larger than the file, or a hang: walks that follow children
 /// keep a visited set, which turns loops and shared subtrees into an error.
 /// </remarks>
-public sealed class IndexFile
+internal sealed class IndexFile
 {
     public const uint Magic = 0xB007F457;
     public const int SupportedMajorVersion = 2;

@@ -9,7 +9,7 @@ public sealed record ModuleAlias(string Pattern, string Module)
 }
 
 /// <summary>Reads modules.alias (and, through it, modules.symbols): lines <c>alias PATTERN MODULE</c>.</summary>
-public static class ModulesAliasFile
+internal static class ModulesAliasFile
 {
     public const string FileName = "modules.alias";
 

@@ -3,13 +3,13 @@ namespace LkmPowerShell.Engine.ModuleTree;
 /// <summary>A module built into the kernel image, from modules.builtin.</summary>
 /// <param name="Name">The normalised name ("amd_uncore").</param>
 /// <param name="IndexPath">The path it would have had as a file ("kernel/arch/x86/events/amd/amd-uncore.ko").</param>
-public sealed record BuiltinModule(string Name, string IndexPath)
+internal sealed record BuiltinModule(string Name, string IndexPath)
 {
     public override string ToString() => Name;
 }
 
 /// <summary>Reads modules.builtin, which the kernel build writes (depmod turns it into modules.builtin.bin).</summary>
-public static class ModulesBuiltinFile
+internal static class ModulesBuiltinFile
 {
     public const string FileName = "modules.builtin";
 

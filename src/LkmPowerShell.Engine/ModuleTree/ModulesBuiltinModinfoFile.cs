@@ -12,7 +12,7 @@ public sealed record BuiltinModinfoField(string Module, string Key, string Value
 /// Reads modules.builtin.modinfo, the kernel build's copy of the .modinfo sections of built-in
 /// modules: NUL-terminated <c>module.key=value</c> records.
 /// </summary>
-public static class ModulesBuiltinModinfoFile
+internal static class ModulesBuiltinModinfoFile
 {
     public const string FileName = "modules.builtin.modinfo";
 

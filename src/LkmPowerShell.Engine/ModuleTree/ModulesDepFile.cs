@@ -5,10 +5,10 @@ namespace LkmPowerShell.Engine.ModuleTree;
 /// <c>kernel/fs/fat/msdos.ko: kernel/fs/fat/fat.ko</c>. The dependencies are the whole
 /// transitive closure in depmod's order; modprobe loads the last one first.
 /// </summary>
-public sealed record ModuleDependencyLine(InstalledModule Module, IReadOnlyList<InstalledModule> Dependencies);
+internal sealed record ModuleDependencyLine(InstalledModule Module, IReadOnlyList<InstalledModule> Dependencies);
 
 /// <summary>Reads modules.dep, depmod's text list of modules and their dependencies.</summary>
-public static class ModulesDepFile
+internal static class ModulesDepFile
 {
     public const string FileName = "modules.dep";
 

@@ -10,7 +10,7 @@ public sealed record ModuleDeviceNode(string Module, string DeviceName, char Typ
 }
 
 /// <summary>Reads modules.devname.</summary>
-public static class ModulesDevnameFile
+internal static class ModulesDevnameFile
 {
     public const string FileName = "modules.devname";
 

@@ -4,7 +4,7 @@ namespace LkmPowerShell.Engine.ModuleTree;
 /// Reads modules.order, the kernel build's list of module paths in link order. depmod numbers
 /// modules by it, and it decides which module wins when two export the same symbol.
 /// </summary>
-public static class ModulesOrderFile
+internal static class ModulesOrderFile
 {
     public const string FileName = "modules.order";
 

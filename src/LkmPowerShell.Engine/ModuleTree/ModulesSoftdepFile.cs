@@ -11,7 +11,7 @@ public sealed record ModuleSoftDependency(string Module, IReadOnlyList<string> P
 }
 
 /// <summary>Reads modules.softdep.</summary>
-public static class ModulesSoftdepFile
+internal static class ModulesSoftdepFile
 {
     public const string FileName = "modules.softdep";
 

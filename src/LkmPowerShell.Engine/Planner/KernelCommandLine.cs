@@ -6,7 +6,7 @@ namespace LkmPowerShell.Engine.Planner;
 /// the module, <c>modprobe.blacklist=a,b</c> blacklists modules. Words without a dot before the
 /// "=" (<c>quiet</c>, <c>root=/dev/sda1</c>) are the kernel's own and ignored.
 /// </summary>
-public static class KernelCommandLine
+internal static class KernelCommandLine
 {
     public const string ProcPath = "/proc/cmdline";
 

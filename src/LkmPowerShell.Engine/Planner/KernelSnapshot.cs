@@ -7,7 +7,7 @@ namespace LkmPowerShell.Engine.Planner;
 /// snapshot instead of the kernel, so a plan can be made for an offline image (empty snapshot),
 /// from a fake /proc and /sys (tests), or from the host (<see cref="Read"/>).
 /// </summary>
-public sealed class KernelSnapshot
+internal sealed class KernelSnapshot
 {
     private readonly Dictionary<string, LoadedModule> _byName;
 

@@ -10,7 +10,7 @@ namespace LkmPowerShell.Engine.Planner;
 /// bring their own dependencies; a module visited once through a soft dependency is not visited
 /// again. Weak dependencies are never loaded.
 /// </summary>
-public sealed class LoadPlanner
+internal sealed class LoadPlanner
 {
     private readonly ModuleResolver _resolver;
     private readonly KernelSnapshot _kernel;

@@ -136,7 +136,7 @@ public sealed class ModulePersistence(SystemRoot root, string header = ModulePer
     private static string CheckedName(string module)
     {
         ArgumentNullException.ThrowIfNull(module);
-        if (!ModuleNames.IsPlainModuleName(module))
+        if (!ModuleName.IsPlainModuleName(module))
             throw new InvalidModuleNameException(module, "only letters, digits, '_' and '-' can be persisted, because the name becomes a file name");
         return module;
     }

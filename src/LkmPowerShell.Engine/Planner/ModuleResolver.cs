@@ -25,7 +25,7 @@ public sealed class ModuleResolver
     /// <exception cref="InvalidModuleNameException">A path, "..", or an empty name.</exception>
     public ModuleResolution Resolve(string nameOrAlias)
     {
-        ModuleNames.Validate(nameOrAlias);
+        ModuleName.Validate(nameOrAlias);
         var name = ModuleName.NormalizeAlias(nameOrAlias);
 
         var fromConfig = Config.AliasesMatching(name).Select(a => new ResolvedModule(a.Module, a.Pattern, ModuleSource.ConfigAlias, a.Source)).ToList();

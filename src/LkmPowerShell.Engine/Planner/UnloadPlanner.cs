@@ -45,7 +45,7 @@ public sealed record UnloadPlanOptions
 /// loaded module that no index knows (loaded by path) is still removable by name. Soft-dependency
 /// cycles are cut instead of recursing.
 /// </remarks>
-public sealed class UnloadPlanner
+internal sealed class UnloadPlanner
 {
     private readonly ModuleResolver _resolver;
     private readonly KernelSnapshot _kernel;
@@ -66,7 +66,7 @@ public sealed class UnloadPlanner
     /// <exception cref="ModuleInUseException">The module is used by loaded modules or holds references.</exception>
     public UnloadPlan PlanUnload(string nameOrAlias)
     {
-        ModuleNames.Validate(nameOrAlias);
+        ModuleName.Validate(nameOrAlias);
         var resolution = _resolver.Resolve(nameOrAlias);
         IReadOnlyList<ResolvedModule> targets = resolution.Modules;
         if (!resolution.Found)

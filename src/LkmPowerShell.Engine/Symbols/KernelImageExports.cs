@@ -8,7 +8,7 @@ namespace LkmPowerShell.Engine.Symbols;
 /// (Debian: linux-headers-VERSION, reached through lib/modules/VERSION/build), else a full
 /// /boot/System.map-VERSION (Debian's is a stub, which counts as absent).
 /// </summary>
-public sealed class KernelImageExports
+internal sealed class KernelImageExports
 {
     private readonly HashSet<string> _names;
 

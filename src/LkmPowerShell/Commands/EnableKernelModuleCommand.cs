@@ -40,7 +40,7 @@ public sealed class EnableKernelModuleCommand : PSCmdlet
             var status = ModuleConfigurationErrors.Try(this, name, () =>
             {
                 // Only a module of our file changes anything; for any other, Enable just reports.
-                var ours = ModuleNames.IsPlainModuleName(name) && _disabler!.DisabledModules().Contains(ModuleName.Normalize(name));
+                var ours = ModuleName.IsPlainModuleName(name) && _disabler!.DisabledModules().Contains(ModuleName.Normalize(name));
                 return ours && !ShouldProcess($"{_disabler!.FilePath}: the install and blacklist lines of {ModuleName.Normalize(name)}", "Enable kernel module")
                     ? null
                     : _disabler!.Enable(name);

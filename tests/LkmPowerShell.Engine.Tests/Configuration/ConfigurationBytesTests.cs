@@ -86,7 +86,7 @@ public sealed class ConfigurationBytesTests : IDisposable
         var output = Path.Combine(_root, "out");
         var config = ModprobeConfig.ParseBytes(Bytes("install foo printf '%s|%s' \"$CMDLINE_OPTS\" ", (byte)0xE9, " > ", output, "\n"));
         var command = config.InstallCommandFor("foo")!.Command;
-        var result = Engine.Loading.ConfigCommand.Run(command, new Dictionary<string, string> { ["CMDLINE_OPTS"] = ByteText.FromBytes([0x61, 0xFC]) }, TimeSpan.FromSeconds(30));
+        var result = Engine.Loading.ModprobeCommandRunner.Run(command, new Dictionary<string, string> { ["CMDLINE_OPTS"] = ByteText.FromBytes([0x61, 0xFC]) }, TimeSpan.FromSeconds(30));
         Assert.Equal(0, result.ExitCode);
         Assert.Equal(new byte[] { 0x61, 0xFC, (byte)'|', 0xE9 }, File.ReadAllBytes(output));
     }
@@ -96,7 +96,7 @@ public sealed class ConfigurationBytesTests : IDisposable
     {
         var output = Path.Combine(_root, "out8");
         var config = ModprobeConfig.ParseBytes(Encoding.UTF8.GetBytes($"install foo printf '%s' \"été\" > {output}\n"));
-        var result = Engine.Loading.ConfigCommand.Run(config.InstallCommandFor("foo")!.Command, new Dictionary<string, string>(), TimeSpan.FromSeconds(30));
+        var result = Engine.Loading.ModprobeCommandRunner.Run(config.InstallCommandFor("foo")!.Command, new Dictionary<string, string>(), TimeSpan.FromSeconds(30));
         Assert.Equal(0, result.ExitCode);
         Assert.Equal(Encoding.UTF8.GetBytes("été"), File.ReadAllBytes(output));
     }

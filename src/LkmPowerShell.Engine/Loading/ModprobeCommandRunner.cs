@@ -23,7 +23,7 @@ public sealed record ConfigCommandResult(int? ExitCode, bool TimedOut)
 /// runs such a command: the result says whether it exited (with which code) or was stopped, so an
 /// exit code is never taken for a timeout.
 /// </summary>
-public static class ConfigCommand
+internal static class ModprobeCommandRunner
 {
     /// <summary>A minute: far more than any real install command (they load a module or two).</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);

@@ -8,12 +8,12 @@ namespace LkmPowerShell.Engine;
 /// before it is recompiled. This type lives in the engine, so its instantiations are precompiled
 /// with the engine (measured: the methods a fresh process JIT-compiles for depmod, see the README).
 /// </summary>
-internal struct ValueList<T>
+internal struct ArrayBuilder<T>
 {
     private T[] _items;
     private int _count;
 
-    public ValueList(int capacity) => _items = new T[Math.Max(0, capacity)];
+    public ArrayBuilder(int capacity) => _items = new T[Math.Max(0, capacity)];
 
     public readonly int Count => _count;
 
