@@ -177,32 +177,30 @@ Describe 'Set-KernelModuleParameter against a fabricated /sys' {
         chmod 0444 (Join-Path $p 'expect_hashsize')
     }
 
-    It 'writes a writable parameter and returns the old and new values' {
-        $c = Set-KernelModuleParameter nf_conntrack hashsize 16384 -Root $root -PassThru
-        $c.OldValue | Should -Be '1024'
-        $c.NewValue | Should -Be '16384'
-        $c.Changed | Should -BeTrue
+    It 'a real write under -Root is refused (RootNeedsWhatIf: an image''s /sys is no live kernel) and nothing is written' {
+        { Set-KernelModuleParameter nf_conntrack hashsize 16384 -Root $root -PassThru } | Should -Throw -ErrorId 'RootNeedsWhatIf,*'
+        Get-Content (Join-Path $root 'sys/module/nf_conntrack/parameters/hashsize') | Should -Be '1024'
     }
 
     It 'setting the value it already has changes nothing, asks nothing, and says so (Changed)' {
-        $c = Set-KernelModuleParameter nf_conntrack hashsize 16384 -Root $root -PassThru
+        $c = Set-KernelModuleParameter nf_conntrack hashsize 1024 -Root $root -PassThru
         $c.Changed | Should -BeFalse
-        $c.OldValue | Should -Be '16384'
+        $c.OldValue | Should -Be '1024'
         # Under $ConfirmPreference = 'Medium' a change asks (ShouldProcess); in a runspace without a
         # user interface the question fails, which shows that it was asked.
         $ps = [powershell]::Create()
         try {
-            $null = $ps.AddScript("Import-Module '$(Get-RepositoryRoot)/LkmPowerShell.psd1'; `$ConfirmPreference = 'Medium'; (Set-KernelModuleParameter nf_conntrack hashsize 16384 -Root '$root' -PassThru).Changed; Set-KernelModuleParameter nf_conntrack hashsize 32 -Root '$root'")
+            $null = $ps.AddScript("Import-Module '$(Get-RepositoryRoot)/LkmPowerShell.psd1'; `$ConfirmPreference = 'Medium'; (Set-KernelModuleParameter nf_conntrack hashsize 1024 -Root '$root' -PassThru).Changed; Set-KernelModuleParameter nf_conntrack hashsize 32 -Root '$root'")
             $ps.Invoke() | Should -Be @($false)
             @($ps.Streams.Error).Count | Should -Be 1
             $ps.Streams.Error[0].FullyQualifiedErrorId | Should -BeLike 'HostFunctionNotImplemented,*'
         } finally { $ps.Dispose() }
-        Get-Content (Join-Path $root 'sys/module/nf_conntrack/parameters/hashsize') | Should -Be '16384'
+        Get-Content (Join-Path $root 'sys/module/nf_conntrack/parameters/hashsize') | Should -Be '1024'
     }
 
     It '-WhatIf writes nothing' {
         Set-KernelModuleParameter nf_conntrack hashsize 8 -Root $root -WhatIf
-        Get-Content (Join-Path $root 'sys/module/nf_conntrack/parameters/hashsize') | Should -Be '16384'
+        Get-Content (Join-Path $root 'sys/module/nf_conntrack/parameters/hashsize') | Should -Be '1024'
     }
 
     It 'refuses with an error that says why and what to do' -ForEach @(

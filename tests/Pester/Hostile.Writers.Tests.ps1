@@ -164,8 +164,10 @@ Describe 'Set-KernelModuleParameter under -Root' {
     It 'refuses a real write with RootNeedsWhatIf, writes nothing; -WhatIf still plans' {
         Set-Content (Join-Path $p 'numdummies') '1'
         $res = Invoke-Bounded 'Set-KernelModuleParameter dummy numdummies 4 -Root $A.Root' @{ Root = $r.Root }
-        $res.Terminating.ErrorRecord.FullyQualifiedErrorId | Should -BeLike 'RootNeedsWhatIf,*'
-        $res.Terminating.ErrorRecord.ErrorDetails.RecommendedAction | Should -BeLike '*-WhatIf*'
+        # A terminating error of the cmdlet: in a script it ends the statement and lands in the error stream.
+        $res.Errors.Count | Should -Be 1
+        $res.Errors[0].FullyQualifiedErrorId | Should -BeLike 'RootNeedsWhatIf,*'
+        $res.Errors[0].ErrorDetails.RecommendedAction | Should -BeLike '*-WhatIf*'
         Get-Content (Join-Path $p 'numdummies') | Should -Be '1'
         $res = Invoke-Bounded 'Set-KernelModuleParameter dummy numdummies 4 -Root $A.Root -WhatIf -Verbose 4>&1' @{ Root = $r.Root }
         $res.Terminating | Should -BeNullOrEmpty

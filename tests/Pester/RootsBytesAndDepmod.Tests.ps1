@@ -1,11 +1,6 @@
 # modprobe.d read as bytes (kmod's modprobe -c the judge, its stdout compared as bytes), and
 # Update-ModuleDependency refusing an output folder it cannot write before it reads the modules.
 
-BeforeDiscovery {
-    # Needs root to drop to nobody: as any other user there is nothing to prove this way.
-    $script:canRun = [bool](Get-Command setpriv -ErrorAction Ignore) -and [Environment]::UserName -eq 'root'
-}
-
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-Module (Join-Path (Get-RepositoryRoot) 'LkmPowerShell.psd1') -Force
@@ -24,7 +19,7 @@ BeforeAll {
     }
 }
 
-Describe 'Get-KernelModuleConfiguration reads modprobe.d as kmod does: bytes' {
+Describe 'Get-KernelModuleConfiguration reads modprobe.d as kmod does: bytes' -Tag 'Oracle' {
     BeforeAll {
         $script:root = New-BytesRoot 'bytes'
         # Latin-1 "été" and "über", a NUL that ends its line (kmod drops the rest), a tab in options.
@@ -54,38 +49,51 @@ Describe 'Get-KernelModuleConfiguration reads modprobe.d as kmod does: bytes' {
         [IO.File]::WriteAllText((Join-Path $utf8 'etc/modprobe.d/u.conf'), "install foo echo été`n")
         $kmod = [Text.Encoding]::UTF8.GetString((Get-KmodShowConfigBytes $utf8))
         $kmod | Should -Match 'echo été'
-        Get-KernelModuleConfiguration -Root $utf8 -AsText | Should -BeExactly $kmod
+        # -AsText leaves out modprobe -c's last newline, which Set-Content and Out-File add back.
+        $kmod | Should -Match '\n$'
+        Get-KernelModuleConfiguration -Root $utf8 -AsText | Should -BeExactly $kmod.Substring(0, $kmod.Length - 1)
     }
 }
 
 Describe 'Update-ModuleDependency as a user who cannot write the output folder' {
     BeforeAll {
-        $script:plain = Get-KernelFixture plain
+        # The synthetic tree's modules (no fixtures needed); copied into a tree of their own, unindexed.
+        $script:synthetic = New-SyntheticModuleTree -Path (Join-Path $TestDrive 'synthetic')
     }
 
-    It 'fails at once, naming the folder, before reading a module' -Skip:(-not $canRun) {
-        # A world-readable place for nobody: the tree (root's, mode 755), and pwsh when its home is not readable.
+    It 'fails at once, naming the folder, before reading a module' {
+        # As root the run drops to nobody (root writes anywhere); as any other user it runs as that
+        # user, for whom the tree's folder is made read-only.
+        $asNobody = [Environment]::UserName -eq 'root'
+        # A world-readable place for nobody: the tree, and pwsh when its home is not readable.
         $base = Join-Path ([IO.Path]::GetTempPath()) "lkm-nobody-$PID"
         New-Item -ItemType Directory -Force $base | Out-Null
+        $tree = $null
         try {
             & chmod 755 $base
             $root = Join-Path $base 'root'
-            $tree = Join-Path $root "lib/modules/$($plain.Version)"
+            $tree = Join-Path $root "lib/modules/$($synthetic.Version)"
             New-Item -ItemType Directory -Force (Join-Path $tree 'kernel') | Out-Null
-            & chmod -R 755 $root
-            Copy-Item (Join-Path $plain.ModulesDirectory 'modules.order') $tree
-            Get-ChildItem (Join-Path $plain.ModulesDirectory 'kernel/fs/fat') -Filter *.ko | Copy-Item -Destination (Join-Path $tree 'kernel')
+            Copy-Item (Join-Path $synthetic.ModulesDirectory 'modules.order') $tree
+            Get-ChildItem (Join-Path $synthetic.ModulesDirectory 'kernel/fs/fat') -Filter *.ko | Copy-Item -Destination (Join-Path $tree 'kernel')
             # A damaged module: reading it would warn. No warning means no module was read.
             [IO.File]::WriteAllBytes((Join-Path $tree 'kernel/damaged.ko'), [byte[]](0x7F, 0x45, 0x4C, 0x46, 1, 2, 3))
-            $pwshHome = Join-Path $base 'pwsh'
-            & cp -r $PSHOME $pwshHome
-            $home2 = Join-Path $base 'home'
-            New-Item -ItemType Directory $home2 | Out-Null
-            & chmod 777 $home2
+            & chmod -R 755 $root
             $psd1 = Join-Path (Get-RepositoryRoot) 'LkmPowerShell.psd1'
-            $script = "Import-Module '$psd1'; Update-ModuleDependency -Root '$root' -KernelVersion '$($plain.Version)' -ErrorVariable e -WarningVariable w -ErrorAction SilentlyContinue -WarningAction SilentlyContinue; " +
+            $script = "Import-Module '$psd1'; Update-ModuleDependency -Root '$root' -KernelVersion '$($synthetic.Version)' -ErrorVariable e -WarningVariable w -ErrorAction SilentlyContinue -WarningAction SilentlyContinue; " +
                 "'ERRORS=' + @(`$e).Count; `$e | ForEach-Object { 'ID=' + `$_.FullyQualifiedErrorId; 'CATEGORY=' + `$_.CategoryInfo.Category; 'MESSAGE=' + `$_.Exception.Message }; 'WARNINGS=' + @(`$w).Count"
-            $out = & env "HOME=$home2" "DOTNET_CLI_HOME=$home2" setpriv --reuid=65534 --regid=65534 --clear-groups dotnet (Join-Path $pwshHome 'pwsh.dll') -NoProfile -NonInteractive -Command $script 2>&1
+            if ($asNobody) {
+                $pwshHome = Join-Path $base 'pwsh'
+                & cp -r $PSHOME $pwshHome
+                $home2 = Join-Path $base 'home'
+                New-Item -ItemType Directory $home2 | Out-Null
+                & chmod 777 $home2
+                $out = & env "HOME=$home2" "DOTNET_CLI_HOME=$home2" setpriv --reuid=65534 --regid=65534 --clear-groups dotnet (Join-Path $pwshHome 'pwsh.dll') -NoProfile -NonInteractive -Command $script 2>&1
+            }
+            else {
+                & chmod 555 $tree
+                $out = & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -Command $script 2>&1
+            }
             $text = $out -join "`n"
             $text | Should -Match 'ERRORS=1'
             $text | Should -Match 'CATEGORY=PermissionDenied'
@@ -95,6 +103,7 @@ Describe 'Update-ModuleDependency as a user who cannot write the output folder' 
             Test-Path (Join-Path $tree 'modules.dep') | Should -BeFalse
         }
         finally {
+            if ($tree) { & chmod 755 $tree }
             if ($base -like '*/lkm-nobody-*') { & rm -rf -- $base }
         }
     }
