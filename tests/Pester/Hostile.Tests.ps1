@@ -149,10 +149,22 @@ Describe 'Bad arguments and corrupt files: the project''s ErrorId, never a raw e
         @{ Command = 'Get-KernelModule -ListAvailable -Name "[" -Root $A.Root -KernelVersion $A.V' ; Id = 'GetKernelModuleCommand' }
         @{ Command = 'Find-KernelSymbol -Name "["' ; Id = 'FindKernelSymbolCommand' }
         @{ Command = 'Find-KernelSymbol -ListAvailable -Name "[" -Root $A.Root -KernelVersion $A.V' ; Id = 'FindKernelSymbolCommand' }
+        @{ Command = 'Get-KernelModuleConfiguration -Name "[" -Root $A.Root -KernelVersion $A.V' ; Id = 'GetKernelModuleConfigurationCommand' }
+        @{ Command = 'Get-KernelModuleBootEntry -Name "[" -Root $A.Root' ; Id = 'GetKernelModuleBootEntryCommand' }
+        @{ Command = 'Test-KernelModule -Name "[" -Root $A.Root' ; Id = 'TestKernelModuleCommand' }
     ) {
         $r = Invoke-Bounded $Command @{ Root = $synthetic.Root; V = $synthetic.Version }
         $r.Errors.FullyQualifiedErrorId | Should -Be "InvalidNamePattern,LkmPowerShell.Commands.$Id"
         $r.Output | Should -BeNullOrEmpty
+    }
+
+    It "-Name 'snd-[a-z]*' in Get-KernelModuleConfiguration keeps the bracket a range, as the other cmdlets do" {
+        $root = Join-Path $TestDrive 'range'
+        New-Item -ItemType Directory -Force (Join-Path $root 'etc/modprobe.d') | Out-Null
+        Set-Content (Join-Path $root 'etc/modprobe.d/r.conf') "options snd_pcm x=1`noptions snd_1 y=2"
+        $r = Invoke-Bounded 'Get-KernelModuleConfiguration -Name "snd-[a-z]*" -Root $A.Root' @{ Root = $root }
+        $r.Errors | Should -BeNullOrEmpty
+        @($r.Output).Module | Should -Be 'snd_pcm'
     }
 
     It 'a corrupt modules.dep.bin: InvalidModuleIndex, non-terminating' {

@@ -1,4 +1,5 @@
 using LkmPowerShell.Engine.Elf;
+using LkmPowerShell.Engine.Files;
 using LkmPowerShell.Engine.ModuleFiles;
 using Microsoft.Win32.SafeHandles;
 
@@ -135,7 +136,7 @@ internal static class ModuleFactsReader
                 using var handle = Files.SafeFile.Open(path, Files.FileLimits.ModuleFile, within, out var length);
                 if (length == 0)
                     return ModuleFacts.Unreadable("the file is empty");
-                var head = ReadFully(handle, _magic.AsSpan(0, (int)Math.Min(length, _magic.Length)), 0);
+                var head = SafeFile.ReadFully(handle, _magic.AsSpan(0, (int)Math.Min(length, _magic.Length)), 0);
                 var compression = ModuleDecompressor.Detect(_magic.AsSpan(0, head));
                 if (compression == ModuleCompression.None)
                 {
@@ -146,7 +147,7 @@ internal static class ModuleFactsReader
                 }
                 if (_file.Length < length)
                     _file = new byte[length];
-                var read = ReadFully(handle, _file.AsSpan(0, (int)length), 0);
+                var read = SafeFile.ReadFully(handle, _file.AsSpan(0, (int)length), 0);
                 var size = ModuleDecompressor.Decompress(_file.AsSpan(0, read), compression, path, ref _image, Files.FileLimits.DecompressedModule.MaxBytes);
                 return Facts(ElfImage.Parse(_image.AsMemory(0, size), path));
             }
@@ -178,18 +179,5 @@ internal static class ModuleFactsReader
         foreach (var e in ModuleElfExtractor.ReadModInfo(elf, DepmodKeys))
             (e.Key == "alias" ? aliases : e.Key == "softdep" ? softdeps : weakdeps).Add(e.Value);
         return new ModuleFacts(exports, needs, [.. aliases], [.. softdeps], [.. weakdeps], null);
-    }
-
-    private static int ReadFully(SafeFileHandle handle, Span<byte> into, long offset)
-    {
-        var total = 0;
-        while (total < into.Length)
-        {
-            var n = RandomAccess.Read(handle, into[total..], offset + total);
-            if (n == 0)
-                break; // the file shrank while being read: the parser reports what is missing
-            total += n;
-        }
-        return total;
     }
 }

@@ -48,13 +48,8 @@ internal sealed class FileElfSource : ElfSource
         if (_next == _slots.Count) _slots.Add([]);
         if (_slots[_next].Length < length) _slots[_next] = new byte[Math.Max(length, 4096)];
         var buffer = _slots[_next++].AsMemory(0, length);
-        var total = 0;
-        while (total < length)
-        {
-            var n = RandomAccess.Read(_handle!, buffer.Span[total..], offset + total);
-            if (n == 0) throw new EndOfStreamException("the file shrank while it was read");
-            total += n;
-        }
+        if (Files.SafeFile.ReadFully(_handle!, buffer.Span, offset) < length)
+            throw new EndOfStreamException("the file shrank while it was read");
         return buffer;
     }
 

@@ -272,6 +272,23 @@ internal static unsafe partial class SafeFile
         }
     }
 
+    /// <summary>
+    /// pread until <paramref name="into"/> is full or the file ends: the bytes read, fewer when the
+    /// file shrank while it was read (the caller's parser then reports what is missing).
+    /// </summary>
+    public static int ReadFully(SafeFileHandle handle, Span<byte> into, long offset)
+    {
+        var total = 0;
+        while (total < into.Length)
+        {
+            var n = RandomAccess.Read(handle, into[total..], offset + total);
+            if (n == 0)
+                break;
+            total += n;
+        }
+        return total;
+    }
+
     /// <summary>True when the path names a regular file (inside the root), without opening it.</summary>
     public static bool IsRegularFile(string path, SystemRoot? within = null)
     {

@@ -34,7 +34,7 @@ public static class ModuleFileReader
             throw new ModuleFormatException(fullPath, 0, "the file is empty");
 
         Span<byte> magic = stackalloc byte[ModuleDecompressor.MagicLength];
-        var compression = ModuleDecompressor.Detect(magic[..ReadFully(handle, magic[..(int)Math.Min(length, magic.Length)], 0)]);
+        var compression = ModuleDecompressor.Detect(magic[..SafeFile.ReadFully(handle, magic[..(int)Math.Min(length, magic.Length)], 0)]);
         if (compression == ModuleCompression.None)
             return ReadPlain(handle, length, fullPath, detail);
 
@@ -43,7 +43,7 @@ public static class ModuleFileReader
         byte[]? image = null;
         try
         {
-            var read = ReadFully(handle, buffer.AsSpan(0, (int)length), 0);
+            var read = SafeFile.ReadFully(handle, buffer.AsSpan(0, (int)length), 0);
             // Room for the 8:1 the xz decoder tries first, so it does not allocate its own.
             image = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max(read * 8L, 1L << 20) + 1, FileLimits.DecompressedModule.MaxBytes + 1));
             var output = image;
@@ -227,7 +227,7 @@ public static class ModuleFileReader
                 return _tail.Slice((int)(offset - _tailStart), count);
             var buffer = ArrayPool<byte>.Shared.Rent(count);
             _rented.Add(buffer);
-            var read = ReadFully(handle, buffer.AsSpan(0, count), offset);
+            var read = SafeFile.ReadFully(handle, buffer.AsSpan(0, count), offset);
             if (read < count)
                 throw new ModuleFormatException(path, offset, "the file shrank while it was read");
             return buffer.AsMemory(0, count);
@@ -239,18 +239,5 @@ public static class ModuleFileReader
                 ArrayPool<byte>.Shared.Return(b);
             _rented.Clear();
         }
-    }
-
-    private static int ReadFully(SafeFileHandle handle, Span<byte> into, long offset)
-    {
-        var total = 0;
-        while (total < into.Length)
-        {
-            var n = RandomAccess.Read(handle, into[total..], offset + total);
-            if (n == 0)
-                break; // the file shrank while we read it: parse what is there; the parser reports truncation
-            total += n;
-        }
-        return total;
     }
 }

@@ -44,11 +44,17 @@ internal static class ModulesSoftdepFile
         return result;
     }
 
-    /// <summary>
-    /// Splits "pre: a b post: c" as kmod's config parser does: names before any "pre:" or
-    /// "post:" belong to neither list and are ignored.
-    /// </summary>
     internal static ModuleSoftDependency Parse(string module, ReadOnlySpan<string> tokens)
+    {
+        var (pre, post) = Split(tokens);
+        return new ModuleSoftDependency(module, pre, post);
+    }
+
+    /// <summary>
+    /// Splits "pre: a b post: c" as kmod does, for modules.softdep and modprobe.d alike: names
+    /// before any "pre:" or "post:" belong to neither list and are ignored.
+    /// </summary>
+    internal static (string[] Pre, string[] Post) Split(ReadOnlySpan<string> tokens)
     {
         var pre = new List<string>();
         var post = new List<string>();
@@ -59,6 +65,6 @@ internal static class ModulesSoftdepFile
             else if (token == "post:") current = post;
             else current?.Add(token);
         }
-        return new ModuleSoftDependency(module, pre, post);
+        return ([.. pre], [.. post]);
     }
 }

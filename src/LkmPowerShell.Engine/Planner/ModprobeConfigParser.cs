@@ -155,40 +155,12 @@ internal static class ModprobeConfigParser
     private static string? Rest(string line, int pos) => pos < line.Length ? line[pos..] : null;
 
     /// <summary>
-    /// kmod's underscores(): "-" to "_" outside "[...]"; a "]" without its "[" or an unclosed "[" makes the line bad.
+    /// kmod's underscores(), which is alias normalisation (<see cref="ModuleName.TryNormalizeAlias"/>):
+    /// "-" to "_" outside "[...]"; null (a bad line) for a "]" without its "[" or an unclosed "[".
     /// </summary>
-    internal static string? Underscores(string? s)
-    {
-        if (s is null) return null;
-        var chars = s.ToCharArray();
-        for (var i = 0; i < chars.Length; i++)
-        {
-            switch (chars[i])
-            {
-                case '-': chars[i] = '_'; break;
-                case ']': return null;
-                case '[':
-                    var close = s.IndexOf(']', i);
-                    if (close < 0) return null;
-                    i = close;
-                    break;
-            }
-        }
-        return new string(chars);
-    }
+    internal static string? Underscores(string? s) => s is null ? null : ModuleName.TryNormalizeAlias(s);
 
-    /// <summary>"pre: a b post: c" as kmod splits it: words before any "pre:"/"post:" belong to neither list.</summary>
-    internal static (string[] Pre, string[] Post) SplitSoftdep(string text)
-    {
-        var pre = new List<string>();
-        var post = new List<string>();
-        List<string>? current = null;
-        foreach (var word in text.Split(CSpace, StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (word == "pre:") current = pre;
-            else if (word == "post:") current = post;
-            else current?.Add(word);
-        }
-        return ([.. pre], [.. post]);
-    }
+    /// <summary>"pre: a b post: c" split on C's white space as kmod's config parser splits it (<see cref="ModuleTree.ModulesSoftdepFile.Split"/>).</summary>
+    internal static (string[] Pre, string[] Post) SplitSoftdep(string text) =>
+        ModuleTree.ModulesSoftdepFile.Split(text.Split(CSpace, StringSplitOptions.RemoveEmptyEntries));
 }

@@ -50,6 +50,8 @@ public sealed class GetKernelModuleBootEntryCommand : ModuleTreeCmdlet
     {
         if (_entries is null)
             return;
+        if (ModuleNamePatterns.Validate(this, Name) is { Length: 0 })
+            return; // every name was an invalid pattern, each reported
         var patterns = new ModuleNamePatterns(Name);
         foreach (var e in _entries)
             if (patterns.Match(ModuleName.Normalize(e.Name)))

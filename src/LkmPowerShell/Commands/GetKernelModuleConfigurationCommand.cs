@@ -97,14 +97,19 @@ public sealed class GetKernelModuleConfigurationCommand : ModuleTreeCmdlet
             WriteObject(EffectiveConfiguration.ToModprobeBytes(_entries, _tree), enumerateCollection: false);
             return;
         }
-        var patterns = Name?.Select(n => new WildcardPattern(ModuleName.Normalize(n), WildcardOptions.IgnoreCase)).ToList();
+        // The same -Name rules as every cmdlet: an invalid pattern is one error, "-" and "_" are one
+        // character outside brackets and a range inside them ('snd-[a-z]*').
+        var names = ModuleNamePatterns.Validate(this, Name);
+        if (names is { Length: 0 })
+            return;
+        var patterns = names is null ? null : new ModuleNamePatterns(names);
         foreach (var entry in _entries)
         {
             // The engine keeps the file's bytes; people read them as text (UTF-8 when they are UTF-8).
             var e = entry with { Module = ByteText.ToText(entry.Module), Value = entry.Value is null ? null : ByteText.ToText(entry.Value) };
             if (Kind is { Length: > 0 } && !Kind.Contains(e.Kind))
                 continue;
-            if (patterns is not null && !Name!.Any(e.Concerns) && !patterns.Any(p => p.IsMatch(e.Module) || (e.Kind == ConfigurationKind.Alias && e.Value is not null && p.IsMatch(e.Value))))
+            if (patterns is not null && !names!.Any(e.Concerns) && !patterns.Match(e.Module) && !(e.Kind == ConfigurationKind.Alias && e.Value is not null && patterns.Match(e.Value)))
                 continue;
             WriteObject(e);
         }

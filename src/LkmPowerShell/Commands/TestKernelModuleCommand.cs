@@ -72,7 +72,10 @@ public sealed class TestKernelModuleCommand : ModuleTreeCmdlet
     protected override void EndProcessing()
     {
         var root = OpenRoot();
-        var patterns = new ModuleNamePatterns(_names.Count > 0 ? [.. _names] : null);
+        var names = ModuleNamePatterns.Validate(this, _names.Count > 0 ? [.. _names] : null);
+        if (names is { Length: 0 })
+            return; // every name was an invalid pattern, each reported
+        var patterns = new ModuleNamePatterns(names);
         AuditReport report;
         try
         {
