@@ -93,7 +93,9 @@ function Invoke-Fixtures {
 }
 
 function Invoke-UpdatePins {
-    Invoke-Native bash (@((Join-Path $repo 'tests/fixtures/update-pins.sh')) + $Pin)
+    # 'pwsh -File build.ps1 UpdatePins -Pin plain=A,xz=B' passes 'plain=A,xz=B' as one string.
+    $pins = @($Pin | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
+    Invoke-Native bash (@((Join-Path $repo 'tests/fixtures/update-pins.sh')) + $pins)
 }
 
 function Invoke-HermeticTest {
