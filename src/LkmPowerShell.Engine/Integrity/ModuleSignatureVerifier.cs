@@ -51,11 +51,7 @@ public static class ModuleSignatureVerifier
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(keyring);
         var fullPath = ModuleFileReader.PathShown(path, within);
-        var bytes = SafeFile.ReadAll(fullPath, FileLimits.ModuleFile, within);
-        var compression = ModuleDecompressor.Detect(bytes);
-        if (compression != ModuleCompression.None)
-            bytes = ModuleDecompressor.Decompress(bytes, compression, fullPath, FileLimits.DecompressedModule.MaxBytes);
-        return Verify(bytes, fullPath, keyring);
+        return Verify(ModuleFileReader.ReadImage(fullPath, within), fullPath, keyring);
     }
 
     /// <summary>Verifies a module already in memory, decompressed.</summary>

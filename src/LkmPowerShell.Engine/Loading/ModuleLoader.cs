@@ -78,8 +78,7 @@ public sealed class ModuleLoader(IKernel kernel)
 
         // init_module: the image in memory, decompressed here; kmod's forcing on this path is a
         // patched copy (no SHF_ALLOC on __versions, a blank vermagic), since there are no flags.
-        var bytes = Files.SafeFile.ReadAll(path, Files.FileLimits.ModuleFile);
-        var image = compression == ModuleCompression.None ? bytes : ModuleDecompressor.Decompress(bytes, compression, path, ModuleFileReader.MaxModuleBytes);
+        var image = ModuleFileReader.ReadImage(path);
         if (options.IgnoreModversions || options.IgnoreVermagic)
             ModuleImagePatcher.StripForForce(image, path, options.IgnoreModversions, options.IgnoreVermagic);
         return (Kernel.InitModule(image, options.Parameters), InsertMethod.InitModule);

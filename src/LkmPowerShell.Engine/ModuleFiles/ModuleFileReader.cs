@@ -15,10 +15,18 @@ namespace LkmPowerShell.Engine.ModuleFiles;
 public static class ModuleFileReader
 {
     /// <summary>
-    /// No module comes near this (the largest in Debian's trees is about 30 MB uncompressed); a
-    /// bigger file or decompressed image is refused rather than allocated.
+    /// The module's whole ELF image: the file read (bounded, non-blocking, inside
+    /// <paramref name="within"/> when given) and decompressed when it is compressed, within the
+    /// limits every reader of module files keeps (<see cref="FileLimits.ModuleFile"/>,
+    /// <see cref="FileLimits.DecompressedModule"/>). For loading and for signature checks, which
+    /// need every byte; <see cref="Read"/> reads only what a parse needs.
     /// </summary>
-    public static readonly long MaxModuleBytes = FileLimits.ModuleFile.MaxBytes;
+    public static byte[] ReadImage(string path, SystemRoot? within = null)
+    {
+        var bytes = SafeFile.ReadAll(path, FileLimits.ModuleFile, within);
+        var compression = ModuleDecompressor.Detect(bytes);
+        return compression == ModuleCompression.None ? bytes : ModuleDecompressor.Decompress(bytes, compression, path, FileLimits.DecompressedModule.MaxBytes);
+    }
 
     /// <param name="path">The module file.</param>
     /// <param name="within">The root the path came from (a tree's modules.dep): it is then opened

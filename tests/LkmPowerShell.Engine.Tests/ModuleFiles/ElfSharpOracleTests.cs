@@ -22,9 +22,7 @@ public class ElfSharpOracleTests
         var problems = new System.Collections.Concurrent.ConcurrentBag<string>();
         Parallel.ForEach(files, new ParallelOptions { MaxDegreeOfParallelism = 2 }, file =>
         {
-            var raw = File.ReadAllBytes(file);
-            var kind = ModuleDecompressor.Detect(raw);
-            var bytes = kind == ModuleCompression.None ? raw : ModuleDecompressor.Decompress(raw, kind, file, ModuleFileReader.MaxModuleBytes);
+            var bytes = ModuleFileReader.ReadImage(file);
             var ours = ElfImage.Parse(bytes, file);
             using var theirs = ELFReader.Load<ulong>(new MemoryStream(bytes), true);
             var problem = Compare(ours, theirs);
