@@ -39,7 +39,7 @@ BeforeAll {
         New-Item -ItemType Directory -Force (Split-Path $Path) | Out-Null
         switch ($Kind) {
             'fifo' { & mkfifo $Path }
-            'device' { & mknod $Path c 1 5 }   # what /dev/zero is; needs CAP_MKNOD (these tests run as root)
+            'device' { & mknod $Path c 1 5 }   # what /dev/zero is; needs CAP_MKNOD, so these Its are tagged Privileged
             'link out' { New-Item -ItemType SymbolicLink -Path $Path -Target $Target | Out-Null }
         }
         $LASTEXITCODE | Should -Be 0
@@ -60,7 +60,7 @@ Describe 'Disable- and Enable-KernelModule under -Root stay inside it' {
         finally { Remove-Item -Recurse -Force $r.Outside -ErrorAction Ignore }
     }
 
-    It 'a <Kind> in place of the project''s file: ConfigurationFileRefused at once for Disable -WhatIf, Disable and Enable' -ForEach @(
+    It 'a <Kind> in place of the project''s file: ConfigurationFileRefused at once for Disable -WhatIf, Disable and Enable' -Tag 'Privileged' -ForEach @(
         @{ Kind = 'fifo' }, @{ Kind = 'device' }, @{ Kind = 'link out' }
     ) {
         $r = New-Root
@@ -177,7 +177,7 @@ Describe 'Set-KernelModuleParameter under -Root' {
         (Invoke-Bounded 'Set-KernelModuleParameter dummy numdummies 1 -Root $A.Root -PassThru' @{ Root = $r.Root }).Output[0].Changed | Should -BeFalse
     }
 
-    It 'a <Kind> as the attribute: nothing read, written or waited on' -ForEach @(
+    It 'a <Kind> as the attribute: nothing read, written or waited on' -Tag 'Privileged' -ForEach @(
         @{ Kind = 'fifo' }, @{ Kind = 'device' }, @{ Kind = 'link out' }
     ) {
         Add-Special (Join-Path $p 'numdummies') $Kind $r.Canary
@@ -192,7 +192,7 @@ Describe 'Set-KernelModuleParameter under -Root' {
 }
 
 Describe 'Readers under -Root: FIFOs, devices and links out' {
-    It 'Get-KernelModuleBootEntry: a <Kind> as a modules-load.d file and as etc/modules' -ForEach @(
+    It 'Get-KernelModuleBootEntry: a <Kind> as a modules-load.d file and as etc/modules' -Tag 'Privileged' -ForEach @(
         @{ Kind = 'fifo' }, @{ Kind = 'device' }, @{ Kind = 'link out' }
     ) {
         $r = New-Root
@@ -207,7 +207,7 @@ Describe 'Readers under -Root: FIFOs, devices and links out' {
         finally { Remove-Item -Recurse -Force $r.Outside -ErrorAction Ignore }
     }
 
-    It 'Test-KernelModule: a <Kind> as dev/kmsg and proc/vmallocinfo' -ForEach @(
+    It 'Test-KernelModule: a <Kind> as dev/kmsg and proc/vmallocinfo' -Tag 'Privileged' -ForEach @(
         @{ Kind = 'fifo' }, @{ Kind = 'device' }, @{ Kind = 'link out' }
     ) {
         $r = New-Root

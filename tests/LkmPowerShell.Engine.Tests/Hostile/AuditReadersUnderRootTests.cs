@@ -30,7 +30,6 @@ public class AuditReadersUnderRootTests(ITestOutputHelper output)
     [InlineData("fifo")]
     [InlineData("zero")]
     [InlineData("link out")]
-    [InlineData("device")]
     public void TheSavedKernelLogIsReadInsideTheRootAsARegularFileOnly(string kind)
     {
         using var root = Plant(KernelLogSource.SystemPath, kind);
@@ -46,7 +45,6 @@ public class AuditReadersUnderRootTests(ITestOutputHelper output)
     [InlineData("fifo")]
     [InlineData("zero")]
     [InlineData("link out")]
-    [InlineData("device")]
     public void VmallocinfoIsReadInsideTheRootAsARegularFileOnly(string kind)
     {
         using var root = Plant(ModuleMemoryReader.SystemPath, kind);
@@ -65,8 +63,6 @@ public class AuditReadersUnderRootTests(ITestOutputHelper output)
     [InlineData("/etc/modules", "fifo")]
     [InlineData("/etc/modules", "zero")]
     [InlineData("/etc/modules", "link out")]
-    [InlineData("/etc/modules-load.d/a.conf", "device")]
-    [InlineData("/etc/modules", "device")]
     public void BootListsAreReadInsideTheRootAsRegularFilesOnly(string file, string kind)
     {
         using var root = Plant(file, kind);
@@ -84,11 +80,31 @@ public class AuditReadersUnderRootTests(ITestOutputHelper output)
         using var root = new HostileRoot();
         // A real index outside the root: an alias from it in the dump means it was read.
         var outsideIndex = Path.Combine(root.Outside, "modules.alias.bin");
-        File.Copy(Path.Combine(KernelFixtures.Plain.ModulesDirectory, "modules.alias.bin"), outsideIndex);
+        File.Copy(Path.Combine(TestKit.SyntheticTree.Shared.ModulesDirectory, "modules.alias.bin"), outsideIndex);
         root.Write($"/lib/modules/{HostileRoot.Version}/modules.dep", "");
         root.Symlink($"/lib/modules/{HostileRoot.Version}/modules.alias.bin", outsideIndex);
         var tree = Engine.ModuleTree.ModuleDirectory.Open(root.SystemRoot, HostileRoot.Version);
         var text = Within.Seconds(() => EffectiveConfiguration.ToModprobeText([], tree));
         Assert.DoesNotContain("alias ", text);
     }
+
+    /// <summary>The device case of <see cref="TheSavedKernelLogIsReadInsideTheRootAsARegularFileOnly"/>: planting a device needs CAP_MKNOD (root), so it is in the privileged layer.</summary>
+    [Fact]
+    [Trait("Layer", "Privileged")]
+    public void TheSavedKernelLogIsReadInsideTheRootAsARegularFileOnly_Device() => TheSavedKernelLogIsReadInsideTheRootAsARegularFileOnly("device");
+
+    /// <summary>The device case of <see cref="VmallocinfoIsReadInsideTheRootAsARegularFileOnly"/>: planting a device needs CAP_MKNOD (root), so it is in the privileged layer.</summary>
+    [Fact]
+    [Trait("Layer", "Privileged")]
+    public void VmallocinfoIsReadInsideTheRootAsARegularFileOnly_Device() => VmallocinfoIsReadInsideTheRootAsARegularFileOnly("device");
+
+    /// <summary>The device case of <see cref="BootListsAreReadInsideTheRootAsRegularFilesOnly"/>: planting a device needs CAP_MKNOD (root), so it is in the privileged layer.</summary>
+    [Fact]
+    [Trait("Layer", "Privileged")]
+    public void BootListsAreReadInsideTheRootAsRegularFilesOnly_Device_etc_modules_load_d_a_conf() => BootListsAreReadInsideTheRootAsRegularFilesOnly("/etc/modules-load.d/a.conf", "device");
+
+    /// <summary>The device case of <see cref="BootListsAreReadInsideTheRootAsRegularFilesOnly"/>: planting a device needs CAP_MKNOD (root), so it is in the privileged layer.</summary>
+    [Fact]
+    [Trait("Layer", "Privileged")]
+    public void BootListsAreReadInsideTheRootAsRegularFilesOnly_Device_etc_modules() => BootListsAreReadInsideTheRootAsRegularFilesOnly("/etc/modules", "device");
 }

@@ -34,7 +34,6 @@ public class SysfsUnderRootTests(ITestOutputHelper output)
     [InlineData("link out")]
     [InlineData("link to /dev/null")]
     [InlineData("fifo")]
-    [InlineData("device")]
     public void AParameterThatIsNotARegularFileInsideTheRootIsNeitherReadNorWritten(string kind)
     {
         using var root = Root(kind, out var outsideFile);
@@ -52,7 +51,6 @@ public class SysfsUnderRootTests(ITestOutputHelper output)
     [InlineData("link out")]
     [InlineData("link to /dev/null")]
     [InlineData("fifo")]
-    [InlineData("device")]
     public void GetKernelModulesParametersNeverReadThroughALinkOutOfTheRoot(string kind)
     {
         using var root = Root(kind, out _);
@@ -77,4 +75,14 @@ public class SysfsUnderRootTests(ITestOutputHelper output)
         Assert.Equal(root.CanaryText + "\n", File.ReadAllText(Path.Combine(outside, "numdummies")));
         Assert.Empty(new SysModuleReader(root.SystemRoot).ReadParameters("dummy"));
     }
+
+    /// <summary>The device case of <see cref="AParameterThatIsNotARegularFileInsideTheRootIsNeitherReadNorWritten"/>: planting a device needs CAP_MKNOD (root), so it is in the privileged layer.</summary>
+    [Fact]
+    [Trait("Layer", "Privileged")]
+    public void AParameterThatIsNotARegularFileInsideTheRootIsNeitherReadNorWritten_Device() => AParameterThatIsNotARegularFileInsideTheRootIsNeitherReadNorWritten("device");
+
+    /// <summary>The device case of <see cref="GetKernelModulesParametersNeverReadThroughALinkOutOfTheRoot"/>: planting a device needs CAP_MKNOD (root), so it is in the privileged layer.</summary>
+    [Fact]
+    [Trait("Layer", "Privileged")]
+    public void GetKernelModulesParametersNeverReadThroughALinkOutOfTheRoot_Device() => GetKernelModulesParametersNeverReadThroughALinkOutOfTheRoot("device");
 }

@@ -5,7 +5,8 @@ namespace LkmPowerShell.Engine.Tests.Hostile;
 /// <summary>
 /// A real character device (1:5, what /dev/zero is) planted inside a root, where a link to
 /// /dev/zero would be resolved inside the root and so never reach the device. mknod needs
-/// CAP_MKNOD: these machines run the tests as root; without it the test fails, saying so.
+/// CAP_MKNOD: the tests that plant one are in the privileged layer ([Trait("Layer", "Privileged")]),
+/// which needs root; without it the test fails, saying so.
 /// </summary>
 public static class ZeroDevice
 {
