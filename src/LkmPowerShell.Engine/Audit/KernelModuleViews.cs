@@ -48,7 +48,7 @@ public sealed class KernelModuleViews
     /// <summary>
     /// Section addresses from /sys/module/&lt;name&gt;/sections/ (root only; zeros are left out), by
     /// module: only the sections that still hold the module. Once a module is live the kernel has
-    /// freed its .init* sections, but sysfs keeps showing their old addresses, and that memory is
+    /// freed its .init* sections (and its full .symtab and .strtab), but sysfs keeps showing their old addresses, and that memory is
     /// reused for the next module loaded: counting them would let a stale address explain another
     /// module's memory (a hiding one's, loaded right after).
     /// </summary>
@@ -156,9 +156,18 @@ public sealed class KernelModuleViews
         }
     }
 
+    /// <summary>
+    /// Sections the module loader puts in the memory it frees once init returns: .init.* and the
+    /// full .symtab and .strtab (the kernel keeps only a copy of the core symbols, which no section
+    /// file shows). Seen in the 6.1 guest: lkmaudit_plain's .init.text, .init.data, .symtab and
+    /// .strtab all lay in the area the next module loaded got.
+    /// </summary>
+    internal static bool IsInitSection(string name) =>
+        name.StartsWith(".init", StringComparison.Ordinal) || name is ".symtab" or ".strtab";
+
     /// <param name="reader">/sys/module.</param>
     /// <param name="name">The module.</param>
-    /// <param name="withInit">Also the .init* sections: only while the module is still initialising (initstate coming), when they are still its memory.</param>
+    /// <param name="withInit">Also the init sections (<see cref="IsInitSection"/>): only while the module is still initialising (initstate coming), when they are still its memory.</param>
     private static ulong[] ReadSections(SysModuleReader reader, string name, bool withInit)
     {
         var dir = Path.Join(reader.ModuleDirectory(name), "sections");
@@ -166,7 +175,7 @@ public sealed class KernelModuleViews
         try
         {
             foreach (var file in Directory.EnumerateFiles(dir))
-                if ((withInit || !Path.GetFileName(file).StartsWith(".init", StringComparison.Ordinal))
+                if ((withInit || !IsInitSection(Path.GetFileName(file)))
                     && SysfsAttribute.Read(file, reader.Root.IsHost ? null : reader.Root).Value?.Trim() is { } v
                     && ulong.TryParse(v.StartsWith("0x", StringComparison.Ordinal) ? v[2..] : v, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var a)
                     && a != 0)

@@ -30,7 +30,10 @@ public class AuditBlindSpotTests
             .Log("lkmaudit_plain: loading out-of-tree module taints kernel.",
                 "lkmaudit_plain: module verification failed: signature and/or required key missing - tainting kernel");
         g.Fake.File("/sys/module/lkmaudit_plain/sections/.init.text", $"0x{GhostBase + 0x40:x16}\n");
-        g.Fake.File("/sys/module/lkmaudit_plain/sections/.init.data", $"0x{GhostBase + 0x2000:x16}\n");
+        g.Fake.File("/sys/module/lkmaudit_plain/sections/.init.data", $"0x{GhostBase + 0x1000:x16}\n");
+        // The loader keeps the full symbol and string tables in init memory too (the 6.1 guest showed them there).
+        g.Fake.File("/sys/module/lkmaudit_plain/sections/.symtab", $"0x{GhostBase + 0x2000:x16}\n");
+        g.Fake.File("/sys/module/lkmaudit_plain/sections/.strtab", $"0x{GhostBase + 0x2498:x16}\n");
         g.Memory(GhostBase, 0x4000);
         return g;
     }
