@@ -58,6 +58,8 @@ Describe 'The module-memory view after another tainting module' -Tag 'RealKernel
         $findings | Where-Object { $_.Subject -eq 'lkmaudit_ghost' } | Should -BeNullOrEmpty
         $memory = @($findings | Where-Object { $_.Check -eq 'ModuleMemory' -and $_.Message -match 'code that no list shows' })
         $memory | Should -HaveCount 1
+        $memory[0].Severity | Should -Be 'Medium'
         $memory[0].Techniques | Should -Contain 'T1014'
+        Test-KernelModule -Quiet | Should -BeFalse
     }
 }

@@ -44,8 +44,10 @@ public class AuditBlindSpotTests
         using var g = PlainThenGhost();
         var r = ModuleAudit.Run(g.Root);
         var memory = Assert.Single(r.Findings, f => f.Check == AuditCheck.ModuleMemory);
-        Assert.Equal(AuditFinding.KernelSubject, memory.Subject);
+        Assert.Equal((AuditSeverity.Medium, AuditFinding.KernelSubject), (memory.Severity, memory.Subject));
         Assert.StartsWith("1 module-area allocation (16384 bytes) holds code that no list shows", memory.Message);
+        // The ghost is the one finding above Informational: the audit is not clean.
+        Assert.False(r.IsClean);
         Assert.Contains($"/proc/vmallocinfo: 0x{GhostBase:x16}-0x{GhostBase + 0x4000:x16}   16384 module_alloc+0x2c/0x40 pages=4 vmalloc N0=4", memory.Evidence);
         // The taint and the log name only the first module, which is listed: they explain nothing away and accuse nothing.
         Assert.DoesNotContain(r.Findings, f => f.Check is AuditCheck.UnexplainedTaint or AuditCheck.KernelLog);
