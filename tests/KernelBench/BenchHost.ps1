@@ -236,7 +236,7 @@ function New-BenchPwshCommand([string] $PwshDll, [string] $Script, [string[]] $A
 }
 
 function Write-BenchRunFiles($Share, $Kernel, [string] $RepoRoot, [string] $DotnetRoot, [string] $PwshDll,
-    [string[]] $ModulePaths, [string] $GuestCommand, [string[]] $ExtraPaths, [string] $TestModules) {
+    [string[]] $ModulePaths, [string] $GuestCommand, [string[]] $ExtraPaths, [string] $TestModules, [string] $SignatureCases) {
     $q = { param($s) ConvertTo-ShQuoted $s }
     $lf = "`n"
     # run.env: read by the guest's /init (busybox sh) before it builds the guest's root.
@@ -265,6 +265,7 @@ function Write-BenchRunFiles($Share, $Kernel, [string] $RepoRoot, [string] $Dotn
         "export LKMBENCH_USER=$(& $q $script:BenchUser) LKMBENCH_UID=$(& $q "$script:BenchUid") LKMBENCH_REPO=$(& $q $RepoRoot)"
         "export LKMBENCH_PWSH=$(& $q $PwshDll)"
         "export LKMBENCH_TESTMODULES=$(& $q $TestModules)"
+        "export LKMBENCH_SIGCASES=$(& $q $SignatureCases)"
         "cd $(& $q $RepoRoot) || exit 90"
         'cut -d" " -f1 /proc/uptime > "$LKMBENCH_RESULTS/.bench/t-command"'
         $GuestCommand
@@ -272,7 +273,7 @@ function Write-BenchRunFiles($Share, $Kernel, [string] $RepoRoot, [string] $Dotn
     [IO.File]::WriteAllText((Join-Path $Share '.bench/command.sh'), $cmd + $lf)
 }
 
-function Start-BenchQemu($Kernel, [string] $Initrd, [string] $Share, [string] $OutDir, [int] $TimeoutSeconds, [int] $MemoryMB, [int] $Cpus, [string] $CpuModel = 'Nehalem') {
+function Start-BenchQemu($Kernel, [string] $Initrd, [string] $Share, [string] $OutDir, [int] $TimeoutSeconds, [int] $MemoryMB, [int] $Cpus, [string] $CpuModel = 'Nehalem', [string] $KernelArguments) {
     if ($Share -match ',') { throw "Bench: the results share path '$Share' contains a comma, which QEMU's -virtfs cannot take." }
     $console = Join-Path $OutDir 'console.log'
     $null = New-Item -ItemType File -Force -Path $console
@@ -282,7 +283,7 @@ function Start-BenchQemu($Kernel, [string] $Initrd, [string] $Share, [string] $O
         '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
         '-serial', "file:$console",
         '-kernel', $Kernel.Vmlinuz, '-initrd', $Initrd,
-        '-append', 'console=ttyS0 quiet panic=-1',
+        '-append', ("console=ttyS0 quiet panic=-1 $KernelArguments".Trim()),
         '-virtfs', 'local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap',
         '-virtfs', "local,path=$Share,mount_tag=results,security_model=none,multidevs=remap"
     )
@@ -504,4 +505,13 @@ function Get-BenchVerdict($Run, [string] $OutDir, [bool] $IsPester, [switch] $Al
         TestSummary = $testSummary
         ResultFiles = @($resultFiles | ForEach-Object { [IO.Path]::GetRelativePath($OutDir, $_.FullName) })
     }
+}
+
+function Get-BenchBootArguments([string] $Path) {
+    # A test file that needs its own kernel command line says so near its top:
+    #   # lkmbench: boot module.sig_enforce=1
+    # The bench boots such a file on its own with those arguments (a folder run boots it after
+    # the folder's other suites); Invoke-GuestPester.ps1 leaves it out of a boot without them.
+    $line = Get-Content -LiteralPath $Path -TotalCount 5 | Where-Object { $_ -match '^#\s*lkmbench:\s*boot\s+(\S.*)$' } | Select-Object -First 1
+    if ($line -and $line -match '^#\s*lkmbench:\s*boot\s+(\S.*)$') { $Matches[1].Trim() } else { '' }
 }

@@ -63,6 +63,13 @@
 .PARAMETER NoReadyToRun
     Run the IL-only pwsh tool in the guest instead of the precompiled (crossgen2) copy.
 
+.PARAMETER KernelArguments
+    Appended to the guest kernel's command line (console=ttyS0 quiet panic=-1) for every boot.
+    A test file can ask for its own with a '# lkmbench: boot ARGS' line in its first five lines
+    (guest/SignatureEnforcement.Tests.ps1 boots with module.sig_enforce=1): run alone it boots
+    with them; in a folder run it boots on its own after the folder's other suites, its results
+    in <results>/<flavour>-<name>.
+
 .PARAMETER AllowNoResultFile
     Do not fail when the guest command leaves no result file (for -Command experiments).
 
@@ -101,7 +108,9 @@ param(
     [switch] $Sequential,
     [switch] $NoReadyToRun,
 
-    [switch] $AllowNoResultFile
+    [switch] $AllowNoResultFile,
+
+    [string] $KernelArguments
 )
 
 Set-StrictMode -Version 3.0
@@ -158,49 +167,74 @@ try {
     $guestPwshDll = Join-Path $guestPwshDir 'pwsh.dll'
 
     # ---- prepare every kernel: initramfs, results share, the files /init reads ----------------
+    # A run is one boot per kernel. A test file that needs its own kernel command line (a
+    # '# lkmbench: boot ARGS' line, e.g. module.sig_enforce=1) gets a boot of its own: alone when
+    # it is the guest script, after the folder's other suites (a second wave) in a folder run.
+    $runs = [Collections.Generic.List[object]]::new()
+    if ($PSCmdlet.ParameterSetName -eq 'Script' -and (Test-Path -LiteralPath $GuestScript -PathType Container)) {
+        $runs.Add([pscustomobject]@{ Script = $GuestScript; Args = $KernelArguments; Suffix = ''; Wave = 0 })
+        foreach ($f in Get-ChildItem -LiteralPath $GuestScript -Filter '*.Tests.ps1' -File -Recurse | Sort-Object FullName) {
+            if ($boot = Get-BenchBootArguments $f.FullName) {
+                $runs.Add([pscustomobject]@{ Script = $f.FullName; Args = "$KernelArguments $boot".Trim(); Suffix = '-' + ($f.Name -replace '\.Tests\.ps1$', ''); Wave = 1 })
+            }
+        }
+    } elseif ($PSCmdlet.ParameterSetName -eq 'Script') {
+        $runs.Add([pscustomobject]@{ Script = $GuestScript; Args = "$KernelArguments $(Get-BenchBootArguments $GuestScript)".Trim(); Suffix = ''; Wave = 0 })
+    } else {
+        $runs.Add([pscustomobject]@{ Script = $null; Args = $KernelArguments; Suffix = ''; Wave = 0 })
+    }
     $jobs = [Collections.Generic.List[object]]::new()
     $summary = [Collections.Generic.List[object]]::new()
     try {
         foreach ($k in $kernels) {
-            $sw = [Diagnostics.Stopwatch]::StartNew()
             $initrd = Get-BenchInitramfs -Kernel $k -CacheDirectory $cacheDir -InitScript (Join-Path $benchRoot 'initramfs/init')
             # The audit suite's test modules; a failure here is reported by that suite, not fatal to the others.
             $testModules = try { Get-BenchTestModules -Kernel $k -CacheDirectory $cacheDir -SourceDirectory (Join-Path $benchRoot 'testmodules') }
             catch { Write-Warning $_.Exception.Message; '' }
-            $outDir = Join-Path $ResultsDirectory $k.Flavour
-            if (Test-Path -LiteralPath $outDir) { Remove-Item -LiteralPath $outDir -Recurse -Force }
-            $null = New-Item -ItemType Directory -Force -Path $outDir
-            $share = Join-Path ([IO.Path]::GetTempPath()) ("lkmbench-" + [Guid]::NewGuid().ToString('n').Substring(0, 12))
-            $null = New-Item -ItemType Directory -Force -Path (Join-Path $share '.bench')
-            $jobs.Add([pscustomobject]@{ Kernel = $k; Initrd = $initrd; OutDir = $outDir; Share = $share; Stopwatch = $sw
-                    InitramfsSeconds = [math]::Round($sw.Elapsed.TotalSeconds, 1); Run = $null })
-            $guestCommand = if ($isPester) {
-                New-BenchPwshCommand -PwshDll $guestPwshDll -Script (Join-Path $benchRoot 'guest/Invoke-GuestPester.ps1') -Arguments (
-                    @('-Path', $GuestScript) + $(if ($Tag) { @('-Tag', ($Tag -join ',')) } else { @() }) +
-                    $(if ($ExcludeTag) { @('-ExcludeTag', ($ExcludeTag -join ',')) } else { @() }))
-            } elseif ($PSCmdlet.ParameterSetName -eq 'Script') {
-                New-BenchPwshCommand -PwshDll $guestPwshDll -Script $GuestScript -Arguments @()
-            } else {
-                $Command
+            foreach ($r in $runs) {
+                $sw = [Diagnostics.Stopwatch]::StartNew()
+                $outDir = Join-Path $ResultsDirectory ($k.Flavour + $r.Suffix)
+                if (Test-Path -LiteralPath $outDir) { Remove-Item -LiteralPath $outDir -Recurse -Force }
+                $null = New-Item -ItemType Directory -Force -Path $outDir
+                $share = Join-Path ([IO.Path]::GetTempPath()) ("lkmbench-" + [Guid]::NewGuid().ToString('n').Substring(0, 12))
+                $null = New-Item -ItemType Directory -Force -Path (Join-Path $share '.bench')
+                # The signature suite's module copies (patched, stripped, foreign key), made fresh for each boot.
+                $sigCases = try { $null = New-BenchSignatureCases -Kernel $k -Target (Join-Path $share '.bench/signature-cases'); "$script:GuestResults/.bench/signature-cases" }
+                catch { Write-Warning $_.Exception.Message; '' }
+                $jobs.Add([pscustomobject]@{ Kernel = $k; Initrd = $initrd; OutDir = $outDir; Share = $share; Stopwatch = $sw; Wave = $r.Wave
+                        Name = $k.Flavour + $r.Suffix; KernelArguments = $r.Args
+                        InitramfsSeconds = [math]::Round($sw.Elapsed.TotalSeconds, 1); Run = $null })
+                $guestCommand = if ($isPester) {
+                    New-BenchPwshCommand -PwshDll $guestPwshDll -Script (Join-Path $benchRoot 'guest/Invoke-GuestPester.ps1') -Arguments (
+                        @('-Path', $r.Script) + $(if ($Tag) { @('-Tag', ($Tag -join ',')) } else { @() }) +
+                        $(if ($ExcludeTag) { @('-ExcludeTag', ($ExcludeTag -join ',')) } else { @() }))
+                } elseif ($PSCmdlet.ParameterSetName -eq 'Script') {
+                    New-BenchPwshCommand -PwshDll $guestPwshDll -Script $r.Script -Arguments @()
+                } else {
+                    $Command
+                }
+                Write-BenchRunFiles -Share $share -Kernel $k -RepoRoot $repoRoot -DotnetRoot $dotnetRoot -PwshDll $guestPwshDll `
+                    -ModulePaths $guestModulePaths -GuestCommand $guestCommand -TestModules $testModules -SignatureCases $sigCases `
+                    -ExtraPaths $(if ($PSCmdlet.ParameterSetName -eq 'Script') { Split-Path -Parent $GuestScript })
             }
-            Write-BenchRunFiles -Share $share -Kernel $k -RepoRoot $repoRoot -DotnetRoot $dotnetRoot -PwshDll $guestPwshDll `
-                -ModulePaths $guestModulePaths -GuestCommand $guestCommand -TestModules $testModules `
-                -ExtraPaths $(if ($PSCmdlet.ParameterSetName -eq 'Script') { Split-Path -Parent $GuestScript })
         }
 
-        # ---- boot: all kernels at once (default) or one after the other -------------------------
+        # ---- boot: all kernels at once (default) or one after the other, wave by wave ------------
         $start = {
             param($j)
-            Write-Host "=== kernel bench: booting $($j.Kernel.Flavour) $($j.Kernel.Version) ===" -ForegroundColor Cyan
+            Write-Host "=== kernel bench: booting $($j.Name) $($j.Kernel.Version)$(if ($j.KernelArguments) { " with $($j.KernelArguments)" }) ===" -ForegroundColor Cyan
             $j.Stopwatch.Restart()
             $j.Run = Start-BenchQemu -Kernel $j.Kernel -Initrd $j.Initrd -Share $j.Share -OutDir $j.OutDir `
-                -TimeoutSeconds $TimeoutSeconds -MemoryMB $MemoryMB -Cpus $Cpus -CpuModel $CpuModel
+                -TimeoutSeconds $TimeoutSeconds -MemoryMB $MemoryMB -Cpus $Cpus -CpuModel $CpuModel -KernelArguments $j.KernelArguments
+            $j.Run.Prefix = "[$($j.Name)] "
         }
-        if ($Sequential) {
-            foreach ($j in $jobs) { & $start $j; Wait-BenchQemu @($j.Run) }
-        } else {
-            foreach ($j in $jobs) { & $start $j }
-            Wait-BenchQemu @($jobs | ForEach-Object Run)
+        foreach ($wave in @($jobs | Group-Object Wave | Sort-Object { [int]$_.Name })) {
+            if ($Sequential) {
+                foreach ($j in $wave.Group) { & $start $j; Wait-BenchQemu @($j.Run) }
+            } else {
+                foreach ($j in $wave.Group) { & $start $j }
+                Wait-BenchQemu @($wave.Group | ForEach-Object Run)
+            }
         }
 
         # ---- results back, verdicts ----------------------------------------------------------
@@ -209,15 +243,15 @@ try {
             Get-ChildItem -LiteralPath $j.Share -Force | Copy-Item -Destination $j.OutDir -Recurse -Force
             $verdict = Get-BenchVerdict -Run $j.Run.Result -OutDir $j.OutDir -IsPester $isPester -AllowNoResultFile:$AllowNoResultFile
             $verdict | Add-Member -NotePropertyMembers ([ordered]@{
-                    Flavour = $k.Flavour; Version = $k.Version; InitramfsSeconds = $j.InitramfsSeconds
+                    Flavour = $j.Name; Version = $k.Version; KernelArguments = $j.KernelArguments; InitramfsSeconds = $j.InitramfsSeconds
                     BootToResultSeconds = $j.Run.Result.Seconds
                 })
             $summary.Add($verdict)
             if ($verdict.Passed) {
-                Write-Host ("=== {0}: PASSED, boot to result {1:n1} s (guest uptime: root ready {2} s, pwsh ready {3} s, Pester ready {4} s; guest command {5} s){6}" -f $k.Flavour,
+                Write-Host ("=== {0}: PASSED, boot to result {1:n1} s (guest uptime: root ready {2} s, pwsh ready {3} s, Pester ready {4} s; guest command {5} s){6}" -f $j.Name,
                     $verdict.BootToResultSeconds, $verdict.GuestReadySeconds, $verdict.PwshReadySeconds, $verdict.PesterReadySeconds, $verdict.GuestCommandSeconds, $verdict.TestSummary) -ForegroundColor Green
             } else {
-                Write-Host ("=== {0}: FAILED: {1}{2}" -f $k.Flavour, $verdict.Reason, $verdict.TestSummary) -ForegroundColor Red
+                Write-Host ("=== {0}: FAILED: {1}{2}" -f $j.Name, $verdict.Reason, $verdict.TestSummary) -ForegroundColor Red
                 Write-Host "--- console tail ($($j.OutDir)/console.log) ---"
                 Get-Content -LiteralPath (Join-Path $j.OutDir 'console.log') -Tail 40 -ErrorAction SilentlyContinue | Write-Host
                 Write-Host '--- end of console tail ---'

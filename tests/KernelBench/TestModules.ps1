@@ -55,3 +55,57 @@ function Get-BenchTestModules($Kernel, [string] $CacheDirectory, [string] $Sourc
     }
     $target
 }
+
+function New-BenchSignatureCases($Kernel, [string] $Target) {
+    # The copies of one shipped module (dummy) the kernel must refuse under module.sig_enforce=1,
+    # made on the host before the guest boots (guest/SignatureEnforcement.Tests.ps1): one byte of
+    # .modinfo changed, the signature stripped, and re-signed by a key made here with openssl and
+    # Debian's scripts/sign-file from linux-headers-<version>. The private key never leaves a temp
+    # folder deleted at the end; only the copies and the foreign certificate go to the guest.
+    $headers = Install-BenchKernelHeaders -Version $Kernel.Version
+    $signFile = Join-Path $headers 'scripts/sign-file'
+    if (-not (Test-Path -LiteralPath $signFile)) { throw "Bench: $signFile is missing (Debian's linux-headers-$($Kernel.Version) carries it)." }
+    $shipped = @(Get-ChildItem -LiteralPath (Join-Path $Kernel.ModuleDirectory 'kernel/drivers/net') -File -Filter 'dummy.ko*')[0]
+    if (-not $shipped) { throw "Bench: no dummy.ko* in $($Kernel.ModuleDirectory)/kernel/drivers/net." }
+    $null = New-Item -ItemType Directory -Force -Path $Target
+    $work = Join-Path ([IO.Path]::GetTempPath()) ("lkmbench-sig-" + [Guid]::NewGuid().ToString('n').Substring(0, 12))
+    $null = New-Item -ItemType Directory -Path $work
+    try {
+        # The kernel decompresses .ko.xz before it checks the signature; the copies are plain .ko.
+        $plain = Join-Path $work 'dummy.ko'
+        Copy-Item -LiteralPath $shipped.FullName -Destination (Join-Path $work $shipped.Name)
+        if ($shipped.Name -like '*.xz') { & xz -d -- (Join-Path $work $shipped.Name); if ($LASTEXITCODE) { throw "Bench: xz -d $($shipped.FullName) failed." } }
+        # Bytes are read back through .NET, never through PowerShell's text pipeline.
+        $bytes = [IO.File]::ReadAllBytes($plain)
+        $marker = [Text.Encoding]::ASCII.GetBytes("~Module signature appended~`n")
+        $tail = $bytes[($bytes.Length - $marker.Length)..($bytes.Length - 1)]
+        if ([Convert]::ToHexString($tail) -ne [Convert]::ToHexString($marker)) { throw "Bench: $($shipped.FullName) is not signed." }
+        $n = $bytes.Length - $marker.Length - 4   # struct module_signature ends with sig_len, big-endian
+        $sigLength = ([long]$bytes[$n] -shl 24) -bor ([long]$bytes[$n + 1] -shl 16) -bor ([long]$bytes[$n + 2] -shl 8) -bor [long]$bytes[$n + 3]
+        $payload = $bytes.Length - $marker.Length - 12 - $sigLength
+
+        $stripped = [byte[]]::new($payload); [Array]::Copy($bytes, $stripped, $payload)
+        [IO.File]::WriteAllBytes((Join-Path $Target 'dummy-stripped.ko'), $stripped)
+
+        $patched = [byte[]]$bytes.Clone()
+        $at = [Text.Encoding]::Latin1.GetString($bytes).IndexOf('alias=rtnl-link-', [StringComparison]::Ordinal)
+        if ($at -lt 0) { throw "Bench: no alias=rtnl-link- in $($shipped.FullName)." }
+        $patched[$at + 'alias=rtnl-link-'.Length] = $patched[$at + 'alias=rtnl-link-'.Length] -bxor 0x20   # one letter's case
+        [IO.File]::WriteAllBytes((Join-Path $Target 'dummy-patched.ko'), $patched)
+
+        $key = Join-Path $work 'key.pem'; $cert = Join-Path $work 'cert.pem'
+        $log = & openssl req -new -x509 -newkey rsa:2048 -nodes -days 2 -sha256 -subj '/CN=LkmPowerShell bench foreign key' -keyout $key -out $cert 2>&1
+        if ($LASTEXITCODE) { throw "Bench: openssl req failed: $log" }
+        $foreign = Join-Path $Target 'dummy-foreign.ko'
+        [IO.File]::WriteAllBytes($foreign, $stripped)
+        $log = & $signFile sha256 $key $cert $foreign 2>&1
+        if ($LASTEXITCODE) { throw "Bench: $signFile sha256 ... $foreign failed: $log" }
+        Copy-Item -LiteralPath $cert -Destination (Join-Path $Target 'foreign-cert.pem')
+        [IO.File]::WriteAllText((Join-Path $Target 'shipped.txt'), $shipped.FullName)
+        [IO.File]::WriteAllText((Join-Path $Target 'kernel-image.txt'), $Kernel.Vmlinuz)
+        Write-Host "Bench: signature cases for $($Kernel.Version) in $Target (from $($shipped.FullName); foreign key signed with $signFile)"
+    } finally {
+        Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
+    }
+    $Target
+}

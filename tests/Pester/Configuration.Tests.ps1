@@ -125,6 +125,23 @@ Describe 'Disable-KernelModule and Enable-KernelModule' {
         (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('freevxfs', 'usb_storage')
     }
 
+    It '-InstallCommand /bin/true writes what Lynis scores, kmod runs it, and /bin/false again rewrites the line' {
+        $file = Join-Path $root 'etc/modprobe.d/00-lkmpowershell-disabled.conf'
+        $s = Disable-KernelModule udf -InstallCommand /bin/true -Root $root -PassThru
+        $s.Change | Should -Be 'Written'
+        Get-Content $file | Should -Contain 'install udf /bin/true'
+        # kmod loads udf's dependency (crc16), then runs the install command instead of udf.
+        @(modprobe -n -v -C (Join-Path $root 'etc/modprobe.d') -d $root -S $synthetic.Version udf)[-1] | Should -Be 'install /bin/true '
+        (Disable-KernelModule udf -InstallCommand /bin/true -Root $root -PassThru).Change | Should -Be 'Unchanged'
+        Disable-KernelModule udf -Root $root -WhatIf
+        Get-Content $file | Should -Contain 'install udf /bin/true'
+        (Disable-KernelModule udf -Root $root -PassThru).Change | Should -Be 'Written'
+        Get-Content $file | Should -Contain 'install udf /bin/false'
+        { Disable-KernelModule udf -InstallCommand /bin/sh -Root $root } | Should -Throw -ErrorId 'ParameterArgumentValidationError,LkmPowerShell.Commands.DisableKernelModuleCommand'
+    }
+
+    AfterEach { if ((Get-Content -Raw (Join-Path $root 'etc/modprobe.d/00-lkmpowershell-disabled.conf') -ErrorAction Ignore) -match 'udf') { $null = Enable-KernelModule udf -Root $root } }
+
     It '-WhatIf writes nothing' {
         Disable-KernelModule sctp -Root $root -WhatIf
         Get-Content (Join-Path $root 'etc/modprobe.d/00-lkmpowershell-disabled.conf') -Raw | Should -Not -Match 'sctp'

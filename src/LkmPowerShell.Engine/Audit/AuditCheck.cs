@@ -62,4 +62,7 @@ public enum AuditCheck
 
     /// <summary>A view the audit could not read, so the checks that need it did not run.</summary>
     Coverage,
+
+    /// <summary>A kernel symbol or module file named as a known rootkit's (rkhunter's lists): a lead, never proof on its own.</summary>
+    KnownRootkitName,
 }

@@ -45,17 +45,27 @@ internal sealed class KernelModuleViews
     /// </summary>
     public ulong[]? OwnedSymbolAddresses { get; private init; }
 
-    /// <summary>Section addresses from /sys/module/&lt;name&gt;/sections/ (root only; zeros are left out), by module.</summary>
+    /// <summary>
+    /// Section addresses from /sys/module/&lt;name&gt;/sections/ (root only; zeros are left out), by
+    /// module: only the sections that still hold the module. Once a module is live the kernel has
+    /// freed its .init* sections (and its full .symtab and .strtab), but sysfs keeps showing their old addresses, and that memory is
+    /// reused for the next module loaded: counting them would let a stale address explain another
+    /// module's memory (a hiding one's, loaded right after).
+    /// </summary>
     public IReadOnlyDictionary<string, ulong[]> SectionAddresses { get; private init; } = new Dictionary<string, ulong[]>();
+
+    /// <summary>/proc/kallsyms symbols named as a known rootkit's (<see cref="KnownRootkitNames.Symbols"/>); null when kallsyms cannot be read.</summary>
+    public IReadOnlyList<KallsymsEntry>? KnownRootkitSymbols { get; private init; }
 
     public static KernelModuleViews Read(RunningKernel kernel)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         var first = ReadProcModules(kernel);
         var sysfs = ReadSysfs(kernel.SysModules);
-        var sections = sysfs.Keys.ToDictionary(n => n, n => ReadSections(kernel.SysModules, n), StringComparer.Ordinal);
+        var sections = sysfs.ToDictionary(p => p.Key, p => ReadSections(kernel.SysModules, p.Key, p.Value.State == ModuleState.Loading), StringComparer.Ordinal);
         var areas = ModuleMemoryReader.Read(kernel.Root, out var areasProblem);
         var (owners, addresses, kallsymsProblem) = ReadKallsymsOwners(kernel.Kallsyms);
+        var rootkitSymbols = kallsymsProblem is null ? ReadKnownRootkitSymbols(kernel.Kallsyms) : null;
         var lines = KernelLogSource.Read(kernel.Root, out var logProblem);
         var second = ReadProcModules(kernel);
 
@@ -78,6 +88,7 @@ internal sealed class KernelModuleViews
             ModuleAreasProblem = areasProblem,
             SectionAddresses = sections,
             KallsymsProblem = kallsymsProblem,
+            KnownRootkitSymbols = rootkitSymbols,
             LogEvents = lines is null ? null : KernelLogTaintParser.Parse(lines),
             LogProblem = logProblem,
         };
@@ -132,14 +143,40 @@ internal sealed class KernelModuleViews
         return (owners, hidden ? null : [.. addresses], null);
     }
 
-    private static ulong[] ReadSections(SysModuleReader reader, string name)
+    private static IReadOnlyList<KallsymsEntry>? ReadKnownRootkitSymbols(KallsymsReader reader)
+    {
+        try
+        {
+            // A second pass, but the name filter allocates nothing for the 100,000-odd other lines.
+            return [.. reader.Read(SymbolNameFilters.Exact(KnownRootkitNames.Symbols.Keys))];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ModuleFormatException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Sections the module loader puts in the memory it frees once init returns: .init.* and the
+    /// full .symtab and .strtab (the kernel keeps only a copy of the core symbols, which no section
+    /// file shows). Seen in the 6.1 guest: lkmaudit_plain's .init.text, .init.data, .symtab and
+    /// .strtab all lay in the area the next module loaded got.
+    /// </summary>
+    internal static bool IsInitSection(string name) =>
+        name.StartsWith(".init", StringComparison.Ordinal) || name is ".symtab" or ".strtab";
+
+    /// <param name="reader">/sys/module.</param>
+    /// <param name="name">The module.</param>
+    /// <param name="withInit">Also the init sections (<see cref="IsInitSection"/>): only while the module is still initialising (initstate coming), when they are still its memory.</param>
+    private static ulong[] ReadSections(SysModuleReader reader, string name, bool withInit)
     {
         var dir = Path.Join(reader.ModuleDirectory(name), "sections");
         var result = new List<ulong>();
         try
         {
             foreach (var file in Directory.EnumerateFiles(dir))
-                if (SysfsAttribute.Read(file, reader.Root.IsHost ? null : reader.Root).Value?.Trim() is { } v
+                if ((withInit || !IsInitSection(Path.GetFileName(file)))
+                    && SysfsAttribute.Read(file, reader.Root.IsHost ? null : reader.Root).Value?.Trim() is { } v
                     && ulong.TryParse(v.StartsWith("0x", StringComparison.Ordinal) ? v[2..] : v, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var a)
                     && a != 0)
                     result.Add(a);

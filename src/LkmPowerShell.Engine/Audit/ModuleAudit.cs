@@ -40,7 +40,10 @@ public static class ModuleAudit
             if (views.KallsymsOwners is null && views.ProcModules is not null)
                 findings.Add(new AuditFinding(AuditSeverity.Informational, AuditCheck.Coverage, AuditFinding.KernelSubject,
                     $"The kallsyms cross-view did not run: {views.KallsymsProblem}.", [], [], null));
+            if (views.Release is { } running)
+                findings.AddRange(KnownRootkitChecks.ModuleFiles(root, running));
         }
+        findings.AddRange(KnownRootkitChecks.Symbols(views).Where(f => selectModule is null || select(f.Subject)));
 
         var hidden = new List<AuditFinding>();
         hidden.AddRange(HiddenModuleChecks.SysfsWithoutList(views));

@@ -61,6 +61,13 @@ public sealed class ModuleDisabler
         "# Each pair below is managed by LkmPowerShell; other files in this directory are never changed.\n";
     public const string NoOpCommand = "/bin/false";
 
+    /// <summary>
+    /// The install commands a site can choose. CIS writes /bin/false (a load then fails loudly);
+    /// Lynis 3.0.x counts a protocol module (dccp, sctp, rds, tipc) as disabled only when its
+    /// install line says /bin/true, so a site scored by Lynis can write that instead. Both load nothing.
+    /// </summary>
+    public static readonly IReadOnlyList<string> InstallCommands = [NoOpCommand, "/bin/true"];
+
     /// <summary>How long a run waits for another one changing the folder (each holds it for milliseconds).</summary>
     public static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
 
@@ -87,16 +94,31 @@ public sealed class ModuleDisabler
     public IReadOnlyList<string> DisabledModules()
     {
         using var folder = ContainedFolder.Open(Root, Directory);
-        return folder is null ? [] : ReadOwnModules(folder) ?? [];
+        return folder is null ? [] : ReadOwnModules(folder)?.Select(e => e.Module).ToList() ?? [];
+    }
+
+    /// <summary>The install command the project's file writes for the module; null when the file does not disable it.</summary>
+    /// <exception cref="IOException">The file cannot be read: a link, FIFO or device in its place, too big.</exception>
+    public string? OwnInstallCommand(string module)
+    {
+        var name = ModuleName.Normalize(module);
+        using var folder = ContainedFolder.Open(Root, Directory);
+        return folder is null ? null : ReadOwnModules(folder)?.Where(e => e.Module == name).Select(e => e.Command).FirstOrDefault();
     }
 
     /// <summary>Adds the module's two lines to the file, unless the file or another one already disables it.</summary>
+    /// <param name="module">The module.</param>
+    /// <param name="installCommand">One of <see cref="InstallCommands"/> (null: <see cref="NoOpCommand"/>). A module already in the file with the other one gets its line rewritten.</param>
     /// <exception cref="InvalidModuleNameException">Not a plain module name.</exception>
+    /// <exception cref="ArgumentException">An install command other than <see cref="InstallCommands"/>.</exception>
     /// <exception cref="IOException">The file exists and was not written by this class, or cannot be read or written.</exception>
     /// <exception cref="TimeoutException">Another run held the folder's lock for <see cref="LockTimeout"/>.</exception>
-    public ModuleDisableStatus Disable(string module)
+    public ModuleDisableStatus Disable(string module, string? installCommand = null)
     {
         var name = CheckedName(module);
+        var command = installCommand ?? NoOpCommand;
+        if (!InstallCommands.Contains(command))
+            throw new ArgumentException($"'{command}' is not an install command Disable writes: use {string.Join(" or ", InstallCommands)}.", nameof(installCommand));
         var existing = ContainedFolder.Open(Root, Directory);
         if (existing is null)
         {
@@ -113,12 +135,21 @@ public sealed class ModuleDisabler
         {
             folder.RemoveTemporaries();
             var own = ReadOwnModules(folder) ?? throw NotOurs();
-            if (own.Contains(name))
+            var mine = own.FindIndex(e => e.Module == name);
+            if (mine >= 0 && own[mine].Command == command)
                 return Status(name, DisableChange.Unchanged, null);
-            var before = Status(name, DisableChange.Unchanged, null);
-            if (before.Compliant)
-                return before with { Change = DisableChange.DisabledElsewhere, Note = $"already disabled by {before.DisabledBy} and blacklisted by {before.BlacklistedBy}; nothing written" };
-            folder.WriteAtomic(FileName, Encoding.UTF8.GetBytes(Render([.. own, name])));
+            if (mine >= 0)
+            {
+                own[mine] = (name, command);
+            }
+            else
+            {
+                var before = Status(name, DisableChange.Unchanged, null);
+                if (before.Compliant)
+                    return before with { Change = DisableChange.DisabledElsewhere, Note = $"already disabled by {before.DisabledBy} and blacklisted by {before.BlacklistedBy}; nothing written" };
+                own.Add((name, command));
+            }
+            folder.WriteAtomic(FileName, Encoding.UTF8.GetBytes(Render(own)));
             after = Status(name, DisableChange.Written, null);
         }
         if (after.Disabled) return after;
@@ -141,7 +172,7 @@ public sealed class ModuleDisabler
                 using var held = folder.Lock(LockTimeout, Busy);
                 folder.RemoveTemporaries();
                 var own = ReadOwnModules(folder) ?? throw NotOurs();
-                if (own.Remove(name))
+                if (own.RemoveAll(e => e.Module == name) > 0)
                 {
                     if (own.Count == 0)
                     {
@@ -174,28 +205,31 @@ public sealed class ModuleDisabler
             block.Blacklisted, block.BlacklistedBy?.ToString(), loaded, FilePath, note);
     }
 
-    /// <summary>The file's content for these modules.</summary>
-    public static string Render(IEnumerable<string> modules)
+    /// <summary>The file's content for these modules, each with <see cref="NoOpCommand"/>.</summary>
+    public static string Render(IEnumerable<string> modules) => Render(modules.Select(m => (m, NoOpCommand)));
+
+    /// <summary>The file's content for these modules, each with its install command.</summary>
+    public static string Render(IEnumerable<(string Module, string Command)> modules)
     {
         var text = new StringBuilder(Header);
-        foreach (var m in modules)
-            text.Append($"install {m} {NoOpCommand}\nblacklist {m}\n");
+        foreach (var (m, command) in modules)
+            text.Append($"install {m} {command}\nblacklist {m}\n");
         return text.ToString();
     }
 
-    /// <summary>The modules of the file (empty when there is none), or null when the file is not ours.</summary>
+    /// <summary>The modules of the file with their install commands (empty when there is none), or null when the file is not ours.</summary>
     /// <remarks>Read in the folder held open: never through a link, never a FIFO or device, at most a configuration file's limit.</remarks>
-    private static List<string>? ReadOwnModules(ContainedFolder folder)
+    private static List<(string Module, string Command)>? ReadOwnModules(ContainedFolder folder)
     {
         if (folder.ReadFile(FileName, FileLimits.ConfigurationFile) is not { } bytes) return [];
         var text = Encoding.UTF8.GetString(bytes);
         if (!text.StartsWith(Header, StringComparison.Ordinal)) return null;
-        var modules = new List<string>();
+        var modules = new List<(string Module, string Command)>();
         foreach (var line in text[Header.Length..].Split('\n'))
         {
             var words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (words.Length == 3 && words[0] == "install" && words[2] == NoOpCommand && !modules.Contains(words[1]))
-                modules.Add(words[1]);
+            if (words.Length == 3 && words[0] == "install" && InstallCommands.Contains(words[2]) && !modules.Exists(e => e.Module == words[1]))
+                modules.Add((words[1], words[2]));
         }
         return modules;
     }

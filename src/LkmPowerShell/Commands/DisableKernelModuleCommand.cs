@@ -30,6 +30,11 @@ public sealed class DisableKernelModuleCommand : PSCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>The install command written: /bin/false (CIS, the default) or /bin/true (what Lynis 3.0.x scores as disabled).</summary>
+    [Parameter]
+    [ValidateSet("/bin/false", "/bin/true")]
+    public string InstallCommand { get; set; } = ModuleDisabler.NoOpCommand;
+
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string Root { get; set; } = "/";
@@ -48,10 +53,11 @@ public sealed class DisableKernelModuleCommand : PSCmdlet
             {
                 // Nothing to write when our file or another one already disables it: no prompt then.
                 var now = _disabler!.Status(name);
-                var needsWrite = !now.Compliant && !_disabler.DisabledModules().Contains(now.Module);
-                return needsWrite && !ShouldProcess($"{_disabler.FilePath}: install {now.Module} {ModuleDisabler.NoOpCommand}, blacklist {now.Module}", "Disable kernel module")
+                var ours = _disabler.OwnInstallCommand(now.Module);
+                var needsWrite = ours is null ? !now.Compliant : ours != InstallCommand;
+                return needsWrite && !ShouldProcess($"{_disabler.FilePath}: install {now.Module} {InstallCommand}, blacklist {now.Module}", "Disable kernel module")
                     ? null
-                    : _disabler.Disable(name);
+                    : _disabler.Disable(name, InstallCommand);
             }, _disabler!.FolderPath);
             if (status is null)
                 continue;

@@ -30,6 +30,15 @@ $config = New-PesterConfiguration
 # so in a folder run it goes after every other suite.
 $config.Run.Path = if (Test-Path -LiteralPath $Path -PathType Container) {
     $files = @(Get-ChildItem -LiteralPath $Path -Filter '*.Tests.ps1' -File -Recurse | Sort-Object FullName)
+    # A suite with a '# lkmbench: boot ARGS' line needs a kernel booted with those arguments: the
+    # bench boots it on its own (Invoke-KernelBench.ps1), so a boot without them leaves it out, and says so.
+    $cmdline = -split (Get-Content -Raw /proc/cmdline)
+    $files = @($files | Where-Object {
+            $boot = Get-Content -LiteralPath $_.FullName -TotalCount 5 | Where-Object { $_ -match '^#\s*lkmbench:\s*boot\s+(\S.*)$' } | Select-Object -First 1
+            $missing = if ($boot -and $boot -match '^#\s*lkmbench:\s*boot\s+(\S.*)$') { @(-split $Matches[1] | Where-Object { $_ -notin $cmdline }) } else { @() }
+            if ($missing) { Write-Host "guest: $($_.Name) left out of this boot: it needs $($missing -join ' ') on the kernel command line (the bench boots it on its own)" }
+            -not $missing
+        })
     $last = { param($f) (Get-Content -LiteralPath $f.FullName -TotalCount 1) -match '^#\s*lkmbench:\s*run last' }
     @($files | Where-Object { -not (& $last $_) }).FullName + @($files | Where-Object { & $last $_ }).FullName
 } else { $Path }

@@ -81,10 +81,10 @@ internal sealed class AuditRoot : IDisposable
         return this;
     }
 
-    /// <summary>A module_alloc area in /proc/vmallocinfo.</summary>
-    public AuditRoot Memory(ulong start, ulong size)
+    /// <summary>A module-area allocation in /proc/vmallocinfo (module_alloc's unless another caller is given).</summary>
+    public AuditRoot Memory(ulong start, ulong size, string caller = "module_alloc+0x2c/0x40")
     {
-        _vmalloc.Add($"0x{start:x16}-0x{start + size:x16} {size,7} module_alloc+0x2c/0x40 pages={size / 4096} vmalloc N0={size / 4096}");
+        _vmalloc.Add($"0x{start:x16}-0x{start + size:x16} {size,7} {caller} pages={size / 4096} vmalloc N0={size / 4096}");
         Flush();
         return this;
     }

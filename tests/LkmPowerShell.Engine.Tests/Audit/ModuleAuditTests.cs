@@ -142,9 +142,9 @@ public class ModuleAuditTests
 
         // Its memory is still there, and no list accounts for it.
         var memory = Assert.Single(r.Findings, f => f.Check == AuditCheck.ModuleMemory);
-        // Only this view names it, so it is a lead (Informational), not an alarm; the log and the
-        // taint above are the High findings.
-        Assert.Equal((AuditSeverity.Informational, "kernel"), (memory.Severity, memory.Subject));
+        // Only this view names it, so it asks for a look (Medium); the log and the taint above are
+        // the High findings.
+        Assert.Equal((AuditSeverity.Medium, "kernel"), (memory.Severity, memory.Subject));
         Assert.StartsWith("1 module-area allocation (16384 bytes) holds code that no list shows", memory.Message);
         Assert.Contains("/proc/vmallocinfo: 0xffffffffc0f00000-0xffffffffc0f04000   16384 module_alloc+0x2c/0x40 pages=4 vmalloc N0=4", memory.Evidence);
     }

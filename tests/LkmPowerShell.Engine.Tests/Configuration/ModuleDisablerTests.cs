@@ -45,6 +45,32 @@ public class ModuleDisablerTests
     }
 
     [Fact]
+    public void A_site_scored_by_Lynis_chooses_bin_true_and_can_switch_back()
+    {
+        // Lynis 3.0.x counts dccp/sctp/rds/tipc as disabled only with "install P /bin/true"; CIS writes /bin/false.
+        var (fake, kernel) = ScratchRoot();
+        using var _ = fake;
+        var disabler = new ModuleDisabler(fake.Root);
+        var status = disabler.Disable("freevxfs", "/bin/true");
+        Assert.Equal((DisableChange.Written, true, true), (status.Change, status.Disabled, status.Blacklisted));
+        Assert.Equal("install /bin/true \n", KmodDryRun(fake, kernel, "freevxfs"));
+        Assert.Equal("/bin/true", disabler.OwnInstallCommand("freevxfs"));
+        Assert.Equal(DisableChange.Unchanged, disabler.Disable("freevxfs", "/bin/true").Change);
+
+        // Asked again with the other command, the module's line is rewritten in place, the others kept.
+        disabler.Disable("udf");
+        Assert.Equal(DisableChange.Written, disabler.Disable("freevxfs", "/bin/false").Change);
+        Assert.Equal(ModuleDisabler.Header + "install freevxfs /bin/false\nblacklist freevxfs\ninstall udf /bin/false\nblacklist udf\n", File.ReadAllText(disabler.FilePath));
+        Assert.Equal("install /bin/false \n", KmodDryRun(fake, kernel, "freevxfs"));
+        Assert.Equal(["freevxfs", "udf"], disabler.DisabledModules());
+
+        Assert.Equal(DisableChange.Written, disabler.Enable("freevxfs").Change);
+        Assert.Null(disabler.OwnInstallCommand("freevxfs"));
+        Assert.Throws<ArgumentException>(() => disabler.Disable("cramfs", "/bin/sh -c id"));
+        Assert.Equal(["udf"], disabler.DisabledModules());
+    }
+
+    [Fact]
     public void SecondDisableChangesNothingAndKeepsTheFileAsItWas()
     {
         using var fake = new FakeKernelRoot();

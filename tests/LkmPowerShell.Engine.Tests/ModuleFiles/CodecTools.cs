@@ -20,6 +20,8 @@ internal static class CodecTools
         ["cpio"] = "cpio",
         ["gzip"] = "gzip",
         ["mkinitramfs"] = "initramfs-tools-core",
+        ["lsinitramfs"] = "initramfs-tools-core",
+        ["unshare"] = "util-linux",
     };
 
     /// <summary>Runs a tool, optionally feeding stdin, and returns its stdout bytes; a non-zero exit fails.</summary>
