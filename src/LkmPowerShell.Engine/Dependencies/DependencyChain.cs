@@ -64,17 +64,17 @@ public static class DependencyChain
             if (step.InstallCommand is not null)
             {
                 var command = session.Config.InstallCommandFor(step.Module)?.Source.ToString();
-                reason += $"; install command '{step.InstallCommand}'{(command is null ? "" : $" ({command})")}";
+                reason += $"; install command '{step.InstallCommand}'{DependencyRow.Cite(command)}";
                 source ??= command;
             }
             if (step.IsRepeat) reason += "; loaded by an earlier step";
-            rows.Add(new DependencyRow(plan.Query, rows.Count + 1, step.Module, step.Path, role, action, kind, step.Of, reason + (source is null ? "" : $" [{source}]"),
+            rows.Add(new DependencyRow(plan.Query, rows.Count + 1, step.Module, step.Path, role, action, kind, step.Of, reason + DependencyRow.Cite(source),
                 source, step.Optional, step.Role == LoadRole.Dependency ? neededBy.Contains(step.Of!) : null, [], plan.KernelVersion, step.Parameters) { NeededBy = neededBy });
             if (weakSeen.Add(step.Module))
                 foreach (var w in session.Config.WeakDependencies.Where(w => FnMatch.IsMatch(w.ModulePattern, step.Module)))
                     foreach (var name in w.Modules)
                         rows.Add(new DependencyRow(plan.Query, rows.Count + 1, ModuleName.Normalize(name), session.Tree.FindModule(name)?.Path, DependencyRole.Weakdep,
-                            DependencyAction.NotLoaded, DependencyKind.Weakdep, step.Module, $"weakdep of {step.Module}, never loaded by modprobe [{w.Source}]",
+                            DependencyAction.NotLoaded, DependencyKind.Weakdep, step.Module, $"weakdep of {step.Module}, never loaded by modprobe{DependencyRow.Cite(w.Source.ToString())}",
                             w.Source.ToString(), true, null, [], plan.KernelVersion, null) { NeededBy = [step.Module] });
         }
         foreach (var skipped in plan.Skipped)
@@ -116,7 +116,7 @@ public static class DependencyChain
             var source = step.Action == UnloadAction.RunRemoveCommand ? session.Config.RemoveCommandFor(step.Module)?.Source.ToString()
                 : step.Role == UnloadRole.Holder ? $"{sys}/{step.Of}/holders"
                 : null;
-            var reason = step.Reason + (step.Command is null ? "" : $"; remove command '{step.Command}'") + (source is null ? "" : $" [{source}]");
+            var reason = step.Reason + (step.Command is null ? "" : $"; remove command '{step.Command}'") + (source is null ? "" : DependencyRow.Cite(source));
             rows.Add(new DependencyRow(plan.Query, rows.Count + 1, step.Module, session.Tree.FindModule(step.Module)?.Path, role, action, kind, step.Of,
                 reason, source, step.Optional, null, [], plan.KernelVersion, null)
             {
@@ -132,9 +132,9 @@ public static class DependencyChain
             {
                 if (removed.Contains(dependency) || snapshot.Find(dependency) is not { IsBuiltin: false } loaded) continue;
                 var holders = loaded.UsedBy.Where(h => !removed.Contains(h)).ToList();
-                var why = holders.Count > 0 ? $"still used by {string.Join(", ", holders)} [{sys}/{dependency}/holders]"
+                var why = holders.Count > 0 ? $"still used by {string.Join(", ", holders)}{DependencyRow.Cite($"{sys}/{dependency}/holders")}"
                     : !unusedDependencies ? "only the module itself is removed (Remove-KernelModule -RemoveUnusedDependency also removes unused dependencies)"
-                    : loaded.ReferenceCount is > 0 ? $"in use (reference count {loaded.ReferenceCount}) [{sys}/{dependency}/refcnt]"
+                    : loaded.ReferenceCount is > 0 ? $"in use (reference count {loaded.ReferenceCount}){DependencyRow.Cite($"{sys}/{dependency}/refcnt")}"
                     : "left loaded by the plan";
                 rows.Add(new DependencyRow(plan.Query, rows.Count + 1, dependency, session.Tree.FindModule(dependency)?.Path, DependencyRole.Dependency,
                     DependencyAction.StaysLoaded, DependencyKind.Depends, target, $"dependency of {target} that stays loaded: {why}", null, false, null, [],

@@ -113,4 +113,15 @@ public sealed record DependencyRow(
     public IReadOnlyList<string> Needs { get; init; } = [];
 
     public override string ToString() => $"{Order} {Action} {Module} ({Reason})";
+
+    /// <summary>
+    /// A source as a reason quotes it: the file's name and line ("modules.softdep:3", "bogus.conf:2"),
+    /// or the sysfs path from /sys on; the whole path stays in <see cref="Source"/>.
+    /// </summary>
+    public static string Cite(string? source)
+    {
+        if (string.IsNullOrEmpty(source)) return "";
+        var sys = source.IndexOf("/sys/module/", StringComparison.Ordinal);
+        return " (" + (sys >= 0 ? source[sys..] : System.IO.Path.GetFileName(source)) + ")";
+    }
 }

@@ -55,7 +55,7 @@ public static class HoldersGraph
                 {
                     var source = $"{root.Resolve(SysModuleReader.SystemPath)}/{held.Name}/holders";
                     rows.Add(new DependencyRow(name, rows.Count + 1, held.Name, null, DependencyRole.Dependency, DependencyAction.AlreadyLoaded,
-                        DependencyKind.Holder, current, $"held by {current} [{source}]", source, false, null, [], kernelVersion, null) { NeededBy = [current] });
+                        DependencyKind.Holder, current, $"held by {current}{DependencyRow.Cite(source)}", source, false, null, [], kernelVersion, null) { NeededBy = [current] });
                     work.Enqueue(held.Name);
                 }
         }
@@ -66,6 +66,6 @@ public static class HoldersGraph
     {
         var source = $"{root.Resolve(SysModuleReader.SystemPath)}/{held}/holders";
         return new DependencyRow(query, rows.Count + 1, holder, null, DependencyRole.Holder, DependencyAction.AlreadyLoaded, DependencyKind.Holder, held,
-            $"holds {held} [{source}]", source, false, null, [], kernelVersion, null) { Needs = [held] };
+            $"holds {held}{DependencyRow.Cite(source)}", source, false, null, [], kernelVersion, null) { Needs = [held] };
     }
 }

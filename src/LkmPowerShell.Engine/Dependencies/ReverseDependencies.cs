@@ -94,7 +94,7 @@ public sealed class ReverseDependencies
 
     private DependencyRow Row(string query, List<DependencyRow> rows, string module, string? path, DependencyRole role, DependencyAction action,
         DependencyKind kind, string? of, string reason, string? source, bool? direct, IReadOnlyList<string> via) =>
-        new(query, rows.Count + 1, module, path, role, action, kind, of, reason + (source is null ? "" : $" [{source}]"), source, false, direct, via,
+        new(query, rows.Count + 1, module, path, role, action, kind, of, reason + DependencyRow.Cite(source), source, false, direct, via,
             Tree.KernelVersion, null);
 
     /// <summary>The modules whose modules.dep line names <paramref name="module"/>, in the file's order, with their files.</summary>
