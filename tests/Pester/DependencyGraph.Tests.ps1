@@ -288,6 +288,15 @@ Describe 'Against kmod on Debian''s trees' -Tag Oracle {
         @($rows | Where-Object Action -EQ Builtin).Count | Should -BeGreaterThan 0
     }
 
+    It 'the README''s pictures are what its documented commands draw on Debian''s 6.12 tree' {
+        $debian612 = (Get-KernelFixture xz).Root
+        $readme = (Get-Content -Raw (Join-Path (Get-RepositoryRoot) 'README.md')) -replace "`r`n", "`n"
+        $blocks = @([regex]::Matches($readme, '(?s)```mermaid\n(.*?)```') | ForEach-Object { $_.Groups[1].Value })
+        $blocks.Count | Should -Be 2
+        $blocks[0] | Should -BeExactly (Get-KernelModuleDependency msdos, vfat -Root $debian612 | ConvertTo-KernelModuleGraph)
+        $blocks[1] | Should -BeExactly (Get-KernelModuleDependency snd-hda-intel -Root $debian612 | ConvertTo-KernelModuleGraph)
+    }
+
     It '-Reverse -Recurse of <_> finds exactly the modules.dep lines grep finds' -ForEach 'plain', 'xz' {
         $k = Get-KernelFixture $_
         $dep = Join-Path $k.ModulesDirectory 'modules.dep'
