@@ -26,8 +26,17 @@ public static class GraphvizRenderer
         using var process = Process.Start(start) ?? throw new GraphvizException($"{dotExecutable} could not be started.");
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        process.StandardInput.Write(dotText);
-        process.StandardInput.Close();
+        try
+        {
+            // Bytes straight to the pipe: nothing stays buffered in the writer to fail again when it is disposed.
+            var input = process.StandardInput.BaseStream;
+            input.Write(System.Text.Encoding.UTF8.GetBytes(dotText));
+            input.Close();
+        }
+        catch (IOException)
+        {
+            // dot stopped reading (it failed early): its exit code and message below say why.
+        }
         if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
