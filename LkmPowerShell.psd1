@@ -11,7 +11,8 @@
     FormatsToProcess     = @('LkmPowerShell.Format.ps1xml')
     TypesToProcess       = @('LkmPowerShell.Types.ps1xml')
     CmdletsToExport      = @('Get-KernelModule', 'Find-KernelSymbol', 'Import-KernelModule', 'Remove-KernelModule', 'Update-ModuleDependency',
-                             'Get-KernelModuleConfiguration', 'Disable-KernelModule', 'Enable-KernelModule', 'Get-KernelModuleBootEntry', 'Set-KernelModuleParameter', 'Test-KernelModule')
+                             'Get-KernelModuleConfiguration', 'Disable-KernelModule', 'Enable-KernelModule', 'Get-KernelModuleBootEntry', 'Set-KernelModuleParameter', 'Test-KernelModule',
+                             'Get-KernelModuleDependency', 'ConvertTo-KernelModuleGraph')
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()

@@ -201,10 +201,10 @@ Describe 'On this build machine, whose kernel has no module support' -Tag 'HostK
 Describe 'The module manifest' {
     It 'passes Test-ModuleManifest and exports exactly the cmdlets' {
         $m = Test-ModuleManifest (Join-Path (Get-RepositoryRoot) 'LkmPowerShell.psd1')
-        $m.ExportedCmdlets.Keys | Sort-Object | Should -Be @('Disable-KernelModule', 'Enable-KernelModule', 'Find-KernelSymbol', 'Get-KernelModule', 'Get-KernelModuleBootEntry', 'Get-KernelModuleConfiguration', 'Import-KernelModule', 'Remove-KernelModule', 'Set-KernelModuleParameter', 'Test-KernelModule', 'Update-ModuleDependency')
+        $m.ExportedCmdlets.Keys | Sort-Object | Should -Be @('ConvertTo-KernelModuleGraph', 'Disable-KernelModule', 'Enable-KernelModule', 'Find-KernelSymbol', 'Get-KernelModule', 'Get-KernelModuleBootEntry', 'Get-KernelModuleConfiguration', 'Get-KernelModuleDependency', 'Import-KernelModule', 'Remove-KernelModule', 'Set-KernelModuleParameter', 'Test-KernelModule', 'Update-ModuleDependency')
         $m.CompatiblePSEditions | Should -Be @('Core')
         $m.PrivateData.PSData.Tags | Should -Contain 'kmod'
-        (Get-Command -Module LkmPowerShell).Name | Sort-Object | Should -Be @('Disable-KernelModule', 'Enable-KernelModule', 'Find-KernelSymbol', 'Get-KernelModule', 'Get-KernelModuleBootEntry', 'Get-KernelModuleConfiguration', 'Import-KernelModule', 'Remove-KernelModule', 'Set-KernelModuleParameter', 'Test-KernelModule', 'Update-ModuleDependency')
+        (Get-Command -Module LkmPowerShell).Name | Sort-Object | Should -Be @('ConvertTo-KernelModuleGraph', 'Disable-KernelModule', 'Enable-KernelModule', 'Find-KernelSymbol', 'Get-KernelModule', 'Get-KernelModuleBootEntry', 'Get-KernelModuleConfiguration', 'Get-KernelModuleDependency', 'Import-KernelModule', 'Remove-KernelModule', 'Set-KernelModuleParameter', 'Test-KernelModule', 'Update-ModuleDependency')
     }
 }
 

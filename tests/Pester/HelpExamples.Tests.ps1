@@ -50,6 +50,7 @@ BeforeDiscovery {
         'README: dotnet pwsh'                              = 'a shell command that starts PowerShell, not an example of the module'
         'README: dotnet pwsh -NoProfile -File ./build.ps1 Build' = 'a shell command that builds the module, not an example of it'
         'README: Import-Module ./LkmPowerShell.psd1'       = 'imports the module, which this test has done (from the repository root)'
+        'ConvertTo-KernelModuleGraph: Example 3: An SVG file of the loaded modules' = 'needs Graphviz, which the test machines need not have; DependencyGraph.Tests.ps1 proves -Format Svg with a stand-in dot'
     }
     # An example that changes the system runs here as a plan (-WhatIf by default), and says so in
     # its name; the changes themselves run for real in the kernel bench's guest suites.

@@ -107,7 +107,7 @@ Describe 'The reading cmdlets under /usr/lib/modules' -Tag 'Oracle' {
 
     It '<_> has the one -ModuleDirectory parameter' -ForEach @(
         'Get-KernelModule', 'Find-KernelSymbol', 'Import-KernelModule', 'Remove-KernelModule', 'Update-ModuleDependency',
-        'Get-KernelModuleConfiguration', 'Get-KernelModuleBootEntry', 'Set-KernelModuleParameter', 'Test-KernelModule') {
+        'Get-KernelModuleConfiguration', 'Get-KernelModuleBootEntry', 'Set-KernelModuleParameter', 'Test-KernelModule', 'Get-KernelModuleDependency') {
         (Get-Command $_).Parameters['ModuleDirectory'].ParameterType | Should -Be ([string])
     }
 }

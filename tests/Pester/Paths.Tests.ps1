@@ -60,6 +60,7 @@ Describe 'A name that is plainly a module file' {
         @{ Command = 'Test-KernelModule'; Typed = 'Test-KernelModule msdos' }
         @{ Command = 'Import-KernelModule'; Typed = "Import-KernelModule -LiteralPath './msdos.ko'" }
         @{ Command = 'Find-KernelSymbol'; Typed = "Find-KernelSymbol -Path './msdos.ko'" }
+        @{ Command = 'Get-KernelModuleDependency'; Typed = "Get-KernelModuleDependency -LiteralPath './msdos.ko'" }
     ) {
         # Refused while binding, before anything runs: no root, no kernel needed.
         { & $Command ./msdos.ko -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterArgumentValidationError*'
