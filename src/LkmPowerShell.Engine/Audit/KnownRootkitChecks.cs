@@ -9,7 +9,7 @@ namespace LkmPowerShell.Engine.Audit;
 /// proof: these findings are at most High, and no Critical finding rests on them (the hidden
 /// module checks reach Critical from what the kernel's own lists disagree on).
 /// </summary>
-public static class KnownRootkitChecks
+internal static class KnownRootkitChecks
 {
     private const string Lead = "a name is easily changed or shared, so this is a lead to confirm with the audit's other views, not proof";
 

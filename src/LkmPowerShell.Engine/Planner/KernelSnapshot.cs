@@ -7,7 +7,7 @@ namespace LkmPowerShell.Engine.Planner;
 /// snapshot instead of the kernel, so a plan can be made for an offline image (empty snapshot),
 /// from a fake /proc and /sys (tests), or from the host (<see cref="Read"/>).
 /// </summary>
-internal sealed class KernelSnapshot
+public sealed class KernelSnapshot
 {
     private readonly Dictionary<string, LoadedModule> _byName;
 

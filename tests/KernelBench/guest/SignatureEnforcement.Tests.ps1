@@ -1,11 +1,13 @@
-# lkmbench: boot module.sig_enforce=1
-# The kernel as the judge of the signature check (Get-KernelModule -CheckSignature): in a guest
-# booted with module.sig_enforce=1 (the line above: the bench boots this file on its own with it),
-# the kernel loads the shipped modules the check calls Valid and refuses, with EKEYREJECTED ("Key
-# was rejected by service"), a copy of dummy with one byte changed, one with its signature
-# stripped, and one re-signed by a key the bench made on the host (openssl, then Debian's
-# scripts/sign-file; tests/KernelBench/TestModules.ps1 New-BenchSignatureCases). The check's
-# verdicts must agree with the kernel on every case. The copies come in as LKMBENCH_SIGCASES.
+# lkmbench: run last
+# The kernel as the judge of the signature check (Get-KernelModule -CheckSignature): with
+# module.sig_enforce on, the kernel loads the shipped modules the check calls Valid and refuses,
+# with EKEYREJECTED ("Key was rejected by service"), a copy of dummy with one byte changed, one
+# with its signature stripped, and one re-signed by a key the bench made on the host (openssl,
+# then Debian's scripts/sign-file; tests/KernelBench/TestModules.ps1 New-BenchSignatureCases). The
+# check's verdicts must agree with the kernel on every case. The copies come in as LKMBENCH_SIGCASES.
+# sig_enforce is switched on here, at run time: the kernel lets root turn it on, never off
+# (module.sig_enforce is a bool_enable_only parameter), so this suite runs last in its boot (the
+# line above; the suites that load unsigned test modules come before it) and needs no boot of its own.
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../Pester/TestHelpers.psm1') -Force
     Import-Module (Join-Path (Get-RepositoryRoot) 'LkmPowerShell.psd1') -Force
@@ -38,12 +40,18 @@ BeforeAll {
 Describe 'The kernel as the judge of module signatures' -Tag 'RealKernel' {
     BeforeAll {
         if (-not (Test-Path /proc/modules)) { throw 'This suite needs a kernel with module support: run it through tests/KernelBench.' }
-        $cmdline = Get-Content -Raw /proc/cmdline
-        $enforce = (Get-Content -Raw /sys/module/module/parameters/sig_enforce).Trim()
-        Write-Report 'kernel command line and sig_enforce' "/proc/cmdline: $cmdline/sys/module/module/parameters/sig_enforce: $enforce"
-        if ($enforce -ne 'Y' -or -split $cmdline -notcontains 'module.sig_enforce=1') {
-            throw "This suite needs a guest booted with module.sig_enforce=1 (sig_enforce is '$enforce'; /proc/cmdline: $cmdline). Run it through the bench, which reads the '# lkmbench: boot' line at its top."
+        $parameter = '/sys/module/module/parameters/sig_enforce'
+        $before = (Get-Content -Raw $parameter).Trim()
+        if ($before -ne 'Y') { Set-Content -LiteralPath $parameter -Value '1' }
+        $enforce = (Get-Content -Raw $parameter).Trim()
+        Write-Report 'sig_enforce' "${parameter}: $before before this suite, $enforce now"
+        if ($enforce -ne 'Y') { throw "sig_enforce could not be switched on ($parameter reads '$enforce')." }
+        # The shipped modules are judged by loading them: earlier suites may have left them loaded.
+        foreach ($m in 'msdos', 'vfat', 'fat', 'nls_cp437', 'dummy') {
+            if ((Get-Content -Raw /proc/modules) -match "(?m)^$m ") { rmmod $m 2>&1 | Out-Null }
         }
+        $left = @('msdos', 'fat', 'nls_cp437', 'dummy' | Where-Object { (Get-Content -Raw /proc/modules) -match "(?m)^$_ " })
+        if ($left) { throw "Could not unload $($left -join ', ') before judging (in use?): the kernel must load them here to judge." }
         if (-not $script:cases -or -not (Test-Path -LiteralPath (Join-Path $script:cases 'dummy-foreign.ko'))) {
             throw "The signature cases were not made for $(uname -r) (LKMBENCH_SIGCASES='$($script:cases)'): the bench makes them on the host with openssl and linux-headers-$(uname -r)'s sign-file; see the bench's warnings."
         }
