@@ -84,6 +84,7 @@ public static partial class ModuleErrors
         InvalidModuleNameException => Record(e, e.ErrorId, ErrorCategory.InvalidArgument, target, Remedy("InvalidModuleName", e.Module)),
         ModuleBuiltinException => Record(e, e.ErrorId, ErrorCategory.InvalidOperation, target, Remedy("ModuleBuiltin", e.Module)),
         PersistenceConflictException => Record(e, e.ErrorId, ErrorCategory.ResourceExists, target, Remedy("PersistenceConflict", e.Module)),
+        ModuleTreeMissingException m => Record(e, e.ErrorId, ErrorCategory.ObjectNotFound, target, Remedy("ModuleTreeMissing", m.KernelVersion)),
         _ => Record(e, e.ErrorId, ErrorCategory.InvalidOperation, target, null),
     };
 

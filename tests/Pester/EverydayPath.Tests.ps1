@@ -325,3 +325,46 @@ Describe 'Small ones' {
         $result.CompletionMatches.CompletionText | Should -Contain 'msdos'
     }
 }
+
+Describe 'rmmod and insmod need no module tree' {
+    # A kernel with /proc/modules but no /lib/modules/<release> (a custom kernel, a container):
+    # kmod's rmmod and insmod never read the tree, and neither do these.
+    BeforeAll {
+        $script:synthetic = New-SyntheticModuleTree (Join-Path $TestDrive 'synthetic')
+        $script:noTree = Join-Path $TestDrive 'no-tree'
+        Write-RootFile $noTree 'proc/modules' "dummy 16384 0 - Live 0x0000000000000000`n"
+        Write-RootFile $noTree 'proc/sys/kernel/osrelease' "$($synthetic.Version)`n"
+        $script:fatFile = Join-Path $synthetic.ModulesDirectory 'kernel/fs/fat/fat.ko'
+        function script:Invoke-WhatIf([string] $Command) {
+            Push-Location $repo
+            try { dotnet pwsh -NoProfile -NonInteractive -Command "Import-Module '$repo/LkmPowerShell.psd1'; $Command" 2>&1 | Out-String }
+            finally { Pop-Location }
+        }
+    }
+
+    It 'Remove-KernelModule -Name plans the removal, and a name that is not loaded is nothing to do' {
+        $text = Invoke-WhatIf "Remove-KernelModule dummy -Root '$noTree' -WhatIf; Remove-KernelModule loop -Root '$noTree' -WhatIf -PassThru | ForEach-Object { 'Changed=' + `$_.Changed }"
+        $text | Should -BeLike '*What if:*rmmod dummy*'
+        $text | Should -BeLike '*Changed=False*'
+        $text | Should -Not -BeLike '*KernelNotInstalled*'
+        $text | Should -Not -BeLike '*Install that kernel*'
+    }
+
+    It 'Import-KernelModule -Path plans the insert' {
+        $text = Invoke-WhatIf "Import-KernelModule -Path '$fatFile' -Root '$noTree' -WhatIf"
+        $text | Should -BeLike "*What if:*insmod $fatFile*"
+        $text | Should -Not -BeLike '*KernelNotInstalled*'
+    }
+
+    It 'what needs the tree says so: a name to resolve, -RemoveUnusedDependency' {
+        Import-KernelModule msdos -Root $noTree -WhatIf -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -Be 'KernelNotInstalled,LkmPowerShell.Commands.ImportKernelModuleCommand'
+        $errs[0].Exception.Message | Should -Be "Loading 'msdos' by name needs the module tree of kernel $($synthetic.Version), and $noTree/lib/modules/$($synthetic.Version) does not exist (no kernel has modules installed there)."
+        $errs[0].ErrorDetails.RecommendedAction | Should -BeLike '*Import-KernelModule -Path*need no module tree*'
+        Remove-KernelModule dummy -RemoveUnusedDependency -Root $noTree -WhatIf -ErrorVariable errs2 -ErrorAction SilentlyContinue
+        $errs2.Count | Should -Be 1
+        $errs2[0].FullyQualifiedErrorId | Should -Be 'KernelNotInstalled,LkmPowerShell.Commands.RemoveKernelModuleCommand'
+        $errs2[0].Exception.Message | Should -BeLike "Removing the dependencies of 'dummy' that nothing else uses needs the module tree*"
+    }
+}

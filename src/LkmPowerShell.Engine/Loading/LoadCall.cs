@@ -45,6 +45,9 @@ internal sealed class LoadCall(ModprobeSession session, LoadRequest request, ICh
     private LoadOutcome ByName(string name)
     {
         var outcome = new LoadOutcome { Query = name };
+        // modprobe NAME finds the name, its aliases and its dependencies in the tree; insmod PATH does not.
+        if (!session.Tree.IsInstalled)
+            return outcome with { Refusal = new ModuleTreeMissingException(name, session.Tree, $"Loading '{name}' by name") };
         LoadPlan plan;
         try
         {

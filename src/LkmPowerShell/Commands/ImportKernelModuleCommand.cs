@@ -86,7 +86,8 @@ public sealed class ImportKernelModuleCommand : ModuleTreeCmdlet
     protected override void BeginProcessing()
     {
         var root = OpenRoot();
-        _kernel = ModprobeSessions.OpenKernel(this, root);
+        // A kernel without module support still gets its plan (-WhatIf); the engine refuses the first change approved.
+        _kernel = ModprobeSessions.OpenKernel(this, root, refuseUnsupported: false);
         // -Root and the privilege are judged when a change is approved (ShouldProcess), so
         // -WhatIf and $WhatIfPreference plan alike, and an import with nothing to do needs neither.
         _gate = new KernelChangeGate(this, root, Force);
