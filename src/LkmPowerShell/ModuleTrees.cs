@@ -55,7 +55,7 @@ internal static class ModuleTrees
         }
         catch (KernelNotInstalledException e)
         {
-            cmdlet.WriteError(ModuleErrors.New(e, "KernelNotInstalled", ErrorCategory.ObjectNotFound, version, "KernelNotInstalled"));
+            cmdlet.WriteError(ModuleErrors.For(e));
             return null;
         }
     }

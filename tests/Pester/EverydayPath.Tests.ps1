@@ -368,3 +368,60 @@ Describe 'rmmod and insmod need no module tree' {
         $errs2[0].Exception.Message | Should -BeLike "Removing the dependencies of 'dummy' that nothing else uses needs the module tree*"
     }
 }
+
+Describe 'Say it once' {
+    # The console prints ErrorDetails.Message, then "Recommendation:" with RecommendedAction: the
+    # message is what happened and why, the remedy is said there only.
+    BeforeAll {
+        $script:synthetic = New-SyntheticModuleTree (Join-Path $TestDrive 'synthetic')
+        function script:Get-ShownError([scriptblock] $Command) {
+            $err = $null
+            & $Command -ErrorVariable err -ErrorAction SilentlyContinue 2>$null | Out-Null
+            $err[0]
+        }
+    }
+
+    It 'a removal error gives its remedy once, as the Recommendation' {
+        $fake = Join-Path $TestDrive 'loaded'
+        Write-RootFile $fake 'proc/modules' "msdos 20480 0 - Live 0x0000000000000000`nfat 86016 1 msdos, Live 0x0000000000000000`n"
+        Copy-FixtureTree $synthetic.ModulesDirectory (Join-Path $fake "lib/modules/$($synthetic.Version)")
+        Remove-KernelModule fat -Root $fake -KernelVersion $synthetic.Version -WhatIf -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs.Count | Should -Be 1
+        $errs[0].ErrorDetails.RecommendedAction | Should -BeLike 'Remove msdos first*'
+        $errs[0].ErrorDetails.Message | Should -Be 'Module fat is in use by msdos.'
+        # What the console shows: the remedy once.
+        $shown = $errs[0] | Out-String
+        ([regex]::Matches($shown, 'Remove msdos first')).Count | Should -Be 1
+        $shown | Should -BeLike '*Recommendation: Remove msdos first*'
+    }
+
+    It 'a kernel version near an installed one: Did you mean, and "-Root" only when -Root was given' {
+        $prefix = $synthetic.Version -replace '-synthetic$'
+        Get-KernelModule -ListAvailable -Root $synthetic.Root -KernelVersion $prefix -Name msdos -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs[0].FullyQualifiedErrorId | Should -Be 'KernelNotInstalled,LkmPowerShell.Commands.GetKernelModuleCommand'
+        $errs[0].ErrorDetails.RecommendedAction | Should -Be "Did you mean $($synthetic.Version)? Install that kernel's modules under -Root $($synthetic.Root) first, or give -KernelVersion of one that is installed there."
+        $errs[0].ErrorDetails.Message | Should -Be "No modules are installed for kernel $prefix under $($synthetic.Root) ($($synthetic.Root)/lib/modules/$prefix does not exist); installed: $($synthetic.Version)."
+    }
+
+    It 'without -Root neither the message nor the remedy speaks of a root' {
+        Get-KernelModule -ListAvailable -KernelVersion '0.0.0-lkm-not-here' -Name msdos -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs[0].FullyQualifiedErrorId | Should -Be 'KernelNotInstalled,LkmPowerShell.Commands.GetKernelModuleCommand'
+        $errs[0].ErrorDetails.RecommendedAction | Should -Not -BeLike '*-Root*'
+        $errs[0].ErrorDetails.Message | Should -BeLike 'No modules are installed for kernel 0.0.0-lkm-not-here (/lib/modules/0.0.0-lkm-not-here does not exist);*'
+    }
+
+    It '-Root that <Case> says exactly that' -ForEach @(
+        @{ Case = 'does not exist'; Make = { param($p) }; Id = 'RootNotFound'; Category = 'ObjectNotFound' }
+        @{ Case = 'is not a folder'; Make = { param($p) [IO.File]::WriteAllText($p, 'x') }; Id = 'RootNotFound'; Category = 'InvalidArgument' }
+    ) {
+        $path = Join-Path $TestDrive ('root-' + ($Case -replace ' ', '-'))
+        & $Make $path
+        $err = try { Get-KernelModule -ListAvailable -Root $path -Name msdos -ErrorAction Stop } catch { $_ }
+        $err.FullyQualifiedErrorId | Should -Be "$Id,LkmPowerShell.Commands.GetKernelModuleCommand"
+        $err.CategoryInfo.Category | Should -Be $Category
+        $err.Exception.Message | Should -Be ($Case -eq 'does not exist' ? "-Root $path does not exist." : "-Root $path is a file, not a folder.")
+        $err.ErrorDetails.RecommendedAction | Should -BeLike 'Give -Root the folder of a system image*'
+        $err = try { Import-KernelModule msdos -Root $path -WhatIf -ErrorAction Stop } catch { $_ }
+        $err.FullyQualifiedErrorId | Should -Be "$Id,LkmPowerShell.Commands.ImportKernelModuleCommand"
+    }
+}

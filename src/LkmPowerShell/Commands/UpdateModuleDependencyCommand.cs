@@ -147,7 +147,7 @@ public sealed class UpdateModuleDependencyCommand : ModuleTreeCmdlet
     private static ErrorRecord Error(Exception e, string version) => e switch
     {
         DependencyCycleException => ModuleErrors.New(e, "DependencyCycle", ErrorCategory.InvalidData, version, "Depmod.DependencyCycle"),
-        KernelNotInstalledException => ModuleErrors.New(e, "KernelNotInstalled", ErrorCategory.ObjectNotFound, version, "KernelNotInstalled"),
+        KernelNotInstalledException n => ModuleErrors.For(n),
         OperationCanceledException => ModuleErrors.New(new OperationCanceledException("Stopped before anything was written; the old index files are as they were.", e), "Stopped", ErrorCategory.OperationStopped, version, "Depmod.Stopped"),
         UnauthorizedAccessException => ModuleErrors.New(new UnauthorizedAccessException($"Cannot write the index files: {e.Message}", e), "AccessDenied", ErrorCategory.PermissionDenied, version, "Depmod.AccessDenied"),
         TimeoutException => ModuleErrors.New(e, "IndexLocked", ErrorCategory.ResourceBusy, version, "Depmod.IndexLocked"),
