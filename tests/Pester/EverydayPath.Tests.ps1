@@ -425,3 +425,26 @@ Describe 'Say it once' {
         $err.FullyQualifiedErrorId | Should -Be "$Id,LkmPowerShell.Commands.ImportKernelModuleCommand"
     }
 }
+
+Describe 'Plans show built-ins' {
+    # kmod's modprobe --show-depends prints "builtin NAME" for a built-in target or dependency; -WhatIf shows it in its place.
+    BeforeAll {
+        $script:synthetic = New-SyntheticModuleTree (Join-Path $TestDrive 'synthetic')
+        function script:Invoke-WhatIf([string] $Command) {
+            Push-Location $repo
+            try { dotnet pwsh -NoProfile -NonInteractive -Command "Import-Module '$repo/LkmPowerShell.psd1'; $Command" 2>&1 | Out-String }
+            finally { Pop-Location }
+        }
+    }
+
+    It '-WhatIf of <Name> shows what modprobe --show-depends shows, built-ins included, in its order' -ForEach @(
+        @{ Name = 'net-pf-1' }   # an alias of the built-in unix
+        @{ Name = 'jbd2' }       # a softdep on the built-in crc32c_generic (through crypto-crc32c)
+    ) {
+        $kmod = @(modprobe -C /nonexistent -d $synthetic.Root -S $synthetic.Version --show-depends $Name)
+        @($kmod | Where-Object { $_ -like 'builtin *' }).Count | Should -BeGreaterThan 0
+        $text = Invoke-WhatIf "Import-KernelModule $Name -Root '$($synthetic.Root)' -KernelVersion '$($synthetic.Version)' -WhatIf"
+        $shown = @([regex]::Matches($text, '(builtin \S+|insmod \S+)') | ForEach-Object Value)
+        $shown | Should -Be @($kmod | ForEach-Object { ($_ -split ' ')[0..1] -join ' ' })
+    }
+}

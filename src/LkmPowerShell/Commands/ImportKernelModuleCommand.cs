@@ -201,6 +201,10 @@ public sealed class ImportKernelModuleCommand : ModuleTreeCmdlet
 
         public ChangeDecision DecideUnload(UnloadStep step, bool forced) => ChangeDecision.No; // an import removes nothing
 
+        /// <summary>A built-in module of the plan, shown as modprobe --show-depends shows it ("builtin ipv6"); nothing is loaded for it, whatever the answer.</summary>
+        public void ShowBuiltin(LoadStep step) =>
+            Gate.Ask($"builtin {step.Module} ({step.Reason}): built into the kernel, nothing to load", "Import-KernelModule");
+
         private static string StepText(LoadStep step) => step.Action == LoadAction.RunInstallCommand
             ? $"install {step.CommandLine ?? step.InstallCommand} ({step.Reason})"
             : $"insmod {step.Path} {step.Parameters?.Trim()}".TrimEnd() + $" ({step.Reason})";

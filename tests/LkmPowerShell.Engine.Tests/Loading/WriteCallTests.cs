@@ -299,6 +299,26 @@ public sealed class WriteCallTests : IDisposable
         Assert.Equal("dummy\n", File.ReadAllText(Path.Join(_scratch, "etc/modules-load.d/dummy.conf")));
     }
 
+    [Theory]
+    [InlineData(ChangeDecision.DryRun)]
+    [InlineData(ChangeDecision.Yes)]
+    public void BuiltinsAreShownInTheirPlaceAsKmodShowsThemAndNeverAsked(ChangeDecision answer)
+    {
+        // modprobe --show-depends net-pf-1 prints "builtin unix"; with "softdep msdos pre: unix" it prints
+        // insmod fat.ko, builtin unix, insmod msdos.ko (kmod 30 on the synthetic tree): the pre-softdep in its place.
+        var (kernel, _, session) = Open("softdep msdos pre: unix");
+        var decider = new ScriptedDecider { Load = _ => answer };
+        var alone = Assert.Single(session.Load(Names("net-pf-1"), decider).Items);
+        Assert.True(alone.Succeeded);
+        Assert.Equal(["builtin unix"], decider.Shown);
+        Assert.Empty(decider.Asked);
+        decider.Shown.Clear();
+        session.Load(Names("msdos"), decider);
+        Assert.Equal(["load fat", "builtin unix", "load msdos"], decider.Shown);
+        Assert.Equal(["load fat", "load msdos"], decider.Asked);
+        Assert.Equal(answer == ChangeDecision.Yes ? ["fat", "msdos"] : [], kernel.LoadedNames);
+    }
+
     /// <summary>A session on a kernel whose modules are not installed under the root (a custom kernel, a container): /proc/modules but no /lib/modules/VERSION.</summary>
     private (FakeKernel Kernel, ModprobeSession Session) OpenWithoutTree()
     {
@@ -447,8 +467,14 @@ public sealed class WriteCallTests : IDisposable
         public List<bool> Forced { get; } = [];
         public bool Stopped { get; private set; }
 
+        /// <summary>What the decider was shown, in order: "builtin NAME" (never a question) and "load NAME" (a question).</summary>
+        public List<string> Shown { get; } = [];
+
+        public void ShowBuiltin(LoadStep step) => Shown.Add($"builtin {step.Module}");
+
         public ChangeDecision DecideLoad(LoadStep step, LoadStepRisk risk)
         {
+            Shown.Add($"load {step.Module}");
             Asked.Add($"load {step.Module}");
             Risks.Add(risk);
             Stopped |= StopAtFirst;
