@@ -448,3 +448,20 @@ Describe 'Plans show built-ins' {
         $shown | Should -Be @($kmod | ForEach-Object { ($_ -split ' ')[0..1] -join ' ' })
     }
 }
+
+Describe 'Hardening that a typo cannot fool' {
+    BeforeAll { $script:synthetic = New-SyntheticModuleTree (Join-Path $TestDrive 'synthetic') }
+
+    It 'Disable-KernelModule usb-storgae writes what was asked, and warns with the installed name nearest to it' {
+        $s = Disable-KernelModule usb-storgae -Root $synthetic.Root -PassThru -WarningVariable w -WarningAction SilentlyContinue
+        $s.Compliant | Should -BeTrue
+        $s.Change | Should -Be 'Written'
+        $w.Count | Should -Be 1
+        "$($w[0])" | Should -Be "usb-storgae: no kernel installed under $($synthetic.Root) ($($synthetic.Version)) has a module or alias of that name, so this setting disables nothing there. Did you mean usb-storage?"
+    }
+
+    It 'a module, a built-in or an alias some kernel has is no warning' {
+        Disable-KernelModule usb-storage, unix, fs-cramfs -Root $synthetic.Root -WarningVariable w -WarningAction SilentlyContinue
+        $w | Where-Object { "$_" -like '*has a module or alias of that name*' } | Should -BeNullOrEmpty
+    }
+}
