@@ -465,3 +465,36 @@ Describe 'Hardening that a typo cannot fool' {
         $w | Where-Object { "$_" -like '*has a module or alias of that name*' } | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Checks before the question' {
+    # -WhatIf approves only what the real run would try: declared, writable (mode) and typed are checked first.
+    BeforeAll {
+        $script:synthetic = New-SyntheticModuleTree (Join-Path $TestDrive 'synthetic')
+        Write-RootFile $synthetic.Root 'sys/module/kvm/parameters/halt_poll_ns' "200000`n"
+        chmod 0444 (Join-Path $synthetic.Root 'sys/module/kvm/parameters/halt_poll_ns')
+        Write-RootFile $synthetic.Root 'sys/module/dummy/parameters/numdummies' "1`n"
+        function script:Invoke-WhatIf([string] $Command) {
+            Push-Location $repo
+            try { dotnet pwsh -NoProfile -NonInteractive -Command "Import-Module '$repo/LkmPowerShell.psd1'; $Command" 2>&1 | Out-String }
+            finally { Pop-Location }
+        }
+    }
+
+    It '-WhatIf of <Case> is refused as the real run refuses it, and shows no plan' -ForEach @(
+        @{ Case = 'a read-only parameter'; Module = 'kvm'; Param = 'halt_poll_ns'; Value = '1'; Id = 'ParameterReadOnly' }
+        @{ Case = 'a value of the wrong type'; Module = 'dummy'; Param = 'numdummies'; Value = 'many'; Id = 'ParameterValueInvalid' }
+        @{ Case = 'an undeclared parameter'; Module = 'dummy'; Param = 'nosuch'; Value = '1'; Id = 'ParameterNotDeclared' }
+    ) {
+        Set-KernelModuleParameter $Module $Param $Value -Root $synthetic.Root -KernelVersion $synthetic.Version -WhatIf -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -Be "$Id,LkmPowerShell.Commands.SetKernelModuleParameterCommand"
+        $text = Invoke-WhatIf "Set-KernelModuleParameter $Module $Param $Value -Root '$($synthetic.Root)' -KernelVersion '$($synthetic.Version)' -WhatIf"
+        $text | Should -Not -BeLike '*What if:*'
+    }
+
+    It '-WhatIf of a writable, declared, well-typed value shows the write' {
+        $text = Invoke-WhatIf "Set-KernelModuleParameter dummy numdummies 3 -Root '$($synthetic.Root)' -KernelVersion '$($synthetic.Version)' -WhatIf"
+        $text | Should -BeLike "*What if:*sys/module/dummy/parameters/numdummies = '3'*"
+        Get-Content (Join-Path $synthetic.Root 'sys/module/dummy/parameters/numdummies') | Should -Be '1'
+    }
+}
