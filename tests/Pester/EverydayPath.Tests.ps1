@@ -498,3 +498,25 @@ Describe 'Checks before the question' {
         Get-Content (Join-Path $synthetic.Root 'sys/module/dummy/parameters/numdummies') | Should -Be '1'
     }
 }
+
+Describe 'Update-ModuleDependency says what a user wants to know' {
+    BeforeAll { $script:synthetic = New-SyntheticModuleTree (Join-Path $TestDrive 'synthetic') }
+
+    It '-WhatIf uses the cache the last run saved, and -Verbose says how many modules came from it' {
+        $count = @(Get-KernelModule -ListAvailable -Root $synthetic.Root -KernelVersion $synthetic.Version).Count
+        $verbose = @(Update-ModuleDependency -Root $synthetic.Root -KernelVersion $synthetic.Version -WhatIf -Verbose 4>&1 | ForEach-Object { "$_" })
+        $verbose | Should -Contain "$($synthetic.ModulesDirectory): $count modules, 0 read from their files, $count from the cache of their facts."
+        $verbose | Where-Object { $_ -match ': \d+(\.\d+)? ms$' } | Should -BeNullOrEmpty
+    }
+
+    It 'a real run says which files changed; the per-step timings go to -Debug only' {
+        $out = Join-Path $TestDrive 'out'
+        $verbose = @(Update-ModuleDependency -Root $synthetic.Root -KernelVersion $synthetic.Version -OutputPath $out -Verbose 4>&1 | ForEach-Object { "$_" })
+        $verbose | Where-Object { $_ -like '* index files changed: modules.dep, *' } | Should -Not -BeNullOrEmpty
+        $verbose | Where-Object { $_ -match ': \d+(\.\d+)? ms$' } | Should -BeNullOrEmpty
+        $again = @(Update-ModuleDependency -Root $synthetic.Root -KernelVersion $synthetic.Version -OutputPath $out -Verbose 4>&1 | ForEach-Object { "$_" })
+        $again | Where-Object { $_ -like 'No index file changed*' } | Should -Not -BeNullOrEmpty
+        $debug = @(& { $DebugPreference = 'Continue'; Update-ModuleDependency -Root $synthetic.Root -KernelVersion $synthetic.Version -OutputPath $out 5>&1 } | ForEach-Object { "$_" })
+        ($debug | Where-Object { $_ -match ': \d+(\.\d+)? ms$' }).Count | Should -BeGreaterThan 2
+    }
+}
