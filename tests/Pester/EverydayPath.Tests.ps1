@@ -520,3 +520,14 @@ Describe 'Update-ModuleDependency says what a user wants to know' {
         ($debug | Where-Object { $_ -match ': \d+(\.\d+)? ms$' }).Count | Should -BeGreaterThan 2
     }
 }
+
+Describe 'An already loaded module given other parameters' {
+    It 'says so as a warning, without -Verbose' {
+        $synthetic = New-SyntheticModuleTree (Join-Path $TestDrive 'synthetic')
+        Write-RootFile $synthetic.Root 'proc/modules' "dummy 16384 0 - Live 0x0000000000000000`n"
+        Write-RootFile $synthetic.Root 'sys/module/dummy/parameters/numdummies' "2`n"
+        Import-KernelModule dummy -Parameters @{ numdummies = 5 } -Root $synthetic.Root -KernelVersion $synthetic.Version -WhatIf -WarningVariable w -WarningAction SilentlyContinue
+        $w.Count | Should -Be 1
+        "$($w[0])" | Should -Be 'dummy is already loaded with numdummies=2, not 5; parameters only apply when a module is loaded. Remove-KernelModule dummy first to change it.'
+    }
+}
