@@ -18,7 +18,7 @@ public static class InstalledModuleNames
 {
     /// <summary>
     /// Null when some installed kernel has a module, built-in module or alias of that name, when
-    /// no kernel is installed under the root (nothing to judge by), or when it is no plain module name; else the facts, with the
+    /// no kernel is installed under the root (nothing to judge by), or when it is a path; else the facts, with the
     /// nearest installed names. Found names cost one index lookup a kernel; the list of names is
     /// read only for a name that is not found.
     /// </summary>
@@ -26,8 +26,8 @@ public static class InstalledModuleNames
     {
         ArgumentNullException.ThrowIfNull(root);
         ArgumentException.ThrowIfNullOrEmpty(name);
-        if (!Planner.ModuleNames.IsPlainModuleName(name))
-            return null; // not a name at all: refused as such by whoever writes it
+        if (name.Contains('/') || name.Contains('\0'))
+            return null; // a path is no module name: refused as such by whoever writes it
         var versions = ModuleDirectory.InstalledKernelVersions(root).Where(v => ModuleDirectory.KernelVersionProblem(v) is null).ToList();
         if (versions.Count == 0)
             return null;
