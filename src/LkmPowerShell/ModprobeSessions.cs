@@ -16,7 +16,9 @@ internal static class ModprobeSessions
     /// <summary>Null after writing the ErrorRecord that says why.</summary>
     public static ModprobeSession? Open(PSCmdlet cmdlet, IKernel kernel, string? kernelVersion)
     {
-        var tree = ModuleTrees.Open(cmdlet, kernel.Root, kernelVersion);
+        // rmmod NAME and insmod PATH need only the kernel: a kernel without a tree (a custom kernel, a
+        // container) still gets a session, and the engine refuses what needs the tree, saying so.
+        var tree = ModuleTrees.OpenOrAbsent(cmdlet, kernel.Root, kernelVersion);
         if (tree is null)
             return null;
         var config = ModprobeConfig.Load(kernel.Root, tree);
@@ -29,11 +31,16 @@ internal static class ModprobeSessions
         });
     }
 
-    /// <summary>The running kernel under the root, refusing (terminating) a host kernel without module support before anything is read.</summary>
-    public static IKernel OpenKernel(PSCmdlet cmdlet, SystemRoot root)
+    /// <summary>
+    /// The running kernel under the root. With <paramref name="refuseUnsupported"/>, a host kernel
+    /// without module support is refused (terminating) before anything is read: nothing is loaded
+    /// there, so there is nothing to plan a removal of. A load is still planned (-WhatIf), and the
+    /// engine refuses it at the first change approved.
+    /// </summary>
+    public static IKernel OpenKernel(PSCmdlet cmdlet, SystemRoot root, bool refuseUnsupported = true)
     {
         var kernel = root.IsHost && !root.ModuleDirectoryGiven ? RunningKernel.Host : new RunningKernel(root);
-        if (root.IsHost && KernelAccess.ChangeProblem(kernel, privilege: false) is KernelModulesUnsupportedException e)
+        if (refuseUnsupported && root.IsHost && KernelAccess.ChangeProblem(kernel, privilege: false) is KernelModulesUnsupportedException e)
             cmdlet.ThrowTerminatingError(ModuleErrors.For(e));
         return kernel;
     }

@@ -10,8 +10,7 @@ namespace LkmPowerShell;
 /// <summary>
 /// Turns the write side's failures into ErrorRecords: the category follows the cause (the errno),
 /// the ErrorId is stable and names the cause, and the remedy (worded once, in
-/// Resources/Remedies.resx) goes into RecommendedAction and after the engine's facts in the
-/// message. The engine's exception stays the record's exception, so its facts (Errno, Holders,
+/// Resources/Remedies.resx) goes into RecommendedAction only; the message is the engine's facts. The engine's exception stays the record's exception, so its facts (Errno, Holders,
 /// KernelMessages, RolledBack) remain readable.
 /// </summary>
 public static partial class ModuleErrors
@@ -84,8 +83,17 @@ public static partial class ModuleErrors
         InvalidModuleNameException => Record(e, e.ErrorId, ErrorCategory.InvalidArgument, target, Remedy("InvalidModuleName", e.Module)),
         ModuleBuiltinException => Record(e, e.ErrorId, ErrorCategory.InvalidOperation, target, Remedy("ModuleBuiltin", e.Module)),
         PersistenceConflictException => Record(e, e.ErrorId, ErrorCategory.ResourceExists, target, Remedy("PersistenceConflict", e.Module)),
+        ModuleTreeMissingException m => Record(e, e.ErrorId, ErrorCategory.ObjectNotFound, target, Remedy("ModuleTreeMissing", m.KernelVersion)),
         _ => Record(e, e.ErrorId, ErrorCategory.InvalidOperation, target, null),
     };
+
+    /// <summary>
+    /// A kernel version with no module tree: "-Root" named only when one was given, and the installed
+    /// versions it is the start of or near to asked first ("Did you mean 6.12.118+deb12-amd64?").
+    /// </summary>
+    public static ErrorRecord For(Engine.ModuleTree.KernelNotInstalledException e) =>
+        Suggestions.AddVersions(Record(e, "KernelNotInstalled", ErrorCategory.ObjectNotFound, e.KernelVersion,
+            e.Root.IsHost ? Remedy("KernelNotInstalled") : Remedy("KernelNotInstalled.Root", e.Root.Path)), e.KernelVersion, e.InstalledVersions);
 
     public static ErrorRecord For(KernelModulesUnsupportedException e) =>
         Record(e, "KernelModulesUnsupported", ErrorCategory.NotImplemented, e.Release, Remedy("KernelModulesUnsupported"));
@@ -96,17 +104,20 @@ public static partial class ModuleErrors
 
     /// <summary>
     /// An ErrorRecord with the remedy stored under <paramref name="remedyKey"/> in Remedies.resx
-    /// after the message and in RecommendedAction.
+    /// as its RecommendedAction.
     /// </summary>
     public static ErrorRecord New(Exception e, string errorId, ErrorCategory category, object? target, string remedyKey, params object?[] args) =>
         Record(e, errorId, category, target, Remedy(remedyKey, args));
 
-    /// <summary>The engine's exception with its facts, the remedy after them in the shown message and in RecommendedAction.</summary>
+    /// <summary>
+    /// The engine's exception with its facts as the shown message, and the remedy only in
+    /// RecommendedAction: the console prints that itself ("Recommendation: ..."), so it is said once.
+    /// </summary>
     private static ErrorRecord Record(Exception e, string errorId, ErrorCategory category, object? target, string? remedy)
     {
         var record = new ErrorRecord(e, errorId, category, target);
         if (remedy is not null)
-            record.ErrorDetails = new ErrorDetails($"{e.Message} {remedy}") { RecommendedAction = remedy };
+            record.ErrorDetails = new ErrorDetails(e.Message) { RecommendedAction = remedy };
         return record;
     }
 }

@@ -27,9 +27,22 @@ public abstract class ModuleTreeCmdlet : PSCmdlet
     [ValidateModuleDirectory]
     public string? ModuleDirectory { get; set; }
 
-    /// <summary>-Root (a provider path) with -ModuleDirectory, as the engine's root.</summary>
-    protected SystemRoot OpenRoot() =>
-        new(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root), ModuleDirectory);
+    /// <summary>
+    /// -Root (a provider path) with -ModuleDirectory, as the engine's root. A -Root that does not
+    /// exist or is not a folder ends the call saying exactly that (nothing under it could be found,
+    /// and every later error would only ask "which kernel?").
+    /// </summary>
+    protected SystemRoot OpenRoot()
+    {
+        var path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root);
+        if (!Directory.Exists(path))
+        {
+            var isFile = File.Exists(path);
+            ThrowTerminatingError(ModuleErrors.New(new ArgumentException(isFile ? $"-Root {path} is a file, not a folder." : $"-Root {path} does not exist."),
+                "RootNotFound", isFile ? ErrorCategory.InvalidArgument : ErrorCategory.ObjectNotFound, path, "RootNotFound"));
+        }
+        return new(path, ModuleDirectory);
+    }
 }
 
 /// <summary>Refuses a -ModuleDirectory that could leave -Root, at binding time, with the reason.</summary>

@@ -55,9 +55,25 @@ internal static class ModuleTrees
         }
         catch (KernelNotInstalledException e)
         {
-            cmdlet.WriteError(ModuleErrors.New(e, "KernelNotInstalled", ErrorCategory.ObjectNotFound, version, "KernelNotInstalled"));
+            cmdlet.WriteError(ModuleErrors.For(e));
             return null;
         }
+    }
+
+    /// <summary>
+    /// For the write cmdlets: the tree, or <see cref="ModuleDirectory.Absent"/> when that kernel has
+    /// none under the root (said in a Verbose line), so what needs only the kernel still works; null
+    /// after the ErrorRecord when no usable version is known.
+    /// </summary>
+    public static ModuleDirectory? OpenOrAbsent(PSCmdlet cmdlet, SystemRoot root, string? kernelVersion)
+    {
+        var version = kernelVersion ?? DefaultVersion(root);
+        if (version is not null && ModuleDirectory.KernelVersionProblem(version) is null && !Directory.Exists(root.ModulesDirectory(version)))
+        {
+            cmdlet.WriteVerbose($"{root.ModulesDirectory(version)} does not exist: removing by name and loading a file by path work without it; what needs the module tree says so.");
+            return ModuleDirectory.Absent(root, version);
+        }
+        return Open(cmdlet, root, kernelVersion);
     }
 
     /// <summary>The version whose tree is installed under the root: the one given, else the default; null when its folder does not exist (or it cannot be a version).</summary>

@@ -4,8 +4,7 @@ using LkmPowerShell.Engine;
 namespace LkmPowerShell;
 
 /// <summary>
-/// Adds "Did you mean ...?" to a not-found error: the nearest known names, in the shown message and
-/// first in RecommendedAction. Computed only here, on the error path (NameSuggestions bounds the cost).
+/// Adds "Did you mean ...?" to a not-found error: the nearest known names, first in RecommendedAction. Computed only here, on the error path (NameSuggestions bounds the cost).
 /// </summary>
 internal static class Suggestions
 {
@@ -22,9 +21,25 @@ internal static class Suggestions
         if (nearest.Count == 0)
             return record;
         var question = ModuleErrors.Remedy("DidYouMean", Join(nearest));
-        // The shown message is the facts, then the remedy (ModuleErrors' shape): the question goes first in the remedy.
+        // The shown message is the facts (ModuleErrors' shape); the question goes first in the remedy, which the console prints after it.
         var remedy = record.ErrorDetails?.RecommendedAction is { Length: > 0 } r ? $"{question} {r}" : question;
-        record.ErrorDetails = new ErrorDetails($"{record.Exception.Message} {remedy}") { RecommendedAction = remedy };
+        record.ErrorDetails = new ErrorDetails(record.ErrorDetails?.Message ?? record.Exception.Message) { RecommendedAction = remedy };
+        return record;
+    }
+
+    /// <summary>
+    /// <paramref name="record"/> with the kernel versions asked first that <paramref name="wanted"/>
+    /// is the start of (6.12.118 of 6.12.118+deb12-amd64) or near to; unchanged when there is none.
+    /// </summary>
+    public static ErrorRecord AddVersions(ErrorRecord record, string wanted, IReadOnlyList<string> installed)
+    {
+        var nearest = installed.Where(v => v.StartsWith(wanted, StringComparison.Ordinal) && v != wanted)
+            .Concat(NameSuggestions.Nearest(wanted, installed)).Distinct(StringComparer.Ordinal).Take(3).ToList();
+        if (nearest.Count == 0)
+            return record;
+        var question = ModuleErrors.Remedy("DidYouMean", Join(nearest));
+        var remedy = record.ErrorDetails?.RecommendedAction is { Length: > 0 } r ? $"{question} {r}" : question;
+        record.ErrorDetails = new ErrorDetails(record.ErrorDetails?.Message ?? record.Exception.Message) { RecommendedAction = remedy };
         return record;
     }
 

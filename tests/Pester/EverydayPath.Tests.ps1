@@ -325,3 +325,209 @@ Describe 'Small ones' {
         $result.CompletionMatches.CompletionText | Should -Contain 'msdos'
     }
 }
+
+Describe 'rmmod and insmod need no module tree' {
+    # A kernel with /proc/modules but no /lib/modules/<release> (a custom kernel, a container):
+    # kmod's rmmod and insmod never read the tree, and neither do these.
+    BeforeAll {
+        $script:synthetic = New-SyntheticModuleTree (Join-Path $TestDrive 'synthetic')
+        $script:noTree = Join-Path $TestDrive 'no-tree'
+        Write-RootFile $noTree 'proc/modules' "dummy 16384 0 - Live 0x0000000000000000`n"
+        Write-RootFile $noTree 'proc/sys/kernel/osrelease' "$($synthetic.Version)`n"
+        $script:fatFile = Join-Path $synthetic.ModulesDirectory 'kernel/fs/fat/fat.ko'
+        function script:Invoke-WhatIf([string] $Command) {
+            Push-Location $repo
+            try { dotnet pwsh -NoProfile -NonInteractive -Command "Import-Module '$repo/LkmPowerShell.psd1'; $Command" 2>&1 | Out-String }
+            finally { Pop-Location }
+        }
+    }
+
+    It 'Remove-KernelModule -Name plans the removal, and a name that is not loaded is nothing to do' {
+        $text = Invoke-WhatIf "Remove-KernelModule dummy -Root '$noTree' -WhatIf; Remove-KernelModule loop -Root '$noTree' -WhatIf -PassThru | ForEach-Object { 'Changed=' + `$_.Changed }"
+        $text | Should -BeLike '*What if:*rmmod dummy*'
+        $text | Should -BeLike '*Changed=False*'
+        $text | Should -Not -BeLike '*KernelNotInstalled*'
+        $text | Should -Not -BeLike '*Install that kernel*'
+    }
+
+    It 'Import-KernelModule -Path plans the insert' {
+        $text = Invoke-WhatIf "Import-KernelModule -Path '$fatFile' -Root '$noTree' -WhatIf"
+        $text | Should -BeLike "*What if:*insmod $fatFile*"
+        $text | Should -Not -BeLike '*KernelNotInstalled*'
+    }
+
+    It 'what needs the tree says so: a name to resolve, -RemoveUnusedDependency' {
+        Import-KernelModule msdos -Root $noTree -WhatIf -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -Be 'KernelNotInstalled,LkmPowerShell.Commands.ImportKernelModuleCommand'
+        $errs[0].Exception.Message | Should -Be "Loading 'msdos' by name needs the module tree of kernel $($synthetic.Version), and $noTree/lib/modules/$($synthetic.Version) does not exist (no kernel has modules installed there)."
+        $errs[0].ErrorDetails.RecommendedAction | Should -BeLike '*Import-KernelModule -Path*need no module tree*'
+        Remove-KernelModule dummy -RemoveUnusedDependency -Root $noTree -WhatIf -ErrorVariable errs2 -ErrorAction SilentlyContinue
+        $errs2.Count | Should -Be 1
+        $errs2[0].FullyQualifiedErrorId | Should -Be 'KernelNotInstalled,LkmPowerShell.Commands.RemoveKernelModuleCommand'
+        $errs2[0].Exception.Message | Should -BeLike "Removing the dependencies of 'dummy' that nothing else uses needs the module tree*"
+    }
+}
+
+Describe 'Say it once' {
+    # The console prints ErrorDetails.Message, then "Recommendation:" with RecommendedAction: the
+    # message is what happened and why, the remedy is said there only.
+    BeforeAll {
+        $script:synthetic = New-SyntheticModuleTree (Join-Path $TestDrive 'synthetic')
+        function script:Get-ShownError([scriptblock] $Command) {
+            $err = $null
+            & $Command -ErrorVariable err -ErrorAction SilentlyContinue 2>$null | Out-Null
+            $err[0]
+        }
+    }
+
+    It 'a removal error gives its remedy once, as the Recommendation' {
+        $fake = Join-Path $TestDrive 'loaded'
+        Write-RootFile $fake 'proc/modules' "msdos 20480 0 - Live 0x0000000000000000`nfat 86016 1 msdos, Live 0x0000000000000000`n"
+        Copy-FixtureTree $synthetic.ModulesDirectory (Join-Path $fake "lib/modules/$($synthetic.Version)")
+        Remove-KernelModule fat -Root $fake -KernelVersion $synthetic.Version -WhatIf -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs.Count | Should -Be 1
+        $errs[0].ErrorDetails.RecommendedAction | Should -BeLike 'Remove msdos first*'
+        $errs[0].ErrorDetails.Message | Should -Be 'Module fat is in use by msdos.'
+        # What the console shows: the remedy once.
+        $shown = $errs[0] | Out-String
+        ([regex]::Matches($shown, 'Remove msdos first')).Count | Should -Be 1
+        $shown | Should -BeLike '*Recommendation: Remove msdos first*'
+    }
+
+    It 'a kernel version near an installed one: Did you mean, and "-Root" only when -Root was given' {
+        $prefix = $synthetic.Version -replace '-synthetic$'
+        Get-KernelModule -ListAvailable -Root $synthetic.Root -KernelVersion $prefix -Name msdos -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs[0].FullyQualifiedErrorId | Should -Be 'KernelNotInstalled,LkmPowerShell.Commands.GetKernelModuleCommand'
+        $errs[0].ErrorDetails.RecommendedAction | Should -Be "Did you mean $($synthetic.Version)? Install that kernel's modules under -Root $($synthetic.Root) first, or give -KernelVersion of one that is installed there."
+        $errs[0].ErrorDetails.Message | Should -Be "No modules are installed for kernel $prefix under $($synthetic.Root) ($($synthetic.Root)/lib/modules/$prefix does not exist); installed: $($synthetic.Version)."
+    }
+
+    It 'without -Root neither the message nor the remedy speaks of a root' {
+        Get-KernelModule -ListAvailable -KernelVersion '0.0.0-lkm-not-here' -Name msdos -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs[0].FullyQualifiedErrorId | Should -Be 'KernelNotInstalled,LkmPowerShell.Commands.GetKernelModuleCommand'
+        $errs[0].ErrorDetails.RecommendedAction | Should -Not -BeLike '*-Root*'
+        $errs[0].ErrorDetails.Message | Should -BeLike 'No modules are installed for kernel 0.0.0-lkm-not-here (/lib/modules/0.0.0-lkm-not-here does not exist);*'
+    }
+
+    It '-Root that <Case> says exactly that' -ForEach @(
+        @{ Case = 'does not exist'; Make = { param($p) }; Id = 'RootNotFound'; Category = 'ObjectNotFound' }
+        @{ Case = 'is not a folder'; Make = { param($p) [IO.File]::WriteAllText($p, 'x') }; Id = 'RootNotFound'; Category = 'InvalidArgument' }
+    ) {
+        $path = Join-Path $TestDrive ('root-' + ($Case -replace ' ', '-'))
+        & $Make $path
+        $err = try { Get-KernelModule -ListAvailable -Root $path -Name msdos -ErrorAction Stop } catch { $_ }
+        $err.FullyQualifiedErrorId | Should -Be "$Id,LkmPowerShell.Commands.GetKernelModuleCommand"
+        $err.CategoryInfo.Category | Should -Be $Category
+        $err.Exception.Message | Should -Be ($Case -eq 'does not exist' ? "-Root $path does not exist." : "-Root $path is a file, not a folder.")
+        $err.ErrorDetails.RecommendedAction | Should -BeLike 'Give -Root the folder of a system image*'
+        $err = try { Import-KernelModule msdos -Root $path -WhatIf -ErrorAction Stop } catch { $_ }
+        $err.FullyQualifiedErrorId | Should -Be "$Id,LkmPowerShell.Commands.ImportKernelModuleCommand"
+    }
+}
+
+Describe 'Plans show built-ins' {
+    # kmod's modprobe --show-depends prints "builtin NAME" for a built-in target or dependency; -WhatIf shows it in its place.
+    BeforeAll {
+        $script:synthetic = New-SyntheticModuleTree (Join-Path $TestDrive 'synthetic')
+        function script:Invoke-WhatIf([string] $Command) {
+            Push-Location $repo
+            try { dotnet pwsh -NoProfile -NonInteractive -Command "Import-Module '$repo/LkmPowerShell.psd1'; $Command" 2>&1 | Out-String }
+            finally { Pop-Location }
+        }
+    }
+
+    It '-WhatIf of <Name> shows what modprobe --show-depends shows, built-ins included, in its order' -ForEach @(
+        @{ Name = 'net-pf-1' }   # an alias of the built-in unix
+        @{ Name = 'jbd2' }       # a softdep on the built-in crc32c_generic (through crypto-crc32c)
+    ) {
+        $kmod = @(modprobe -C /nonexistent -d $synthetic.Root -S $synthetic.Version --show-depends $Name)
+        @($kmod | Where-Object { $_ -like 'builtin *' }).Count | Should -BeGreaterThan 0
+        $text = Invoke-WhatIf "Import-KernelModule $Name -Root '$($synthetic.Root)' -KernelVersion '$($synthetic.Version)' -WhatIf"
+        $shown = @([regex]::Matches($text, '(builtin \S+|insmod \S+)') | ForEach-Object Value)
+        $shown | Should -Be @($kmod | ForEach-Object { ($_ -split ' ')[0..1] -join ' ' })
+    }
+}
+
+Describe 'Hardening that a typo cannot fool' {
+    BeforeAll { $script:synthetic = New-SyntheticModuleTree (Join-Path $TestDrive 'synthetic') }
+
+    It 'Disable-KernelModule usb-storgae writes what was asked, and warns with the installed name nearest to it' {
+        $s = Disable-KernelModule usb-storgae -Root $synthetic.Root -PassThru -WarningVariable w -WarningAction SilentlyContinue
+        $s.Compliant | Should -BeTrue
+        $s.Change | Should -Be 'Written'
+        $w.Count | Should -Be 1
+        "$($w[0])" | Should -Be "usb-storgae: no kernel installed under $($synthetic.Root) ($($synthetic.Version)) has a module or alias of that name, so this setting disables nothing there. Did you mean usb-storage?"
+    }
+
+    It 'a module, a built-in or an alias some kernel has is no warning' {
+        Disable-KernelModule usb-storage, unix, fs-cramfs -Root $synthetic.Root -WarningVariable w -WarningAction SilentlyContinue
+        $w | Where-Object { "$_" -like '*has a module or alias of that name*' } | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Checks before the question' {
+    # -WhatIf approves only what the real run would try: declared, writable (mode) and typed are checked first.
+    BeforeAll {
+        $script:synthetic = New-SyntheticModuleTree (Join-Path $TestDrive 'synthetic')
+        Write-RootFile $synthetic.Root 'sys/module/kvm/parameters/halt_poll_ns' "200000`n"
+        chmod 0444 (Join-Path $synthetic.Root 'sys/module/kvm/parameters/halt_poll_ns')
+        Write-RootFile $synthetic.Root 'sys/module/dummy/parameters/numdummies' "1`n"
+        function script:Invoke-WhatIf([string] $Command) {
+            Push-Location $repo
+            try { dotnet pwsh -NoProfile -NonInteractive -Command "Import-Module '$repo/LkmPowerShell.psd1'; $Command" 2>&1 | Out-String }
+            finally { Pop-Location }
+        }
+    }
+
+    It '-WhatIf of <Case> is refused as the real run refuses it, and shows no plan' -ForEach @(
+        @{ Case = 'a read-only parameter'; Module = 'kvm'; Param = 'halt_poll_ns'; Value = '1'; Id = 'ParameterReadOnly' }
+        @{ Case = 'a value of the wrong type'; Module = 'dummy'; Param = 'numdummies'; Value = 'many'; Id = 'ParameterValueInvalid' }
+        @{ Case = 'an undeclared parameter'; Module = 'dummy'; Param = 'nosuch'; Value = '1'; Id = 'ParameterNotDeclared' }
+    ) {
+        Set-KernelModuleParameter $Module $Param $Value -Root $synthetic.Root -KernelVersion $synthetic.Version -WhatIf -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -Be "$Id,LkmPowerShell.Commands.SetKernelModuleParameterCommand"
+        $text = Invoke-WhatIf "Set-KernelModuleParameter $Module $Param $Value -Root '$($synthetic.Root)' -KernelVersion '$($synthetic.Version)' -WhatIf"
+        $text | Should -Not -BeLike '*What if:*'
+    }
+
+    It '-WhatIf of a writable, declared, well-typed value shows the write' {
+        $text = Invoke-WhatIf "Set-KernelModuleParameter dummy numdummies 3 -Root '$($synthetic.Root)' -KernelVersion '$($synthetic.Version)' -WhatIf"
+        $text | Should -BeLike "*What if:*sys/module/dummy/parameters/numdummies = '3'*"
+        Get-Content (Join-Path $synthetic.Root 'sys/module/dummy/parameters/numdummies') | Should -Be '1'
+    }
+}
+
+Describe 'Update-ModuleDependency says what a user wants to know' {
+    BeforeAll { $script:synthetic = New-SyntheticModuleTree (Join-Path $TestDrive 'synthetic') }
+
+    It '-WhatIf uses the cache the last run saved, and -Verbose says how many modules came from it' {
+        $count = @(Get-KernelModule -ListAvailable -Root $synthetic.Root -KernelVersion $synthetic.Version).Count
+        $verbose = @(Update-ModuleDependency -Root $synthetic.Root -KernelVersion $synthetic.Version -WhatIf -Verbose 4>&1 | ForEach-Object { "$_" })
+        $verbose | Should -Contain "$($synthetic.ModulesDirectory): $count modules, 0 read from their files, $count from the cache of their facts."
+        $verbose | Where-Object { $_ -match ': \d+(\.\d+)? ms$' } | Should -BeNullOrEmpty
+    }
+
+    It 'a real run says which files changed; the per-step timings go to -Debug only' {
+        $out = Join-Path $TestDrive 'out'
+        $verbose = @(Update-ModuleDependency -Root $synthetic.Root -KernelVersion $synthetic.Version -OutputPath $out -Verbose 4>&1 | ForEach-Object { "$_" })
+        $verbose | Where-Object { $_ -like '* index files changed: modules.dep, *' } | Should -Not -BeNullOrEmpty
+        $verbose | Where-Object { $_ -match ': \d+(\.\d+)? ms$' } | Should -BeNullOrEmpty
+        $again = @(Update-ModuleDependency -Root $synthetic.Root -KernelVersion $synthetic.Version -OutputPath $out -Verbose 4>&1 | ForEach-Object { "$_" })
+        $again | Where-Object { $_ -like 'No index file changed*' } | Should -Not -BeNullOrEmpty
+        $debug = @(& { $DebugPreference = 'Continue'; Update-ModuleDependency -Root $synthetic.Root -KernelVersion $synthetic.Version -OutputPath $out 5>&1 } | ForEach-Object { "$_" })
+        ($debug | Where-Object { $_ -match ': \d+(\.\d+)? ms$' }).Count | Should -BeGreaterThan 2
+    }
+}
+
+Describe 'An already loaded module given other parameters' {
+    It 'says so as a warning, without -Verbose' {
+        $synthetic = New-SyntheticModuleTree (Join-Path $TestDrive 'synthetic')
+        Write-RootFile $synthetic.Root 'proc/modules' "dummy 16384 0 - Live 0x0000000000000000`n"
+        Write-RootFile $synthetic.Root 'sys/module/dummy/parameters/numdummies' "2`n"
+        Import-KernelModule dummy -Parameters @{ numdummies = 5 } -Root $synthetic.Root -KernelVersion $synthetic.Version -WhatIf -WarningVariable w -WarningAction SilentlyContinue
+        $w.Count | Should -Be 1
+        "$($w[0])" | Should -Be 'dummy is already loaded with numdummies=2, not 5; parameters only apply when a module is loaded. Remove-KernelModule dummy first to change it.'
+    }
+}

@@ -36,7 +36,7 @@ Describe 'Load failures by errno' {
         $r.Exception | Should -Be $e
         $r.Exception.Errno | Should -Be $Errno
         $r.ErrorDetails.RecommendedAction | Should -BeLike $Remedy
-        $r.ErrorDetails.Message | Should -Be "$($e.Message) $($r.ErrorDetails.RecommendedAction)"
+        $r.ErrorDetails.Message | Should -Be $e.Message # the remedy is said once, in RecommendedAction
         $r.TargetObject | Should -Be 'dummy'
     }
 }
@@ -62,7 +62,8 @@ Describe 'Other failures of the write side' {
         $r = [LkmPowerShell.ModuleErrors]::For([LkmPowerShell.Engine.Loading.ModulePrivilegeException]::new(), $null)
         $r.FullyQualifiedErrorId | Should -Be 'NoPrivilege'
         $r.CategoryInfo.Category | Should -Be 'PermissionDenied'
-        $r.ErrorDetails.Message | Should -BeLike '*root or the CAP_SYS_MODULE capability*sudo*'
+        $r.ErrorDetails.Message | Should -BeLike '*root or the CAP_SYS_MODULE capability*'
+        $r.ErrorDetails.RecommendedAction | Should -BeLike '*sudo*'
     }
 
     It 'a failed install command' {
@@ -120,6 +121,6 @@ Describe 'Every error the write cmdlets raise carries its remedy in RecommendedA
         $err | Should -Not -BeNullOrEmpty
         $err.FullyQualifiedErrorId | Should -BeLike "$Id,*"
         $err.ErrorDetails.RecommendedAction | Should -Match '^[A-Z].*\.$'
-        $err.ErrorDetails.Message | Should -BeLike "*$($err.ErrorDetails.RecommendedAction)"
+        $err.ErrorDetails.Message | Should -Not -BeLike "*$([WildcardPattern]::Escape($err.ErrorDetails.RecommendedAction))*"
     }
 }

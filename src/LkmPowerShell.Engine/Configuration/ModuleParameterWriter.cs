@@ -32,13 +32,6 @@ public sealed class ModuleParameterWriter(SystemRoot root)
 {
     private readonly SysModuleReader _sys = new(root ?? throw new ArgumentNullException(nameof(root)));
 
-    /// <summary>The parameter's file, checked; or an exception saying what is wrong.</summary>
-    public string ParameterPath(string module, string parameter)
-    {
-        using var folder = OpenParameter(module, parameter, out var param);
-        return folder.PathOf(param);
-    }
-
     /// <summary>
     /// The module's parameters folder, resolved inside the root and held open, and the name of
     /// the parameter's file in it (as the module spells it: '-' and '_' are the same to the kernel).
@@ -120,17 +113,10 @@ public sealed class ModuleParameterWriter(SystemRoot root)
         ArgumentNullException.ThrowIfNull(value);
         var name = ModuleName.Normalize(module);
         using var folder = OpenParameter(name, parameter, out var param);
-        var path = folder.PathOf(param);
-        var mode = folder.Permissions(param) ?? 0;
-        if ((mode & 0x92) == 0) // no write bit for user, group or other
-            throw new ParameterChangeException(name, param, ParameterChangeFailure.ReadOnly,
-                $"{name}.{param} is read-only at run time (its sysfs mode is {Octal(mode)}): the module declared it so. Give it when the module is loaded instead (as a load-time option, or 'options {name} {param}={value}' in modprobe.d), reloading the module if it is loaded.");
-        if (ParameterValueCheck.Problem(type, value) is { } problem)
-            throw new ParameterChangeException(name, param, ParameterChangeFailure.InvalidValue,
-                $"'{value}' does not fit {name}.{param}, a parameter of type {type}: {problem}. Nothing was written.");
-        var old = SysfsAttribute.Read(folder, param).Value;
-        if (old is not null && old == value)
-            return new ParameterChange(name, param, type, old, old, path, false);
+        var planned = Checked(folder, name, param, value, type);
+        if (!planned.Changed)
+            return planned;
+        var (path, old) = (planned.Path, planned.OldValue);
         try
         {
             using var writable = folder.OpenFile(param, Files.FileLimits.KernelFile, write: true, out _);
@@ -152,6 +138,37 @@ public sealed class ModuleParameterWriter(SystemRoot root)
         }
         var now = SysfsAttribute.Read(folder, param).Value;
         return new ParameterChange(name, param, type, old, now, path, old != now);
+    }
+
+    /// <summary>
+    /// What <see cref="Set"/> would do, checked exactly as it checks (the module is there, declares
+    /// the parameter, lets it be written, and the value fits its type), writing nothing: a dry run
+    /// approves only what the real run would try. NewValue is the value asked for.
+    /// </summary>
+    /// <exception cref="ParameterChangeException">Every refusal <see cref="Set"/> would make before writing.</exception>
+    public ParameterChange Plan(string module, string parameter, string value, string? type)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var name = ModuleName.Normalize(module);
+        using var folder = OpenParameter(name, parameter, out var param);
+        return Checked(folder, name, param, value, type);
+    }
+
+    /// <summary>The checks before a write, in one place; Changed false when the parameter already has the value.</summary>
+    private static ParameterChange Checked(Files.ContainedFolder folder, string name, string param, string value, string? type)
+    {
+        var path = folder.PathOf(param);
+        var mode = folder.Permissions(param) ?? 0;
+        if ((mode & 0x92) == 0) // no write bit for user, group or other
+            throw new ParameterChangeException(name, param, ParameterChangeFailure.ReadOnly,
+                $"{name}.{param} is read-only at run time (its sysfs mode is {Octal(mode)}): the module declared it so. Give it when the module is loaded instead (as a load-time option, or 'options {name} {param}={value}' in modprobe.d), reloading the module if it is loaded.");
+        if (ParameterValueCheck.Problem(type, value) is { } problem)
+            throw new ParameterChangeException(name, param, ParameterChangeFailure.InvalidValue,
+                $"'{value}' does not fit {name}.{param}, a parameter of type {type}: {problem}. Nothing was written.");
+        var old = SysfsAttribute.Read(folder, param).Value;
+        return old is not null && old == value
+            ? new ParameterChange(name, param, type, old, old, path, false)
+            : new ParameterChange(name, param, type, old, value, path, true);
     }
 
     private static bool Same(string a, string b) => a.Replace('-', '_') == b.Replace('-', '_');

@@ -46,6 +46,15 @@ public interface IChangeDecider
     /// </summary>
     ChangeDecision DecideNothingToLoad(ModuleNotFoundException aliasToNothing);
 
+    /// <summary>
+    /// A step of the plan that changes nothing because its module is built into the kernel: shown
+    /// in its place among the steps, as kmod's --show-depends prints "builtin NAME", never asked.
+    /// Nothing by default.
+    /// </summary>
+    void ShowBuiltin(LoadStep step)
+    {
+    }
+
     /// <summary>True once the decider has refused the whole call (nothing may change at all): the engine stops there.</summary>
     bool Stopped { get; }
 }

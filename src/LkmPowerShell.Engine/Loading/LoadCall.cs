@@ -45,6 +45,9 @@ internal sealed class LoadCall(ModprobeSession session, LoadRequest request, ICh
     private LoadOutcome ByName(string name)
     {
         var outcome = new LoadOutcome { Query = name };
+        // modprobe NAME finds the name, its aliases and its dependencies in the tree; insmod PATH does not.
+        if (!session.Tree.IsInstalled)
+            return outcome with { Refusal = new ModuleTreeMissingException(name, session.Tree, $"Loading '{name}' by name") };
         LoadPlan plan;
         try
         {
@@ -111,7 +114,8 @@ internal sealed class LoadCall(ModprobeSession session, LoadRequest request, ICh
     /// <summary>Executes, persists and reads back the final state.</summary>
     private LoadOutcome Carry(LoadOutcome outcome, LoadPlan plan)
     {
-        if (!plan.IsNoOp)
+        // A plan of built-ins only changes nothing, but is still shown, as kmod's --show-depends shows it.
+        if (!plan.IsNoOp || plan.Steps.Any(s => s.Action == LoadAction.Builtin))
         {
             var risk = (IgnoresDisabled: outcome.Disabled.Select(b => b.Module).ToHashSet(StringComparer.Ordinal), Skip: request.Has(LoadOptions.SkipVersionCheck));
             var insert = new InsertOptions
@@ -121,7 +125,8 @@ internal sealed class LoadCall(ModprobeSession session, LoadRequest request, ICh
                 AllowKernelDecompression = !request.Has(LoadOptions.NoKernelDecompression),
             };
             var execution = session.ExecuteLoad(plan, insert, step => _ask.KernelChange(d => d.DecideLoad(step,
-                new LoadStepRisk(risk.IgnoresDisabled.Contains(step.Module), outcome.Disabled, risk.Skip && step.Action == LoadAction.Insert))));
+                new LoadStepRisk(risk.IgnoresDisabled.Contains(step.Module), outcome.Disabled, risk.Skip && step.Action == LoadAction.Insert))),
+                step => { if (_ask.Stopped is null) decider.ShowBuiltin(step); });
             outcome = outcome with { Execution = execution };
             if (execution.ChangedKernel)
                 _snapshot = KernelSnapshot.Read(Kernel);

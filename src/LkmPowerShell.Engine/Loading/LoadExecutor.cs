@@ -19,7 +19,8 @@ internal sealed class LoadExecutor(ModuleLoader loader, CommandRunner? runComman
         Execute(plan, options, shouldRun is null ? null : step => shouldRun(step) ? ChangeDecision.Yes : ChangeDecision.DryRun, cancel);
 
     /// <remarks><paramref name="decide"/>: Asked before each step that changes the kernel, unless a step it needs was declined.</remarks>
-    public LoadExecution Execute(LoadPlan plan, InsertOptions options, Func<LoadStep, ChangeDecision>? decide, CancellationToken cancel = default)
+    /// <remarks><paramref name="builtin"/>: Told of each step whose module is built in, in its place among the steps.</remarks>
+    public LoadExecution Execute(LoadPlan plan, InsertOptions options, Func<LoadStep, ChangeDecision>? decide, CancellationToken cancel = default, Action<LoadStep>? builtin = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
         var results = new List<LoadStepResult>();
@@ -36,6 +37,8 @@ internal sealed class LoadExecutor(ModuleLoader loader, CommandRunner? runComman
             if (!step.ChangesKernel)
             {
                 progress?.Invoke($"{step.Module}: {(step.Action == LoadAction.Builtin ? "built into the kernel" : "already loaded")} ({step.Reason}); nothing to do.");
+                if (step.Action == LoadAction.Builtin)
+                    builtin?.Invoke(step);
                 results.Add(new LoadStepResult(step, StepStatus.NothingToDo));
                 continue;
             }

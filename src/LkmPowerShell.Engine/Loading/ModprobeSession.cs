@@ -161,6 +161,10 @@ public sealed class ModprobeSession
     public LoadExecution ExecuteLoad(LoadPlan plan, InsertOptions options, Func<LoadStep, ChangeDecision> decide, CancellationToken cancel = default) =>
         new LoadExecutor(_loader, _options.RunCommand, _options.Progress).Execute(plan, options, decide, cancel);
 
+    /// <summary>As above, and <paramref name="builtin"/> told of each built-in step in its place.</summary>
+    internal LoadExecution ExecuteLoad(LoadPlan plan, InsertOptions options, Func<LoadStep, ChangeDecision> decide, Action<LoadStep> builtin) =>
+        new LoadExecutor(_loader, _options.RunCommand, _options.Progress).Execute(plan, options, decide, default, builtin);
+
     /// <summary>Plans modprobe -r NAME (or rmmod NAME).</summary>
     /// <exception cref="ModulePlanException">Not a module, built in, or in use.</exception>
     public UnloadProposal PlanUnload(string nameOrAlias, UnloadPlanOptions? options = null)

@@ -27,6 +27,9 @@ internal sealed class UnloadCall(ModprobeSession session, UnloadRequest request,
     {
         var before = _snapshot.Find(name);
         var outcome = new UnloadOutcome { Query = name, Module = before?.Name ?? ModuleName.Normalize(name), Before = before, After = before };
+        // rmmod NAME needs only the kernel; modprobe -r finds what the module depends on in the tree.
+        if (request.Has(UnloadOptions.RemoveUnusedDependencies) && !session.Tree.IsInstalled)
+            return outcome with { Refusal = new ModuleTreeMissingException(name, session.Tree, $"Removing the dependencies of '{name}' that nothing else uses") };
         UnloadPlan plan;
         try
         {

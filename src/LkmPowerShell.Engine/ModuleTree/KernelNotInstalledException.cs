@@ -28,6 +28,7 @@ public sealed class KernelNotInstalledException : Exception
         var other = root.ModuleDirectory == SystemRoot.DefaultModuleDirectory ? SystemRoot.UsrModuleDirectory : SystemRoot.DefaultModuleDirectory;
         var elsewhere = root.ResolveFolder(other + "/" + version);
         var hint = Directory.Exists(elsewhere) ? $"; {elsewhere} exists: this root keeps its modules in {other}" : "";
-        return $"No modules are installed for kernel {version} under {root} ({folder} does not exist); {what}{hint}.";
+        // "under ROOT" only for another root: on this machine the folder named says where.
+        return $"No modules are installed for kernel {version}{(root.IsHost ? "" : " under " + root)} ({folder} does not exist); {what}{hint}.";
     }
 }

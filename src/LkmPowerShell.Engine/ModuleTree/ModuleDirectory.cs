@@ -27,8 +27,9 @@ public sealed class ModuleDirectory
     private readonly Lazy<IndexFile?> _builtinAliasIndex;
     private readonly Lazy<IReadOnlyList<BuiltinModinfoField>?> _builtinModinfo;
 
-    private ModuleDirectory(SystemRoot root, string kernelVersion, string path)
+    private ModuleDirectory(SystemRoot root, string kernelVersion, string path, bool installed = true)
     {
+        IsInstalled = installed;
         Root = root;
         KernelVersion = kernelVersion;
         Path = path;
@@ -50,6 +51,12 @@ public sealed class ModuleDirectory
 
     public SystemRoot Root { get; }
     public string KernelVersion { get; }
+
+    /// <summary>
+    /// False for <see cref="Absent"/>: the kernel's folder does not exist, so no module, alias,
+    /// symbol or built-in is known (what only needs the kernel, as rmmod and insmod PATH, still works).
+    /// </summary>
+    public bool IsInstalled { get; }
 
     /// <summary>The folder, /lib/modules/&lt;version&gt; under the root.</summary>
     public string Path { get; }
@@ -83,6 +90,20 @@ public sealed class ModuleDirectory
         if (!Directory.Exists(path))
             throw new KernelNotInstalledException(kernelVersion, root, InstalledKernelVersions(root));
         return new ModuleDirectory(root, kernelVersion, path);
+    }
+
+    /// <summary>
+    /// The tree of a kernel whose modules are not installed (a custom kernel, a container): every
+    /// question answers "none", and <see cref="IsInstalled"/> is false so a caller that needs the
+    /// tree can say so instead of answering "not found".
+    /// </summary>
+    /// <exception cref="ArgumentException">The text cannot be a kernel version.</exception>
+    public static ModuleDirectory Absent(SystemRoot root, string kernelVersion)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        if (KernelVersionProblem(kernelVersion) is { } problem)
+            throw new ArgumentException($"'{kernelVersion}' is not a kernel version: {problem}.", nameof(kernelVersion));
+        return new ModuleDirectory(root, kernelVersion, root.ModulesDirectory(kernelVersion), installed: false);
     }
 
     /// <summary>The kernel versions with a folder under /lib/modules (the root's module directory), in ordinal order; empty when there is none.</summary>
@@ -257,6 +278,7 @@ public sealed class ModuleDirectory
 
     private IReadOnlyList<InstalledModule> ListModules()
     {
+        if (!IsInstalled) return [];
         if (ListFromDependencyIndex() is { } listed) return listed;
         if (_depText.Value is { } lines) return [.. lines.Select(l => l.Module)];
         return ModuleTreeScanner.Scan(Path);
@@ -269,6 +291,7 @@ public sealed class ModuleDirectory
     /// </summary>
     private IReadOnlyList<InstalledModule>? ListFromDependencyIndex()
     {
+        if (!IsInstalled) return null;
         var file = System.IO.Path.Join(Path, ModulesDepFile.FileName + ".bin");
         if (new FileInfo(file) is { Exists: true, Length: 0 })
             return null; // as OpenIndex decides it: empty (or a FIFO, a device) is absent
@@ -314,6 +337,7 @@ public sealed class ModuleDirectory
 
     private T? ReadIfPresent<T>(string fileName, Func<string, T?> read) where T : class
     {
+        if (!IsInstalled) return null;
         var file = System.IO.Path.Join(Path, fileName);
         try
         {

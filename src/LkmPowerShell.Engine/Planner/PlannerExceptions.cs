@@ -94,3 +94,34 @@ public sealed class PersistenceConflictException(string module, string path)
 {
     public string Path { get; } = path;
 }
+
+/// <summary>
+/// What was asked needs the kernel's module tree (a name to resolve, dependencies to walk), and
+/// that kernel has none installed under the root. rmmod NAME and insmod PATH need no tree, so
+/// they are not refused for this.
+/// </summary>
+public sealed class ModuleTreeMissingException : ModulePlanException
+{
+    public ModuleTreeMissingException(string module, ModuleTree.ModuleDirectory tree, string need)
+        : this(module, tree.KernelVersion, tree.Path, need, ModuleTree.ModuleDirectory.InstalledKernelVersions(tree.Root))
+    {
+    }
+
+    private ModuleTreeMissingException(string module, string kernelVersion, string modulesDirectory, string need, IReadOnlyList<string> installed)
+        : base(module, "KernelNotInstalled",
+            $"{need} needs the module tree of kernel {kernelVersion}, and {modulesDirectory} does not exist " +
+            $"({(installed.Count > 0 ? "installed: " + string.Join(", ", installed) : "no kernel has modules installed there")}).")
+    {
+        KernelVersion = kernelVersion;
+        ModulesDirectory = modulesDirectory;
+        InstalledVersions = installed;
+    }
+
+    public string KernelVersion { get; }
+
+    /// <summary>The folder that is missing, /lib/modules/&lt;version&gt; under the root.</summary>
+    public string ModulesDirectory { get; }
+
+    /// <summary>The kernel versions that have a tree under the root.</summary>
+    public IReadOnlyList<string> InstalledVersions { get; }
+}

@@ -73,6 +73,8 @@ internal sealed class UnloadPlanner
         {
             // rmmod removes by name what modprobe -r cannot find: a module loaded from a path.
             if (_kernel.Find(nameOrAlias) is { } loaded) targets = [new ResolvedModule(loaded.Name, null, ModuleSource.ModuleName)];
+            // Without a tree nothing tells a module from a typo: as rmmod, a name that is not loaded has nothing to remove.
+            else if (!_resolver.Tree.IsInstalled) targets = [new ResolvedModule(ModuleName.Normalize(nameOrAlias), null, ModuleSource.ModuleName)];
             else throw new ModuleNotFoundException(nameOrAlias, _resolver.Tree.KernelVersion, _resolver.Tree.Path);
         }
         var run = new Run(this);

@@ -49,6 +49,10 @@ public sealed class DisableKernelModuleCommand : PSCmdlet
     {
         foreach (var name in Name!)
         {
+            // Written all the same (a hardening list names modules a tree may not have), but a typo would disable nothing.
+            if (InstalledModuleNames.Check(_disabler!.Root, name) is { } unknown)
+                WriteWarning($"{name}: no kernel installed under {_disabler.Root} ({string.Join(", ", unknown.KernelVersions)}) has a module or alias of that name, so this setting disables nothing there." +
+                    (unknown.Nearest.Count > 0 ? $" Did you mean {string.Join(" or ", unknown.Nearest)}?" : ""));
             var status = ModuleConfigurationErrors.Try(this, name, () =>
             {
                 // Nothing to write when our file or another one already disables it: no prompt then.

@@ -86,7 +86,8 @@ public sealed class ImportKernelModuleCommand : ModuleTreeCmdlet
     protected override void BeginProcessing()
     {
         var root = OpenRoot();
-        _kernel = ModprobeSessions.OpenKernel(this, root);
+        // A kernel without module support still gets its plan (-WhatIf); the engine refuses the first change approved.
+        _kernel = ModprobeSessions.OpenKernel(this, root, refuseUnsupported: false);
         // -Root and the privilege are judged when a change is approved (ShouldProcess), so
         // -WhatIf and $WhatIfPreference plan alike, and an import with nothing to do needs neither.
         _gate = new KernelChangeGate(this, root, Force);
@@ -199,6 +200,10 @@ public sealed class ImportKernelModuleCommand : ModuleTreeCmdlet
             Gate.Ask($"{e.AliasTarget} (alias '{e.Module}' in {e.AliasSource}): not installed, nothing to load", "Import-KernelModule");
 
         public ChangeDecision DecideUnload(UnloadStep step, bool forced) => ChangeDecision.No; // an import removes nothing
+
+        /// <summary>A built-in module of the plan, shown as modprobe --show-depends shows it ("builtin ipv6"); nothing is loaded for it, whatever the answer.</summary>
+        public void ShowBuiltin(LoadStep step) =>
+            Gate.Ask($"builtin {step.Module} ({step.Reason}): built into the kernel, nothing to load", "Import-KernelModule");
 
         private static string StepText(LoadStep step) => step.Action == LoadAction.RunInstallCommand
             ? $"install {step.CommandLine ?? step.InstallCommand} ({step.Reason})"

@@ -52,14 +52,16 @@ public sealed class SetKernelModuleParameterCommand : ModuleTreeCmdlet
         ErrorRecord? refusal = null;
         var change = ModuleConfigurationErrors.Try(this, $"{Name}.{Parameter}", () =>
         {
-            var path = writer.ParameterPath(Name!, Parameter!);
             var type = ModuleParameterWriter.TypeOf(Tree(), Name!, Parameter!);
             if (type is null)
                 WriteVerbose($"The type of {Name}.{Parameter} is unknown (no module file or modinfo for it); only the kernel checks the value.");
-            // A value it already has is no change: nothing to ask, and Set writes nothing (Changed false).
-            if (writer.CurrentValue(Name!, Parameter!) == Value)
-                return writer.Set(Name!, Parameter!, Value!, type);
-            if (!ShouldProcess($"{path} = '{Value}'", "Set kernel module parameter"))
+            // Declared, writable (mode) and typed are checked before the question, so -WhatIf
+            // approves only what the real run would try; the refusal is the real run's.
+            var plan = writer.Plan(Name!, Parameter!, Value!, type);
+            // A value it already has is no change: nothing to ask, and nothing written (Changed false).
+            if (!plan.Changed)
+                return plan;
+            if (!ShouldProcess($"{plan.Path} = '{Value}'", "Set kernel module parameter"))
                 return null;
             // -WhatIf has shown the plan; a real write under an image's /sys makes no sense (it is no live kernel).
             if (!_root!.IsHost)

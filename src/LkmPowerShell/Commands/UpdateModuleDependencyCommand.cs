@@ -119,6 +119,10 @@ public sealed class UpdateModuleDependencyCommand : ModuleTreeCmdlet
             return;
         }
 
+        // -Verbose says what a user wants to know (a dry run too); the per-step timings are for -Debug.
+        WriteVerbose(ModulesRead(plan.ModuleCount, plan.ModulesFromCache, plan.OutputDirectory));
+        foreach (var step in plan.Steps)
+            WriteDebug(step.ToString());
         var names = string.Join(", ", plan.Files.Select(f => f.Name));
         if (!ShouldProcess($"{plan.OutputDirectory}: {names}", $"Write {plan.Files.Count} index files for {plan.ModuleCount} modules"))
             return;
@@ -132,10 +136,11 @@ public sealed class UpdateModuleDependencyCommand : ModuleTreeCmdlet
             WriteError(Error(e, version));
             return;
         }
-        foreach (var step in result.Steps)
-            WriteVerbose(step.ToString());
-        foreach (var file in result.FilesWritten)
-            WriteVerbose(result.OutputsUnchanged ? $"{file}: already holds this content (nothing it is made from changed); time stamp renewed" : $"wrote {file}");
+        foreach (var step in result.Steps.Skip(plan.Steps.Count))
+            WriteDebug(step.ToString());
+        WriteVerbose(result.OutputsUnchanged
+            ? $"No index file changed: nothing they are made from changed; their time stamps were renewed ({result.FilesWritten.Count} files)."
+            : $"{result.FilesWritten.Count} index files changed: {string.Join(", ", result.FilesWritten.Select(System.IO.Path.GetFileName))}.");
         if (PassThru)
             WriteObject(new ModuleDependencyUpdate(result.KernelVersion, result.OutputDirectory, result.ModuleCount, result.SymbolCount, result.AliasCount,
                 result.FilesWritten.ToArray(), result.Warnings, result.Duration, result.Skipped, result.ModulesFromCache,
@@ -144,10 +149,13 @@ public sealed class UpdateModuleDependencyCommand : ModuleTreeCmdlet
 
     protected override void StopProcessing() => _cancel.Cancel();
 
+    private static string ModulesRead(int modules, int fromCache, string directory) =>
+        $"{directory}: {modules} modules, {modules - fromCache} read from their files, {fromCache} from the cache of their facts.";
+
     private static ErrorRecord Error(Exception e, string version) => e switch
     {
         DependencyCycleException => ModuleErrors.New(e, "DependencyCycle", ErrorCategory.InvalidData, version, "Depmod.DependencyCycle"),
-        KernelNotInstalledException => ModuleErrors.New(e, "KernelNotInstalled", ErrorCategory.ObjectNotFound, version, "KernelNotInstalled"),
+        KernelNotInstalledException n => ModuleErrors.For(n),
         OperationCanceledException => ModuleErrors.New(new OperationCanceledException("Stopped before anything was written; the old index files are as they were.", e), "Stopped", ErrorCategory.OperationStopped, version, "Depmod.Stopped"),
         UnauthorizedAccessException => ModuleErrors.New(new UnauthorizedAccessException($"Cannot write the index files: {e.Message}", e), "AccessDenied", ErrorCategory.PermissionDenied, version, "Depmod.AccessDenied"),
         TimeoutException => ModuleErrors.New(e, "IndexLocked", ErrorCategory.ResourceBusy, version, "Depmod.IndexLocked"),

@@ -57,6 +57,23 @@ public class ModuleParameterWriterTests
     }
 
     [Fact]
+    public void PlanRefusesWhatSetRefusesAndWritesNothing()
+    {
+        // A dry run (-WhatIf) must not approve what the real run refuses: undeclared, read-only, ill-typed.
+        using var fake = Sys();
+        var writer = new ModuleParameterWriter(fake.Root);
+        Assert.Equal(ParameterChangeFailure.ReadOnly, Assert.Throws<ParameterChangeException>(() => writer.Plan("nf_conntrack", "expect_hashsize", "512", "uint")).Reason);
+        Assert.Equal(ParameterChangeFailure.InvalidValue, Assert.Throws<ParameterChangeException>(() => writer.Plan("nf_conntrack", "hashsize", "-1", "uint")).Reason);
+        Assert.Equal(ParameterChangeFailure.UnknownParameter, Assert.Throws<ParameterChangeException>(() => writer.Plan("nf_conntrack", "nosuch", "1", null)).Reason);
+        Assert.Equal(ParameterChangeFailure.ModuleNotLoaded, Assert.Throws<ParameterChangeException>(() => writer.Plan("dummy", "numdummies", "1", null)).Reason);
+
+        var plan = writer.Plan("nf-conntrack", "hashsize", "16384", "uint");
+        Assert.Equal(("nf_conntrack", "hashsize", "1024", "16384", true), (plan.Module, plan.Parameter, plan.OldValue?.Trim(), plan.NewValue, plan.Changed));
+        Assert.EndsWith("/sys/module/nf_conntrack/parameters/hashsize", plan.Path);
+        Assert.Equal("1024\n", File.ReadAllText(fake.Root.Resolve("/sys/module/nf_conntrack/parameters/hashsize")));
+    }
+
+    [Fact]
     public void AValueOfTheWrongTypeIsRefusedBeforeWriting()
     {
         using var fake = Sys();

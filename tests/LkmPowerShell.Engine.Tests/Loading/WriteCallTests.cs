@@ -299,6 +299,74 @@ public sealed class WriteCallTests : IDisposable
         Assert.Equal("dummy\n", File.ReadAllText(Path.Join(_scratch, "etc/modules-load.d/dummy.conf")));
     }
 
+    [Theory]
+    [InlineData(ChangeDecision.DryRun)]
+    [InlineData(ChangeDecision.Yes)]
+    public void BuiltinsAreShownInTheirPlaceAsKmodShowsThemAndNeverAsked(ChangeDecision answer)
+    {
+        // modprobe --show-depends net-pf-1 prints "builtin unix"; with "softdep msdos pre: unix" it prints
+        // insmod fat.ko, builtin unix, insmod msdos.ko (kmod 30 on the synthetic tree): the pre-softdep in its place.
+        var (kernel, _, session) = Open("softdep msdos pre: unix");
+        var decider = new ScriptedDecider { Load = _ => answer };
+        var alone = Assert.Single(session.Load(Names("net-pf-1"), decider).Items);
+        Assert.True(alone.Succeeded);
+        Assert.Equal(["builtin unix"], decider.Shown);
+        Assert.Empty(decider.Asked);
+        decider.Shown.Clear();
+        session.Load(Names("msdos"), decider);
+        Assert.Equal(["load fat", "builtin unix", "load msdos"], decider.Shown);
+        Assert.Equal(["load fat", "load msdos"], decider.Asked);
+        Assert.Equal(answer == ChangeDecision.Yes ? ["fat", "msdos"] : [], kernel.LoadedNames);
+    }
+
+    /// <summary>A session on a kernel whose modules are not installed under the root (a custom kernel, a container): /proc/modules but no /lib/modules/VERSION.</summary>
+    private (FakeKernel Kernel, ModprobeSession Session) OpenWithoutTree()
+    {
+        var kernel = new FakeKernel(new SystemRoot(_scratch), Tree);
+        var absent = ModuleDirectory.Absent(new SystemRoot(_scratch), Tree.KernelVersion);
+        Assert.False(absent.IsInstalled);
+        return (kernel, new ModprobeSession(kernel, absent, ModprobeConfig.Parse("", "test.conf", null)));
+    }
+
+    [Fact]
+    public void InsmodAndRmmodNeedNoModuleTree()
+    {
+        // kmod's insmod PATH and rmmod NAME never read /lib/modules: a kernel without a tree loads a
+        // file and removes a module by name, and a name that is not loaded has nothing to remove.
+        var (kernel, session) = OpenWithoutTree();
+        foreach (var path in new[] { Tree.FindModule("fat")!.Path, Tree.FindModule("msdos")!.Path })
+        {
+            var loaded = Assert.Single(session.Load(LoadRequest.ForPath(path), ApproveAll.Instance).Items);
+            Assert.Null(loaded.Refusal);
+            Assert.True(loaded.Succeeded);
+        }
+        Assert.Equal(["fat", "msdos"], kernel.LoadedNames);
+        var removed = Assert.Single(session.Unload(UnloadRequest.ForNames(["msdos"]), ApproveAll.Instance).Items);
+        Assert.Null(removed.Refusal);
+        Assert.True(removed.Changed);
+        var absent = Assert.Single(session.Unload(UnloadRequest.ForNames(["dummy"]), ApproveAll.Instance).Items);
+        Assert.Null(absent.Refusal);
+        Assert.True(absent.Plan!.IsNoOp);
+        Assert.Equal(["fat"], kernel.LoadedNames);
+    }
+
+    [Fact]
+    public void WhatNeedsTheModuleTreeSaysSoWithoutATree()
+    {
+        var (kernel, session) = OpenWithoutTree();
+        session.Load(LoadRequest.ForPath(Tree.FindModule("fat")!.Path), ApproveAll.Instance);
+        var decider = new ScriptedDecider();
+        var byName = Assert.Single(session.Load(Names("msdos"), decider).Items);
+        var missing = Assert.IsType<ModuleTreeMissingException>(byName.Refusal);
+        Assert.Equal("KernelNotInstalled", missing.ErrorId);
+        Assert.Contains("Loading 'msdos' by name needs the module tree of kernel " + Tree.KernelVersion, missing.Message);
+        Assert.Contains(Path.Join(_scratch, "lib/modules", Tree.KernelVersion) + " does not exist", missing.Message);
+        var unused = Assert.Single(session.Unload(UnloadRequest.ForNames(["fat"], UnloadOptions.RemoveUnusedDependencies), decider).Items);
+        Assert.Contains("dependencies of 'fat'", Assert.IsType<ModuleTreeMissingException>(unused.Refusal).Message);
+        Assert.Empty(decider.Asked);
+        Assert.Equal(["fat"], kernel.LoadedNames);
+    }
+
     [Fact]
     public void UnloadRefusesAModuleInUseAndReportsItAsItWas()
     {
@@ -399,8 +467,14 @@ public sealed class WriteCallTests : IDisposable
         public List<bool> Forced { get; } = [];
         public bool Stopped { get; private set; }
 
+        /// <summary>What the decider was shown, in order: "builtin NAME" (never a question) and "load NAME" (a question).</summary>
+        public List<string> Shown { get; } = [];
+
+        public void ShowBuiltin(LoadStep step) => Shown.Add($"builtin {step.Module}");
+
         public ChangeDecision DecideLoad(LoadStep step, LoadStepRisk risk)
         {
+            Shown.Add($"load {step.Module}");
             Asked.Add($"load {step.Module}");
             Risks.Add(risk);
             Stopped |= StopAtFirst;
