@@ -110,7 +110,9 @@ Describe 'Get-KernelModuleDependency: the plan as objects' {
         $errs.Count | Should -Be 1
         $errs[0].FullyQualifiedErrorId | Should -BeLike '*,LkmPowerShell.Commands.GetKernelModuleDependencyCommand'
         $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
-        "$errs" | Should -BeLike '*msdos*'
+        # The suggestion is advice: in RecommendedAction, not in the message (said once).
+        $errs[0].ErrorDetails.RecommendedAction | Should -BeLike '*msdos*'
+        $errs[0].Exception.Message | Should -Not -BeLike '*Did you mean*'
         $rows.Name | Should -Be 'fat'
     }
 

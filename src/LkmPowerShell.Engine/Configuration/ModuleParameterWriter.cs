@@ -2,6 +2,7 @@ using System.Text;
 using LkmPowerShell.Engine.Kernel;
 using LkmPowerShell.Engine.ModuleFiles;
 using LkmPowerShell.Engine.ModuleTree;
+using LkmPowerShell.Engine.Planner;
 
 namespace LkmPowerShell.Engine.Configuration;
 
@@ -59,7 +60,8 @@ public sealed class ModuleParameterWriter(SystemRoot root)
         var folder = _sys.OpenParameters(name);
         if (folder is not null)
         {
-            foreach (var candidate in new[] { parameter, parameter.Replace('-', '_'), parameter.Replace('_', '-') })
+            // The attribute's file is named as the module declared it; the kernel takes '-' for '_' (ModuleParameters.SameName).
+            foreach (var candidate in new[] { parameter, ModuleParameters.NormalizeName(parameter), parameter.Replace('_', '-') })
             {
                 if (folder.Contains(candidate))
                 {
@@ -84,8 +86,8 @@ public sealed class ModuleParameterWriter(SystemRoot root)
         try
         {
             if (tree.FindModule(name) is { } installed)
-                return ModuleFileReader.Read(installed.Path).Parameters.FirstOrDefault(p => Same(p.Name, parameter))?.Type;
-            return tree.FindBuiltinModule(name)?.Parameters.FirstOrDefault(p => Same(p.Name, parameter))?.Type;
+                return ModuleFileReader.Read(installed.Path).Parameters.FirstOrDefault(p => ModuleParameters.SameName(p.Name, parameter))?.Type;
+            return tree.FindBuiltinModule(name)?.Parameters.FirstOrDefault(p => ModuleParameters.SameName(p.Name, parameter))?.Type;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ModuleFormatException)
         {
@@ -171,7 +173,6 @@ public sealed class ModuleParameterWriter(SystemRoot root)
             : new ParameterChange(name, param, type, old, value, path, true);
     }
 
-    private static bool Same(string a, string b) => a.Replace('-', '_') == b.Replace('-', '_');
 
     private static string Octal(uint mode) => "0" + Convert.ToString((int)mode & 0x1FF, 8);
 }

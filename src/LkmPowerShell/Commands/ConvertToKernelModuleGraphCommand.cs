@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using LkmPowerShell.Engine;
 using LkmPowerShell.Engine.Graph;
 using LkmPowerShell.Graphs;
 
@@ -53,7 +54,7 @@ public sealed class ConvertToKernelModuleGraphCommand : PSCmdlet
     protected override void EndProcessing()
     {
         foreach (var name in Target ?? [])
-            _graph.AddNode(name.Replace('-', '_'), isTarget: true);
+            _graph.AddNode(ModuleName.Normalize(name), isTarget: true);
         if (Format == "Mermaid")
         {
             WriteObject(_graph.ToMermaid());

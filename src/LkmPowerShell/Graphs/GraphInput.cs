@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Management.Automation;
+using LkmPowerShell.Engine;
 using LkmPowerShell.Engine.Dependencies;
 using LkmPowerShell.Engine.Graph;
 
@@ -38,7 +39,7 @@ internal static class GraphInput
         foreach (var holder in Texts(input, "UsedBy"))
             graph.AddEdge(holder, name, DependencyKind.Holder);
         foreach (var dependency in Texts(input, "Depends"))
-            graph.AddEdge(name, dependency.Replace('-', '_'), DependencyKind.Depends);
+            graph.AddEdge(name, ModuleName.Normalize(dependency), DependencyKind.Depends);
         foreach (var line in Texts(input, "SoftDependencies"))
             AddSoftdepLine(graph, name, line);
         return true;
