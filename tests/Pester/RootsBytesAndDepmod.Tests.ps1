@@ -79,7 +79,14 @@ Describe 'Update-ModuleDependency as a user who cannot write the output folder' 
             # A damaged module: reading it would warn. No warning means no module was read.
             [IO.File]::WriteAllBytes((Join-Path $tree 'kernel/damaged.ko'), [byte[]](0x7F, 0x45, 0x4C, 0x46, 1, 2, 3))
             & chmod -R 755 $root
-            $psd1 = Join-Path (Get-RepositoryRoot) 'LkmPowerShell.psd1'
+            # The module too, copied where nobody can read it (the clone may sit under a home only root can enter).
+            $moduleCopy = Join-Path $base 'LkmPowerShell'
+            New-Item -ItemType Directory $moduleCopy | Out-Null
+            foreach ($item in 'LkmPowerShell.psd1', 'LkmPowerShell.Format.ps1xml', 'LkmPowerShell.Types.ps1xml', 'bin', 'en-US') {
+                Copy-Item -Recurse -LiteralPath (Join-Path (Get-RepositoryRoot) $item) -Destination $moduleCopy
+            }
+            & chmod -R a+rX $moduleCopy
+            $psd1 = Join-Path $moduleCopy 'LkmPowerShell.psd1'
             $script = "Import-Module '$psd1'; Update-ModuleDependency -Root '$root' -KernelVersion '$($synthetic.Version)' -ErrorVariable e -WarningVariable w -ErrorAction SilentlyContinue -WarningAction SilentlyContinue; " +
                 "'ERRORS=' + @(`$e).Count; `$e | ForEach-Object { 'ID=' + `$_.FullyQualifiedErrorId; 'CATEGORY=' + `$_.CategoryInfo.Category; 'MESSAGE=' + `$_.Exception.Message }; 'WARNINGS=' + @(`$w).Count"
             if ($asNobody) {
