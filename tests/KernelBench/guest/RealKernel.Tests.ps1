@@ -73,6 +73,16 @@ Describe 'Get-KernelModule in a real kernel' -Tag 'RealKernel' {
         (Get-KernelModule msdos).State | Should -Be 'Live'
     }
 
+    It 'draws the holders graph of the loaded msdos and fat (Get-KernelModuleDependency -Loaded)' {
+        $rows = @(Get-KernelModuleDependency msdos -Loaded)
+        @($rows.Name) | Should -Be @('msdos', 'fat')
+        $rows[1].Reason | Should -Be 'held by msdos (/sys/module/fat/holders)'
+        @(Get-KernelModuleDependency fat -Loaded -Reverse | Where-Object Role -EQ Holder).Name | Should -Contain 'msdos'
+        $mermaid = $rows | ConvertTo-KernelModuleGraph -Format Mermaid
+        Write-Host "guest: holders graph of msdos on $(uname -r):`n$mermaid"
+        $mermaid | Should -Match 'm_msdos ==>\|"holder"\| m_fat'
+    }
+
     It 'shows dummy loaded with numdummies=3 (three interfaces), and brd''s readable parameters' {
         # dummy declares numdummies with permissions 0: the kernel publishes no value for it.
         Get-KernelModule dummy | Should -Not -BeNullOrEmpty
