@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-    Issue 11's measurement: whole-tree reads, kallsyms, incremental and first depmod, and a fresh
+    The interactive measurement: whole-tree reads, kallsyms, incremental and first depmod, and a fresh
     process, each beside its anchor (find, modinfo, cat, grep, kmod's depmod, xz) timed in the
     same run, with the first run in the session, the median of the later runs, the ratio and
     peak memory.
@@ -9,7 +9,7 @@
     first call of that row in the session (for the first row also the JIT's first call), the
     median is over the -Runs runs after it. Anchors run as whole processes (sh -c '...'),
     -Runs times, timed with a stopwatch; their figure includes the process start (1-2 ms).
-    Ratio = ours median / anchor median. Goal is issue 11's target; 'met' is judged on the median
+    Ratio = ours median / anchor median. Goal is the row's target; 'met' is judged on the median
     (on the first run for the first-run rows).
     Peak memory is max RSS from GNU time: for ours, of one extra 'dotnet pwsh -c' process that
     imports the module and does the row's work once (so it includes pwsh itself: compare with the
