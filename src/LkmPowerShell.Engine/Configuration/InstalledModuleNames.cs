@@ -14,31 +14,39 @@ public sealed record UnknownModuleName(string Name, IReadOnlyList<string> Kernel
 /// name no kernel has (a typo in a hardening list) is still valid configuration, and disables
 /// nothing: a caller warns with this instead of refusing.
 /// </summary>
-public static class InstalledModuleNames
+public sealed class InstalledModuleNames(SystemRoot root)
 {
+    // Opened once per instance, however many names are checked (a hardening run checks ten or more).
+    private List<string>? _versions;
+    private List<ModuleDirectory>? _trees;
+    private IReadOnlyList<string>? _allNames;
+
     /// <summary>
     /// Null when some installed kernel has a module, built-in module or alias of that name, when
     /// no kernel is installed under the root (nothing to judge by), or when it is a path; else the facts, with the
     /// nearest installed names. Found names cost one index lookup a kernel; the list of names is
     /// read only for a name that is not found.
     /// </summary>
-    public static UnknownModuleName? Check(SystemRoot root, string name)
+    public static UnknownModuleName? Check(SystemRoot root, string name) => new InstalledModuleNames(root).Check(name);
+
+    /// <summary>What <see cref="Check(SystemRoot, string)"/> says, with the trees read once for every name this instance checks.</summary>
+    public UnknownModuleName? Check(string name)
     {
         ArgumentNullException.ThrowIfNull(root);
         ArgumentException.ThrowIfNullOrEmpty(name);
         if (name.Contains('/') || name.Contains('\0'))
             return null; // a path is no module name: refused as such by whoever writes it
-        var versions = ModuleDirectory.InstalledKernelVersions(root).Where(v => ModuleDirectory.KernelVersionProblem(v) is null).ToList();
-        if (versions.Count == 0)
+        _versions ??= ModuleDirectory.InstalledKernelVersions(root).Where(v => ModuleDirectory.KernelVersionProblem(v) is null).ToList();
+        if (_versions.Count == 0)
             return null;
-        var trees = versions.Select(v => ModuleDirectory.Open(root, v)).ToList();
-        if (trees.Any(t => Knows(t, name)))
+        _trees ??= _versions.Select(v => ModuleDirectory.Open(root, v)).ToList();
+        if (_trees.Any(t => Knows(t, name)))
             return null;
         IReadOnlyList<string> nearest;
         try
         {
-            nearest = NameSuggestions.Nearest(ModuleName.Normalize(name),
-                trees.SelectMany(t => t.Modules().Select(m => m.Name).Concat(t.BuiltinModules())).Distinct(StringComparer.Ordinal));
+            _allNames ??= [.. _trees.SelectMany(t => t.Modules().Select(m => m.Name).Concat(t.BuiltinModules())).Distinct(StringComparer.Ordinal)];
+            nearest = NameSuggestions.Nearest(ModuleName.Normalize(name), _allNames);
         }
         catch (Exception e) when (Unreadable(e))
         {
@@ -46,7 +54,7 @@ public static class InstalledModuleNames
         }
         // Said as the user writes it: "usb-storage" to someone who typed "usb-storgae".
         var dashed = name.Contains('-') && !name.Contains('_');
-        return new UnknownModuleName(name, versions, [.. nearest.Select(n => dashed ? n.Replace('_', '-') : n)]);
+        return new UnknownModuleName(name, _versions, [.. nearest.Select(n => dashed ? n.Replace('_', '-') : n)]);
     }
 
     private static bool Knows(ModuleDirectory tree, string name)

@@ -200,25 +200,5 @@ public sealed record InitramfsAudit(string KernelVersion, InitramfsImage Image, 
     /// disable it: where disabling the module in /etc/modprobe.d does not reach the next boot.
     /// Unreadable initramfs files are left out (the audit reports them).
     /// </summary>
-    public static IReadOnlyList<string> KernelsStillCarrying(SystemRoot root, string module)
-    {
-        ArgumentNullException.ThrowIfNull(root);
-        var name = ModuleName.Normalize(module);
-        var found = new List<string>();
-        foreach (var version in ModuleDirectory.InstalledKernelVersions(root))
-        {
-            try
-            {
-                var image = InitramfsImage.Read(InitramfsImage.PathFor(root, version), root);
-                if (!image.Modules.Any(m => m.Name == name)) continue;
-                var inner = ModprobeConfig.Parse(string.Join('\n', image.ModprobeFiles.Select(f => f.Text)), "the initramfs's modprobe.d");
-                var block = ModuleLoadBlock.Of(inner, name);
-                if (!block.Disabled && !block.Blacklisted) found.Add(version);
-            }
-            catch (Exception e) when (ModuleTreeVerification.IsReadFailure(e))
-            {
-            }
-        }
-        return found;
-    }
+    public static IReadOnlyList<string> KernelsStillCarrying(SystemRoot root, string module) => new InitramfsCarriers(root).KernelsStillCarrying(module);
 }

@@ -42,16 +42,24 @@ public sealed class DisableKernelModuleCommand : PSCmdlet
     private ModuleDisabler? _disabler;
     private ModprobeSession? _session;
 
-    protected override void BeginProcessing() =>
+    private InstalledModuleNames? _installed;
+    private Engine.Initramfs.InitramfsCarriers? _initramfs;
+
+    protected override void BeginProcessing()
+    {
         _disabler = new ModuleDisabler(new SystemRoot(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root)));
+        // Read once for every name of this call (trees and initramfs images are large).
+        _installed = new InstalledModuleNames(_disabler.Root);
+        _initramfs = new Engine.Initramfs.InitramfsCarriers(_disabler.Root);
+    }
 
     protected override void ProcessRecord()
     {
         foreach (var name in Name!)
         {
             // Written all the same (a hardening list names modules a tree may not have), but a typo would disable nothing.
-            if (InstalledModuleNames.Check(_disabler!.Root, name) is { } unknown)
-                WriteWarning($"{name}: no kernel installed under {_disabler.Root} ({string.Join(", ", unknown.KernelVersions)}) has a module or alias of that name, so this setting disables nothing there." +
+            if (_installed!.Check(name) is { } unknown)
+                WriteWarning($"{name}: no kernel installed under {_disabler!.Root} ({string.Join(", ", unknown.KernelVersions)}) has a module or alias of that name, so this setting disables nothing there." +
                     (unknown.Nearest.Count > 0 ? $" Did you mean {string.Join(" or ", unknown.Nearest)}?" : ""));
             var status = ModuleConfigurationErrors.Try(this, name, () =>
             {
@@ -70,7 +78,7 @@ public sealed class DisableKernelModuleCommand : PSCmdlet
                 WriteWarning($"{status.Module}: {status.Note}");
             // The initramfs loads modules before /etc/modprobe.d exists: it keeps loading this one until rebuilt.
             if (status.Disabled)
-                foreach (var version in Engine.Initramfs.InitramfsAudit.KernelsStillCarrying(_disabler!.Root, status.Module))
+                foreach (var version in _initramfs!.KernelsStillCarrying(status.Module))
                     WriteWarning($"{status.Module}: the initramfs of kernel {version} still carries it without this setting, so it can load at boot before /etc/modprobe.d is read; rebuild it: update-initramfs -u -k {version}");
             // The unload is this call's own change, so this call's ShouldProcess asks for it
             // (honouring -WhatIf and $WhatIfPreference); the engine's unload then asks nothing more.
