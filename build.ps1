@@ -122,17 +122,52 @@ function Restore-Pester {
     Join-Path $out 'Modules'
 }
 
-function Invoke-UnitTest {
-    Invoke-Native dotnet @('test', (Join-Path $repo 'tests/LkmPowerShell.Engine.Tests'), '-c', $Configuration, '--nologo',
+function Get-UnitTestCommand {
+    @('dotnet', 'test', (Join-Path $repo 'tests/LkmPowerShell.Engine.Tests'), '-c', $Configuration, '--nologo',
         '--logger', "junit;LogFilePath=$results/engine.junit.xml", '--logger', 'console;verbosity=normal')
 }
 
-function Invoke-PesterTest {
+function Invoke-UnitTest {
+    $command = Get-UnitTestCommand
+    Invoke-Native $command[0] $command[1..($command.Count - 1)]
+}
+
+function Start-Background {
+    # Starts a command beside this one, its output (stdout and stderr) into a log file that
+    # Wait-Background prints. -Nice lowers its priority: the host's suites fill the CPU the guests
+    # leave idle instead of slowing the kernel bench, which is the longest part of a run.
+    param([string] $Name, [string[]] $Command, [switch] $Nice)
+    $log = Join-Path $out "logs/$Name.log"
+    New-Item -ItemType Directory -Force (Split-Path $log) | Out-Null
+    $psi = [Diagnostics.ProcessStartInfo]::new('bash')
+    $run = if ($Nice) { 'exec nice -n 10 "$@" > "$0" 2>&1' } else { 'exec "$@" > "$0" 2>&1' }
+    foreach ($a in @('-c', $run, $log) + $Command) { $psi.ArgumentList.Add($a) }
+    $psi.UseShellExecute = $false
+    Write-Host "> (beside) $($Command -join ' ')" -ForegroundColor DarkGray
+    [pscustomobject]@{ Name = $Name; Log = $log; Process = [Diagnostics.Process]::Start($psi); Watch = [Diagnostics.Stopwatch]::StartNew() }
+}
+
+function Wait-Background($Job) {
+    # Waits for a command Start-Background started, prints its output, and fails like Invoke-Native.
+    $Job.Process.WaitForExit()
+    $seconds = $Job.Watch.Elapsed.TotalSeconds
+    Write-Host "== $($Job.Name): output" -ForegroundColor Cyan
+    Get-Content -LiteralPath $Job.Log -ErrorAction SilentlyContinue | Write-Host
+    Write-Host ("== {0}: exit code {1} after {2:n0} s" -f $Job.Name, $Job.Process.ExitCode, $seconds) -ForegroundColor Cyan
+    if ($Job.Process.ExitCode -ne 0) { throw "$($Job.Name) failed with exit code $($Job.Process.ExitCode)." }
+}
+
+function Get-PesterTestCommand {
     $modules = Restore-Pester
     # A child pwsh: a loaded binary module cannot be unloaded, and the tests import the fresh build.
     $env:PSModulePath = "$modules$([IO.Path]::PathSeparator)$env:PSModulePath"
-    Invoke-Native dotnet @('pwsh', '-NoProfile', '-NonInteractive', '-File', (Join-Path $repo 'tests/Invoke-PesterSuite.ps1'),
+    @('dotnet', 'pwsh', '-NoProfile', '-NonInteractive', '-File', (Join-Path $repo 'tests/Invoke-PesterSuite.ps1'),
         '-Path', ((Join-Path $repo 'tests/Pester') + ',' + (Join-Path $repo 'examples')), '-ResultFile', (Join-Path $results 'pester.xml'), '-ExcludeTag', 'RealKernel')
+}
+
+function Invoke-PesterTest {
+    $command = Get-PesterTestCommand
+    Invoke-Native $command[0] $command[1..($command.Count - 1)]
 }
 
 function Invoke-KernelTest {
@@ -160,12 +195,15 @@ function Invoke-Demo {
 function Invoke-Suites {
     # Every suite runs even when an earlier one failed, so one run reports everything; the build
     # then fails if any did. The last line counts every test of every suite.
+    # The host's suites run beside the kernel bench, at a lower priority: the bench's guests are
+    # the longest part, and the host's suites use the CPU time they leave.
     $failures = @()
-    foreach ($suite in @(
-            @{ Name = 'engine (xunit)'; Run = { Invoke-UnitTest } },
-            @{ Name = 'cmdlets (Pester)'; Run = { Invoke-PesterTest } },
-            @{ Name = 'real kernels (QEMU bench)'; Run = { Invoke-KernelTest } })) {
-        try { & $suite.Run } catch { Write-Host "FAILED: $($suite.Name): $_" -ForegroundColor Red; $failures += $suite.Name }
+    $beside = @(
+        (Start-Background -Name 'engine (xunit)' -Command (Get-UnitTestCommand) -Nice),
+        (Start-Background -Name 'cmdlets (Pester)' -Command (Get-PesterTestCommand) -Nice))
+    try { Invoke-KernelTest } catch { Write-Host "FAILED: real kernels (QEMU bench): $_" -ForegroundColor Red; $failures += 'real kernels (QEMU bench)' }
+    foreach ($job in $beside) {
+        try { Wait-Background $job } catch { Write-Host "FAILED: $($job.Name): $_" -ForegroundColor Red; $failures += $job.Name }
     }
     $passed = 0; $failed = 0
     foreach ($file in Get-ChildItem $results -Recurse -Filter '*.xml') {
@@ -212,7 +250,13 @@ foreach ($t in $Task) {
             # Old results would be counted again: start clean.
             Remove-Item -Recurse -Force $results -ErrorAction SilentlyContinue
             New-Item -ItemType Directory -Force $results | Out-Null
-            Invoke-Build; Invoke-Fixtures; Invoke-Suites
+            # The fixtures download (network, apt) and the bench gets its tools and precompiles
+            # pwsh for the guests while the build compiles.
+            $prepared = @(
+                (Start-Background -Name 'fixtures' -Command @('bash', (Join-Path $repo 'tests/fixtures/get-debian-kernels.sh'))),
+                (Start-Background -Name 'kernel bench: machine' -Command @('dotnet', 'pwsh', '-NoProfile', '-NonInteractive', '-File', (Join-Path $repo 'tests/KernelBench/Invoke-KernelBench.ps1'), '-Prepare')))
+            try { Invoke-Build } finally { foreach ($job in $prepared) { Wait-Background $job } }
+            Invoke-Suites
         }
         'Package' { Invoke-Build; Invoke-Package }
         'Demo' { Invoke-Build; Invoke-Fixtures; Invoke-Demo }

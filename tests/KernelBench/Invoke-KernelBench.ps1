@@ -110,7 +110,12 @@ param(
 
     [switch] $AllowNoResultFile,
 
-    [string] $KernelArguments
+    [string] $KernelArguments,
+
+    # Only get the machine ready (tools, the precompiled pwsh) and stop: build.ps1 Test runs
+    # this beside the build, so the kernel run that follows starts booting sooner.
+    [Parameter(ParameterSetName = 'Prepare', Mandatory)]
+    [switch] $Prepare
 )
 
 Set-StrictMode -Version 3.0
@@ -143,6 +148,12 @@ try {
     # ---- the machine: tools, kernels, space -----------------------------------------------------
     Assert-BenchTool
     $fixtures = Get-BenchFixtureRoot
+    if ($Prepare) {
+        $cacheDir = Get-BenchCacheDirectory -FixtureRoot $fixtures
+        if (-not $NoReadyToRun) { $null = Get-BenchReadyToRunPwsh -CacheDirectory $cacheDir }
+        Write-Host ("Bench: machine ready in {0:n1} s" -f $startAll.Elapsed.TotalSeconds)
+        exit 0
+    }
     $kernels = @(Get-BenchKernel -FixtureRoot $fixtures -Flavour $Kernel)
     $cacheDir = Get-BenchCacheDirectory -FixtureRoot $fixtures
     Assert-BenchSpace -Path $cacheDir -MinimumMB 200 -What 'the initramfs cache'
@@ -188,6 +199,7 @@ try {
     try {
         foreach ($k in $kernels) {
             $initrd = Get-BenchInitramfs -Kernel $k -CacheDirectory $cacheDir -InitScript (Join-Path $benchRoot 'initramfs/init')
+            $moduleImage = Get-BenchModuleImage -Kernel $k -CacheDirectory $cacheDir
             # The audit suite's test modules; a failure here is reported by that suite, not fatal to the others.
             $testModules = try { Get-BenchTestModules -Kernel $k -CacheDirectory $cacheDir -SourceDirectory (Join-Path $benchRoot 'testmodules') }
             catch { Write-Warning $_.Exception.Message; '' }
@@ -201,7 +213,7 @@ try {
                 # The signature suite's module copies (patched, stripped, foreign key), made fresh for each boot.
                 $sigCases = try { $null = New-BenchSignatureCases -Kernel $k -Target (Join-Path $share '.bench/signature-cases'); "$script:GuestResults/.bench/signature-cases" }
                 catch { Write-Warning $_.Exception.Message; '' }
-                $jobs.Add([pscustomobject]@{ Kernel = $k; Initrd = $initrd; OutDir = $outDir; Share = $share; Stopwatch = $sw; Wave = $r.Wave
+                $jobs.Add([pscustomobject]@{ Kernel = $k; Initrd = $initrd; ModuleImage = $moduleImage; OutDir = $outDir; Share = $share; Stopwatch = $sw; Wave = $r.Wave
                         Name = $k.Flavour + $r.Suffix; KernelArguments = $r.Args
                         InitramfsSeconds = [math]::Round($sw.Elapsed.TotalSeconds, 1); Run = $null })
                 $guestCommand = if ($isPester) {
@@ -214,7 +226,7 @@ try {
                     $Command
                 }
                 Write-BenchRunFiles -Share $share -Kernel $k -RepoRoot $repoRoot -DotnetRoot $dotnetRoot -PwshDll $guestPwshDll `
-                    -ModulePaths $guestModulePaths -GuestCommand $guestCommand -TestModules $testModules -SignatureCases $sigCases `
+                    -ModulePaths $guestModulePaths -GuestCommand $guestCommand -TestModules $testModules -SignatureCases $sigCases -ModuleImage:([bool]$moduleImage) `
                     -ExtraPaths $(if ($PSCmdlet.ParameterSetName -eq 'Script') { Split-Path -Parent $GuestScript })
             }
         }
@@ -225,7 +237,7 @@ try {
             Write-Host "=== kernel bench: booting $($j.Name) $($j.Kernel.Version)$(if ($j.KernelArguments) { " with $($j.KernelArguments)" }) ===" -ForegroundColor Cyan
             $j.Stopwatch.Restart()
             $j.Run = Start-BenchQemu -Kernel $j.Kernel -Initrd $j.Initrd -Share $j.Share -OutDir $j.OutDir `
-                -TimeoutSeconds $TimeoutSeconds -MemoryMB $MemoryMB -Cpus $Cpus -CpuModel $CpuModel -KernelArguments $j.KernelArguments
+                -TimeoutSeconds $TimeoutSeconds -MemoryMB $MemoryMB -Cpus $Cpus -CpuModel $CpuModel -KernelArguments $j.KernelArguments -ModuleImage $j.ModuleImage
             $j.Run.Prefix = "[$($j.Name)] "
         }
         foreach ($wave in @($jobs | Group-Object Wave | Sort-Object { [int]$_.Name })) {
