@@ -119,3 +119,46 @@ Describe 'Views of objects from another machine' {
         $table | Should -Match 'msdos'
     }
 }
+
+Describe 'Objects from another computer piped into a command here' {
+    BeforeAll {
+        $script:msdosKo = Join-Path $synthetic.ModulesDirectory 'kernel/fs/fat/msdos.ko'
+        Get-Item $msdosKo, (Join-Path $synthetic.ModulesDirectory 'kernel/fs/fat/fat.ko') | Export-Clixml (Join-Path $TestDrive 'files.xml')
+        function Get-FileFrom([string] $ComputerName) {
+            Import-Clixml (Join-Path $TestDrive 'files.xml') | Add-Member -NotePropertyName PSComputerName -NotePropertyValue $ComputerName -PassThru
+        }
+    }
+
+    It 'Import-KernelModule refuses each file that came from another computer, saying where to run it' {
+        Get-FileFrom 'lkmbench-xz' | Import-KernelModule -Root $fake -WhatIf -ErrorAction SilentlyContinue -ErrorVariable errs
+        $errs.Count | Should -Be 2
+        $errs[0].FullyQualifiedErrorId | Should -Be 'PathFromOtherComputer,LkmPowerShell.Commands.ImportKernelModuleCommand'
+        $errs[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $errs[0].TargetObject | Should -Be $msdosKo
+        $errs[0].Exception.Message | Should -BeLike "*came from lkmbench-xz*that machine's*"
+        $errs[0].ErrorDetails.RecommendedAction | Should -BeLike '*Invoke-Command -Session*Import-KernelModule -LiteralPath*'
+        $errs[0].ErrorDetails.RecommendedAction | Should -BeLike '*Import-KernelModule -Name msdos*'
+    }
+
+    It 'takes a file whose PSComputerName is this machine (<Name>)' -ForEach @(
+        @{ Name = 'localhost' }, @{ Name = '127.0.0.1' }, @{ Name = [Environment]::MachineName }, @{ Name = [System.Net.Dns]::GetHostName() }
+    ) {
+        $out = @(Get-FileFrom $Name | Select-Object -First 1 | Import-KernelModule -Root $fake -WhatIf -ErrorAction SilentlyContinue -ErrorVariable errs 6>&1)
+        $errs | Where-Object FullyQualifiedErrorId -Like 'PathFromOtherComputer*' | Should -BeNullOrEmpty
+    }
+
+    It 'a path typed here is never refused, even one a remote object also named' {
+        Get-FileFrom 'lkmbench-xz' | Import-KernelModule -Root $fake -WhatIf -ErrorAction SilentlyContinue | Out-Null
+        Import-KernelModule -Root $fake -LiteralPath $msdosKo -WhatIf -ErrorAction SilentlyContinue -ErrorVariable errs
+        $errs | Where-Object FullyQualifiedErrorId -Like 'PathFromOtherComputer*' | Should -BeNullOrEmpty
+    }
+
+    It 'a module object from another computer acts on this machine''s module of that name, and says so in Verbose' {
+        $remote = ConvertThrough-Wire (Get-KernelModule -Root $fake msdos) 'lkmbench-xz'
+        $verbose = @($remote | Remove-KernelModule -Root $fake -WhatIf -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })
+        ($verbose.Message -join "`n") | Should -BeLike "*'msdos' came from lkmbench-xz*this machine's module of that name*"
+        $local = Get-KernelModule -Root $fake msdos
+        $quiet = @($local | Remove-KernelModule -Root $fake -WhatIf -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })
+        ($quiet.Message -join "`n") | Should -Not -BeLike '*came from*'
+    }
+}
