@@ -136,7 +136,7 @@ Describe 'Objects from another computer piped into a command here' {
         $errs[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
         $errs[0].TargetObject | Should -Be $msdosKo
         $errs[0].Exception.Message | Should -BeLike "*came from lkmbench-xz*that machine's*"
-        $errs[0].ErrorDetails.RecommendedAction | Should -BeLike '*Invoke-Command -Session*Import-KernelModule -LiteralPath*'
+        $errs[0].ErrorDetails.RecommendedAction | Should -BeLike '*lkmbench-xz*Invoke-Command -Session*Import-KernelModule -LiteralPath*'
         $errs[0].ErrorDetails.RecommendedAction | Should -BeLike '*Import-KernelModule -Name msdos*'
     }
 

@@ -79,7 +79,8 @@ public static class RemoteOrigin
 
     /// <summary>
     /// The error for a path that came from another machine (ErrorId PathFromOtherComputer), or null
-    /// for a path of this machine. <paramref name="command"/> names the cmdlet for the remedy.
+    /// for a path of this machine. <paramref name="command"/> names the cmdlet for the message (only
+    /// Import-KernelModule changes the system from a path, so the remedy names it).
     /// </summary>
     public static ErrorRecord? Refusal(string? path, string command)
     {
@@ -88,6 +89,6 @@ public static class RemoteOrigin
         var module = ValidateNotAFileAttribute.ModuleNameOfFile(path);
         return ModuleErrors.New(new ArgumentException(
                 $"'{path}' came from {computer} (its PSComputerName): the path is that machine's, not this one's, so {command} did not act on it here."),
-            "PathFromOtherComputer", ErrorCategory.InvalidArgument, path, "PathFromOtherComputer", computer, command, path, module);
+            "PathFromOtherComputer", ErrorCategory.InvalidArgument, path, "PathFromOtherComputer", computer, module);
     }
 }
