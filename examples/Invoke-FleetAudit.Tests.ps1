@@ -34,8 +34,17 @@ BeforeAll {
 
 Describe 'Invoke-FleetAudit.ps1, remoting mocked' {
     BeforeEach {
-        Mock New-PSSession { New-FakeSession $SSHConnection.HostName }
-        Mock New-PSSession { throw [System.Management.Automation.Remoting.PSRemotingTransportException]::new('ssh: connect to host down port 22: Connection refused') } -ParameterFilter { $SSHConnection.HostName -eq 'down' }
+        # New-PSSession as it behaves with several connections: a session for each machine that
+        # answers, and an error for each that does not ("[host] ..." in its details).
+        Mock New-PSSession {
+            foreach ($c in $SSHConnection) {
+                if ($c.HostName -ne 'down') { New-FakeSession $c.HostName; continue }
+                $record = [System.Management.Automation.ErrorRecord]::new([System.Management.Automation.Remoting.PSRemotingTransportException]::new('ssh: connect to host down port 22: Connection refused'),
+                    'PSSessionOpenFailed', 'OpenError', $null)
+                $record.ErrorDetails = [System.Management.Automation.ErrorDetails]::new('[down] ssh: connect to host down port 22: Connection refused')
+                $PSCmdlet.WriteError($record)
+            }
+        }
         Mock Remove-PSSession { } -RemoveParameterType Session
         Mock Invoke-Command { Invoke-AsRemoting $Session $ScriptBlock $ArgumentList } -RemoveParameterType Session
         Mock Import-Module { } -ParameterFilter { $Name -eq 'LkmPowerShell' }

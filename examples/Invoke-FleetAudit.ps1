@@ -89,26 +89,38 @@ function New-HostSummary([string] $ComputerName, [bool] $Reachable, [object[]] $
     }
 }
 
-# Sessions: the ones given, or one a connection (opened together; a machine that does not answer
-# is reported here and left out, the others go on).
+# Sessions: the ones given, or one a connection. New-PSSession opens all of them at once (in
+# parallel); each connection is then matched to its session by host name and port, and a machine
+# that did not answer is reported here and left out, the others go on.
 $opened = @()
 $sessions = @()
 if ($PSCmdlet.ParameterSetName -eq 'Session') {
     $sessions = @($Session)
 }
 else {
+    $openErrors = @()
+    $new = @(New-PSSession -SSHConnection $SSHConnection -ErrorAction SilentlyContinue -ErrorVariable +openErrors)
+    $opened = $new
+    $claimed = [System.Collections.Generic.HashSet[object]]::new()
     foreach ($connection in $SSHConnection) {
         $name = [string] $connection.HostName
-        try {
-            $s = New-PSSession -SSHConnection $connection -ErrorAction Stop
-            $opened += $s
-            $sessions += $s
-        }
-        catch {
-            Write-HostError $name 'FleetSessionFailed' "no PowerShell session could be opened: $($_.Exception.Message)" ConnectionError `
-                "Check that ssh $name works with the same user and key, and that its sshd_config has 'Subsystem powershell' running pwsh -sshs."
-            New-HostSummary $name $false @() $_.Exception.Message
-        }
+        $port = $connection.Port
+        $mine = $new | Where-Object {
+            -not $claimed.Contains($_) -and $_.ComputerName -eq $name -and
+            (-not $port -or $_.Runspace.ConnectionInfo.Port -eq $port)
+        } | Select-Object -First 1
+        if ($mine) { [void] $claimed.Add($mine); $sessions += $mine; continue }
+        # Its error names the runspace it could not open ([host] in the details, as New-PSSession writes it).
+        $why = $openErrors | Where-Object {
+            -not $claimed.Contains($_) -and (
+                ($_.TargetObject.ConnectionInfo.ComputerName -eq $name -and (-not $port -or $_.TargetObject.ConnectionInfo.Port -eq $port)) -or
+                "$($_.ErrorDetails.Message) $($_.Exception.Message)" -like "*$name*")
+        } | Select-Object -First 1
+        if ($why) { [void] $claimed.Add($why) }
+        $message = if ($why) { ($why.ErrorDetails.Message, $why.Exception.Message | Where-Object { $_ } | Select-Object -First 1) } else { 'New-PSSession returned no session for it.' }
+        Write-HostError $name 'FleetSessionFailed' "no PowerShell session could be opened: $message" ConnectionError `
+            "Check that ssh $name works with the same user and key, and that its sshd_config has 'Subsystem powershell' running pwsh -sshs."
+        New-HostSummary $name $false @() $message
     }
 }
 

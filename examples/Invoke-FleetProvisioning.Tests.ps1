@@ -31,8 +31,17 @@ Describe 'Invoke-FleetProvisioning.ps1, remoting mocked' {
         # Each machine's kernel and modprobe.d, as the mocked cmdlets change them. Global: a mock's
         # body runs where it is called (inside the script under test), so $script: would be that script's.
         $global:FleetTestState = @{ 'lkmbench-plain' = @{ Loaded = @('cramfs'); Disabled = @() }; 'lkmbench-xz' = @{ Loaded = @(); Disabled = @() } }
-        Mock New-PSSession { New-FakeSession $SSHConnection.HostName }
-        Mock New-PSSession { throw [System.Management.Automation.Remoting.PSRemotingTransportException]::new('ssh: connect to host down port 22: Connection refused') } -ParameterFilter { $SSHConnection.HostName -eq 'down' }
+        # New-PSSession as it behaves with several connections: a session for each machine that
+        # answers, and an error for each that does not ("[host] ..." in its details).
+        Mock New-PSSession {
+            foreach ($c in $SSHConnection) {
+                if ($c.HostName -ne 'down') { New-FakeSession $c.HostName; continue }
+                $record = [System.Management.Automation.ErrorRecord]::new([System.Management.Automation.Remoting.PSRemotingTransportException]::new('ssh: connect to host down port 22: Connection refused'),
+                    'PSSessionOpenFailed', 'OpenError', $null)
+                $record.ErrorDetails = [System.Management.Automation.ErrorDetails]::new('[down] ssh: connect to host down port 22: Connection refused')
+                $PSCmdlet.WriteError($record)
+            }
+        }
         Mock Remove-PSSession { } -RemoveParameterType Session
         Mock Invoke-Command { Invoke-AsRemoting $Session $ScriptBlock $ArgumentList } -RemoveParameterType Session
         Mock Import-Module { } -ParameterFilter { $Name -eq 'LkmPowerShell' }
