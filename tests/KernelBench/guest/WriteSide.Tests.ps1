@@ -149,7 +149,13 @@ Describe 'Parameters, rollback, decompression, privileges and repetition' -Tag '
         Get-LoadedNames | Should -Be $before
     }
 
-    It '300 load/remove cycles (20 through the cmdlets, 280 through the engine''s syscall path) leave /proc/modules and use counts as they were' {
+    # The 280 syscall cycles run on the 6.1 kernel only: they are the same two syscalls on both
+    # kernels, and the 6.12 kernel's own path (in-kernel xz decompression) is proven above.
+    It '<Count> load/remove cycles (20 through the cmdlets<Engine>) leave /proc/modules and use counts as they were' -TestCases @(
+        if ($env:LKMBENCH_KERNEL -eq 'xz') { @{ Count = 20; Engine = ''; Pairs = 0 } }
+        else { @{ Count = 300; Engine = ', 280 through the engine''s syscall path'; Pairs = 140 } }
+    ) {
+        param($Count, $Engine, $Pairs)
         $before = Get-Content /proc/modules | ForEach-Object { ($_ -split ' ')[0..3] -join ' ' }
         for ($i = 0; $i -lt 20; $i++) {
             Import-KernelModule msdos -ErrorAction Stop
@@ -157,11 +163,13 @@ Describe 'Parameters, rollback, decompression, privileges and repetition' -Tag '
         }
         # The cmdlets re-plan on every call, which under emulation costs far more than the syscalls;
         # the engine's loader is what they call, so the rest of the cycles go straight to it.
-        $loader = [LkmPowerShell.Engine.Loading.ModuleLoader]::new([LkmPowerShell.Engine.Kernel.RunningKernel]::Host)
-        $fat = (Get-KernelModule -ListAvailable fat).Path
-        $msdos = (Get-KernelModule -ListAvailable msdos).Path
-        $options = [LkmPowerShell.Engine.Loading.InsertOptions]::new()
-        for ($i = 0; $i -lt 140; $i++) {
+        if ($Pairs) {
+            $loader = [LkmPowerShell.Engine.Loading.ModuleLoader]::new([LkmPowerShell.Engine.Kernel.RunningKernel]::Host)
+            $fat = (Get-KernelModule -ListAvailable fat).Path
+            $msdos = (Get-KernelModule -ListAvailable msdos).Path
+            $options = [LkmPowerShell.Engine.Loading.InsertOptions]::new()
+        }
+        for ($i = 0; $i -lt $Pairs; $i++) {
             $loader.Insert($fat, $options).Errno | Should -Be 0
             $loader.Insert($msdos, $options).Errno | Should -Be 0
             $loader.Remove('msdos', $false) | Should -Be 0
