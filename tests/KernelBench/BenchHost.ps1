@@ -229,8 +229,9 @@ function Get-BenchInitramfs($Kernel, [string] $CacheDirectory, [string] $InitScr
         Set-Content -LiteralPath "$tree/modules/order-net" -Value $netOrder
         $tmp = "$file.tmp-$PID"
         sh -c "cd $(ConvertTo-ShQuoted $tree) && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1 > $(ConvertTo-ShQuoted $tmp)"
-        # Keep only the newest initramfs of this kernel.
-        Get-ChildItem -LiteralPath $dir -Filter 'initramfs-*.cpio.gz' | Remove-Item -Force
+        # Keep the cache small, but leave images another bench run on this machine may still boot
+        # (a run of another checkout builds its own): only those older than a day go.
+        Get-ChildItem -LiteralPath $dir -Filter 'initramfs-*.cpio.gz' | Where-Object LastWriteTimeUtc -LT ([datetime]::UtcNow.AddDays(-1)) | Remove-Item -Force
         Move-Item -LiteralPath $tmp -Destination $file
     } finally {
         Remove-Item -LiteralPath $tree -Recurse -Force -ErrorAction SilentlyContinue
