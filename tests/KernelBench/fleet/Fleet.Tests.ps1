@@ -65,25 +65,27 @@ Describe 'LkmPowerShell over SSH remoting against both bench guests' -Tag 'Fleet
             $package = $fleet.Package
             $package | Should -Not -BeNullOrEmpty -Because 'build.ps1 Package writes out/packages/LkmPowerShell.<version>.nupkg'
             Test-Path -LiteralPath $package | Should -BeTrue
-            foreach ($g in $fleet.Guests) {
-                $s = $sessions[$g.Flavour]
-                # Before: remoting sees no LkmPowerShell at all (not the repository's, not out/Modules').
-                Invoke-Command -Session $s { @(Get-Module -ListAvailable LkmPowerShell).Count } | Should -Be 0
-                $m = Measure-Seconds {
+            # Before: remoting sees no LkmPowerShell at all (not the repository's, not out/Modules').
+            Invoke-Command -Session (& $allSessions) { @(Get-Module -ListAvailable LkmPowerShell).Count } | Should -Be @(0, 0)
+            $m = Measure-Seconds {
+                foreach ($s in & $allSessions) {
                     Invoke-Command -Session $s { $null = New-Item -ItemType Directory -Force /root/lkm-packages }
                     Copy-Item -LiteralPath $package -Destination /root/lkm-packages/ -ToSession $s
-                    Invoke-Command -Session $s {
-                        $ErrorActionPreference = 'Stop'
-                        Register-PSResourceRepository -Name LkmLocal -Uri /root/lkm-packages -Trusted
-                        Install-PSResource -Name LkmPowerShell -Repository LkmLocal -TrustRepository -Quiet
-                        Import-Module LkmPowerShell
-                        $mod = Get-Module LkmPowerShell
-                        [pscustomobject]@{ Version = "$($mod.Version)"; ModuleBase = $mod.ModuleBase
-                            Available = @(Get-Module -ListAvailable LkmPowerShell | ForEach-Object ModuleBase) }
-                    }
                 }
-                $timings.Guests[$g.Name].InstallSeconds = $m.Seconds
-                $r = $m.Output
+                # Both guests at once, as an administrator would.
+                Invoke-Command -Session (& $allSessions) {
+                    $ErrorActionPreference = 'Stop'
+                    Register-PSResourceRepository -Name LkmLocal -Uri /root/lkm-packages -Trusted
+                    Install-PSResource -Name LkmPowerShell -Repository LkmLocal -TrustRepository -Quiet
+                    Import-Module LkmPowerShell
+                    $mod = Get-Module LkmPowerShell
+                    [pscustomobject]@{ Version = "$($mod.Version)"; ModuleBase = $mod.ModuleBase
+                        Available = @(Get-Module -ListAvailable LkmPowerShell | ForEach-Object ModuleBase) }
+                }
+            }
+            $timings.InstallBothSeconds = $m.Seconds
+            $m.Output.PSComputerName | Sort-Object | Should -Be ($names | Sort-Object)
+            foreach ($r in $m.Output) {
                 $r.Version | Should -Be $version
                 $r.ModuleBase | Should -BeLike '/root/.local/share/powershell/Modules/LkmPowerShell/*'
                 $r.ModuleBase | Should -Not -BeLike "$repo*"
@@ -111,30 +113,35 @@ Describe 'LkmPowerShell over SSH remoting against both bench guests' -Tag 'Fleet
             @{ Command = 'Import-KernelModule' }
         ) {
             param($Command)
-            foreach ($g in $fleet.Guests) {
-                $ev = $null
-                # The guest's own view of the same error, to compare with what arrives.
-                $local = Invoke-Command -Session $sessions[$g.Flavour] -ErrorVariable ev -ErrorAction SilentlyContinue {
-                    & $using:Command -Name nosuchmodule
-                    $e = $Error[0]
+            $ev = $null
+            # Each guest's own view of the same error, to compare with what arrives.
+            $local = @(Invoke-Command -Session (& $allSessions) -ErrorVariable ev -ErrorAction SilentlyContinue {
+                    & $using:Command -Name nosuchmodule -ErrorVariable raised
+                    $e = $raised[0]
                     [pscustomobject]@{ Id = $e.FullyQualifiedErrorId; Category = "$($e.CategoryInfo.Category)"; Action = $e.ErrorDetails.RecommendedAction }
-                }
-                @($ev).Count | Should -Be 1 -Because "$Command nosuchmodule on $($g.Name) raises one error"
-                $e = $ev[0]
-                $e.FullyQualifiedErrorId | Should -Be $local.Id
+                })
+            Write-Host ($ev | Format-List * -Force | Out-String)
+            @($ev).Count | Should -Be 2 -Because "$Command nosuchmodule raises one error in each guest"
+            $ev.OriginInfo.PSComputerName | Sort-Object | Should -Be ($names | Sort-Object)
+            foreach ($e in $ev) {
+                $mine = $local | Where-Object PSComputerName -EQ $e.OriginInfo.PSComputerName
+                $e.FullyQualifiedErrorId | Should -Be $mine.Id
                 $e.FullyQualifiedErrorId | Should -Match '^\w+,LkmPowerShell\.'
-                "$($e.CategoryInfo.Category)" | Should -Be $local.Category
+                "$($e.CategoryInfo.Category)" | Should -Be $mine.Category
                 "$($e.CategoryInfo.Category)" | Should -Be 'ObjectNotFound'
                 $e.ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
-                $e.ErrorDetails.RecommendedAction | Should -Be $local.Action
-                $e.OriginInfo.PSComputerName | Should -Be $g.Name
+                $e.ErrorDetails.RecommendedAction | Should -Be $mine.Action
             }
         }
 
         It 'lists the installed modules of the xz guest (-ListAvailable) across the wire' {
             $s = $sessions['xz']
-            $m = Measure-Seconds { @(Invoke-Command -Session $s { Get-KernelModule -ListAvailable }) }
-            $remoteCount = Invoke-Command -Session $s { @(Get-KernelModule -ListAvailable).Count }
+            # One listing: the objects, then the count the guest saw, as a last object.
+            $m = Measure-Seconds {
+                @(Invoke-Command -Session $s { $all = @(Get-KernelModule -ListAvailable); $all; [pscustomobject]@{ RemoteCount = $all.Count } })
+            }
+            $remoteCount = $m.Output[-1].RemoteCount
+            $m = [pscustomobject]@{ Seconds = $m.Seconds; Output = @($m.Output | Select-Object -SkipLast 1) }
             $timings.ListAvailable = [ordered]@{ Guest = $s.ComputerName; Seconds = $m.Seconds; Count = $m.Output.Count; RemoteCount = $remoteCount }
             Write-Host ("Get-KernelModule -ListAvailable from {0}: {1} objects in {2} s" -f $s.ComputerName, $m.Output.Count, $m.Seconds)
             $remoteCount | Should -BeGreaterThan 1000
