@@ -69,7 +69,10 @@ internal static class ModuleListing
                 cmdlet.WriteError(ModuleErrors.ForModuleFile(probe.Error, module.Path));
                 continue;
             }
-            cmdlet.WriteObject(Deferred(module, probe, root, index, config, rootShown));
+            // A module named exactly is one the caller asked about: it serialises whole (its file is
+            // read then, once); a listing by pattern or of everything serialises what it knows.
+            var file = Deferred(module, probe, root, index, config, rootShown);
+            cmdlet.WriteObject(patterns.NamesLiterally(module.Name) ? file : file.AsListed());
         }
         foreach (var builtin in BuiltinModules(directory, patterns, includeBuiltin))
             cmdlet.WriteObject(new KernelModuleFile(builtin));

@@ -67,6 +67,16 @@ internal sealed class ModuleNamePatterns
         return any;
     }
 
+    /// <summary>Whether a name given without wildcards names this module (asked for by name, not found by a pattern).</summary>
+    public bool NamesLiterally(string moduleName)
+    {
+        var normal = ModuleName.Normalize(moduleName);
+        foreach (var (_, pattern, isLiteral) in _patterns)
+            if (isLiteral && pattern.IsMatch(normal))
+                return true;
+        return false;
+    }
+
     /// <summary>Names given without wildcards that matched nothing: each deserves an error, like Get-Process.</summary>
     public IEnumerable<string> UnmatchedLiterals()
     {

@@ -38,6 +38,12 @@ BeforeAll {
     $script:fatKo = Join-Path $synthetic.ModulesDirectory 'kernel/fs/fat/fat.ko'
     $symbol = Find-KernelSymbol -Root $synthetic.Root -ListAvailable fat_time_unix2fat -ErrorAction Stop
     $symbol | Export-Clixml (Join-Path $TestDrive 'symbol.xml')
+    # From another computer: through the serializer, then stamped as remoting stamps what it receives.
+    Get-Item $msdosKo | Export-Clixml (Join-Path $TestDrive 'file.xml')
+    Get-KernelModule -ListAvailable -Root $synthetic.Root msdos -ErrorAction Stop | Export-Clixml (Join-Path $TestDrive 'installed.xml')
+    function Import-FromOtherComputer([string] $File) {
+        Import-Clixml (Join-Path $TestDrive $File) | Add-Member -NotePropertyName PSComputerName -NotePropertyValue 'lkmbench-xz' -PassThru
+    }
 
     # The rows of the document's "Inputs" table, by the name its first column gives them.
     $script:inputs = @{
@@ -50,6 +56,8 @@ BeforeAll {
         'symbol (deserialised)' = { Import-Clixml (Join-Path $TestDrive 'symbol.xml') }
         'kernel-image symbol'   = { Find-KernelSymbol -Root $fake printk -ErrorAction Stop }
         'Name only'             = { [pscustomobject]@{ Name = 'msdos' } }
+        'FileInfo (another computer)'         = { Import-FromOtherComputer 'file.xml' }
+        'installed module (another computer)' = { Import-FromOtherComputer 'installed.xml' }
     }
 
     function Get-PipelineBinding {

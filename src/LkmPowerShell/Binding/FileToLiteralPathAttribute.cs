@@ -24,7 +24,10 @@ public sealed class FileToLiteralPathAttribute : ArgumentTransformationAttribute
             return file.FullName;
         if (inputData is PSObject bag && bag.TypeNames.Contains("Deserialized.System.IO.FileInfo")
             && bag.Properties["FullName"]?.Value is string full)
-            return full;
+            // A file from another machine (Invoke-Command { Get-Item ... }) names that machine's
+            // file: the path is marked so the cmdlet refuses it (RemoteOrigin) instead of acting on
+            // this machine's file of the same path.
+            return RemoteOrigin.OtherComputer(bag) is { } computer ? RemoteOrigin.Mark(full, computer) : full;
         return inputData;
     }
 }

@@ -27,7 +27,11 @@ public sealed class SymbolToModuleNameAttribute : ArgumentTransformationAttribut
     {
         // One name, as a string: the binder wraps it for string[] as it does a piped string.
         if (IsSymbol(inputData, out var symbolName, out var moduleName))
-            return ModuleOf(symbolName, moduleName);
+            return RemoteOrigin.OtherComputer(inputData) is { } computer ? RemoteOrigin.Mark(ModuleOf(symbolName, moduleName), computer) : ModuleOf(symbolName, moduleName);
+        // A module object from another machine: its name, as binding by property name would give
+        // it, marked so the cmdlet can say it acts on this machine's module (RemoteOrigin).
+        if (RemoteOrigin.NameFromOtherComputer(inputData) is { } remoteName)
+            return remoteName;
         // On the command line: -Name (Find-KernelSymbol ...) gives an array; map its symbols, keep the rest.
         var items = inputData is PSObject { BaseObject: IList } pso ? (IList)pso.BaseObject : inputData as object[];
         if (items is null || !items.Cast<object?>().Any(i => IsSymbol(i, out _, out _)))

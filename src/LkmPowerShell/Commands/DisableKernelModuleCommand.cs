@@ -55,6 +55,7 @@ public sealed class DisableKernelModuleCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
+        RemoteOrigin.NoteNames(this, Name);
         foreach (var name in Name!)
         {
             // Written all the same (a hardening list names modules a tree may not have), but a typo would disable nothing.

@@ -35,6 +35,7 @@ public sealed class EnableKernelModuleCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
+        RemoteOrigin.NoteNames(this, Name);
         foreach (var name in Name!)
         {
             var status = ModuleConfigurationErrors.Try(this, name, () =>

@@ -100,6 +100,12 @@ public sealed class ImportKernelModuleCommand : ModuleTreeCmdlet
     /// <summary>One engine call for the input (names, or a path); then its report as warnings, ErrorRecords and objects.</summary>
     protected override void ProcessRecord()
     {
+        if (ParameterSetName == LiteralPathSet && RemoteOrigin.Refusal(LiteralPath, "Import-KernelModule") is { } fromElsewhere)
+        {
+            WriteError(fromElsewhere);
+            return;
+        }
+        RemoteOrigin.NoteNames(this, Name);
         IReadOnlyList<ModuleParameter> parameters;
         try
         {

@@ -71,6 +71,7 @@ public sealed class RemoveKernelModuleCommand : ModuleTreeCmdlet
     /// <summary>One engine call for the input's names; then its report as warnings, ErrorRecords and objects.</summary>
     protected override void ProcessRecord()
     {
+        RemoteOrigin.NoteNames(this, Name);
         _session ??= ModprobeSessions.Open(this, _kernel!, KernelVersion);
         if (_session is null)
             return;

@@ -48,6 +48,7 @@ public sealed class SetKernelModuleParameterCommand : ModuleTreeCmdlet
 
     protected override void ProcessRecord()
     {
+        RemoteOrigin.NoteNames(this, Name is null ? null : [Name]);
         var writer = new ModuleParameterWriter(_root!);
         ErrorRecord? refusal = null;
         var change = ModuleConfigurationErrors.Try(this, $"{Name}.{Parameter}", () =>

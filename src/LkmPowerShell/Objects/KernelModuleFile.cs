@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Collections.Specialized;
+using System.Management.Automation;
 using LkmPowerShell.Engine;
 using LkmPowerShell.Engine.Files;
 using LkmPowerShell.Engine.ModuleFiles;
@@ -39,7 +40,18 @@ public sealed class KernelModuleFile
         // What depmod copied from the file is taken from its index only while the file is the one
         // it indexed (not written since): otherwise the file says it.
         _indexCurrent = index is not null && index.Covers(stamp.LastWriteTimeUtc);
-        _info = new Lazy<ModuleFileInfo>(read, LazyThreadSafetyMode.ExecutionAndPublication);
+        _info = new Lazy<ModuleFileInfo>(() =>
+        {
+            try
+            {
+                return read();
+            }
+            finally
+            {
+                // Read (or found unreadable, which is as final): serialise every property from now on.
+                ForgetDeferredTypeName();
+            }
+        }, LazyThreadSafetyMode.ExecutionAndPublication);
         _shown = new Lazy<Shown>(() =>
         {
             try
@@ -82,6 +94,55 @@ public sealed class KernelModuleFile
     private readonly IndexedModuleFacts? _index;
     private readonly bool _indexCurrent;
     private ValueList? _aliases, _softDependencies, _requiredModules;
+    private System.Collections.ObjectModel.Collection<string>? _typeNames;
+    private readonly object _typeNameGate = new();
+
+    /// <summary>
+    /// The type name a listing's object carries until its file is read: LkmPowerShell.Types.ps1xml
+    /// gives it SerializationMethod SpecificProperties with what the listing already knows, so
+    /// remoting and Export-Clixml send a listing without reading every file.
+    /// </summary>
+    /// <remarks>
+    /// Why a type name: PowerShell takes SerializationMethod and PropertySerializationSet from the
+    /// type table only, looked up by the object's type names (an instance PSStandardMembers is
+    /// serialised as data, not obeyed), and only as notes, so a property that decides per object
+    /// is not possible. The object's type names are what can change per object, and once the file
+    /// is read (any property that needs it) the name is removed, so the object then serialises
+    /// every property as an object made by -Name or -LiteralPath does.
+    /// </remarks>
+    internal const string DeferredTypeName = "LkmPowerShell.KernelModuleFile#Deferred";
+
+    /// <summary>The same, for a file written since depmod indexed it: its aliases and softdeps come from the file, so they wait too.</summary>
+    internal const string DeferredStaleIndexTypeName = "LkmPowerShell.KernelModuleFile#DeferredStaleIndex";
+
+    /// <summary>
+    /// The object as a listing writes it: a deferred object not yet read carries
+    /// <see cref="DeferredTypeName"/> (PowerShell keeps an object's type names with the object, so
+    /// every later wrapping of it carries the name too).
+    /// </summary>
+    internal PSObject AsListed()
+    {
+        var wrapped = PSObject.AsPSObject(this);
+        lock (_typeNameGate)
+        {
+            if (!IsRead && _typeNames is null && _stamp is not null)
+            {
+                _typeNames = wrapped.TypeNames;
+                _typeNames.Insert(0, _indexCurrent ? DeferredTypeName : DeferredStaleIndexTypeName);
+            }
+        }
+        return wrapped;
+    }
+
+    private void ForgetDeferredTypeName()
+    {
+        lock (_typeNameGate)
+        {
+            _typeNames?.Remove(DeferredTypeName);
+            _typeNames?.Remove(DeferredStaleIndexTypeName);
+            _typeNames = null;
+        }
+    }
 
     /// <summary>Whether the file has been read (for tests and diagnostics; reading it is what the other properties do).</summary>
     internal bool IsRead => _builtin is not null || _info.IsValueCreated;
