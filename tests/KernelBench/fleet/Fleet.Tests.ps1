@@ -73,11 +73,14 @@ Describe 'LkmPowerShell over SSH remoting against both bench guests' -Tag 'Fleet
                     Copy-Item -LiteralPath $package -Destination /root/lkm-packages/ -ToSession $s
                 }
                 # Both guests at once, as an administrator would.
+                # A script block of its own: the session's global scope keeps no ErrorActionPreference.
                 Invoke-Command -Session (& $allSessions) {
-                    $ErrorActionPreference = 'Stop'
-                    Register-PSResourceRepository -Name LkmLocal -Uri /root/lkm-packages -Trusted
-                    Install-PSResource -Name LkmPowerShell -Repository LkmLocal -TrustRepository -Quiet
-                    Import-Module LkmPowerShell
+                    & {
+                        $ErrorActionPreference = 'Stop'
+                        Register-PSResourceRepository -Name LkmLocal -Uri /root/lkm-packages -Trusted
+                        Install-PSResource -Name LkmPowerShell -Repository LkmLocal -TrustRepository -Quiet
+                    }
+                    Import-Module LkmPowerShell -ErrorAction Stop
                     $mod = Get-Module LkmPowerShell
                     [pscustomobject]@{ Version = "$($mod.Version)"; ModuleBase = $mod.ModuleBase
                         Available = @(Get-Module -ListAvailable LkmPowerShell | ForEach-Object ModuleBase) }
@@ -108,20 +111,21 @@ Describe 'LkmPowerShell over SSH remoting against both bench guests' -Tag 'Fleet
             foreach ($n in $names) { $table | Should -Match ([regex]::Escape($n)) }
         }
 
-        It 'brings an error raised in a guest with its ErrorId, category and remedy' -TestCases @(
-            @{ Command = 'Get-KernelModule' }
-            @{ Command = 'Import-KernelModule' }
+        # A loaded module's name misspelt (the remedy suggests the right one) and a module no tree has.
+        It 'brings an error raised in a guest with its ErrorId, category and remedy: <Command> <Name>' -TestCases @(
+            @{ Command = 'Get-KernelModule'; Name = 'overlai' }
+            @{ Command = 'Import-KernelModule'; Name = 'nosuchmodule' }
         ) {
-            param($Command)
+            param($Command, $Name)
             $ev = $null
             # Each guest's own view of the same error, to compare with what arrives.
             $local = @(Invoke-Command -Session (& $allSessions) -ErrorVariable ev -ErrorAction SilentlyContinue {
-                    & $using:Command -Name nosuchmodule -ErrorVariable raised
+                    & $using:Command -Name $using:Name -ErrorVariable raised
                     $e = $raised[0]
                     [pscustomobject]@{ Id = $e.FullyQualifiedErrorId; Category = "$($e.CategoryInfo.Category)"; Action = $e.ErrorDetails.RecommendedAction }
                 })
-            Write-Host ($ev | Format-List * -Force | Out-String)
-            @($ev).Count | Should -Be 2 -Because "$Command nosuchmodule raises one error in each guest"
+            $ev | ForEach-Object { Write-Host "$($_.OriginInfo.PSComputerName): $($_.FullyQualifiedErrorId) [$($_.CategoryInfo.Category)] remedy: $($_.ErrorDetails.RecommendedAction)" }
+            @($ev).Count | Should -Be 2 -Because "$Command $Name raises one error in each guest"
             $ev.OriginInfo.PSComputerName | Sort-Object | Should -Be ($names | Sort-Object)
             foreach ($e in $ev) {
                 $mine = $local | Where-Object PSComputerName -EQ $e.OriginInfo.PSComputerName
