@@ -306,8 +306,8 @@ try {
         # ---- the fleet wave: both kernels at once, reached from the host over SSH -----------------
         if ($fleetJobs.Count) {
             $fleetVerdict = Invoke-BenchFleetWave -Jobs $fleetJobs -FleetScript $FleetScript -ResultsDirectory $ResultsDirectory -RepoRoot $repoRoot `
-                -DotnetRoot $dotnetRoot -PesterModulePath $pesterModules -KeyDirectory $fleetKeys -Start $start -TimeoutSeconds $TimeoutSeconds `
-                -Tag $Tag -ExcludeTag $ExcludeTag
+                -DotnetRoot $dotnetRoot -PesterModulePath $pesterModules -KeyDirectory $fleetKeys -Start $start -TimeoutSeconds $TimeoutSeconds
+            # -Tag/-ExcludeTag select guest suites (RealKernel ...); the fleet folder runs whole.
             foreach ($j in $fleetJobs) {
                 # The guest's private host key stays out of the results.
                 Remove-Item -LiteralPath (Join-Path $j.Share '.bench/ssh/ssh_host_ed25519_key') -Force -ErrorAction SilentlyContinue
