@@ -237,7 +237,9 @@ function Invoke-BenchFleetWave([object[]] $Jobs, [string] $FleetScript, [string]
                             KeyFilePath = $clientKey; KnownHostsFile = $knownHosts; TestModules = $j.TestModules
                             SSHConnection = [ordered]@{
                                 HostName = $hn; Port = $j.Port; UserName = 'root'; KeyFilePath = $clientKey
-                                Options = [ordered]@{ HostName = '127.0.0.1'; UserKnownHostsFile = $knownHosts; StrictHostKeyChecking = 'yes' }
+                                # Port in Options too (ssh -o Port): New-PSSession -SSHConnection drops the Port
+                                # key when a plain hashtable enumerates it before HostName.
+                                Options = [ordered]@{ HostName = '127.0.0.1'; Port = "$($j.Port)"; UserKnownHostsFile = $knownHosts; StrictHostKeyChecking = 'yes' }
                             }
                         }
                     })

@@ -227,8 +227,8 @@ Describe 'LkmPowerShell over SSH remoting against both bench guests' -Tag 'Fleet
             $c = $fleet.Guests[0].SSHConnection
             # A port nothing listens on.
             $l = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0); $l.Start(); $port = $l.LocalEndpoint.Port; $l.Stop()
-            $down = @{ HostName = 'lkmbench-down'; Port = $port; UserName = $c.UserName; KeyFilePath = $c.KeyFilePath
-                Options = @{ HostName = '127.0.0.1'; UserKnownHostsFile = $c.Options.UserKnownHostsFile; StrictHostKeyChecking = 'yes' } }
+            $down = [ordered]@{ HostName = 'lkmbench-down'; Port = $port; UserName = $c.UserName; KeyFilePath = $c.KeyFilePath
+                Options = [ordered]@{ HostName = '127.0.0.1'; Port = "$port"; UserKnownHostsFile = $c.Options.UserKnownHostsFile; StrictHostKeyChecking = 'yes' } }
             $connections = @($fleet.Guests | ForEach-Object { $_.SSHConnection }) + @($down)
             $ev = $null
             # Not through Measure-Seconds: -ErrorVariable must land in this scope.
