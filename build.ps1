@@ -17,7 +17,8 @@
       PesterTest  the cmdlets' Pester tests, in a child pwsh.
       KernelTest  the Pester suites tagged for a real kernel, inside Debian's kernels under QEMU.
       Test        all of the above tests: what CI runs.
-      Package     a module folder ready to copy into a PSModulePath: ./out/LkmPowerShell/<version>.
+      Package     a module folder ready to copy into a PSModulePath: ./out/LkmPowerShell/<version>,
+                  and the same as a NuGet package for Install-PSResource: ./out/packages/LkmPowerShell.<version>.nupkg.
       Demo        the main job: the classic story, in a real kernel under QEMU.
     Run as 'dotnet pwsh -NoProfile -File ./build.ps1 <Task>...' after 'dotnet tool restore'.
 #>
@@ -184,6 +185,15 @@ function Invoke-Package {
     Copy-Item (Join-Path $repo 'bin/*.dll') (Join-Path $target 'bin')
     Copy-Item (Join-Path $repo 'en-US/*') (Join-Path $target 'en-US')
     Write-Host "Packaged: $target (copy the LkmPowerShell folder into a PSModulePath folder)"
+    # The same folder as a NuGet package, for Install-PSResource from a repository (a file share or a feed).
+    $packages = Join-Path $out 'packages'
+    New-Item -ItemType Directory -Force $packages | Out-Null
+    Get-ChildItem $packages -Filter 'LkmPowerShell.*.nupkg' | Remove-Item -Force
+    Import-Module Microsoft.PowerShell.PSResourceGet
+    Compress-PSResource -Path $target -DestinationPath $packages
+    $nupkg = Join-Path $packages "LkmPowerShell.$moduleVersion.nupkg"
+    if (-not (Test-Path $nupkg)) { throw "Compress-PSResource did not write $nupkg." }
+    Write-Host "Packaged: $nupkg (Register-PSResourceRepository -Name LkmLocal -Uri $packages -Trusted; Install-PSResource LkmPowerShell -Repository LkmLocal)"
 }
 
 function Invoke-Demo {
@@ -245,17 +255,18 @@ foreach ($t in $Task) {
         }
         'UnitTest' { Invoke-Fixtures; Invoke-UnitTest }
         'PesterTest' { Invoke-Build; Invoke-Fixtures; Invoke-PesterTest }
-        'KernelTest' { Invoke-Build; Invoke-Fixtures; Invoke-KernelTest }
+        'KernelTest' { Invoke-Build; Invoke-Fixtures; Invoke-Package; Invoke-KernelTest }
         'Test' {
             # Old results would be counted again: start clean.
             Remove-Item -Recurse -Force $results -ErrorAction SilentlyContinue
             New-Item -ItemType Directory -Force $results | Out-Null
             # The fixtures download (network, apt) and the bench gets its tools and precompiles
-            # pwsh for the guests while the build compiles.
+            # pwsh for the guests while the build compiles. The kernel bench's fleet suite installs
+            # the .nupkg in the guests.
             $prepared = @(
                 (Start-Background -Name 'fixtures' -Command @('bash', (Join-Path $repo 'tests/fixtures/get-debian-kernels.sh'))),
                 (Start-Background -Name 'kernel bench: machine' -Command @('dotnet', 'pwsh', '-NoProfile', '-NonInteractive', '-File', (Join-Path $repo 'tests/KernelBench/Invoke-KernelBench.ps1'), '-Prepare')))
-            try { Invoke-Build } finally { foreach ($job in $prepared) { Wait-Background $job } }
+            try { Invoke-Build; Invoke-Package } finally { foreach ($job in $prepared) { Wait-Background $job } }
             Invoke-Suites
         }
         'Package' { Invoke-Build; Invoke-Package }

@@ -166,14 +166,15 @@ function Get-BenchPesterModulePath([string] $RepoRoot, [string] $CacheDirectory)
     $cacheModules
 }
 
-function Get-BenchGuestModuleFile($Kernel) {
+function Get-BenchGuestModuleFile($Kernel, [string[]] $Name = @('virtio_pci', '9pnet_virtio', '9p', 'overlay', 'virtio_blk', 'ext4')) {
     # The modules /init loads before it can reach the host: whatever kmod says 9p, 9pnet_virtio,
-    # virtio_pci, overlay, virtio_blk and ext4 need on this kernel (built-in ones are skipped), in kmod's order.
+    # virtio_pci, overlay, virtio_blk and ext4 need on this kernel (built-in ones are skipped), in
+    # kmod's order (virtio_blk and ext4 read the module tree's disk image, Get-BenchModuleImage).
+    # Also asked for virtio_net, which /init loads only for a boot with a network (a fleet boot).
     $modprobe = @(Get-Command modprobe -CommandType Application -ErrorAction Ignore)[0]?.Source
     if (-not $modprobe) { $modprobe = '/usr/sbin/modprobe' }
     $files = [Collections.Generic.List[string]]::new()
-    # virtio_blk and ext4 read the module tree's disk image (Get-BenchModuleImage).
-    foreach ($m in 'virtio_pci', '9pnet_virtio', '9p', 'overlay', 'virtio_blk', 'ext4') {
+    foreach ($m in $Name) {
         $out = & $modprobe -d (Join-Path $Kernel.Root '') -S $Kernel.Version --show-depends $m 2>&1
         if ($LASTEXITCODE) { throw "Bench: kmod cannot resolve '$m' in $($Kernel.ModuleDirectory): $out" }
         foreach ($line in $out) {
@@ -219,12 +220,15 @@ function Get-BenchModuleImage($Kernel, [string] $CacheDirectory) {
 
 function Get-BenchInitramfs($Kernel, [string] $CacheDirectory, [string] $InitScript) {
     $busybox = Get-BenchStaticBusybox
-    $modules = Get-BenchGuestModuleFile $Kernel
+    $modules = @(Get-BenchGuestModuleFile $Kernel)
+    # The network driver for fleet boots: its own list (order-net), without what the first list loads.
+    $netModules = @(Get-BenchGuestModuleFile $Kernel -Name 'virtio_net' | Where-Object { $_ -notin $modules })
     # Cache key: the init script, busybox, and the module files (path, size, mtime).
     $keyText = [Text.StringBuilder]::new()
     $null = $keyText.AppendLine((Get-FileHash -LiteralPath $InitScript -Algorithm SHA256).Hash)
     $null = $keyText.AppendLine((Get-FileHash -LiteralPath $busybox -Algorithm SHA256).Hash)
     foreach ($m in $modules) { $i = Get-Item -LiteralPath $m; $null = $keyText.AppendLine("$m $($i.Length) $($i.LastWriteTimeUtc.Ticks)") }
+    foreach ($m in $netModules) { $i = Get-Item -LiteralPath $m; $null = $keyText.AppendLine("net $m $($i.Length) $($i.LastWriteTimeUtc.Ticks)") }
     $key = [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData([Text.Encoding]::UTF8.GetBytes($keyText.ToString()))).Substring(0, 16).ToLowerInvariant()
     $dir = Join-Path $CacheDirectory $Kernel.Version
     $file = Join-Path $dir "initramfs-$key.cpio.gz"
@@ -239,26 +243,33 @@ function Get-BenchInitramfs($Kernel, [string] $CacheDirectory, [string] $InitScr
         $null = New-Item -ItemType SymbolicLink -Path "$tree/bin/sh" -Target 'busybox'
         Copy-Item -LiteralPath $InitScript -Destination "$tree/init"
         chmod 0755 "$tree/init" "$tree/bin/busybox"
-        $order = foreach ($m in $modules) {
-            $name = Split-Path -Leaf $m
-            switch -Regex ($name) {
-                '\.ko\.xz$' { $base = $name -replace '\.xz$'; sh -c "xz -dc $(ConvertTo-ShQuoted $m) > $(ConvertTo-ShQuoted "$tree/modules/$base")" }
-                '\.ko\.zst$' { $base = $name -replace '\.zst$'; sh -c "zstd -qdc $(ConvertTo-ShQuoted $m) > $(ConvertTo-ShQuoted "$tree/modules/$base")" }
-                '\.ko\.gz$' { $base = $name -replace '\.gz$'; sh -c "gzip -dc $(ConvertTo-ShQuoted $m) > $(ConvertTo-ShQuoted "$tree/modules/$base")" }
-                default { $base = $name; Copy-Item -LiteralPath $m -Destination "$tree/modules/$base" }
+        $unpack = {
+            param([string[]] $List)
+            foreach ($m in $List) {
+                $name = Split-Path -Leaf $m
+                switch -Regex ($name) {
+                    '\.ko\.xz$' { $base = $name -replace '\.xz$'; sh -c "xz -dc $(ConvertTo-ShQuoted $m) > $(ConvertTo-ShQuoted "$tree/modules/$base")" }
+                    '\.ko\.zst$' { $base = $name -replace '\.zst$'; sh -c "zstd -qdc $(ConvertTo-ShQuoted $m) > $(ConvertTo-ShQuoted "$tree/modules/$base")" }
+                    '\.ko\.gz$' { $base = $name -replace '\.gz$'; sh -c "gzip -dc $(ConvertTo-ShQuoted $m) > $(ConvertTo-ShQuoted "$tree/modules/$base")" }
+                    default { $base = $name; Copy-Item -LiteralPath $m -Destination "$tree/modules/$base" }
+                }
+                $base
             }
-            $base
         }
+        $order = @(& $unpack $modules)
+        $netOrder = @(& $unpack $netModules)
         Set-Content -LiteralPath "$tree/modules/order" -Value $order
+        Set-Content -LiteralPath "$tree/modules/order-net" -Value $netOrder
         $tmp = "$file.tmp-$PID"
         sh -c "cd $(ConvertTo-ShQuoted $tree) && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1 > $(ConvertTo-ShQuoted $tmp)"
-        # Keep only the newest initramfs of this kernel.
-        Get-ChildItem -LiteralPath $dir -Filter 'initramfs-*.cpio.gz' | Remove-Item -Force
+        # Keep the cache small, but leave images another bench run on this machine may still boot
+        # (a run of another checkout builds its own): only those older than a day go.
+        Get-ChildItem -LiteralPath $dir -Filter 'initramfs-*.cpio.gz' | Where-Object LastWriteTimeUtc -LT ([datetime]::UtcNow.AddDays(-1)) | Remove-Item -Force
         Move-Item -LiteralPath $tmp -Destination $file
     } finally {
         Remove-Item -LiteralPath $tree -Recurse -Force -ErrorAction SilentlyContinue
     }
-    Write-Host ("Bench: built initramfs {0} ({1:n0} KB; modules: {2})" -f $file, ((Get-Item $file).Length / 1KB), ($order -join ' '))
+    Write-Host ("Bench: built initramfs {0} ({1:n0} KB; modules: {2}; for a network: {3})" -f $file, ((Get-Item $file).Length / 1KB), ($order -join ' '), ($netOrder -join ' '))
     $file
 }
 
@@ -268,9 +279,31 @@ function New-BenchPwshCommand([string] $PwshDll, [string] $Script, [string[]] $A
     $parts -join ' '
 }
 
+function Get-BenchGuestEnvironment($Kernel, [string] $RepoRoot, [string] $DotnetRoot, [string] $PwshDll,
+    [string] $PSModulePath, [string] $TestModules, [string] $SignatureCases) {
+    # The sh lines that give a guest process the bench's environment: the guest command and the
+    # fleet's SSH subsystem (pwsh -sshs) run with the same one.
+    $q = { param($s) ConvertTo-ShQuoted $s }
+    @(
+        'export HOME=/root USER=root LOGNAME=root TERM=dumb LANG=C.UTF-8 LC_ALL=C.UTF-8'
+        "export PATH=$(& $q $script:GuestPath)"
+        "export DOTNET_ROOT=$(& $q $DotnetRoot)"
+        'export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_gcServer=0 DOTNET_TieredPGO=0'
+        'export POWERSHELL_TELEMETRY_OPTOUT=1 POWERSHELL_UPDATECHECK=Off NO_COLOR=1'
+        $(if ($PSModulePath) { "export PSModulePath=$(& $q $PSModulePath)" } else { 'unset PSModulePath' })
+        "export LKMBENCH=1 LKMBENCH_RESULTS=$(& $q $script:GuestResults) LKMBENCH_KERNEL=$(& $q $Kernel.Flavour) LKMBENCH_KVER=$(& $q $Kernel.Version)"
+        "export LKMBENCH_USER=$(& $q $script:BenchUser) LKMBENCH_UID=$(& $q "$script:BenchUid") LKMBENCH_REPO=$(& $q $RepoRoot)"
+        "export LKMBENCH_PWSH=$(& $q $PwshDll)"
+        "export LKMBENCH_TESTMODULES=$(& $q $TestModules)"
+        "export LKMBENCH_SIGCASES=$(& $q $SignatureCases)"
+    )
+}
+
+function Get-BenchHostName($Kernel) { "lkmbench-$($Kernel.Flavour)" }
+
 function Write-BenchRunFiles($Share, $Kernel, [string] $RepoRoot, [string] $DotnetRoot, [string] $PwshDll,
     [string[]] $ModulePaths, [string] $GuestCommand, [string[]] $ExtraPaths, [string] $TestModules, [string] $SignatureCases,
-    [switch] $ModuleImage) {
+    [switch] $ModuleImage, [switch] $Network) {
     $q = { param($s) ConvertTo-ShQuoted $s }
     $lf = "`n"
     # run.env: read by the guest's /init (busybox sh) before it builds the guest's root.
@@ -280,6 +313,8 @@ function Write-BenchRunFiles($Share, $Kernel, [string] $RepoRoot, [string] $Dotn
         "LKMBENCH_MODIMAGE=$(if ($ModuleImage) { '1' } else { '0' })"
         "LKMBENCH_USER=$(& $q $script:BenchUser)"
         "LKMBENCH_UID=$(& $q "$script:BenchUid")"
+        "LKMBENCH_HOSTNAME=$(& $q (Get-BenchHostName $Kernel))"
+        "LKMBENCH_NET=$(if ($Network) { '1' } else { '0' })"
         "LKMBENCH_REACH=$(& $q ((Split-Path -Parent $PwshDll), $DotnetRoot, $RepoRoot + @($ModulePaths) -join ' '))"
         "LKMBENCH_BINDS=$(& $q ((@($RepoRoot, (Split-Path -Parent $PwshDll), $DotnetRoot) + @($ModulePaths) + @($ExtraPaths) |
             Where-Object { $_ -match '^/(tmp|run)/' } | Select-Object -Unique) -join ' '))"
@@ -287,20 +322,10 @@ function Write-BenchRunFiles($Share, $Kernel, [string] $RepoRoot, [string] $Dotn
     [IO.File]::WriteAllText((Join-Path $Share '.bench/run.env'), $runEnv + $lf)
 
     # command.sh: run by /bin/sh inside the guest's root (chroot), as root.
-    $psModulePath = @($ModulePaths) -join ':'
     $cmd = @(
         '# Generated by tests/KernelBench/Invoke-KernelBench.ps1; runs inside the guest as root.'
-        'export HOME=/root USER=root LOGNAME=root TERM=dumb LANG=C.UTF-8 LC_ALL=C.UTF-8'
-        "export PATH=$(& $q $script:GuestPath)"
-        "export DOTNET_ROOT=$(& $q $DotnetRoot)"
-        'export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_gcServer=0 DOTNET_TieredPGO=0'
-        'export POWERSHELL_TELEMETRY_OPTOUT=1 POWERSHELL_UPDATECHECK=Off NO_COLOR=1'
-        "export PSModulePath=$(& $q $psModulePath)"
-        "export LKMBENCH=1 LKMBENCH_RESULTS=$(& $q $script:GuestResults) LKMBENCH_KERNEL=$(& $q $Kernel.Flavour) LKMBENCH_KVER=$(& $q $Kernel.Version)"
-        "export LKMBENCH_USER=$(& $q $script:BenchUser) LKMBENCH_UID=$(& $q "$script:BenchUid") LKMBENCH_REPO=$(& $q $RepoRoot)"
-        "export LKMBENCH_PWSH=$(& $q $PwshDll)"
-        "export LKMBENCH_TESTMODULES=$(& $q $TestModules)"
-        "export LKMBENCH_SIGCASES=$(& $q $SignatureCases)"
+        Get-BenchGuestEnvironment -Kernel $Kernel -RepoRoot $RepoRoot -DotnetRoot $DotnetRoot -PwshDll $PwshDll `
+            -PSModulePath (@($ModulePaths) -join ':') -TestModules $TestModules -SignatureCases $SignatureCases
         "cd $(& $q $RepoRoot) || exit 90"
         'cut -d" " -f1 /proc/uptime > "$LKMBENCH_RESULTS/.bench/t-command"'
         $GuestCommand
@@ -308,7 +333,7 @@ function Write-BenchRunFiles($Share, $Kernel, [string] $RepoRoot, [string] $Dotn
     [IO.File]::WriteAllText((Join-Path $Share '.bench/command.sh'), $cmd + $lf)
 }
 
-function Start-BenchQemu($Kernel, [string] $Initrd, [string] $Share, [string] $OutDir, [int] $TimeoutSeconds, [int] $MemoryMB, [int] $Cpus, [string] $CpuModel = 'Nehalem', [string] $KernelArguments, [string] $ModuleImage) {
+function Start-BenchQemu($Kernel, [string] $Initrd, [string] $Share, [string] $OutDir, [int] $TimeoutSeconds, [int] $MemoryMB, [int] $Cpus, [string] $CpuModel = 'Nehalem', [string] $KernelArguments, [string] $ModuleImage, [int] $SshPort) {
     if ($Share -match ',') { throw "Bench: the results share path '$Share' contains a comma, which QEMU's -virtfs cannot take." }
     $console = Join-Path $OutDir 'console.log'
     $null = New-Item -ItemType File -Force -Path $console
@@ -324,6 +349,10 @@ function Start-BenchQemu($Kernel, [string] $Initrd, [string] $Share, [string] $O
     )
     # The module tree's disk, /dev/vda in the guest (the only disk).
     if ($ModuleImage) { $qargs += '-drive', "file=$ModuleImage,if=none,id=modtree,format=raw,readonly=on", '-device', 'virtio-blk-pci,drive=modtree' }
+    if ($SshPort) {
+        # A fleet boot: user-mode networking, the guest's port 22 reachable on the host's loopback only.
+        $qargs += '-netdev', "user,id=net0,hostfwd=tcp:127.0.0.1:$SshPort-:22", '-device', 'virtio-net-pci,netdev=net0'
+    }
     $psi = [Diagnostics.ProcessStartInfo]::new($qemu)
     foreach ($a in $qargs) { $psi.ArgumentList.Add($a) }
     $psi.RedirectStandardInput = $true

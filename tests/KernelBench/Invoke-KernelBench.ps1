@@ -70,11 +70,24 @@
     with them; in a folder run it boots on its own after the folder's other suites, its results
     in <results>/<flavour>-<name>.
 
+.PARAMETER FleetScript
+    A host-side Pester folder (or *.Tests.ps1 file) run against both kernels booted at once with a
+    network and sshd, over PowerShell remoting over SSH (the fleet wave). Given without
+    -GuestScript/-Command, only the fleet wave runs. A folder run of the guest suites
+    (-GuestScript <folder>, both kernels) runs tests/KernelBench/fleet after its other waves
+    unless -NoFleet is given.
+
+.PARAMETER NoFleet
+    No fleet wave in a folder run.
+
 .PARAMETER AllowNoResultFile
     Do not fail when the guest command leaves no result file (for -Command experiments).
 
 .EXAMPLE
     dotnet pwsh -NoProfile -File tests/KernelBench/Invoke-KernelBench.ps1
+
+.EXAMPLE
+    dotnet pwsh -NoProfile -File tests/KernelBench/Invoke-KernelBench.ps1 -Kernel all -FleetScript tests/KernelBench/fleet
 
 .EXAMPLE
     dotnet pwsh -NoProfile -File tests/KernelBench/Invoke-KernelBench.ps1 -Kernel xz -Command 'lsmod; cat /sys/module/compression' -AllowNoResultFile
@@ -112,6 +125,9 @@ param(
 
     [string] $KernelArguments,
 
+    [string] $FleetScript,
+    [switch] $NoFleet,
+
     # Only get the machine ready (tools, the precompiled pwsh) and stop: build.ps1 Test runs
     # this beside the build, so the kernel run that follows starts booting sooner.
     [Parameter(ParameterSetName = 'Prepare', Mandatory)]
@@ -127,11 +143,27 @@ $benchRoot = $PSScriptRoot
 $repoRoot = (Resolve-Path -LiteralPath (Join-Path $PSScriptRoot '../..')).Path
 . (Join-Path $benchRoot 'BenchHost.ps1')
 . (Join-Path $benchRoot 'TestModules.ps1')
+. (Join-Path $benchRoot 'Fleet.ps1')
 
 $startAll = [Diagnostics.Stopwatch]::StartNew()
 try {
     # ---- what to run --------------------------------------------------------------------------
-    if ($PSCmdlet.ParameterSetName -eq 'Script') {
+    # -FleetScript alone: only the fleet wave. A folder run of both kernels: the fleet folder too.
+    $fleetOnly = $FleetScript -and $PSCmdlet.ParameterSetName -eq 'Script' -and -not $GuestScript
+    if ($FleetScript -and $NoFleet) { throw 'Bench: -FleetScript and -NoFleet contradict each other.' }
+    if (-not $FleetScript -and -not $NoFleet -and $PSCmdlet.ParameterSetName -eq 'Script' -and $GuestScript -and $Kernel -eq 'all' -and
+        (Test-Path -LiteralPath $GuestScript -PathType Container) -and
+        (Get-ChildItem -LiteralPath (Join-Path $benchRoot 'fleet') -Filter '*.Tests.ps1' -File -ErrorAction Ignore)) {
+        $FleetScript = Join-Path $benchRoot 'fleet'
+    }
+    if ($FleetScript) {
+        if (-not (Test-Path -LiteralPath $FleetScript)) { throw "Bench: the fleet script '$FleetScript' does not exist." }
+        $FleetScript = (Resolve-Path -LiteralPath $FleetScript).Path
+        if ($Kernel -ne 'all') { throw 'Bench: the fleet wave boots both kernels at once; use -Kernel all with -FleetScript.' }
+    }
+    if ($fleetOnly) {
+        $isPester = $false
+    } elseif ($PSCmdlet.ParameterSetName -eq 'Script') {
         if (-not $GuestScript) { $GuestScript = Join-Path $benchRoot 'guest/Smoke.Tests.ps1' }
         if (-not (Test-Path -LiteralPath $GuestScript)) { throw "Bench: the guest script '$GuestScript' does not exist." }
         $GuestScript = (Resolve-Path -LiteralPath $GuestScript).Path
@@ -168,7 +200,7 @@ try {
     foreach ($p in @($ModulePath)) { if ($p) { $guestModulePaths.Add([IO.Path]::GetFullPath($p, (Get-Location).Path)) } }
     $repoModules = Join-Path $repoRoot 'out/Modules'
     if (Test-Path -LiteralPath $repoModules) { $guestModulePaths.Add($repoModules) }
-    if ($isPester) {
+    if ($isPester -or $FleetScript) {
         $pesterModules = Get-BenchPesterModulePath -RepoRoot $repoRoot -CacheDirectory $cacheDir
         if ($pesterModules -notin $guestModulePaths) { $guestModulePaths.Add($pesterModules) }
     }
@@ -182,7 +214,9 @@ try {
     # '# lkmbench: boot ARGS' line, e.g. module.sig_enforce=1) gets a boot of its own: alone when
     # it is the guest script, after the folder's other suites (a second wave) in a folder run.
     $runs = [Collections.Generic.List[object]]::new()
-    if ($PSCmdlet.ParameterSetName -eq 'Script' -and (Test-Path -LiteralPath $GuestScript -PathType Container)) {
+    if ($fleetOnly) {
+        # no guest suite: the fleet wave only
+    } elseif ($PSCmdlet.ParameterSetName -eq 'Script' -and (Test-Path -LiteralPath $GuestScript -PathType Container)) {
         $runs.Add([pscustomobject]@{ Script = $GuestScript; Args = $KernelArguments; Suffix = ''; Wave = 0 })
         foreach ($f in Get-ChildItem -LiteralPath $GuestScript -Filter '*.Tests.ps1' -File -Recurse | Sort-Object FullName) {
             if ($boot = Get-BenchBootArguments $f.FullName) {
@@ -195,8 +229,19 @@ try {
         $runs.Add([pscustomobject]@{ Script = $null; Args = $KernelArguments; Suffix = ''; Wave = 0 })
     }
     $jobs = [Collections.Generic.List[object]]::new()
+    $fleetJobs = [Collections.Generic.List[object]]::new()
     $summary = [Collections.Generic.List[object]]::new()
+    $fleetKeys = $null
+    $fleetVerdict = $null
     try {
+        if ($FleetScript) {
+            $openSsh = Get-BenchOpenSsh -CacheDirectory $cacheDir
+            # The client's key pair and known_hosts, per run, in a folder only this run uses.
+            $fleetKeys = Join-Path ([IO.Path]::GetTempPath()) ("lkmbench-fleet-" + [Guid]::NewGuid().ToString('n').Substring(0, 12))
+            $null = New-Item -ItemType Directory -Force -Path $fleetKeys
+            chmod 0700 $fleetKeys
+            $clientPub = New-BenchSshKey -Path (Join-Path $fleetKeys 'id_ed25519') -Comment 'lkmbench-fleet-client'
+        }
         foreach ($k in $kernels) {
             $initrd = Get-BenchInitramfs -Kernel $k -CacheDirectory $cacheDir -InitScript (Join-Path $benchRoot 'initramfs/init')
             $moduleImage = Get-BenchModuleImage -Kernel $k -CacheDirectory $cacheDir
@@ -214,7 +259,7 @@ try {
                 $sigCases = try { $null = New-BenchSignatureCases -Kernel $k -Target (Join-Path $share '.bench/signature-cases'); "$script:GuestResults/.bench/signature-cases" }
                 catch { Write-Warning $_.Exception.Message; '' }
                 $jobs.Add([pscustomobject]@{ Kernel = $k; Initrd = $initrd; ModuleImage = $moduleImage; OutDir = $outDir; Share = $share; Stopwatch = $sw; Wave = $r.Wave
-                        Name = $k.Flavour + $r.Suffix; KernelArguments = $r.Args
+                        Name = $k.Flavour + $r.Suffix; KernelArguments = $r.Args; Port = 0
                         InitramfsSeconds = [math]::Round($sw.Elapsed.TotalSeconds, 1); Run = $null })
                 $guestCommand = if ($isPester) {
                     New-BenchPwshCommand -PwshDll $guestPwshDll -Script (Join-Path $benchRoot 'guest/Invoke-GuestPester.ps1') -Arguments (
@@ -229,6 +274,28 @@ try {
                     -ModulePaths $guestModulePaths -GuestCommand $guestCommand -TestModules $testModules -SignatureCases $sigCases -ModuleImage:([bool]$moduleImage) `
                     -ExtraPaths $(if ($PSCmdlet.ParameterSetName -eq 'Script') { Split-Path -Parent $GuestScript })
             }
+            if ($FleetScript) {
+                # The fleet guest: a network, sshd, and a guest command that only waits for the host.
+                $sw = [Diagnostics.Stopwatch]::StartNew()
+                $outDir = Join-Path $ResultsDirectory "$($k.Flavour)-fleet"
+                if (Test-Path -LiteralPath $outDir) { Remove-Item -LiteralPath $outDir -Recurse -Force }
+                $null = New-Item -ItemType Directory -Force -Path $outDir
+                $share = Join-Path ([IO.Path]::GetTempPath()) ("lkmbench-" + [Guid]::NewGuid().ToString('n').Substring(0, 12))
+                $null = New-Item -ItemType Directory -Force -Path (Join-Path $share '.bench')
+                $envLines = Get-BenchGuestEnvironment -Kernel $k -RepoRoot $repoRoot -DotnetRoot $dotnetRoot -PwshDll $guestPwshDll `
+                    -PSModulePath '' -TestModules $testModules -SignatureCases ''
+                $guest = Write-BenchFleetGuestFiles -Share $share -Kernel $k -ClientPublicKey $clientPub -EnvironmentLines $envLines `
+                    -WaitSeconds $TimeoutSeconds -OpenSsh $openSsh
+                Write-BenchRunFiles -Share $share -Kernel $k -RepoRoot $repoRoot -DotnetRoot $dotnetRoot -PwshDll $guestPwshDll `
+                    -ModulePaths @() -GuestCommand $guest.Command -TestModules $testModules -SignatureCases '' -Network -ModuleImage:([bool]$moduleImage) `
+                    -ExtraPaths @($openSsh.Directory)
+                # kernel.kptr_restrict=1 from boot: root sees real addresses in /proc/vmallocinfo, so
+                # the audit's module-memory view runs (the fleet suite's ghost-after-plain tests).
+                $fleetJobs.Add([pscustomobject]@{ Kernel = $k; Initrd = $initrd; ModuleImage = $moduleImage; OutDir = $outDir; Share = $share; Stopwatch = $sw; Wave = 'fleet'
+                        Name = "$($k.Flavour)-fleet"; KernelArguments = "$KernelArguments sysctl.kernel.kptr_restrict=1".Trim(); Port = (Get-BenchFreePort)
+                        HostPublicKey = $guest.HostPublicKey; TestModules = $testModules
+                        InitramfsSeconds = [math]::Round($sw.Elapsed.TotalSeconds, 1); Run = $null })
+            }
         }
 
         # ---- boot: all kernels at once (default) or one after the other, wave by wave ------------
@@ -237,8 +304,9 @@ try {
             Write-Host "=== kernel bench: booting $($j.Name) $($j.Kernel.Version)$(if ($j.KernelArguments) { " with $($j.KernelArguments)" }) ===" -ForegroundColor Cyan
             $j.Stopwatch.Restart()
             $j.Run = Start-BenchQemu -Kernel $j.Kernel -Initrd $j.Initrd -Share $j.Share -OutDir $j.OutDir `
-                -TimeoutSeconds $TimeoutSeconds -MemoryMB $MemoryMB -Cpus $Cpus -CpuModel $CpuModel -KernelArguments $j.KernelArguments -ModuleImage $j.ModuleImage
+                -TimeoutSeconds $TimeoutSeconds -MemoryMB $MemoryMB -Cpus $Cpus -CpuModel $CpuModel -KernelArguments $j.KernelArguments -ModuleImage $j.ModuleImage -SshPort $j.Port
             $j.Run.Prefix = "[$($j.Name)] "
+            if ($j.Port) { Write-Host "=== $($j.Name): $(Get-BenchHostName $j.Kernel), ssh on 127.0.0.1:$($j.Port) ===" -ForegroundColor Cyan }
         }
         foreach ($wave in @($jobs | Group-Object Wave | Sort-Object { [int]$_.Name })) {
             if ($Sequential) {
@@ -249,14 +317,27 @@ try {
             }
         }
 
+        # ---- the fleet wave: both kernels at once, reached from the host over SSH -----------------
+        if ($fleetJobs.Count) {
+            $fleetVerdict = Invoke-BenchFleetWave -Jobs $fleetJobs -FleetScript $FleetScript -ResultsDirectory $ResultsDirectory -RepoRoot $repoRoot `
+                -DotnetRoot $dotnetRoot -PesterModulePath $pesterModules -KeyDirectory $fleetKeys -Start $start -TimeoutSeconds $TimeoutSeconds
+            # -Tag/-ExcludeTag select guest suites (RealKernel ...); the fleet folder runs whole.
+            foreach ($j in $fleetJobs) {
+                # The guest's private host key stays out of the results.
+                Remove-Item -LiteralPath (Join-Path $j.Share '.bench/ssh/ssh_host_ed25519_key') -Force -ErrorAction SilentlyContinue
+                $jobs.Add($j)
+            }
+        }
+
         # ---- results back, verdicts ----------------------------------------------------------
         foreach ($j in $jobs) {
             $k = $j.Kernel
             Get-ChildItem -LiteralPath $j.Share -Force | Copy-Item -Destination $j.OutDir -Recurse -Force
-            $verdict = Get-BenchVerdict -Run $j.Run.Result -OutDir $j.OutDir -IsPester $isPester -AllowNoResultFile:$AllowNoResultFile
+            $verdict = Get-BenchVerdict -Run $j.Run.Result -OutDir $j.OutDir -IsPester ($isPester -and $j.Wave -ne 'fleet') -AllowNoResultFile:($AllowNoResultFile -or $j.Wave -eq 'fleet')
             $verdict | Add-Member -NotePropertyMembers ([ordered]@{
                     Flavour = $j.Name; Version = $k.Version; KernelArguments = $j.KernelArguments; InitramfsSeconds = $j.InitramfsSeconds
                     BootToResultSeconds = $j.Run.Result.Seconds
+                    SshReadySeconds = Read-BenchNumber (Join-Path $j.OutDir '.bench/t-sshd')
                 })
             $summary.Add($verdict)
             if ($verdict.Passed) {
@@ -269,8 +350,19 @@ try {
                 Write-Host '--- end of console tail ---'
             }
         }
+        if ($fleetVerdict) {
+            $f = $fleetVerdict.Figures
+            $summary.Add([pscustomobject]@{ Flavour = 'fleet'; Version = ($kernels.Version -join ', '); Passed = $fleetVerdict.Passed; Reason = $fleetVerdict.Reason
+                    ExitCode = $f['SuiteExitCode']; GuestReadySeconds = $null; PwshReadySeconds = $null; PesterReadySeconds = $null
+                    BootToResultSeconds = $f['WaveSeconds']; Tests = $fleetVerdict.Tests; Failed = $fleetVerdict.Failed; Figures = $f })
+            $color = if ($fleetVerdict.Passed) { 'Green' } else { 'Red' }
+            Write-Host ("=== fleet: {0}{1}; wave {2} s: boot to both sshd answering {3} s, suite {4} s, power-off {5} s" -f
+                $(if ($fleetVerdict.Passed) { 'PASSED' } else { 'FAILED' }), $(if ($fleetVerdict.Reason) { ": $($fleetVerdict.Reason)" }),
+                $f['WaveSeconds'], $f['BothReadySeconds'], $f['SuiteSeconds'], $f['PowerOffSeconds']) -ForegroundColor $color
+        }
     } finally {
-        foreach ($j in $jobs) { Remove-Item -LiteralPath $j.Share -Recurse -Force -ErrorAction SilentlyContinue }
+        foreach ($j in @($jobs) + @($fleetJobs)) { Remove-Item -LiteralPath $j.Share -Recurse -Force -ErrorAction SilentlyContinue }
+        if ($fleetKeys) { Remove-Item -LiteralPath $fleetKeys -Recurse -Force -ErrorAction SilentlyContinue }
     }
 
     $total = $startAll.Elapsed.TotalSeconds

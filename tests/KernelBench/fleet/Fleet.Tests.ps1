@@ -1,0 +1,248 @@
+# LkmPowerShell across a fleet: both bench guests (Debian 6.1 "plain" and 6.12 "xz") booted at once,
+# reached from the host over PowerShell remoting over SSH, the module installed in each guest from
+# the .nupkg with Install-PSResource, as an administrator installs it.
+# Run on the HOST by tests/KernelBench/Invoke-KernelBench.ps1 (the fleet wave); $env:LKMBENCH_FLEET
+# names the connection data (a JSON file: per guest Name, Port, KeyFilePath, KnownHostsFile,
+# SSHConnection, TestModules). Nothing here touches the host's kernel: every module command runs in
+# a guest through a session.
+# Order matters: sessions and the installation first; the self-hiding module is loaded in the xz
+# guest for the second audit and stays there until power-off.
+BeforeAll {
+    if (-not $env:LKMBENCH_FLEET -or -not (Test-Path -LiteralPath $env:LKMBENCH_FLEET)) {
+        throw 'The fleet suite needs the bench''s guests: run it with tests/KernelBench/Invoke-KernelBench.ps1 -Kernel all -FleetScript tests/KernelBench/fleet.'
+    }
+    $script:fleet = Get-Content -LiteralPath $env:LKMBENCH_FLEET -Raw | ConvertFrom-Json -AsHashtable
+    $script:repo = $fleet.RepoRoot
+    # The example scripts under test; LKMBENCH_FLEET_EXAMPLES points at another copy of them.
+    $script:examples = if ($env:LKMBENCH_FLEET_EXAMPLES) { $env:LKMBENCH_FLEET_EXAMPLES } else { Join-Path $repo 'examples' }
+    $script:version = (Import-PowerShellDataFile (Join-Path $repo 'LkmPowerShell.psd1')).ModuleVersion
+    # The administrator's workstation has the module too: its formats are what shows remote objects.
+    Import-Module (Join-Path $repo "out/LkmPowerShell/$version/LkmPowerShell.psd1") -Force
+    $script:guests = [ordered]@{}
+    foreach ($g in $fleet.Guests) { $guests[$g.Flavour] = $g }
+    $script:names = @($fleet.Guests | ForEach-Object { $_.Name })
+    $script:sessions = [ordered]@{}
+    $script:timings = [ordered]@{ Guests = [ordered]@{} }
+    foreach ($g in $fleet.Guests) { $timings.Guests[$g.Name] = [ordered]@{} }
+    $script:allSessions = { @($sessions.Values) }
+    $script:highOrAbove = 'High', 'Critical'
+
+    function Measure-Seconds([scriptblock] $Script) {
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $out = & $Script
+        [pscustomobject]@{ Seconds = [math]::Round($sw.Elapsed.TotalSeconds, 2); Output = $out }
+    }
+}
+
+AfterAll {
+    if ($script:sessions) { $sessions.Values | Remove-PSSession -ErrorAction SilentlyContinue }
+    if ($script:timings -and $script:fleet) {
+        $json = $timings | ConvertTo-Json -Depth 5
+        Set-Content -LiteralPath (Join-Path $fleet.ResultsDirectory 'fleet-timings.json') -Value $json
+        Write-Host "fleet timings (seconds):`n$json"
+    }
+}
+
+Describe 'LkmPowerShell over SSH remoting against both bench guests' -Tag 'Fleet' {
+    Context 'sessions and the installed module' {
+        It 'opens a session to each guest, named after the guest, with known host keys' {
+            foreach ($g in $fleet.Guests) {
+                $o = $g.SSHConnection.Options
+                $m = Measure-Seconds {
+                    New-PSSession -HostName $g.Name -Port $g.Port -UserName $g.UserName -KeyFilePath $g.KeyFilePath -ErrorAction Stop `
+                        -Options @{ HostName = $o.HostName; UserKnownHostsFile = $o.UserKnownHostsFile; StrictHostKeyChecking = 'yes' }
+                }
+                $timings.Guests[$g.Name].SessionSetupSeconds = $m.Seconds
+                $s = $m.Output
+                $s.State | Should -Be 'Opened'
+                $s.ComputerName | Should -Be $g.Name
+                $sessions[$g.Flavour] = $s
+            }
+            Invoke-Command -Session (& $allSessions) { hostname } | Sort-Object | Should -Be ($names | Sort-Object)
+        }
+
+        It 'installs the package in each guest with Install-PSResource, and no other copy is visible there' {
+            $package = $fleet.Package
+            $package | Should -Not -BeNullOrEmpty -Because 'build.ps1 Package writes out/packages/LkmPowerShell.<version>.nupkg'
+            Test-Path -LiteralPath $package | Should -BeTrue
+            # Before: remoting sees no LkmPowerShell at all (not the repository's, not out/Modules').
+            Invoke-Command -Session (& $allSessions) { @(Get-Module -ListAvailable LkmPowerShell).Count } | Should -Be @(0, 0)
+            $m = Measure-Seconds {
+                foreach ($s in & $allSessions) {
+                    Invoke-Command -Session $s { $null = New-Item -ItemType Directory -Force /root/lkm-packages }
+                    Copy-Item -LiteralPath $package -Destination /root/lkm-packages/ -ToSession $s
+                }
+                # Both guests at once, as an administrator would.
+                # A script block of its own: the session's global scope keeps no ErrorActionPreference.
+                Invoke-Command -Session (& $allSessions) {
+                    & {
+                        $ErrorActionPreference = 'Stop'
+                        Register-PSResourceRepository -Name LkmLocal -Uri /root/lkm-packages -Trusted
+                        Install-PSResource -Name LkmPowerShell -Repository LkmLocal -TrustRepository -Quiet
+                    }
+                    Import-Module LkmPowerShell -ErrorAction Stop
+                    $mod = Get-Module LkmPowerShell
+                    [pscustomobject]@{ Version = "$($mod.Version)"; ModuleBase = $mod.ModuleBase
+                        Available = @(Get-Module -ListAvailable LkmPowerShell | ForEach-Object ModuleBase) }
+                }
+            }
+            $timings.InstallBothSeconds = $m.Seconds
+            $m.Output.PSComputerName | Sort-Object | Should -Be ($names | Sort-Object)
+            foreach ($r in $m.Output) {
+                $r.Version | Should -Be $version
+                $r.ModuleBase | Should -BeLike '/root/.local/share/powershell/Modules/LkmPowerShell/*'
+                $r.ModuleBase | Should -Not -BeLike "$repo*"
+                @($r.Available) | Should -Be @($r.ModuleBase)
+            }
+        }
+    }
+
+    Context 'objects and errors across the wire' {
+        It 'brings the loaded modules of both guests as deserialised objects carrying the guest''s name' {
+            $mods = @(Invoke-Command -Session (& $allSessions) { Get-KernelModule })
+            $mods.Count | Should -BeGreaterThan 4
+            $mods | Group-Object PSComputerName | ForEach-Object Name | Sort-Object | Should -Be ($names | Sort-Object)
+            $mods | Where-Object { $_.PSObject.TypeNames[0] -ne 'Deserialized.LkmPowerShell.LoadedKernelModule' } | Should -BeNullOrEmpty
+            # The guests' own modules: the 9p share's driver is loaded in both, virtio_net in the fleet boots.
+            foreach ($n in $names) { ($mods | Where-Object PSComputerName -EQ $n).Name | Should -Contain '9p' }
+            $table = $mods | Format-Table | Out-String -Width 200
+            Write-Host $table
+            foreach ($column in 'Module', 'Size', 'Used by', 'State', 'PSComputerName') { $table | Should -Match ([regex]::Escape($column)) }
+            foreach ($n in $names) { $table | Should -Match ([regex]::Escape($n)) }
+        }
+
+        # A loaded module's name misspelt (the remedy suggests the right one) and a module no tree has.
+        It 'brings an error raised in a guest with its ErrorId, category and remedy: <Command> <Name>' -TestCases @(
+            @{ Command = 'Get-KernelModule'; Name = 'overlai' }
+            @{ Command = 'Import-KernelModule'; Name = 'nosuchmodule' }
+        ) {
+            param($Command, $Name)
+            $ev = $null
+            # Each guest's own view of the same error, to compare with what arrives.
+            $local = @(Invoke-Command -Session (& $allSessions) -ErrorVariable ev -ErrorAction SilentlyContinue {
+                    & $using:Command -Name $using:Name -ErrorVariable raised
+                    $e = $raised[0]
+                    [pscustomobject]@{ Id = $e.FullyQualifiedErrorId; Category = "$($e.CategoryInfo.Category)"; Action = $e.ErrorDetails.RecommendedAction }
+                })
+            $ev | ForEach-Object { Write-Host "$($_.OriginInfo.PSComputerName): $($_.FullyQualifiedErrorId) [$($_.CategoryInfo.Category)] remedy: $($_.ErrorDetails.RecommendedAction)" }
+            @($ev).Count | Should -Be 2 -Because "$Command $Name raises one error in each guest"
+            $ev.OriginInfo.PSComputerName | Sort-Object | Should -Be ($names | Sort-Object)
+            foreach ($e in $ev) {
+                $mine = $local | Where-Object PSComputerName -EQ $e.OriginInfo.PSComputerName
+                $e.FullyQualifiedErrorId | Should -Be $mine.Id
+                $e.FullyQualifiedErrorId | Should -Match '^\w+,LkmPowerShell\.'
+                "$($e.CategoryInfo.Category)" | Should -Be $mine.Category
+                "$($e.CategoryInfo.Category)" | Should -Be 'ObjectNotFound'
+                $e.ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
+                $e.ErrorDetails.RecommendedAction | Should -Be $mine.Action
+            }
+        }
+
+        It 'lists the installed modules of the xz guest (-ListAvailable) across the wire' {
+            $s = $sessions['xz']
+            # One listing: the objects, then the count the guest saw, as a last object.
+            $m = Measure-Seconds {
+                @(Invoke-Command -Session $s { $all = @(Get-KernelModule -ListAvailable); $all; [pscustomobject]@{ RemoteCount = $all.Count } })
+            }
+            $remoteCount = $m.Output[-1].RemoteCount
+            $m = [pscustomobject]@{ Seconds = $m.Seconds; Output = @($m.Output | Select-Object -SkipLast 1) }
+            $timings.ListAvailable = [ordered]@{ Guest = $s.ComputerName; Seconds = $m.Seconds; Count = $m.Output.Count; RemoteCount = $remoteCount }
+            Write-Host ("Get-KernelModule -ListAvailable from {0}: {1} objects in {2} s" -f $s.ComputerName, $m.Output.Count, $m.Seconds)
+            $remoteCount | Should -BeGreaterThan 1000
+            $m.Output.Count | Should -Be $remoteCount
+            $m.Output | Select-Object -First 1 | ForEach-Object PSComputerName | Should -Be 'lkmbench-xz'
+        }
+    }
+
+    Context 'the fleet audit (examples/Invoke-FleetAudit.ps1)' {
+        It 'names no host at High on the clean guests' {
+            $script:auditScript = Join-Path $examples 'Invoke-FleetAudit.ps1'
+            Test-Path -LiteralPath $auditScript | Should -BeTrue
+            # Each guest on its own first: the cost of one audit per host.
+            $results = foreach ($g in $fleet.Guests) {
+                $m = Measure-Seconds { & $auditScript -Session $sessions[$g.Flavour] }
+                $timings.Guests[$g.Name].AuditSeconds = $m.Seconds
+                $m.Output
+            }
+            Write-Host ($results | Format-Table ComputerName, Reachable, Highest, FindingCount, Error -AutoSize | Out-String)
+            @($results).Count | Should -Be 2
+            $results.ComputerName | Sort-Object | Should -Be ($names | Sort-Object)
+            $results | Where-Object { -not $_.Reachable } | Should -BeNullOrEmpty
+            $results | Where-Object { "$($_.Highest)" -in $highOrAbove } | Should -BeNullOrEmpty -Because ($results.Findings | Out-String)
+        }
+
+        It 'names lkmbench-xz, and not lkmbench-plain, once lkmaudit_hide is loaded in the xz guest' {
+            $ko = Join-Path $guests['xz'].TestModules 'lkmaudit_hide.ko'
+            $guests['xz'].TestModules | Should -Not -BeNullOrEmpty -Because 'the bench builds the test modules with Debian''s linux-headers for each kernel'
+            Invoke-Command -Session $sessions['xz'] {
+                $out = insmod $using:ko 2>&1
+                if ($LASTEXITCODE) { throw "insmod $($using:ko) failed ($LASTEXITCODE): $out" }
+            }
+            Invoke-Command -Session $sessions['xz'] { (Get-Content -Raw /proc/modules) -match 'lkmaudit_hide' } | Should -BeFalse
+            $results = & $auditScript -Session (& $allSessions)
+            Write-Host ($results | Format-Table ComputerName, Reachable, Highest, FindingCount, Error -AutoSize | Out-String)
+            $flagged = @($results | Where-Object { "$($_.Highest)" -in $highOrAbove })
+            $flagged.ComputerName | Should -Be @('lkmbench-xz')
+            ($results | Where-Object ComputerName -EQ 'lkmbench-plain').Reachable | Should -BeTrue
+            $xzFindings = ($results | Where-Object ComputerName -EQ 'lkmbench-xz').Findings
+            $xzFindings | Where-Object { "$($_.Severity)" -in $highOrAbove } | ForEach-Object PSComputerName | Sort-Object -Unique | Should -Be 'lkmbench-xz'
+        }
+    }
+
+    Context 'the fleet provisioning (examples/Invoke-FleetProvisioning.ps1)' {
+        BeforeAll {
+            $script:provisionScript = Join-Path $examples 'Invoke-FleetProvisioning.ps1'
+            # Present in both kernels' trees and needed by no other module.
+            $script:provision = @{ Module = @('dummy'); Parameters = @{ dummy = @{ numdummies = 2 } }; Disabled = @('freevxfs') }
+        }
+
+        It 'changes something on the first run' {
+            Test-Path -LiteralPath $provisionScript | Should -BeTrue
+            $results = foreach ($g in $fleet.Guests) {
+                $m = Measure-Seconds { & $provisionScript -Session $sessions[$g.Flavour] @provision }
+                $timings.Guests[$g.Name].ProvisioningSeconds = $m.Seconds
+                $m.Output
+            }
+            Write-Host ($results | Format-Table ComputerName, Module, Ensure, Changed -AutoSize | Out-String)
+            @($results).Count | Should -Be 4
+            $results | Where-Object Changed | Should -Not -BeNullOrEmpty
+            ($results | Where-Object Module -EQ 'dummy').Ensure | Sort-Object -Unique | Should -Be 'Present'
+            ($results | Where-Object Module -EQ 'freevxfs').Ensure | Sort-Object -Unique | Should -Be 'Disabled'
+            Invoke-Command -Session (& $allSessions) { (Get-KernelModule -Name dummy).Name } | Should -Be @('dummy', 'dummy')
+            # numdummies=2: two dummy interfaces in each guest.
+            Invoke-Command -Session (& $allSessions) { @(Get-ChildItem /sys/class/net -Filter 'dummy*').Count } | Should -Be @(2, 2)
+        }
+
+        It 'changes nothing on the second run' {
+            $m = Measure-Seconds { & $provisionScript -Session (& $allSessions) @provision }
+            $timings.ProvisioningBothSecondRunSeconds = $m.Seconds
+            $results = $m.Output
+            Write-Host ($results | Format-Table ComputerName, Module, Ensure, Changed -AutoSize | Out-String)
+            @($results).Count | Should -Be 4
+            $results.ComputerName | Sort-Object -Unique | Should -Be ($names | Sort-Object)
+            $results | Where-Object Changed | Should -BeNullOrEmpty
+        }
+
+        It 'reports one error for a host that cannot be reached, and finishes the others' {
+            $c = $fleet.Guests[0].SSHConnection
+            # A port nothing listens on.
+            $l = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0); $l.Start(); $port = $l.LocalEndpoint.Port; $l.Stop()
+            $down = [ordered]@{ HostName = 'lkmbench-down'; Port = $port; UserName = $c.UserName; KeyFilePath = $c.KeyFilePath
+                Options = [ordered]@{ HostName = '127.0.0.1'; Port = "$port"; UserKnownHostsFile = $c.Options.UserKnownHostsFile; StrictHostKeyChecking = 'yes' } }
+            $connections = @($fleet.Guests | ForEach-Object { $_.SSHConnection }) + @($down)
+            $ev = $null
+            # Not through Measure-Seconds: -ErrorVariable must land in this scope.
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            $results = @(& $provisionScript -SSHConnection $connections @provision -ErrorVariable ev -ErrorAction SilentlyContinue)
+            $timings.ProvisioningWithUnreachableSeconds = [math]::Round($sw.Elapsed.TotalSeconds, 2)
+            Write-Host ($results | Format-Table ComputerName, Module, Ensure, Changed -AutoSize | Out-String)
+            Write-Host ($ev | Out-String)
+            @($ev).Count | Should -Be 1
+            "$($ev[0].TargetObject) $($ev[0].Exception.Message)" | Should -Match 'lkmbench-down'
+            $results | Where-Object ComputerName -EQ 'lkmbench-down' | Where-Object Module | Should -BeNullOrEmpty
+            $ok = @($results | Where-Object ComputerName -In $names)
+            $ok.Count | Should -Be 4
+            $ok | Where-Object Changed | Should -BeNullOrEmpty
+        }
+    }
+}
