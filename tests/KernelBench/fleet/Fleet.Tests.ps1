@@ -5,8 +5,11 @@
 # names the connection data (a JSON file: per guest Name, Port, KeyFilePath, KnownHostsFile,
 # SSHConnection, TestModules). Nothing here touches the host's kernel: every module command runs in
 # a guest through a session.
-# Order matters: sessions and the installation first; the self-hiding module is loaded in the xz
-# guest for the second audit and stays there until power-off.
+# Order matters: sessions and the installation first; then the audits, on clean guests booted with
+# kernel.kptr_restrict=1 (so the module-memory view runs): clean, then lkmaudit_plain and
+# lkmaudit_ghost in the xz guest, then the self-hiding lkmaudit_hide there too (the fleet audit must
+# name that guest only), then lkmaudit_plain and lkmaudit_ghost in the plain guest. Those modules
+# cannot be unloaded and stay until power-off.
 BeforeAll {
     if (-not $env:LKMBENCH_FLEET -or -not (Test-Path -LiteralPath $env:LKMBENCH_FLEET)) {
         throw 'The fleet suite needs the bench''s guests: run it with tests/KernelBench/Invoke-KernelBench.ps1 -Kernel all -FleetScript tests/KernelBench/fleet.'
@@ -26,6 +29,43 @@ BeforeAll {
     foreach ($g in $fleet.Guests) { $timings.Guests[$g.Name] = [ordered]@{} }
     $script:allSessions = { @($sessions.Values) }
     $script:highOrAbove = 'High', 'Critical'
+
+    # The module-memory view after another tainting module: an ordinary out-of-tree module
+    # (lkmaudit_plain) takes the O and E taint and the kernel's once-per-boot log lines, then
+    # lkmaudit_ghost unlinks itself and deletes its sysfs entry. The taint and log views cannot see
+    # the ghost; the memory it got (partly what plain's freed .init sections had, whose stale
+    # addresses /sys/module/lkmaudit_plain/sections still shows) must still be reported.
+    function Assert-GhostAfterPlain([string] $Flavour) {
+        $dir = $guests[$Flavour].TestModules
+        $dir | Should -Not -BeNullOrEmpty -Because 'the bench builds the test modules with Debian''s linux-headers for each kernel'
+        $r = Invoke-Command -Session $sessions[$Flavour] {
+            foreach ($name in 'lkmaudit_plain', 'lkmaudit_ghost') {
+                $out = insmod (Join-Path $using:dir "$name.ko") 2>&1
+                if ($LASTEXITCODE) { throw "insmod $name.ko failed ($LASTEXITCODE): $out" }
+            }
+            $findings = @(Test-KernelModule)
+            $memory = @($findings | Where-Object { $_.Check -eq 'ModuleMemory' -and $_.Message -match 'code that no list shows' })
+            [pscustomobject]@{
+                Listed = (Get-Content -Raw /proc/modules) -match 'lkmaudit_ghost'
+                SysfsEntry = Test-Path /sys/module/lkmaudit_ghost
+                AboutGhost = @($findings | Where-Object Subject -EQ 'lkmaudit_ghost' | ForEach-Object Message) -join "`n"
+                MemoryCount = $memory.Count
+                MemorySeverity = @($memory | ForEach-Object { "$($_.Severity)" }) -join ','
+                MemoryTechniques = @($memory | ForEach-Object { $_.Techniques }) -join ','
+                Quiet = Test-KernelModule -Quiet
+                Report = $findings | Where-Object Check -In 'ModuleMemory', 'KernelLog', 'UnexplainedTaint', 'HiddenFromModuleList' | Format-List | Out-String -Width 250
+            }
+        }
+        Write-Host "$($r.PSComputerName): plain then ghost:`n$($r.Report)"
+        $r.Listed | Should -BeFalse
+        $r.SysfsEntry | Should -BeFalse
+        # The taint and the log name only plain, which is listed: they cannot see the ghost.
+        $r.AboutGhost | Should -BeNullOrEmpty
+        $r.MemoryCount | Should -Be 1 -Because $r.Report
+        $r.MemorySeverity | Should -Be 'Medium'
+        $r.MemoryTechniques -split ',' | Should -Contain 'T1014'
+        $r.Quiet | Should -BeFalse
+    }
 
     function Measure-Seconds([scriptblock] $Script) {
         $sw = [Diagnostics.Stopwatch]::StartNew()
@@ -151,6 +191,11 @@ Describe 'LkmPowerShell over SSH remoting against both bench guests' -Tag 'Fleet
             $remoteCount | Should -BeGreaterThan 1000
             $m.Output.Count | Should -Be $remoteCount
             $m.Output | Select-Object -First 1 | ForEach-Object PSComputerName | Should -Be 'lkmbench-xz'
+            # What the listing knew crossed the wire, not what only reading each file gives.
+            $first = $m.Output | Where-Object Name -EQ 'dummy'
+            $first.PSObject.TypeNames | Should -Contain 'Deserialized.LkmPowerShell.KernelModuleFile#Deferred'
+            $first.Path | Should -Match 'dummy\.ko'
+            $first.PSObject.Properties.Name | Should -Not -Contain 'Description'
         }
     }
 
@@ -171,6 +216,31 @@ Describe 'LkmPowerShell over SSH remoting against both bench guests' -Tag 'Fleet
             $results | Where-Object { "$($_.Highest)" -in $highOrAbove } | Should -BeNullOrEmpty -Because ($results.Findings | Out-String)
         }
 
+        It 'finds the clean boots clean with the memory view on: every module-area allocation a listed module''s or BPF''s' {
+            # The fleet boots set kernel.kptr_restrict=1 on the kernel command line, so root sees
+            # real addresses in /proc/vmallocinfo and the audit's module-memory view runs.
+            $r = @(Invoke-Command -Session (& $allSessions) {
+                    $all = @(Test-KernelModule)
+                    [pscustomobject]@{
+                        Restrict = (Get-Content -Raw /proc/sys/kernel/kptr_restrict).Trim()
+                        AboveInformational = @($all | Where-Object Severity -GT Informational | ForEach-Object { "$($_.Severity) $($_.Check) $($_.Subject): $($_.Message)" }) -join "`n"
+                        MemoryNotRun = @($all | Where-Object { $_.Check -eq 'Coverage' -and $_.Message -match 'module memory' } | ForEach-Object Message) -join "`n"
+                        NotBpf = @($all | Where-Object { $_.Check -eq 'ModuleMemory' -and $_.Message -notmatch "is BPF's|are BPF's" } | ForEach-Object Message) -join "`n"
+                    }
+                })
+            $r.PSComputerName | Sort-Object | Should -Be ($names | Sort-Object)
+            foreach ($h in $r) {
+                $h.Restrict | Should -Be '1'
+                $h.AboveInformational | Should -BeNullOrEmpty -Because $h.PSComputerName
+                $h.MemoryNotRun | Should -BeNullOrEmpty -Because "with real addresses the memory view runs on $($h.PSComputerName)"
+                $h.NotBpf | Should -BeNullOrEmpty -Because $h.PSComputerName
+            }
+        }
+
+        It 'reports the ghost''s memory on lkmbench-xz when an ordinary out-of-tree module was loaded before it' {
+            Assert-GhostAfterPlain 'xz'
+        }
+
         It 'names lkmbench-xz, and not lkmbench-plain, once lkmaudit_hide is loaded in the xz guest' {
             $ko = Join-Path $guests['xz'].TestModules 'lkmaudit_hide.ko'
             $guests['xz'].TestModules | Should -Not -BeNullOrEmpty -Because 'the bench builds the test modules with Debian''s linux-headers for each kernel'
@@ -186,6 +256,10 @@ Describe 'LkmPowerShell over SSH remoting against both bench guests' -Tag 'Fleet
             ($results | Where-Object ComputerName -EQ 'lkmbench-plain').Reachable | Should -BeTrue
             $xzFindings = ($results | Where-Object ComputerName -EQ 'lkmbench-xz').Findings
             $xzFindings | Where-Object { "$($_.Severity)" -in $highOrAbove } | ForEach-Object PSComputerName | Sort-Object -Unique | Should -Be 'lkmbench-xz'
+        }
+
+        It 'reports the ghost''s memory on lkmbench-plain when an ordinary out-of-tree module was loaded before it' {
+            Assert-GhostAfterPlain 'plain'
         }
     }
 
