@@ -27,8 +27,9 @@ BeforeAll {
     }
 
     function New-Finding([LkmPowerShell.Engine.Audit.AuditSeverity] $Severity, [string] $Check, [string] $Subject) {
-        # As a finding arrives over the wire: its Severity a number (a deserialised enum), the rest text.
-        [pscustomobject]@{ PSTypeName = 'Deserialized.LkmPowerShell.Engine.Audit.AuditFinding'; Severity = [int] $Severity; Check = $Check; Subject = $Subject; Message = "$Check $Subject" }
+        # As a finding arrives over the wire from a real guest (tests/KernelBench/fleet): its
+        # Severity shows the enum's name, the rest is text.
+        [pscustomobject]@{ PSTypeName = 'Deserialized.LkmPowerShell.Engine.Audit.AuditFinding'; Severity = "$Severity"; Check = $Check; Subject = $Subject; Message = "$Check $Subject" }
     }
 }
 

@@ -59,10 +59,16 @@ param(
     [int] $ThrottleLimit = 32
 )
 
-# The audit's severities, least first, as LkmPowerShell numbers them (a finding that crossed the wire
-# carries its Severity as that number), so this machine needs no LkmPowerShell of its own.
+# The audit's severities, least first, as LkmPowerShell numbers them. A finding that crossed the
+# wire carries its Severity as the name (a deserialised enum shows its name) or, read back from
+# some stores, as the number: both are ranked here, so this machine needs no LkmPowerShell of its own.
 $severities = 'Informational', 'Low', 'Medium', 'High', 'Critical'
 $minimum = $severities.IndexOf($MinimumSeverity)
+function Get-SeverityRank($Severity) {
+    $text = "$Severity"
+    $rank = $severities.IndexOf($text)
+    if ($rank -ge 0) { $rank } elseif ($text -match '^\d+$') { [int] $text } else { -1 }
+}
 
 function Write-HostError([string] $ComputerName, [string] $ErrorId, [string] $Message, [System.Management.Automation.ErrorCategory] $Category, [string] $Action) {
     # One error for the machine, named after the cause; its summary says the same in Error.
@@ -75,9 +81,9 @@ function Write-HostError([string] $ComputerName, [string] $ErrorId, [string] $Me
 
 function New-HostSummary([string] $ComputerName, [bool] $Reachable, [object[]] $Findings, [string] $Problem) {
     $all = @($Findings)
-    $ranks = @($all | ForEach-Object { [int] $_.Severity })
+    $ranks = @($all | ForEach-Object { Get-SeverityRank $_.Severity })
     $highest = if ($ranks.Count) { $severities[($ranks | Measure-Object -Maximum).Maximum] } else { $null }
-    $shown = @($all | Where-Object { [int] $_.Severity -ge $minimum })
+    $shown = @($all | Where-Object { (Get-SeverityRank $_.Severity) -ge $minimum })
     [pscustomobject]@{
         PSTypeName   = 'LkmPowerShell.FleetAuditHost'
         ComputerName = $ComputerName

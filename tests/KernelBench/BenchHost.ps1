@@ -443,7 +443,8 @@ function Get-BenchReadyToRunPwsh([string] $CacheDirectory) {
     # of its pwsh.dll, or $null (with a warning) when crossgen2 cannot be had.
     $runtime = [Environment]::Version.ToString()
     $psVersion = $PSVersionTable.PSVersion.ToString()
-    $target = Join-Path $CacheDirectory "pwsh-r2r/$psVersion-net$runtime"
+    # "-psrg": PSResourceGet's assemblies are precompiled too (the fleet installs with it).
+    $target = Join-Path $CacheDirectory "pwsh-r2r/$psVersion-net$runtime-psrg"
     if (Test-Path -LiteralPath (Join-Path $target '.complete')) { return $target }
     try {
         Write-Host "Bench: precompiling pwsh $psVersion (ReadyToRun, crossgen2 $runtime) into $target; once per version, about 2 min"
@@ -471,7 +472,13 @@ function Get-BenchReadyToRunPwsh([string] $CacheDirectory) {
         if (Test-Path -LiteralPath $staging) { Remove-Item -LiteralPath $staging -Recurse -Force }
         $null = New-Item -ItemType Directory -Force -Path (Split-Path -Parent $staging)
         Copy-Item -LiteralPath $PSHOME -Destination $staging -Recurse
-        $inputs = foreach ($f in Get-ChildItem -LiteralPath $PSHOME -Filter '*.dll' -File) {
+        # pwsh's own assemblies, and PSResourceGet's (with its NuGet libraries): Install-PSResource
+        # in a guest took 104-295 s JIT-compiling them.
+        $psrg = Join-Path $PSHOME 'Modules/Microsoft.PowerShell.PSResourceGet'
+        $candidates = @(Get-ChildItem -LiteralPath $PSHOME -Filter '*.dll' -File) + @(Get-ChildItem -LiteralPath $psrg -Filter '*.dll' -File -Recurse -ErrorAction Ignore)
+        $references = @("$framework/*.dll", "$PSHOME/*.dll") + @(Get-ChildItem -LiteralPath $psrg -Directory -Recurse -ErrorAction Ignore | ForEach-Object { "$($_.FullName)/*.dll" }) +
+            $(if (Test-Path -LiteralPath $psrg) { "$psrg/*.dll" })
+        $inputs = foreach ($f in $candidates) {
             try {
                 $pe = [Reflection.PortableExecutable.PEReader]::new([IO.File]::OpenRead($f.FullName))
                 try {
@@ -483,8 +490,9 @@ function Get-BenchReadyToRunPwsh([string] $CacheDirectory) {
         # Two crossgen2 processes at a time (2 cores); each failure just leaves that assembly IL-only.
         $sw = [Diagnostics.Stopwatch]::StartNew()
         $inputs | ForEach-Object -ThrottleLimit 2 -Parallel {
-            $out = Join-Path $using:staging $_.Name
-            $log = & $using:crossgen -r "$using:framework/*.dll" -r "$using:PSHOME/*.dll" --targetos linux --targetarch x64 -O $_.FullName -o "$out.r2r" 2>&1
+            $out = Join-Path $using:staging ([IO.Path]::GetRelativePath($using:PSHOME, $_.FullName))
+            $refs = foreach ($r in $using:references) { '-r', $r }
+            $log = & $using:crossgen @refs --targetos linux --targetarch x64 -O $_.FullName -o "$out.r2r" 2>&1
             if ($LASTEXITCODE -eq 0 -and (Test-Path -LiteralPath "$out.r2r")) { Move-Item -LiteralPath "$out.r2r" -Destination $out -Force }
             else { Remove-Item -LiteralPath "$out.r2r" -ErrorAction SilentlyContinue; Write-Host "Bench: crossgen2 left $($_.Name) as IL: $($log | Select-Object -Last 1)" }
         }

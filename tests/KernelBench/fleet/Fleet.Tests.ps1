@@ -86,17 +86,17 @@ AfterAll {
 Describe 'LkmPowerShell over SSH remoting against both bench guests' -Tag 'Fleet' {
     Context 'sessions and the installed module' {
         It 'opens a session to each guest, named after the guest, with known host keys' {
+            # One New-PSSession call for both, as an administrator opens a fleet's: PowerShell opens
+            # them in parallel, so the figure is each guest's set-up time (a pwsh start there).
+            $m = Measure-Seconds { New-PSSession -SSHConnection @($fleet.Guests | ForEach-Object { $_.SSHConnection }) -ErrorAction Stop }
+            $timings.SessionSetupBothSeconds = $m.Seconds
+            @($m.Output).Count | Should -Be 2
             foreach ($g in $fleet.Guests) {
-                $o = $g.SSHConnection.Options
-                $m = Measure-Seconds {
-                    New-PSSession -HostName $g.Name -Port $g.Port -UserName $g.UserName -KeyFilePath $g.KeyFilePath -ErrorAction Stop `
-                        -Options @{ HostName = $o.HostName; UserKnownHostsFile = $o.UserKnownHostsFile; StrictHostKeyChecking = 'yes' }
-                }
+                $s = @($m.Output | Where-Object ComputerName -EQ $g.Name)
+                $s.Count | Should -Be 1 -Because "one session is named $($g.Name)"
+                $s[0].State | Should -Be 'Opened'
                 $timings.Guests[$g.Name].SessionSetupSeconds = $m.Seconds
-                $s = $m.Output
-                $s.State | Should -Be 'Opened'
-                $s.ComputerName | Should -Be $g.Name
-                $sessions[$g.Flavour] = $s
+                $sessions[$g.Flavour] = $s[0]
             }
             Invoke-Command -Session (& $allSessions) { hostname } | Sort-Object | Should -Be ($names | Sort-Object)
         }
