@@ -237,6 +237,9 @@ function Invoke-BenchFleetWave([object[]] $Jobs, [string] $FleetScript, [string]
                             KeyFilePath = $clientKey; KnownHostsFile = $knownHosts; TestModules = $j.TestModules
                             SSHConnection = [ordered]@{
                                 HostName = $hn; Port = $j.Port; UserName = 'root'; KeyFilePath = $clientKey
+                                # Milliseconds. Without it New-PSSession -SSHConnection gives up at once ("failed
+                                # after time out: 0 seconds"); a pwsh start in an emulated guest takes minutes.
+                                ConnectingTimeout = 600000
                                 # Port in Options too (ssh -o Port): New-PSSession -SSHConnection drops the Port
                                 # key when a plain hashtable enumerates it before HostName.
                                 Options = [ordered]@{ HostName = '127.0.0.1'; Port = "$($j.Port)"; UserKnownHostsFile = $knownHosts; StrictHostKeyChecking = 'yes' }

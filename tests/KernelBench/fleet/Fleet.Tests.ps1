@@ -304,7 +304,7 @@ Describe 'LkmPowerShell over SSH remoting against both bench guests' -Tag 'Fleet
             $c = $fleet.Guests[0].SSHConnection
             # A port nothing listens on.
             $l = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0); $l.Start(); $port = $l.LocalEndpoint.Port; $l.Stop()
-            $down = [ordered]@{ HostName = 'lkmbench-down'; Port = $port; UserName = $c.UserName; KeyFilePath = $c.KeyFilePath
+            $down = [ordered]@{ HostName = 'lkmbench-down'; Port = $port; UserName = $c.UserName; KeyFilePath = $c.KeyFilePath; ConnectingTimeout = 60000
                 Options = [ordered]@{ HostName = '127.0.0.1'; Port = "$port"; UserKnownHostsFile = $c.Options.UserKnownHostsFile; StrictHostKeyChecking = 'yes' } }
             $connections = @($fleet.Guests | ForEach-Object { $_.SSHConnection }) + @($down)
             $ev = $null
