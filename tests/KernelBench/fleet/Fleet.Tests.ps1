@@ -307,10 +307,13 @@ Describe 'LkmPowerShell over SSH remoting against both bench guests' -Tag 'Fleet
             $down = [ordered]@{ HostName = 'lkmbench-down'; Port = $port; UserName = $c.UserName; KeyFilePath = $c.KeyFilePath; ConnectingTimeout = 60000
                 Options = [ordered]@{ HostName = '127.0.0.1'; Port = "$port"; UserKnownHostsFile = $c.Options.UserKnownHostsFile; StrictHostKeyChecking = 'yes' } }
             $connections = @($fleet.Guests | ForEach-Object { $_.SSHConnection }) + @($down)
-            $ev = $null
-            # Not through Measure-Seconds: -ErrorVariable must land in this scope.
+            # The error stream, not -ErrorVariable: that also collects the errors the script's own
+            # New-PSSession raised and the script handled (PowerShell adds those to an outer
+            # command's -ErrorVariable too).
             $sw = [Diagnostics.Stopwatch]::StartNew()
-            $results = @(& $provisionScript -SSHConnection $connections @provision -ErrorVariable ev -ErrorAction SilentlyContinue)
+            $all = @(& $provisionScript -SSHConnection $connections @provision 2>&1)
+            $ev = @($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+            $results = @($all | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] })
             $timings.ProvisioningWithUnreachableSeconds = [math]::Round($sw.Elapsed.TotalSeconds, 2)
             Write-Host ($results | Format-Table ComputerName, Module, Ensure, Changed -AutoSize | Out-String)
             Write-Host ($ev | Out-String)
