@@ -260,9 +260,8 @@ foreach ($t in $Task) {
             # Old results would be counted again: start clean.
             Remove-Item -Recurse -Force $results -ErrorAction SilentlyContinue
             New-Item -ItemType Directory -Force $results | Out-Null
-            # The fixtures download (network, apt) and the bench gets its tools and precompiles
-            # pwsh for the guests while the build compiles. The kernel bench's fleet suite installs
-            # the .nupkg in the guests.
+            # The fixtures download (network, apt) and the bench precompiles pwsh for the guests
+            # while the build compiles. The kernel bench's fleet suite installs the .nupkg in the guests.
             $prepared = @(
                 (Start-Background -Name 'fixtures' -Command @('bash', (Join-Path $repo 'tests/fixtures/get-debian-kernels.sh'))),
                 (Start-Background -Name 'kernel bench: machine' -Command @('dotnet', 'pwsh', '-NoProfile', '-NonInteractive', '-File', (Join-Path $repo 'tests/KernelBench/Invoke-KernelBench.ps1'), '-Prepare')))

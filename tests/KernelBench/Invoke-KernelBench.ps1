@@ -128,8 +128,8 @@ param(
     [string] $FleetScript,
     [switch] $NoFleet,
 
-    # Only get the machine ready (tools, the precompiled pwsh) and stop: build.ps1 Test runs
-    # this beside the build, so the kernel run that follows starts booting sooner.
+    # Only get the machine ready (the precompiled pwsh for the guests) and stop: build.ps1 Test
+    # runs this beside the build, so the kernel run that follows starts booting sooner.
     [Parameter(ParameterSetName = 'Prepare', Mandatory)]
     [switch] $Prepare
 )
@@ -178,14 +178,16 @@ try {
     $ResultsDirectory = [IO.Path]::GetFullPath($ResultsDirectory, (Get-Location).Path)
 
     # ---- the machine: tools, kernels, space -----------------------------------------------------
-    Assert-BenchTool
     $fixtures = Get-BenchFixtureRoot
     if ($Prepare) {
+        # Only the precompiled pwsh: the tools come with apt, which the fixture script uses at the
+        # same time in build.ps1 Test, and two apt runs at once can fail on apt's locks.
         $cacheDir = Get-BenchCacheDirectory -FixtureRoot $fixtures
         if (-not $NoReadyToRun) { $null = Get-BenchReadyToRunPwsh -CacheDirectory $cacheDir }
         Write-Host ("Bench: machine ready in {0:n1} s" -f $startAll.Elapsed.TotalSeconds)
         exit 0
     }
+    Assert-BenchTool
     $kernels = @(Get-BenchKernel -FixtureRoot $fixtures -Flavour $Kernel)
     $cacheDir = Get-BenchCacheDirectory -FixtureRoot $fixtures
     Assert-BenchSpace -Path $cacheDir -MinimumMB 200 -What 'the initramfs cache'
