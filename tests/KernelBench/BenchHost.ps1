@@ -443,8 +443,9 @@ function Get-BenchReadyToRunPwsh([string] $CacheDirectory) {
     # of its pwsh.dll, or $null (with a warning) when crossgen2 cannot be had.
     $runtime = [Environment]::Version.ToString()
     $psVersion = $PSVersionTable.PSVersion.ToString()
-    # "-psrg": PSResourceGet's assemblies are precompiled too (the fleet installs with it).
-    $target = Join-Path $CacheDirectory "pwsh-r2r/$psVersion-net$runtime-psrg"
+    # "-psrg2": PSResourceGet's assemblies are precompiled too (the fleet installs with it); the
+    # "-psrg" copies were left IL-only by the reference clash described below.
+    $target = Join-Path $CacheDirectory "pwsh-r2r/$psVersion-net$runtime-psrg2"
     if (Test-Path -LiteralPath (Join-Path $target '.complete')) { return $target }
     try {
         Write-Host "Bench: precompiling pwsh $psVersion (ReadyToRun, crossgen2 $runtime) into $target; once per version, about 2 min"
@@ -476,8 +477,14 @@ function Get-BenchReadyToRunPwsh([string] $CacheDirectory) {
         # in a guest took 104-295 s JIT-compiling them.
         $psrg = Join-Path $PSHOME 'Modules/Microsoft.PowerShell.PSResourceGet'
         $candidates = @(Get-ChildItem -LiteralPath $PSHOME -Filter '*.dll' -File) + @(Get-ChildItem -LiteralPath $psrg -Filter '*.dll' -File -Recurse -ErrorAction Ignore)
-        $references = @("$framework/*.dll", "$PSHOME/*.dll") + @(Get-ChildItem -LiteralPath $psrg -Directory -Recurse -ErrorAction Ignore | ForEach-Object { "$($_.FullName)/*.dll" }) +
-            $(if (Test-Path -LiteralPath $psrg) { "$psrg/*.dll" })
+        # References as files, one per simple name: crossgen2 refuses to start when two references
+        # (or a reference and the input) share one, and PSResourceGet's dependencies folder repeats
+        # several of pwsh's own (Microsoft.Bcl.AsyncInterfaces, System.Text.Json...). The first
+        # found wins, in the order the runtime resolves them: the framework, pwsh, then the module.
+        $references = [ordered]@{}
+        foreach ($f in @(Get-ChildItem -Path "$framework/*.dll", "$PSHOME/*.dll" -File) + @(Get-ChildItem -LiteralPath $psrg -Filter '*.dll' -File -Recurse -ErrorAction Ignore)) {
+            if (-not $references.Contains($f.BaseName)) { $references[$f.BaseName] = $f.FullName }
+        }
         $inputs = foreach ($f in $candidates) {
             try {
                 $pe = [Reflection.PortableExecutable.PEReader]::new([IO.File]::OpenRead($f.FullName))
@@ -491,11 +498,16 @@ function Get-BenchReadyToRunPwsh([string] $CacheDirectory) {
         $sw = [Diagnostics.Stopwatch]::StartNew()
         $inputs | ForEach-Object -ThrottleLimit 2 -Parallel {
             $out = Join-Path $using:staging ([IO.Path]::GetRelativePath($using:PSHOME, $_.FullName))
-            $refs = foreach ($r in $using:references) { '-r', $r }
+            $refs = foreach ($r in ($using:references).GetEnumerator()) { if ($r.Key -ne $_.BaseName) { '-r', $r.Value } }
             $log = & $using:crossgen @refs --targetos linux --targetarch x64 -O $_.FullName -o "$out.r2r" 2>&1
             if ($LASTEXITCODE -eq 0 -and (Test-Path -LiteralPath "$out.r2r")) { Move-Item -LiteralPath "$out.r2r" -Destination $out -Force }
             else { Remove-Item -LiteralPath "$out.r2r" -ErrorAction SilentlyContinue; Write-Host "Bench: crossgen2 left $($_.Name) as IL: $($log | Select-Object -Last 1)" }
         }
+        # The assembly that matters most: without it the guests JIT most of pwsh (about twice the
+        # start-up time) and nothing else says so.
+        $sma = [Reflection.PortableExecutable.PEReader]::new([IO.File]::OpenRead((Join-Path $staging 'System.Management.Automation.dll')))
+        try { $precompiled = $sma.PEHeaders.CorHeader.ManagedNativeHeaderDirectory.Size -gt 0 } finally { $sma.Dispose() }
+        if (-not $precompiled) { Remove-Item -LiteralPath $staging -Recurse -Force; throw 'crossgen2 left System.Management.Automation.dll as IL' }
         [IO.File]::WriteAllText((Join-Path $staging '.complete'), "pwsh $psVersion, .NET $runtime, crossgen2 $runtime`n")
         if (Test-Path -LiteralPath $target) { Remove-Item -LiteralPath $target -Recurse -Force }
         Move-Item -LiteralPath $staging -Destination $target
