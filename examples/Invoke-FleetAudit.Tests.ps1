@@ -111,4 +111,11 @@ Describe 'Invoke-FleetAudit.ps1, remoting mocked' {
         ($report | Where-Object ComputerName -EQ 'bare').Error | Should -BeLike "*'LkmPowerShell'*"
         ($report | Where-Object ComputerName -EQ 'lkmbench-xz').Highest | Should -Be 'Critical'
     }
+
+    It 'refuses a call without a machine, and says what to give' {
+        $e = { & $audit } | Should -Throw -ErrorId 'FleetNoMachine*' -PassThru
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $e.ErrorDetails.RecommendedAction | Should -BeLike '*-Session*-SSHConnection*'
+        Should -Invoke Invoke-Command -Times 0 -Exactly
+    }
 }

@@ -22,6 +22,7 @@
 .PARAMETER SSHConnection
     What New-PSSession -SSHConnection takes, one hashtable a machine: HostName, and as needed
     Port, UserName, KeyFilePath, Options. The script opens the sessions and closes them at the end.
+    Can be given with -Session: the machines of both are worked on.
 .PARAMETER MinimumSeverity
     The least severity a finding must have to be in Findings and FindingCount: Informational, Low,
     Medium, High or Critical.
@@ -44,13 +45,11 @@
     Audits a fleet listed in a data file (Hosts = @( @{ HostName = 'web1'; UserName = 'root' }, ... ))
     and lists the machines that could not be audited, with why.
 #>
-[CmdletBinding(DefaultParameterSetName = 'SSH')]
+[CmdletBinding()]
 param(
-    [Parameter(Mandatory, ParameterSetName = 'Session')]
-    [System.Management.Automation.Runspaces.PSSession[]] $Session,
+    [System.Management.Automation.Runspaces.PSSession[]] $Session = @(),
 
-    [Parameter(Mandatory, ParameterSetName = 'SSH')]
-    [hashtable[]] $SSHConnection,
+    [hashtable[]] $SSHConnection = @(),
 
     [ValidateSet('Informational', 'Low', 'Medium', 'High', 'Critical')]
     [string] $MinimumSeverity = 'Medium',
@@ -95,15 +94,19 @@ function New-HostSummary([string] $ComputerName, [bool] $Reachable, [object[]] $
     }
 }
 
-# Sessions: the ones given, or one a connection. New-PSSession opens all of them at once (in
+# Sessions: the ones given, and one a connection. New-PSSession opens all of those at once (in
 # parallel); each connection is then matched to its session by host name and port, and a machine
 # that did not answer is reported here and left out, the others go on.
-$opened = @()
-$sessions = @()
-if ($PSCmdlet.ParameterSetName -eq 'Session') {
-    $sessions = @($Session)
+if (-not $Session -and -not $SSHConnection) {
+    $record = [System.Management.Automation.ErrorRecord]::new(
+        [System.ArgumentException]::new('No machine was given: -Session and -SSHConnection are both empty.'), 'FleetNoMachine', 'InvalidArgument', $null)
+    $record.ErrorDetails = [System.Management.Automation.ErrorDetails]::new($record.Exception.Message)
+    $record.ErrorDetails.RecommendedAction = 'Give open sessions with -Session, connections with -SSHConnection, or both.'
+    $PSCmdlet.ThrowTerminatingError($record)
 }
-else {
+$opened = @()
+$sessions = @($Session)
+if ($SSHConnection) {
     $openErrors = @()
     $new = @(New-PSSession -SSHConnection $SSHConnection -ErrorAction SilentlyContinue -ErrorVariable +openErrors)
     $opened = $new

@@ -89,4 +89,11 @@ Describe 'Invoke-FleetProvisioning.ps1, remoting mocked' {
         $report = @($out | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] })
         ($report.ComputerName, $report.Module, $report.Changed) | Should -Be @('lkmbench-xz', 'dummy', $true)
     }
+
+    It 'refuses a call without a machine, and says what to give' {
+        $e = { & $provision -Module dummy } | Should -Throw -ErrorId 'FleetNoMachine*' -PassThru
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $e.ErrorDetails.RecommendedAction | Should -BeLike '*-Session*-SSHConnection*'
+        Should -Invoke Invoke-Command -Times 0 -Exactly
+    }
 }

@@ -22,6 +22,7 @@
 .PARAMETER SSHConnection
     What New-PSSession -SSHConnection takes, one hashtable a machine: HostName, and as needed
     Port, UserName, KeyFilePath, Options. The script opens the sessions and closes them at the end.
+    Can be given with -Session: the machines of both are worked on.
 .PARAMETER Module
     The modules every machine must have loaded, now and at boot.
 .PARAMETER Parameters
@@ -42,13 +43,11 @@
 
     Only what this run changed: nothing the second time.
 #>
-[CmdletBinding(DefaultParameterSetName = 'SSH')]
+[CmdletBinding()]
 param(
-    [Parameter(Mandatory, ParameterSetName = 'Session')]
-    [System.Management.Automation.Runspaces.PSSession[]] $Session,
+    [System.Management.Automation.Runspaces.PSSession[]] $Session = @(),
 
-    [Parameter(Mandatory, ParameterSetName = 'SSH')]
-    [hashtable[]] $SSHConnection,
+    [hashtable[]] $SSHConnection = @(),
 
     [string[]] $Module = @(),
 
@@ -69,15 +68,19 @@ function Write-HostError([string] $ComputerName, [string] $ErrorId, [string] $Me
     $PSCmdlet.WriteError($record)
 }
 
-# Sessions: the ones given, or one a connection. New-PSSession opens all of them at once (in
+# Sessions: the ones given, and one a connection. New-PSSession opens all of those at once (in
 # parallel); each connection is then matched to its session by host name and port, and a machine
 # that did not answer is reported here and left out, the others go on.
-$opened = @()
-$sessions = @()
-if ($PSCmdlet.ParameterSetName -eq 'Session') {
-    $sessions = @($Session)
+if (-not $Session -and -not $SSHConnection) {
+    $record = [System.Management.Automation.ErrorRecord]::new(
+        [System.ArgumentException]::new('No machine was given: -Session and -SSHConnection are both empty.'), 'FleetNoMachine', 'InvalidArgument', $null)
+    $record.ErrorDetails = [System.Management.Automation.ErrorDetails]::new($record.Exception.Message)
+    $record.ErrorDetails.RecommendedAction = 'Give open sessions with -Session, connections with -SSHConnection, or both.'
+    $PSCmdlet.ThrowTerminatingError($record)
 }
-else {
+$opened = @()
+$sessions = @($Session)
+if ($SSHConnection) {
     $openErrors = @()
     $new = @(New-PSSession -SSHConnection $SSHConnection -ErrorAction SilentlyContinue -ErrorVariable +openErrors)
     $opened = $new
