@@ -476,7 +476,11 @@ function Get-BenchReadyToRunPwsh([string] $CacheDirectory) {
         # pwsh's own assemblies, and PSResourceGet's (with its NuGet libraries): Install-PSResource
         # in a guest took 104-295 s JIT-compiling them.
         $psrg = Join-Path $PSHOME 'Modules/Microsoft.PowerShell.PSResourceGet'
-        $candidates = @(Get-ChildItem -LiteralPath $PSHOME -Filter '*.dll' -File) + @(Get-ChildItem -LiteralPath $psrg -Filter '*.dll' -File -Recurse -ErrorAction Ignore)
+        # Not the assemblies no guest loads: Roslyn (Add-Type compiling C#), WCF, and the Windows-only
+        # or data-access libraries pwsh carries. They are half of pwsh's IL, and crossgen2 runs beside
+        # the build on the same two cores.
+        $unused = '^(Microsoft\.CodeAnalysis|System\.ServiceModel|System\.Private\.Windows|System\.Drawing|System\.Speech|System\.Web\.|System\.Data\.|System\.DirectoryServices|System\.Windows\.|System\.ComponentModel\.Composition|System\.IO\.Ports|System\.Net\.Http\.WinHttpHandler|Microsoft\.Win32\.|System\.Diagnostics\.(PerformanceCounter|EventLog)|System\.CodeDom|System\.Reflection\.Context|System\.Runtime\.Caching|System\.IO\.Packaging|System\.ServiceProcess|System\.Security\.Permissions|System\.Security\.Cryptography\.ProtectedData)'
+        $candidates = @(Get-ChildItem -LiteralPath $PSHOME -Filter '*.dll' -File | Where-Object Name -NotMatch $unused) + @(Get-ChildItem -LiteralPath $psrg -Filter '*.dll' -File -Recurse -ErrorAction Ignore)
         # References as files, one per simple name: crossgen2 refuses to start when two references
         # (or a reference and the input) share one, and PSResourceGet's dependencies folder repeats
         # several of pwsh's own (Microsoft.Bcl.AsyncInterfaces, System.Text.Json...). The first
