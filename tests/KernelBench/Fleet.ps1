@@ -194,7 +194,7 @@ function Invoke-BenchFleetWave([object[]] $Jobs, [string] $FleetScript, [string]
     if (Test-Path -LiteralPath $fleetOut) { Remove-Item -LiteralPath $fleetOut -Recurse -Force }
     $null = New-Item -ItemType Directory -Force -Path $fleetOut
     $sw = [Diagnostics.Stopwatch]::StartNew()
-    foreach ($j in $Jobs) { & $Start $j }
+    foreach ($j in $Jobs) { & $Start $j $Jobs.Count }
     $runs = @($Jobs | ForEach-Object Run)
     $figures = [ordered]@{}
     $reason = $null
