@@ -187,14 +187,16 @@ function Test-BenchSshBanner([int] $Port, [int] $TimeoutMs = 3000) {
 
 function Invoke-BenchFleetWave([object[]] $Jobs, [string] $FleetScript, [string] $ResultsDirectory, [string] $RepoRoot,
     [string] $DotnetRoot, [string] $PesterModulePath, [string] $KeyDirectory, [scriptblock] $Start, [int] $TimeoutSeconds,
-    [string[]] $Tag, [string[]] $ExcludeTag) {
+    [string[]] $Tag, [string[]] $ExcludeTag, [object[]] $AlsoRunning = @(), [int] $AtOnce) {
     # Boots the fleet guests together, waits for their sshd, runs the host-side Pester folder in
     # a child pwsh, then lets the guests power off. Returns the fleet's verdict and figures.
+    # AlsoRunning: guests of other suites booted beside the fleet, whose consoles and timeouts are
+    # looked after here meanwhile. AtOnce: how many guests run at the same time (for their vCPUs).
     $fleetOut = Join-Path $ResultsDirectory 'fleet'
     if (Test-Path -LiteralPath $fleetOut) { Remove-Item -LiteralPath $fleetOut -Recurse -Force }
     $null = New-Item -ItemType Directory -Force -Path $fleetOut
     $sw = [Diagnostics.Stopwatch]::StartNew()
-    foreach ($j in $Jobs) { & $Start $j $Jobs.Count }
+    foreach ($j in $Jobs) { & $Start $j $(if ($AtOnce) { $AtOnce } else { $Jobs.Count }) }
     $runs = @($Jobs | ForEach-Object Run)
     $figures = [ordered]@{}
     $reason = $null
@@ -203,6 +205,7 @@ function Invoke-BenchFleetWave([object[]] $Jobs, [string] $FleetScript, [string]
         # 1. both sshd up: the guest's mark, then an SSH banner through the forwarded port.
         $pending = [Collections.Generic.List[object]]::new(); foreach ($j in $Jobs) { $pending.Add($j) }
         while ($pending.Count) {
+            foreach ($r in $AlsoRunning) { $null = Step-BenchQemu $r }
             foreach ($j in @($pending)) {
                 if (Step-BenchQemu $j.Run) { $reason = "$($j.Name) stopped before its sshd answered"; break }
                 if ((Test-Path -LiteralPath (Join-Path $j.Share '.bench/t-sshd')) -and (Test-BenchSshBanner $j.Port)) {
@@ -264,6 +267,7 @@ function Invoke-BenchFleetWave([object[]] $Jobs, [string] $FleetScript, [string]
             $child = [Diagnostics.Process]::Start($psi)
             while (-not $child.HasExited) {
                 foreach ($j in $Jobs) { $null = Step-BenchQemu $j.Run }
+                foreach ($r in $AlsoRunning) { $null = Step-BenchQemu $r }
                 if (@($Jobs | Where-Object { $_.Run.Finished }).Count) { $reason = "a fleet guest stopped while the fleet suite ran"; break }
                 if ($sw.Elapsed.TotalSeconds -gt $TimeoutSeconds) { $reason = "the fleet suite did not finish within $TimeoutSeconds s"; break }
                 $null = $child.WaitForExit(500)

@@ -39,7 +39,7 @@
     Where results land on the host, one folder per kernel flavour. Default: <repo>/out/KernelBench.
 
 .PARAMETER TimeoutSeconds
-    Per kernel, boot to power-off. QEMU is killed when it runs out. Default 1500: a safety net against hangs, generous because a busy shared 2-core machine (load average 28 seen) stretches a ~3 min guest past 7 min.
+    Per kernel, boot to power-off. QEMU is killed when it runs out. Default 2400: a safety net against hangs, generous because a folder run has four guests (two with the suites, two for the fleet) and the host's own suites sharing the machine, and a busy shared 2-core machine (load average 28 seen) stretches a ~3 min guest past 7 min.
 
 .PARAMETER Tag
     Pester tags to run (Pester runs only). ExcludeTag likewise.
@@ -108,7 +108,7 @@ param(
     [string] $ResultsDirectory,
 
     [ValidateRange(30, 7200)]
-    [int] $TimeoutSeconds = 1500,
+    [int] $TimeoutSeconds = 2400,
 
     [string[]] $Tag,
     [string[]] $ExcludeTag,
@@ -314,19 +314,30 @@ try {
             $j.Run.Prefix = "[$($j.Name)] "
             if ($j.Port) { Write-Host "=== $($j.Name): $(Get-BenchHostName $j.Kernel), ssh on 127.0.0.1:$($j.Port) ===" -ForegroundColor Cyan }
         }
+        # ---- the fleet wave: both kernels at once, reached from the host over SSH -----------------
+        # Booted beside the first wave of guest suites, not after it: the host's cores are shared out
+        # among all the guests, and none waits for another to finish (in one CI run the main suites
+        # of one kernel ended about 250 s before the other's, and the fleet wave took 520 s after both).
+        $fleetVerdict = $null
+        $runFleet = {
+            param([object[]] $AlsoRunning, [int] $AtOnce)
+            Invoke-BenchFleetWave -Jobs $fleetJobs -FleetScript $FleetScript -ResultsDirectory $ResultsDirectory -RepoRoot $repoRoot `
+                -DotnetRoot $dotnetRoot -PesterModulePath $pesterModules -KeyDirectory $fleetKeys -Start $start -TimeoutSeconds $TimeoutSeconds `
+                -AlsoRunning $AlsoRunning -AtOnce $AtOnce
+        }
         foreach ($wave in @($jobs | Group-Object Wave | Sort-Object { [int]$_.Name })) {
             if ($Sequential) {
                 foreach ($j in $wave.Group) { & $start $j 1; Wait-BenchQemu @($j.Run) }
             } else {
-                foreach ($j in $wave.Group) { & $start $j $wave.Group.Count }
+                $withFleet = $fleetJobs.Count -and -not $fleetVerdict
+                $atOnce = $wave.Group.Count + $(if ($withFleet) { $fleetJobs.Count } else { 0 })
+                foreach ($j in $wave.Group) { & $start $j $atOnce }
+                if ($withFleet) { $fleetVerdict = & $runFleet @($wave.Group | ForEach-Object Run) $atOnce }
                 Wait-BenchQemu @($wave.Group | ForEach-Object Run)
             }
         }
-
-        # ---- the fleet wave: both kernels at once, reached from the host over SSH -----------------
+        if ($fleetJobs.Count -and -not $fleetVerdict) { $fleetVerdict = & $runFleet @() $fleetJobs.Count }
         if ($fleetJobs.Count) {
-            $fleetVerdict = Invoke-BenchFleetWave -Jobs $fleetJobs -FleetScript $FleetScript -ResultsDirectory $ResultsDirectory -RepoRoot $repoRoot `
-                -DotnetRoot $dotnetRoot -PesterModulePath $pesterModules -KeyDirectory $fleetKeys -Start $start -TimeoutSeconds $TimeoutSeconds
             # -Tag/-ExcludeTag select guest suites (RealKernel ...); the fleet folder runs whole.
             foreach ($j in $fleetJobs) {
                 # The guest's private host key stays out of the results.
