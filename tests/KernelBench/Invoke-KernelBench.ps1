@@ -66,7 +66,7 @@
     Run the IL-only pwsh tool in the guest instead of the precompiled (crossgen2) copy.
 
 .PARAMETER KernelArguments
-    Appended to the guest kernel's command line (console=ttyS0 quiet panic=-1) for every boot.
+    Appended to the guest kernel's command line (console=ttyS0 quiet panic=-1 mitigations=off) for every boot.
     A test file can ask for its own with a '# lkmbench: boot ARGS' line in its first five lines
     (guest/SignatureEnforcement.Tests.ps1 boots with module.sig_enforce=1): run alone it boots
     with them; in a folder run it boots on its own after the folder's other suites, its results
