@@ -486,13 +486,15 @@ function Get-BenchReadyToRunPwsh([string] $CacheDirectory) {
         # or data-access libraries pwsh carries. They are half of pwsh's IL, and crossgen2 runs beside
         # the build on the same two cores.
         $unused = '^(Microsoft\.CodeAnalysis|System\.ServiceModel|System\.Private\.Windows|System\.Drawing|System\.Speech|System\.Web\.|System\.Data\.|System\.DirectoryServices|System\.Windows\.|System\.ComponentModel\.Composition|System\.IO\.Ports|System\.Net\.Http\.WinHttpHandler|Microsoft\.Win32\.|System\.Diagnostics\.(PerformanceCounter|EventLog)|System\.CodeDom|System\.Reflection\.Context|System\.Runtime\.Caching|System\.IO\.Packaging|System\.ServiceProcess|System\.Security\.Permissions|System\.Security\.Cryptography\.ProtectedData)'
-        $candidates = @(Get-ChildItem -LiteralPath $PSHOME -Filter '*.dll' -File | Where-Object Name -NotMatch $unused) + @(Get-ChildItem -LiteralPath $psrg -Filter '*.dll' -File -Recurse -ErrorAction Ignore)
+        $pwshDlls = @(Get-ChildItem -LiteralPath $PSHOME -Filter '*.dll' -File)
+        $psrgDlls = @(Get-ChildItem -LiteralPath $psrg -Filter '*.dll' -File -Recurse -ErrorAction Ignore)
+        $candidates = @($pwshDlls | Where-Object Name -NotMatch $unused) + $psrgDlls
         # References as files, one per simple name: crossgen2 refuses to start when two references
         # (or a reference and the input) share one, and PSResourceGet's dependencies folder repeats
         # several of pwsh's own (Microsoft.Bcl.AsyncInterfaces, System.Text.Json...). The first
         # found wins, in the order the runtime resolves them: the framework, pwsh, then the module.
         $references = [ordered]@{}
-        foreach ($f in @(Get-ChildItem -Path "$framework/*.dll", "$PSHOME/*.dll" -File) + @(Get-ChildItem -LiteralPath $psrg -Filter '*.dll' -File -Recurse -ErrorAction Ignore)) {
+        foreach ($f in @(Get-ChildItem -Path "$framework/*.dll" -File) + $pwshDlls + $psrgDlls) {
             if (-not $references.Contains($f.BaseName)) { $references[$f.BaseName] = $f.FullName }
         }
         $inputs = foreach ($f in $candidates) {

@@ -187,7 +187,7 @@ function Test-BenchSshBanner([int] $Port, [int] $TimeoutMs = 3000) {
 
 function Invoke-BenchFleetWave([object[]] $Jobs, [string] $FleetScript, [string] $ResultsDirectory, [string] $RepoRoot,
     [string] $DotnetRoot, [string] $PesterModulePath, [string] $KeyDirectory, [scriptblock] $Start, [int] $TimeoutSeconds,
-    [string[]] $Tag, [string[]] $ExcludeTag, [object[]] $AlsoRunning = @(), [int] $AtOnce) {
+    [string[]] $Tag, [string[]] $ExcludeTag, [object[]] $AlsoRunning = @(), [Parameter(Mandatory)] [int] $AtOnce) {
     # Boots the fleet guests together, waits for their sshd, runs the host-side Pester folder in
     # a child pwsh, then lets the guests power off. Returns the fleet's verdict and figures.
     # AlsoRunning: guests of other suites booted beside the fleet, whose consoles and timeouts are
@@ -196,7 +196,7 @@ function Invoke-BenchFleetWave([object[]] $Jobs, [string] $FleetScript, [string]
     if (Test-Path -LiteralPath $fleetOut) { Remove-Item -LiteralPath $fleetOut -Recurse -Force }
     $null = New-Item -ItemType Directory -Force -Path $fleetOut
     $sw = [Diagnostics.Stopwatch]::StartNew()
-    foreach ($j in $Jobs) { & $Start $j $(if ($AtOnce) { $AtOnce } else { $Jobs.Count }) }
+    foreach ($j in $Jobs) { & $Start $j $AtOnce }
     $runs = @($Jobs | ForEach-Object Run)
     $figures = [ordered]@{}
     $reason = $null
