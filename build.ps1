@@ -89,8 +89,9 @@ function Get-FixtureCache {
     if ($env:LKM_FIXTURES) { $env:LKM_FIXTURES } else { '/var/cache/lkmpowershell' }
 }
 
-function Invoke-Fixtures {
-    Invoke-Native bash @((Join-Path $repo 'tests/fixtures/get-debian-kernels.sh'))
+function Invoke-Fixtures([switch] $BenchTools) {
+    # -BenchTools: the kernel bench's QEMU, busybox and cpio too, in the same apt run as the headers.
+    Invoke-Native bash (@((Join-Path $repo 'tests/fixtures/get-debian-kernels.sh')) + @(if ($BenchTools) { '--bench-tools' }))
 }
 
 function Invoke-UpdatePins {
@@ -255,7 +256,7 @@ foreach ($t in $Task) {
         }
         'UnitTest' { Invoke-Fixtures; Invoke-UnitTest }
         'PesterTest' { Invoke-Build; Invoke-Fixtures; Invoke-PesterTest }
-        'KernelTest' { Invoke-Build; Invoke-Fixtures; Invoke-Package; Invoke-KernelTest }
+        'KernelTest' { Invoke-Build; Invoke-Fixtures -BenchTools; Invoke-Package; Invoke-KernelTest }
         'Test' {
             # Old results would be counted again: start clean.
             Remove-Item -Recurse -Force $results -ErrorAction SilentlyContinue
@@ -263,12 +264,12 @@ foreach ($t in $Task) {
             # The fixtures download (network, apt) and the bench precompiles pwsh for the guests
             # while the build compiles. The kernel bench's fleet suite installs the .nupkg in the guests.
             $prepared = @(
-                (Start-Background -Name 'fixtures' -Command @('bash', (Join-Path $repo 'tests/fixtures/get-debian-kernels.sh'))),
+                (Start-Background -Name 'fixtures' -Command @('bash', (Join-Path $repo 'tests/fixtures/get-debian-kernels.sh'), '--bench-tools')),
                 (Start-Background -Name 'kernel bench: machine' -Command @('dotnet', 'pwsh', '-NoProfile', '-NonInteractive', '-File', (Join-Path $repo 'tests/KernelBench/Invoke-KernelBench.ps1'), '-Prepare')))
             try { Invoke-Build; Invoke-Package } finally { foreach ($job in $prepared) { Wait-Background $job } }
             Invoke-Suites
         }
         'Package' { Invoke-Build; Invoke-Package }
-        'Demo' { Invoke-Build; Invoke-Fixtures; Invoke-Demo }
+        'Demo' { Invoke-Build; Invoke-Fixtures -BenchTools; Invoke-Demo }
     }
 }

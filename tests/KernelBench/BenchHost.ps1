@@ -31,7 +31,8 @@ function Get-BenchStaticBusybox {
 }
 
 function Assert-BenchTool {
-    # The tools the bench needs, and the Debian package that provides each.
+    # The tools the bench needs, and the Debian package that provides each. build.ps1 has
+    # tests/fixtures/get-debian-kernels.sh --bench-tools install the same ones with the headers.
     $need = [ordered]@{}
     if (-not (Get-Command qemu-system-x86_64 -CommandType Application -ErrorAction Ignore)) { $need['qemu-system-x86'] = 'qemu-system-x86_64' }
     if (-not (Get-BenchStaticBusybox)) { $need['busybox-static'] = 'a static busybox' }
@@ -55,7 +56,9 @@ function Assert-BenchTool {
     # Wait for another apt run's dpkg lock (a fresh machine often has one) instead of failing.
     apt-get -o DPkg::Lock::Timeout=300 update -qq
     if ($LASTEXITCODE) { throw "Bench: apt-get update failed ($LASTEXITCODE); cannot install $($pkgs -join ' ')." }
-    apt-get -o DPkg::Lock::Timeout=300 install -y -qq @pkgs
+    # Without the recommended packages: qemu-system-x86's (the GUI, the block back-ends) pull in
+    # gstreamer, SDL, GTK and ceph's libraries, minutes of apt, and the bench needs none of them.
+    apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends @pkgs
     if ($LASTEXITCODE) { throw "Bench: apt-get install $($pkgs -join ' ') failed ($LASTEXITCODE)." }
     if (-not (Get-BenchStaticBusybox)) { throw 'Bench: busybox-static is installed but no static busybox was found in /usr/bin.' }
 }
