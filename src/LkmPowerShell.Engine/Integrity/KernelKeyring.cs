@@ -52,11 +52,33 @@ public sealed class KernelKeyring
     public static KernelKeyring FromKernelImage(string path, SystemRoot? within = null)
     {
         var bytes = SafeFile.ReadAll(path, KernelImage, within);
-        var certificates = KernelImageCertificates.Read(bytes, path);
-        if (certificates.Count == 0)
-            throw new ModuleFormatException(path, -1, "the kernel image holds no X.509 certificate, so no module signature can be checked against it (a kernel built without CONFIG_MODULE_SIG, or one this reader does not understand)");
+        var last = s_lastImage;
+        IReadOnlyList<X509Certificate2> certificates;
+        if (last is not null && last.Image.AsSpan().SequenceEqual(bytes))
+        {
+            certificates = last.Certificates;
+        }
+        else
+        {
+            certificates = KernelImageCertificates.Read(bytes, path);
+            if (certificates.Count == 0)
+                throw new ModuleFormatException(path, -1, "the kernel image holds no X.509 certificate, so no module signature can be checked against it (a kernel built without CONFIG_MODULE_SIG, or one this reader does not understand)");
+            s_lastImage = new ImageCertificates(bytes, certificates);
+        }
         return new KernelKeyring(certificates.Select(c => new TrustedCertificate(c, $"{path} (built in)")));
     }
+
+    /// <summary>
+    /// The last image read and its certificates. A session checks signatures again and again
+    /// against one kernel's image, and decompressing it is nearly all of the cost: Debian's 6.1
+    /// image is xz, about 8 s to decompress in an emulated guest (measured in the kernel bench),
+    /// against a few milliseconds to read the file and compare it. Reused only for the same bytes,
+    /// compared in full: never by name, size or time, which a replaced image can keep.
+    /// One image is kept (Debian's are 8-12 MB); another image read takes its place.
+    /// </summary>
+    private static volatile ImageCertificates? s_lastImage;
+
+    private sealed record ImageCertificates(byte[] Image, IReadOnlyList<X509Certificate2> Certificates);
 
     /// <summary>Certificates from a file: PEM (one or more) or DER.</summary>
     public static IReadOnlyList<TrustedCertificate> ReadCertificateFile(string path)
