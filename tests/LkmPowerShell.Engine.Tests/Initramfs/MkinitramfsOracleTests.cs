@@ -21,11 +21,32 @@ namespace LkmPowerShell.Engine.Tests.Initramfs;
 /// </summary>
 [Trait("Layer", "Oracle")]
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public sealed class MkinitramfsOracleTests(ITestOutputHelper output) : IDisposable
+public sealed class MkinitramfsOracleTests(ITestOutputHelper output, MkinitramfsOracleTests.PlainImage plainImage)
+    : IDisposable, IClassFixture<MkinitramfsOracleTests.PlainImage>
 {
     private readonly string _scratch = Directory.CreateTempSubdirectory("lkm-mkinitramfs-").FullName;
 
     public void Dispose() => Directory.Delete(_scratch, recursive: true);
+
+    /// <summary>
+    /// The image both tests start from (the 6.1 fixture, an empty modprobe.d), built once for the
+    /// class: each mkinitramfs run is most of a test's time.
+    /// </summary>
+    public sealed class PlainImage : IDisposable
+    {
+        private readonly string _scratch = Directory.CreateTempSubdirectory("lkm-mkinitramfs-").FullName;
+        private readonly Lazy<(string Image, string Report)> _image;
+
+        public PlainImage() => _image = new(() => Build(_scratch, KernelFixtures.Plain, "plain", ""));
+
+        public string Built(ITestOutputHelper output)
+        {
+            output.WriteLine(_image.Value.Report);
+            return _image.Value.Image;
+        }
+
+        public void Dispose() => Directory.Delete(_scratch, recursive: true);
+    }
 
     private const string EarlyHook = """
         #!/bin/sh
@@ -42,7 +63,15 @@ public sealed class MkinitramfsOracleTests(ITestOutputHelper output) : IDisposab
     /// <summary>Builds an initramfs with vfat and dummy listed (the host's hooks add what they add), the given modprobe.d text inside.</summary>
     private string Build(KernelFixture k, string name, string modprobeConf)
     {
-        var conf = Path.Combine(_scratch, "conf-" + name);
+        var (image, report) = Build(_scratch, k, name, modprobeConf);
+        output.WriteLine(report);
+        return image;
+    }
+
+    /// <summary><see cref="Build(KernelFixture, string, string)"/> in <paramref name="scratch"/>; returns the image and a line saying how long it took.</summary>
+    private static (string Image, string Report) Build(string scratch, KernelFixture k, string name, string modprobeConf)
+    {
+        var conf = Path.Combine(scratch, "conf-" + name);
         foreach (var d in new[] { "conf.d", "hooks", "scripts" })
             Directory.CreateDirectory(Path.Combine(conf, d));
         File.WriteAllText(Path.Combine(conf, "initramfs.conf"), "MODULES=list\nBUSYBOX=n\nKEYMAP=n\nCOMPRESS=zstd\nRESUME=none\nFSTYPE=ext4\n");
@@ -50,13 +79,13 @@ public sealed class MkinitramfsOracleTests(ITestOutputHelper output) : IDisposab
         var hook = Path.Combine(conf, "hooks", "lkm-early");
         File.WriteAllText(hook, EarlyHook.Replace("\r", "") + "\n");
         File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var modprobe = Path.Combine(_scratch, "modprobe-" + name);
+        var modprobe = Path.Combine(scratch, "modprobe-" + name);
         Directory.CreateDirectory(modprobe);
         if (modprobeConf.Length > 0)
             File.WriteAllText(Path.Combine(modprobe, "cis.conf"), modprobeConf);
-        var tmp = Path.Combine(_scratch, "tmp-" + name);
+        var tmp = Path.Combine(scratch, "tmp-" + name);
         Directory.CreateDirectory(tmp);
-        var image = Path.Combine(_scratch, "initrd.img-" + name);
+        var image = Path.Combine(scratch, "initrd.img-" + name);
         var modules = $"/lib/modules/{k.Version}";
         // Positional parameters keep the paths out of the script text (no quoting to get wrong).
         const string script = """
@@ -71,8 +100,7 @@ public sealed class MkinitramfsOracleTests(ITestOutputHelper output) : IDisposab
         var watch = Stopwatch.StartNew();
         CodecTools.Run("unshare", ["--map-root-user", "--mount", "sh", "-c", script, "lkm-mkinitramfs",
             k.Version, k.ModulesDirectory, Path.Combine(k.Root, "boot"), modprobe, tmp, conf, image]);
-        output.WriteLine($"mkinitramfs {k.Version} ({name}): {new FileInfo(image).Length:N0} bytes in {watch.ElapsedMilliseconds} ms; module folder {modules} from {k.ModulesDirectory}");
-        return image;
+        return (image, $"mkinitramfs {k.Version} ({name}): {new FileInfo(image).Length:N0} bytes in {watch.ElapsedMilliseconds} ms; module folder {modules} from {k.ModulesDirectory}");
     }
 
     /// <summary>lsinitramfs -l: each archive's members as cpio -tv lists them (mode, links, owner, group, size, date, name).</summary>
@@ -117,7 +145,7 @@ public sealed class MkinitramfsOracleTests(ITestOutputHelper output) : IDisposab
     public void The_reader_finds_what_lsinitramfs_lists_in_a_real_initramfs()
     {
         var k = KernelFixtures.Plain;
-        var image = Build(k, "plain", "");
+        var image = plainImage.Built(output);
         var read = InitramfsImage.Read(image);
         var listing = Listing(image);
         output.WriteLine($"segments: {string.Join("; ", read.Segments)}; lsinitramfs: {listing.Count} names; reader: {read.Entries.Count} entries, {read.Modules.Count} modules: {string.Join(' ', read.Modules.Select(m => m.Name))}");
@@ -151,7 +179,7 @@ public sealed class MkinitramfsOracleTests(ITestOutputHelper output) : IDisposab
         var watch = Stopwatch.StartNew();
 
         // Built before the site disabled vfat: the initramfs has no such setting, the system now has.
-        var before = Build(k, "before", "");
+        var before = plainImage.Built(output);
         var read = InitramfsImage.Read(before);
         var root = new SystemRoot(SystemWith(k, before, read, DisableVfat));
         var audit = InitramfsAudit.Run(root, k.Version)!;
