@@ -14,8 +14,10 @@ internal static class ModuleListing
         var patterns = new ModuleNamePatterns(names);
         if (!kernel.SupportsModules)
         {
+            // An offline root lists no loaded module because nothing runs there, not for want of CONFIG_MODULES.
             cmdlet.WriteError(ModuleErrors.New(new KernelModulesUnsupportedException(kernel.Release, kernel.ProcModules.Path, kernel.ModulesUnsupportedReason),
-                "KernelModulesUnsupported", ErrorCategory.NotImplemented, kernel.Release ?? root.Path));
+                "KernelModulesUnsupported", ErrorCategory.NotImplemented, kernel.Release ?? root.Path,
+                root.IsHost ? "KernelModulesUnsupported" : "KernelModulesUnsupported.Root"));
             if (!includeBuiltin)
                 return;
         }
@@ -38,8 +40,8 @@ internal static class ModuleListing
             }
         if (kernel.SupportsModules || includeBuiltin)
             foreach (var name in patterns.UnmatchedLiterals())
-                cmdlet.WriteError(Suggestions.Add(ModuleErrors.New(new ItemNotFoundException($"No loaded module is named '{name}'. Get-KernelModule -ListAvailable -Name '{name}' shows whether it is installed; Import-KernelModule loads it."),
-                    "ModuleNotLoaded", ErrorCategory.ObjectNotFound, name), name, listed, moduleNames: true));
+                cmdlet.WriteError(Suggestions.Add(ModuleErrors.New(new ItemNotFoundException($"No loaded module is named '{name}'."),
+                    "ModuleNotLoaded", ErrorCategory.ObjectNotFound, name, "ModuleNotLoaded", name), name, listed, moduleNames: true));
     }
 
     public static void WriteAvailable(PSCmdlet cmdlet, SystemRoot root, string? kernelVersion, string[]? names, bool includeBuiltin = false, ModuleSignatures? signatures = null)

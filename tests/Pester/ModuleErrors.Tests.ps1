@@ -124,3 +124,36 @@ Describe 'Every error the write cmdlets raise carries its remedy in RecommendedA
         $err.ErrorDetails.Message | Should -Not -BeLike "*$([WildcardPattern]::Escape($err.ErrorDetails.RecommendedAction))*"
     }
 }
+
+Describe 'Get-KernelModule: what is not loaded says so, and what to do, once' {
+    BeforeAll {
+        # A fabricated running system where fat and msdos are loaded, and a root with no /proc.
+        $script:running = Join-Path $TestDrive 'running'
+        New-Item -ItemType Directory (Join-Path $running 'proc'), (Join-Path $running 'sys/module/fat'), (Join-Path $running 'sys/module/msdos') | Out-Null
+        Set-Content (Join-Path $running 'proc/modules') "msdos 20480 0 - Live 0x0000000000000000`nfat 86016 1 msdos, Live 0x0000000000000000"
+        $script:offline = Join-Path $TestDrive 'offline'
+        New-Item -ItemType Directory (Join-Path $offline 'etc') | Out-Null
+    }
+
+    It 'a name that is not loaded is ModuleNotLoaded: the fact in the message, the way on in RecommendedAction' {
+        Get-KernelModule -Root $running nosuchmodule -ErrorVariable errs -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -Be 'ModuleNotLoaded,LkmPowerShell.Commands.GetKernelModuleCommand'
+        $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $errs[0].ToString() | Should -BeExactly "No loaded module is named 'nosuchmodule'."
+        $errs[0].ErrorDetails.RecommendedAction | Should -BeExactly "Get-KernelModule -ListAvailable -Name 'nosuchmodule' shows whether it is installed; Import-KernelModule loads it."
+    }
+
+    It 'a near name gets the question first, then the same remedy' {
+        Get-KernelModule -Root $running msdoss -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'ModuleNotLoaded,*'
+        $errs[0].ErrorDetails.RecommendedAction | Should -BeLike "Did you mean msdos?* Get-KernelModule -ListAvailable -Name 'msdoss' shows whether it is installed*"
+    }
+
+    It 'a root with no /proc/modules is KernelModulesUnsupported, and the remedy points at its installed modules' {
+        Get-KernelModule -Root $offline -ErrorVariable errs -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -Be 'KernelModulesUnsupported,LkmPowerShell.Commands.GetKernelModuleCommand'
+        $errs[0].ErrorDetails.RecommendedAction | Should -BeLike '*-ListAvailable -Root*'
+    }
+}

@@ -18,8 +18,6 @@ public sealed record ModuleTreeVerification(
     IReadOnlyList<ModuleSignatureCheck> Checks,
     IReadOnlyList<(string Path, Exception Error)> Failures)
 {
-    public int CountOf(SignatureVerdict verdict) => Checks.Count(c => c.Verdict == verdict);
-
     /// <summary>Verifies the installed modules of <paramref name="tree"/> whose names <paramref name="select"/> accepts
     /// (all when null), on <paramref name="threads"/> threads, with <paramref name="extra"/> (the user's MOK or vendor
     /// certificates) besides the image's.</summary>
