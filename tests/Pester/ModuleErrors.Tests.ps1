@@ -144,12 +144,6 @@ Describe 'Get-KernelModule: what is not loaded says so, and what to do, once' {
         $errs[0].ErrorDetails.RecommendedAction | Should -BeExactly "Get-KernelModule -ListAvailable -Name 'nosuchmodule' shows whether it is installed; Import-KernelModule loads it."
     }
 
-    It 'a near name gets the question first, then the same remedy' {
-        Get-KernelModule -Root $running msdoss -ErrorVariable errs -ErrorAction SilentlyContinue
-        $errs[0].FullyQualifiedErrorId | Should -BeLike 'ModuleNotLoaded,*'
-        $errs[0].ErrorDetails.RecommendedAction | Should -BeLike "Did you mean msdos?* Get-KernelModule -ListAvailable -Name 'msdoss' shows whether it is installed*"
-    }
-
     It 'a root with no /proc/modules is KernelModulesUnsupported, and the remedy points at its installed modules' {
         Get-KernelModule -Root $offline -ErrorVariable errs -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $errs.Count | Should -Be 1

@@ -92,7 +92,7 @@ Describe 'Did you mean' {
         New-Item -ItemType Directory (Join-Path $fake 'proc') | Out-Null
         Set-Content (Join-Path $fake 'proc/modules') "msdos 20480 0 - Live 0x0000000000000000`nfat 86016 1 msdos, Live 0x0000000000000000"
         Get-KernelModule -Root $fake mdsos -ErrorVariable e -ErrorAction SilentlyContinue
-        $e[0].ErrorDetails.RecommendedAction | Should -Be 'Did you mean msdos?'
+        $e[0].ErrorDetails.RecommendedAction | Should -Be "Did you mean msdos? Get-KernelModule -ListAvailable -Name 'mdsos' shows whether it is installed; Import-KernelModule loads it."
     }
 
     It 'Find-KernelSymbol suggests exported symbols for a misspelt one' {
