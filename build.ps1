@@ -208,7 +208,7 @@ function Invoke-Suites {
     # then fails if any did. The last line counts every test of every suite.
     # The host's suites run beside the kernel bench, at a lower priority: the bench's guests are
     # the longest part, and the host's suites use the CPU time they leave. (Measured on a 2-core
-    # machine: with the Pester suite at the normal priority, the guests took 25% longer and the
+    # machine: with the Pester suite at the normal priority, the guests took about 30% longer and the
     # run used 7% more CPU time, and it ended no sooner: 855 s against 837 s.)
     $failures = @()
     $beside = @(
