@@ -89,9 +89,14 @@ function Get-FixtureCache {
     if ($env:LKM_FIXTURES) { $env:LKM_FIXTURES } else { '/var/cache/lkmpowershell' }
 }
 
-function Invoke-Fixtures([switch] $BenchTools) {
+function Get-FixturesCommand([switch] $BenchTools) {
     # -BenchTools: the kernel bench's QEMU, busybox and cpio too, in the same apt run as the headers.
-    Invoke-Native bash (@((Join-Path $repo 'tests/fixtures/get-debian-kernels.sh')) + @(if ($BenchTools) { '--bench-tools' }))
+    @('bash', (Join-Path $repo 'tests/fixtures/get-debian-kernels.sh')) + @(if ($BenchTools) { '--bench-tools' })
+}
+
+function Invoke-Fixtures([switch] $BenchTools) {
+    $command = Get-FixturesCommand -BenchTools:$BenchTools
+    Invoke-Native $command[0] $command[1..($command.Count - 1)]
 }
 
 function Invoke-UpdatePins {
@@ -266,7 +271,7 @@ foreach ($t in $Task) {
             # The fixtures download (network, apt) and the bench precompiles pwsh for the guests
             # while the build compiles. The kernel bench's fleet suite installs the .nupkg in the guests.
             $prepared = @(
-                (Start-Background -Name 'fixtures' -Command @('bash', (Join-Path $repo 'tests/fixtures/get-debian-kernels.sh'), '--bench-tools')),
+                (Start-Background -Name 'fixtures' -Command (Get-FixturesCommand -BenchTools)),
                 (Start-Background -Name 'kernel bench: machine' -Command @('dotnet', 'pwsh', '-NoProfile', '-NonInteractive', '-File', (Join-Path $repo 'tests/KernelBench/Invoke-KernelBench.ps1'), '-Prepare')))
             try { Invoke-Build; Invoke-Package } finally { foreach ($job in $prepared) { Wait-Background $job } }
             Invoke-Suites

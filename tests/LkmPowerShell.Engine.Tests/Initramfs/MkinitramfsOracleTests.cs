@@ -60,15 +60,10 @@ public sealed class MkinitramfsOracleTests(ITestOutputHelper output, Mkinitramfs
         rm -rf "$early" "$early.cpio"
         """;
 
-    /// <summary>Builds an initramfs with vfat and dummy listed (the host's hooks add what they add), the given modprobe.d text inside.</summary>
-    private string Build(KernelFixture k, string name, string modprobeConf)
-    {
-        var (image, report) = Build(_scratch, k, name, modprobeConf);
-        output.WriteLine(report);
-        return image;
-    }
-
-    /// <summary><see cref="Build(KernelFixture, string, string)"/> in <paramref name="scratch"/>; returns the image and a line saying how long it took.</summary>
+    /// <summary>
+    /// Builds an initramfs in <paramref name="scratch"/> with vfat and dummy listed (the host's hooks
+    /// add what they add), the given modprobe.d text inside; returns it and a line saying how long it took.
+    /// </summary>
     private static (string Image, string Report) Build(string scratch, KernelFixture k, string name, string modprobeConf)
     {
         var conf = Path.Combine(scratch, "conf-" + name);
@@ -193,7 +188,8 @@ public sealed class MkinitramfsOracleTests(ITestOutputHelper output, Mkinitramfs
         Assert.Equal([k.Version], InitramfsAudit.KernelsStillCarrying(root, "vfat"));
 
         // Rebuilt after: mkinitramfs copies /etc/modprobe.d in, and the audit is quiet about vfat.
-        var after = Build(k, "after", DisableVfat);
+        var (after, report) = Build(_scratch, k, "after", DisableVfat);
+        output.WriteLine(report);
         var rebuilt = InitramfsImage.Read(after);
         Assert.Contains(rebuilt.ModprobeFiles, f => f.ArchivePath == "etc/modprobe.d/cis.conf");
         var root2 = new SystemRoot(SystemWith(k, after, rebuilt, DisableVfat));
